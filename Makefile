@@ -1,0 +1,37 @@
+# `make report` and `make test` set everything up in .venv and run; nothing is
+# installed outside the project folder.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SAMPLE := data/sample/township.csv
+OUT ?= reports/sample
+
+.PHONY: setup report test lab bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# uv installs the same set as pip, several times faster; pip is the fallback
+	$(PY) -m pip install --quiet --disable-pip-version-check uv \
+	  && $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' \
+	  || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+report: setup
+	$(VENV)/bin/workbench report $(SAMPLE) -o $(OUT)
+	@echo "Open $(OUT)/01-indicators.html"
+
+test: setup
+	$(PY) -m pytest tests
+	$(PY) -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) reports/sample

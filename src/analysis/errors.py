@@ -1,0 +1,36 @@
+"""Errors that reach users as one line, never as a traceback."""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """A problem the user can fix; ``str(err)`` is the whole message."""
+
+
+class DataError(WorkbenchError):
+    """The input table cannot be used as it is.
+
+    The message names the file, the row or unit, the column, what is wrong and
+    how to fix it, so that the command line can print it as a single line.
+    """
+
+    def __init__(self, file: str, what: str, fix: str, *, row: int | None = None,
+                 unit: str | None = None, column: str | None = None):
+        self.file, self.what, self.fix = file, what, fix
+        self.row, self.unit, self.column = row, unit, column
+        where = [file]
+        if row is not None:
+            where.append(f"row {row}")
+        if unit is not None:
+            where.append(f"unit {unit!r}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {what}. Fix: {fix}")
+
+
+class ParameterError(WorkbenchError):
+    """A notebook or command parameter is unknown, missing or of the wrong type."""
+
+
+class ReportError(WorkbenchError):
+    """A notebook failed while a report was being made."""

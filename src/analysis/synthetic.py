@@ -1,0 +1,169 @@
+"""Synthetic monthly tables of a township's villages, written as real tables are.
+
+:func:`township` draws every count of ``fields.yaml`` for villages × months from
+plausible rates with a fixed seed and, unless ``plant=False``, plants the
+problems listed in :data:`PLANTED` (documented in ``data/README.md``). The
+bundled sample ``data/sample/township.csv`` is ``township(seed=20240601)``; the
+benchmarks use larger draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+VILLAGES = ["上河村", "下河村", "东岭村", "西岭村", "南湾村", "北湾村", "石桥村", "柳溪村", "桃源村",
+            "杏坪村", "青龙村", "白马村", "金山村", "银坑村", "枫林村", "竹园村", "梅岭村", "兰田村",
+            "松坡村", "长塘村", "新丰村", "永安村", "和平村", "太平村", "大坪村", "小溪村"]
+
+# Chinese headers as work-report tables print them, in the order of the table.
+HEADERS = {
+    "county": "县", "township": "乡镇", "village": "村", "period": "月份",
+    "population": "总人口", "births": "出生人数", "births_male": "男", "births_female": "女",
+    "births_policy": "政策内出生", "births_order2plus": "二孩及以上出生",
+    "births_order2plus_policy": "二孩及以上政策内出生", "deaths": "死亡人数",
+    "contraception_due": "综合避孕应落实", "contraception_done": "综合避孕已落实",
+    "sterilisation": "结扎", "iud": "放环", "implant": "皮埋", "pills_condoms": "药具",
+    "long_acting_due": "长效应落实", "long_acting_done": "长效已落实",
+    "checks_due": "孕环检应检", "checks_done": "孕环检已检",
+    "pregnancies": "怀孕人数", "pregnancies_early": "早孕发现", "births_no_pregnancy_record": "无孕情出生",
+    "fee_cases_due": "社会抚养费应征收例数", "fee_cases_collected": "社会抚养费已征收例数",
+    "fee_amount_due": "社会抚养费应征金额", "fee_amount_collected": "社会抚养费已征金额",
+    "migrants": "流动人口", "migrants_registered": "已登记", "migrants_verified": "已验证",
+    "migrants_certified": "已发证", "info_checked": "信息核查数", "info_correct": "信息准确数",
+    "task": "任务数", "task_done": "完成数", "births_health": "卫生部门出生数",
+    "births_police": "公安出生登记数", "reported_policy_compliant_birth_rate": "计划生育率",
+}
+
+# What the sample's problems are; the month of the misprinted rate depends on the draw
+# and is filled in by :func:`township` (see its ``attrs["planted"]``).
+PLANTED = [
+    ("石桥村", "2019-05", "births_female", "parts_do_not_add_up", "女 typed one higher: 男 + 女 ≠ 出生人数"),
+    ("柳溪村", "2020-03", "births_policy", "numerator_exceeds_denominator", "政策内出生 two more than 出生人数"),
+    ("桃源村", "2019-08", "deaths", "missing", "死亡人数 printed as — (missing)"),
+    ("杏坪村", "2020-06", "sterilisation", "parts_do_not_add_up", "结扎 typed 10 higher: methods do not add up to 综合避孕已落实"),
+    ("青龙村", None, "reported_policy_compliant_birth_rate", "reported_rate_disagrees", "计划生育率 printed as 100.00% although the counts give less"),
+    ("白马村", "all", "births_male", "srb_high", "boys drawn at a sex ratio of 150 in every month (sex selection)"),
+    ("南湾村", "all", "births_health", "sources_disagree", "health system counts about a third more births than the family-planning office (concealment)"),
+    ("合计", "2020-12", "births", "total_differs_from_units", "total row's 出生人数 10 higher than the sum of its villages"),
+]
+
+
+def township(seed: int = 20240601, villages: list[str] | None = None, months: int = 24,
+             start_year: int = 2019, plant: bool = True) -> pd.DataFrame:
+    """Village × month counts with canonical column names (and a 合计 row per month)."""
+    rng = np.random.default_rng(seed)
+    names = villages or VILLAGES
+    periods = [f"{start_year + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
+    rows = []
+    for v_i, name in enumerate(names):
+        pop0 = int(rng.integers(600, 3500))
+        p_male = 1.5 / 2.5 if (plant and name == "白马村") else 1.063 / 2.063
+        due0 = int(pop0 * rng.uniform(0.16, 0.2))
+        mig0 = int(pop0 * rng.uniform(0.04, 0.12))
+        compliance2 = rng.uniform(0.78, 0.95)
+        conceal = plant and name == "南湾村"
+        for m, period in enumerate(periods):
+            pop = pop0 + int(m * rng.uniform(-1, 2))
+            births = int(rng.poisson(pop * 12.5 / 1000 / 12))
+            boys = int(rng.binomial(births, p_male))
+            order2 = int(rng.binomial(births, 0.45))
+            pol2 = int(rng.binomial(order2, compliance2))
+            pol1 = int(rng.binomial(births - order2, 0.99))
+            due = due0 + int(m * rng.uniform(-0.5, 1))
+            done = int(rng.binomial(due, rng.uniform(0.86, 0.95)))
+            ster = int(rng.binomial(done, 0.35))
+            iud = int(rng.binomial(done - ster, 0.6))
+            implant = int(rng.binomial(done - ster - iud, 0.08))
+            checks_due = int(due * rng.uniform(0.2, 0.3))
+            preg = births + int(rng.poisson(0.6))
+            out_of_policy = births - pol1 - pol2
+            fee_due = out_of_policy
+            fee_amount_due = float(sum(int(rng.integers(80, 200)) * 100 for _ in range(fee_due)))
+            mig = mig0 + int(m * rng.uniform(-0.3, 0.6))
+            task = max(1, int(pop / 250))
+            rows.append({
+                "county": "临江县", "township": "青山镇", "village": name, "period": period,
+                "population": pop, "births": births, "births_male": boys, "births_female": births - boys,
+                "births_policy": pol1 + pol2, "births_order2plus": order2, "births_order2plus_policy": pol2,
+                "deaths": int(rng.poisson(pop * 6.5 / 1000 / 12)),
+                "contraception_due": due, "contraception_done": done, "sterilisation": ster, "iud": iud,
+                "implant": implant, "pills_condoms": done - ster - iud - implant,
+                "long_acting_due": due, "long_acting_done": ster + iud + implant,
+                "checks_due": checks_due, "checks_done": int(rng.binomial(checks_due, rng.uniform(0.8, 0.97))),
+                "pregnancies": preg, "pregnancies_early": int(rng.binomial(preg, 0.82)),
+                "births_no_pregnancy_record": int(rng.binomial(births, 0.04)),
+                "fee_cases_due": fee_due, "fee_cases_collected": int(rng.binomial(fee_due, 0.7)),
+                "fee_amount_due": fee_amount_due,
+                "fee_amount_collected": float(round(fee_amount_due * rng.uniform(0.4, 0.9), -2)),
+                "migrants": mig, "migrants_registered": int(rng.binomial(mig, 0.95)),
+                "migrants_verified": int(rng.binomial(mig, 0.85)), "migrants_certified": int(rng.binomial(mig, 0.9)),
+                "info_checked": 20, "info_correct": int(rng.binomial(20, 0.96)),
+                "task": task, "task_done": int(rng.binomial(task, 0.9)) + int(rng.poisson(0.3)),
+                # concealment in 南湾村: the family-planning office misses about a quarter
+                # of the births that the health system sees
+                "births_health": births + int(rng.poisson(births / 3 if conceal else 0.1)),
+                "births_police": births + int(rng.poisson(0.1)) - int(rng.binomial(births, 0.02)),
+            })
+    frame = pd.DataFrame(rows)
+    # The office that adds up the printed table works from the true figures, so a
+    # figure mistyped in a village row leaves the total row right.
+    totals = _totals(frame)
+    if plant:
+        frame = _plant(frame)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = frame["births_policy"] / frame["births"] * 100
+    frame["reported_policy_compliant_birth_rate"] = rate.round(2).where(frame["births"] > 0)
+    planted = []
+    if plant:
+        cand = frame[(frame["village"] == "青龙村") & (frame["period"] >= f"{start_year + 1}")
+                     & (frame["births_policy"] < frame["births"])]
+        misprint = cand["period"].iloc[0]
+        frame.loc[cand.index[0], "reported_policy_compliant_birth_rate"] = 100.0
+        planted = [{"unit": u, "period": p or misprint, "column": c, "kind": k, "description": d}
+                   for u, p, c, k, d in PLANTED]
+    if plant:
+        at = totals["period"] == "2020-12"
+        totals.loc[at, "births"] += 10
+    frame = pd.concat([frame, totals], ignore_index=True)
+    frame = frame.sort_values(["period"], kind="stable").reset_index(drop=True)
+    frame.attrs["planted"] = planted
+    return frame
+
+
+def _plant(frame: pd.DataFrame) -> pd.DataFrame:
+    def at(village, period):
+        return (frame["village"] == village) & (frame["period"] == period)
+
+    frame.loc[at("石桥村", "2019-05"), "births_female"] += 1
+    frame.loc[at("柳溪村", "2020-03"), "births_policy"] = frame.loc[at("柳溪村", "2020-03"), "births"] + 2
+    frame["deaths"] = frame["deaths"].astype(float)
+    frame.loc[at("桃源村", "2019-08"), "deaths"] = np.nan
+    frame.loc[at("杏坪村", "2020-06"), "sterilisation"] += 10
+    return frame
+
+
+def _totals(frame: pd.DataFrame) -> pd.DataFrame:
+    counts = [c for c in frame.columns if c not in ("county", "township", "village", "period", "reported_policy_compliant_birth_rate")]
+    g = frame.groupby("period", sort=False)[counts].sum(min_count=1).reset_index()
+    g["county"], g["township"], g["village"] = "临江县", "青山镇", "合计"
+    return g
+
+
+def printed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table as a work report prints it: Chinese headers, periods as
+    2019年1月, thousands separators on large figures, dashes for missing."""
+    out = pd.DataFrame(index=frame.index)
+    for col, header in HEADERS.items():
+        if col not in frame:
+            continue
+        s = frame[col]
+        if col == "period":
+            out[header] = s.map(lambda p: f"{int(p[:4])}年{int(p[5:7])}月")
+        elif col in ("county", "township", "village"):
+            out[header] = s
+        elif col == "reported_policy_compliant_birth_rate":
+            out[header] = s.map(lambda x: "—" if pd.isna(x) else f"{x:.2f}%")
+        else:
+            out[header] = s.map(lambda x: "—" if pd.isna(x) else (f"{x:,.0f}" if x >= 10000 else f"{x:.0f}"))
+    return out
