@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import GEOGRAPHY, count_fields
-from .periods import coarsen, sort_key
+from .periods import coarsen, length_in_years, sort_key
 from .registry import Indicator, indicators
 
 GRAINS = ("as_is", "month", "quarter", "year", "all")
@@ -83,6 +83,8 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
     counts = [c for c in frame.columns if c in fields]
     body = select_periods(frame[~frame["is_total"]], period_range).copy()
     finest = [g for g in GEOGRAPHY if g in body.columns] + ["unit"]
+    # person-years behind each row, so crude rates of months or of pooled years are per year
+    body["exposure_years"] = [length_in_years(p, k) for p, k in zip(body["period"], body["period_kind"])]
     body["period"] = [coarsen(p, k, periods) for p, k in zip(body["period"], body["period_kind"])]
     body = body.assign(_order=frame.loc[body.index, "period"].map(sort_key)).sort_values("_order", kind="stable")
 
@@ -100,10 +102,8 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
         else:  # rows are in time order, so the last duplicate is the end of the period
             part = body.drop_duplicates(gkeys, keep="last").set_index(gkeys)[cols]
         parts.append(part)
-    if parts:
-        over_time = pd.concat(parts, axis=1)[counts].reset_index()
-    else:
-        over_time = body[gkeys].drop_duplicates().reset_index(drop=True)
+    exposure = body.groupby(gkeys, sort=False, dropna=False)["exposure_years"].sum(min_count=1)
+    over_time = pd.concat([*parts, exposure], axis=1)[[*counts, "exposure_years"]].reset_index()
 
     # 2. across units, up to the level
     if level == "all":
@@ -115,7 +115,9 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
         over_time["unit"] = over_time[keys[-1]]
         out_keys = keys[:-1] + ["unit"]
     if out_keys != finest:
-        over_time = _strict_sum(over_time, out_keys + ["period"], counts).reset_index()
+        g = over_time.groupby(out_keys + ["period"], sort=False, dropna=False)
+        exposure = g["exposure_years"].max()
+        over_time = _strict_sum(over_time, out_keys + ["period"], counts).assign(exposure_years=exposure).reset_index()
     order = over_time["period"].map(sort_key)
     over_time = over_time.assign(_o=order).sort_values(out_keys + ["_o"]).drop(columns="_o")
     over_time = over_time.reset_index(drop=True)
@@ -190,6 +192,9 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
         if len(ind.numerator) == 2:
             num = num - frame[ind.numerator[1]].astype(float)
         den = frame[denominator_column(ind, frame)].astype(float)
+        if ind.denominator == "population" and "exposure_years" in frame:
+            # population × years = person-years: a month's births give a yearly rate
+            den = den * frame["exposure_years"].fillna(1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = (num * ind.scale / den).where(den > 0)
         if rounding != "none":

@@ -76,3 +76,8 @@ def sort_key(label: str) -> tuple:
     if q:
         return (0, int(year), (int(q) - 1) * 3 + 3, 1)
     return (0, int(year), 12, 2)
+
+
+def length_in_years(label: str, kind: str) -> float:
+    """How much of a year a period covers; NaN for a label of unknown length."""
+    return {"year": 1.0, "quarter": 0.25, "month": 1 / 12}.get(kind, float("nan"))

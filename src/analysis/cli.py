@@ -1,0 +1,163 @@
+"""The ``workbench`` command: validate a table, write tables, make reports.
+
+Every problem the user can fix ends in one line on stderr and a non-zero exit;
+``--debug`` shows the traceback for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import WorkbenchError
+
+EXIT_DATA = 2
+EXIT_FAILED = 1
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="table of counts: CSV, XLSX or Parquet")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based index (default: the first sheet)")
+    p.add_argument("--columns", metavar="MAPPING_FILE",
+                   help="column-mapping file (YAML 'header: canonical' or CSV header,canonical)")
+    p.add_argument("--period", help="period of a table that has no period column")
+
+
+def _load(args):
+    from .loading import load
+
+    return load(args.data, sheet=args.sheet, columns=args.columns, period=args.period)
+
+
+def _write_csv(frame: pd.DataFrame, out: str | None) -> None:
+    if out is None:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: opens correctly in spreadsheet programs
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    print(f"wrote {len(frame)} rows to {target}", file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    from .checks import run_checks
+
+    frame = _load(args)
+    body = frame[~frame["is_total"]]
+    a = frame.attrs
+    print(f"{a['file']}: {len(body)} rows, {body['unit'].nunique()} units ({a['unit_level']}), "
+          f"{body['period'].nunique()} periods, {int(frame['is_total'].sum())} total rows")
+    for header, canonical in a["mapping"].items():
+        print(f"  {header} -> {canonical}")
+    for col in a["ignored_columns"]:
+        print(f"  not used: {col}")
+    for note in a["notes"]:
+        print(f"  note: {note}")
+    found = run_checks(frame)
+    if not found.empty:
+        print(f"{len(found)} findings (see `workbench table checks {args.data}`):")
+        for _, f in found.head(10).iterrows():
+            print(f"  [{f['severity']}] {f['unit']} {f['period']}: {f['message_en']}")
+    return 0
+
+
+def cmd_table(args) -> int:
+    frame = _load(args)
+    if args.what == "indicators":
+        from .indicators import indicator_table
+
+        out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
+                              rounding=args.rounding, decimals=args.decimals)
+    else:
+        from .checks import run_checks
+
+        out = run_checks(frame)
+        out["evidence"] = out["evidence"].map(lambda e: repr(e))
+    _write_csv(out, args.output)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .paths import notebooks_dir
+    from .reports import default_notebooks, make_report, parse_parameters
+
+    notebooks = [Path(n) if Path(n).exists() else notebooks_dir() / n for n in args.notebook] or default_notebooks()
+    missing = [str(n) for n in notebooks if not Path(n).exists()]
+    if missing:
+        raise WorkbenchError(f"no such notebook: {', '.join(missing)}")
+    params = parse_parameters(args.parameter, notebooks)
+    facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=args.columns, notebooks=notebooks)
+    for rec in facts["notebooks"]:
+        print(Path(args.output) / rec["html"])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .indicators import GRAINS, LEVELS, ROUNDING
+
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="read a table and say what was found in it")
+    _data_options(v)
+    v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("table", help="write a table as CSV")
+    t.add_argument("what", choices=["indicators", "checks"])
+    _data_options(t)
+    t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+    t.add_argument("--level", default="unit", choices=LEVELS)
+    t.add_argument("--periods", default="as_is", choices=GRAINS, help="period grain (default: as given)")
+    t.add_argument("--period-range", default="", help='"FROM:TO" or "2019,2020"')
+    t.add_argument("--rounding", default="none", choices=ROUNDING)
+    t.add_argument("--decimals", type=int, default=2)
+    t.set_defaults(func=cmd_table)
+
+    r = sub.add_parser("report", help="run the notebooks and write HTML reports")
+    _data_options(r)
+    r.add_argument("-o", "--output", default="reports/latest", help="folder for the report (default: reports/latest)")
+    r.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                   help="notebook parameter, e.g. -p language=en -p level=township")
+    r.add_argument("--notebook", action="append", default=[], help="run only this notebook (repeatable)")
+    r.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except ValueError as exc:  # a bad choice passed through from the package
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"workbench: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The CJK font that plots and reports carry, so that Chinese renders everywhere.
+
+The font is Noto Sans SC (SIL Open Font License 1.1) from the pinned
+``pylopdf-fonts-zh-cn`` wheel: plots draw with it whatever the system has, and
+reports embed the subset of it that their text uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+from pathlib import Path
+
+FAMILY = "Noto Sans SC"
+
+
+def font_path() -> Path:
+    import pylopdf_fonts_zh_cn
+
+    return Path(pylopdf_fonts_zh_cn.sans_path())
+
+
+@lru_cache(maxsize=1)
+def _register() -> None:
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(font_path()))
+
+
+def use_cjk_font() -> str:
+    """Make matplotlib draw every label with the shipped font; returns its family.
+
+    The family goes into ``font.family`` itself: a CJK font listed only under
+    ``font.sans-serif`` is not used as a fallback and Chinese comes out as boxes.
+    Call it again after anything that resets rcParams (``seaborn.set_theme``).
+    """
+    import matplotlib as mpl
+
+    _register()
+    mpl.rcParams["font.family"] = [FAMILY]
+    mpl.rcParams["axes.unicode_minus"] = True
+    # Unit names are data: "$" in a name must print as "$", not start mathtext.
+    mpl.rcParams["text.parse_math"] = False
+    # PNG bytes do not change between runs
+    mpl.rcParams["svg.hashsalt"] = "workbench"
+    return FAMILY
+
+
+def css_font_face(text: str) -> str:
+    """An ``@font-face`` rule embedding the glyphs ``text`` needs (plus ASCII)."""
+    from fontTools import subset
+
+    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)}
+    options = subset.Options()
+    options.flavor = "woff"  # zlib, which every browser reads and fontTools writes without extras
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(str(font_path()), options)
+    sub = subset.Subsetter(options)
+    sub.populate(text="".join(sorted(chars)))
+    sub.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, options)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return ("@font-face { font-family: 'Workbench CJK'; font-style: normal; font-weight: 400; "
+            f"font-display: block; src: url(data:font/woff;base64,{data}) format('woff'); }}")

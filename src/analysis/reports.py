@@ -1,0 +1,273 @@
+"""Run the notebooks with papermill and render offline HTML for readers.
+
+For each notebook, :func:`make_report` writes the executed ``.ipynb`` and an
+HTML page with no code, no script and no font fetched from anywhere (the
+Chinese glyphs it uses are embedded), plus one ``run.json`` for the run. The data
+are read once before any notebook runs, so a table that cannot be used is refused
+before anything is written. A notebook that fails leaves ``NAME.failed.ipynb``
+for inspection and the earlier good HTML where it was.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import html
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import __version__
+from .errors import ParameterError, ReportError
+from .fonts import css_font_face
+from .loading import load
+from .paths import notebooks_dir, project_root
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "workbench" / "report.html.j2"
+FONT_PLACEHOLDER = "/*@@workbench-font@@*/"
+# Parameters the report command fills in itself from its own arguments.
+DATA_PARAMETERS = ("data_path", "sheet", "columns_file")
+
+
+def default_notebooks() -> list[Path]:
+    return sorted(notebooks_dir().glob("[0-9][0-9]-*.ipynb"))
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict]:
+    """The ``parameters`` cell of a notebook: name -> {type, default, help}.
+
+    A notebook without exactly one cell tagged ``parameters`` is refused:
+    papermill would only warn and inject the values where nobody reads them.
+    """
+    import papermill
+
+    nb = nbformat.read(notebook, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise ParameterError(f"{notebook.name}: needs exactly one cell tagged 'parameters' (found {len(tagged)})")
+    found = papermill.inspect_notebook(str(notebook))
+    return {name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
+            for name, p in found.items()}
+
+
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+
+
+def coerce(name: str, text: str, declared: dict) -> object:
+    """A command-line ``name=value`` as the type the parameters cell declares."""
+    kind = declared["type"].replace("typing.", "").split("[")[0].lower()
+    if kind in ("str", "none") or kind not in _TYPES:
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, _TYPES[kind]) or (kind in ("int", "float") and isinstance(value, bool)):
+        raise ParameterError(f"parameter {name}: {text!r} is not a {kind} (default is {declared['default']})")
+    return value
+
+
+def parse_parameters(pairs: list[str], notebooks: list[Path]) -> dict[str, object]:
+    """``["level=township", ...]`` checked against what the notebooks declare."""
+    declared: dict[str, dict] = {}
+    for nb in notebooks:
+        for name, spec in declared_parameters(nb).items():
+            declared.setdefault(name, spec)
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise ParameterError(f"parameter {pair!r} has no value; write -p name=value")
+        if name in DATA_PARAMETERS:
+            raise ParameterError(f"parameter {name} is set by the command itself; give the data file "
+                                 "as the argument and use --sheet / --columns")
+        if name not in declared:
+            known = ", ".join(n for n in declared if n not in DATA_PARAMETERS)
+            raise ParameterError(f"unknown parameter {name!r}; the notebooks take: {known}")
+        if text.strip() == "":
+            raise ParameterError(f"parameter {name} is missing its value; write -p {name}=VALUE")
+        out[name] = coerce(name, text.strip(), declared[name])
+    return out
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=project_root(),
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _facts_html(facts: dict, parameters: dict, language: str) -> str:
+    zh = language == "zh"
+    rows = [
+        ("数据文件" if zh else "Data file", facts["data"]["file"]),
+        ("工作表" if zh else "Sheet", facts["data"].get("sheet") or "—"),
+        ("数据 SHA-256" if zh else "Data SHA-256", facts["data"]["sha256"]),
+        ("软件版本" if zh else "Package version", facts["package_version"]),
+        ("代码提交" if zh else "Git commit", facts.get("git_commit") or "—"),
+        ("开始时间" if zh else "Started", facts["started"]),
+        ("结束时间" if zh else "Finished", facts.get("notebook_finished") or "—"),
+    ]
+    params = [(k, json.dumps(v, ensure_ascii=False)) for k, v in parameters.items()]
+
+    def table(items):
+        return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                                   for k, v in items) + "</table>"
+
+    return ('<section class="workbench-facts">'
+            f'<h2>{"参数" if zh else "Parameters"}</h2>{table(params)}'
+            f'<h2>{"运行信息" if zh else "Run facts"}</h2>{table(rows)}</section>')
+
+
+def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Readers see outputs, not warnings on stderr (the executed notebook keeps them)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", [])
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    return nb
+
+
+def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str) -> str:
+    """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_file=str(TEMPLATE), exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.extra_template_basedirs = [str(TEMPLATE.parent)]
+    nb = _strip_for_readers(nb)
+    nb.metadata["title"] = title
+    resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_facts_html": facts_html,
+                 "language_code": "zh-CN" if language == "zh" else "en"}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    # Subset the font to the characters the finished page holds, then embed it.
+    visible = re.sub(r"data:[^\"')]+", "", body)
+    return body.replace(FONT_PLACEHOLDER, css_font_face(visible), 1)
+
+
+def _failed_cell(nb_path: Path) -> tuple[str, str]:
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                number = cell.get("execution_count")
+                return (f"cell {i + 1}" + (f" [{number}]" if number else "")), f"{out.get('ename')}: {out.get('evalue')}"
+    return "an unknown cell", "the kernel stopped"
+
+
+def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None = None, *,
+                sheet: str | None = None, columns: str | Path | None = None,
+                notebooks: list[Path] | None = None, language: str | None = None) -> dict:
+    """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
+
+    Raises DataError before anything is written when the data cannot be used, and
+    ReportError naming the notebook and cell when a notebook fails.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    started = _now()
+    data = Path(data).resolve()
+    frame = load(data, sheet=sheet, columns=columns)  # refuse bad data before writing anything
+    notebooks = [Path(n).resolve() for n in (notebooks or default_notebooks())]
+    if not notebooks:
+        raise ReportError(f"no notebooks found in {notebooks_dir()}")
+    parameters = dict(parameters or {})
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    facts = {
+        "data": {"path": str(data), "file": data.name, "sha256": frame.attrs["sha256"], "sheet": frame.attrs.get("sheet"),
+                 "columns_file": str(Path(columns).resolve()) if columns else None},
+        "parameters": parameters,
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "started": started,
+        "notebooks": [],
+    }
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        for nb_path in notebooks:
+            declared = declared_parameters(nb_path)
+            given = {k: v for k, v in parameters.items() if k in declared}
+            given["data_path"] = str(data)
+            if "sheet" in declared:
+                given["sheet"] = "" if sheet is None else str(sheet)
+            if "columns_file" in declared:
+                given["columns_file"] = str(Path(columns).resolve()) if columns else ""
+            effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
+            lang = str(effective.get("language", "zh"))
+            executed = staging / nb_path.name
+            nb_started = _now()
+            try:
+                papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
+                                           cwd=str(nb_path.parent), progress_bar=False, log_output=False,
+                                           # the kernel's own start-up chatter is not the user's business
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            except PapermillExecutionError:
+                kept = out / f"{nb_path.stem}.failed.ipynb"
+                shutil.move(str(executed), kept)
+                where, what = _failed_cell(kept)
+                raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
+                                  f"at {kept}; earlier HTML in {out} is unchanged") from None
+            except Exception as exc:  # the kernel could not start, and the like
+                raise ReportError(f"notebook {nb_path.name} could not be run: {type(exc).__name__}: {exc}") from None
+            nb_finished = _now()
+            nb = nbformat.read(executed, as_version=4)
+            title = _notebook_title(nb) or nb_path.stem
+            record = {"notebook": nb_path.name, "parameters": effective, "started": nb_started, "finished": nb_finished,
+                      "html": f"{nb_path.stem}.html", "ipynb": nb_path.name}
+            page = render_html(nb, title, _facts_html({**facts, "notebook_finished": nb_finished}, effective, lang), lang)
+            (staging / f"{nb_path.stem}.html").write_text(page, encoding="utf-8")
+            facts["notebooks"].append(record)
+        facts["finished"] = _now()
+        (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
+        # Every notebook succeeded: only now replace the earlier report.
+        for item in staging.iterdir():
+            os.replace(item, out / item.name)
+        for rec in facts["notebooks"]:
+            (out / f"{Path(rec['notebook']).stem}.failed.ipynb").unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return facts
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _notebook_title(nb: nbformat.NotebookNode) -> str | None:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown", "")
+            if isinstance(text, list):
+                text = "".join(text)
+            m = re.match(r"\s*#\s+(.+)", text or "")
+            if m:
+                return m.group(1).strip()
+    return None
