@@ -15,6 +15,7 @@ TEXT: dict[str, tuple[str, str]] = {
                      "{rows} rows of figures, plus {totals} total rows."),
     "sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
     "columns_found": ("识别出的列", "Columns recognised"),
+    "columns_summary": ("{n} 列已识别（点击展开）", "{n} columns recognised (click to open)"),
     "columns_ignored": ("未使用的列：{cols}。", "Columns not used: {cols}."),
     "load_notes": ("读取说明", "Notes from reading"),
     "missing_heading": ("缺失值", "Missing values"),
@@ -93,6 +94,12 @@ def column_label(column: str, language: str = "zh") -> str:
         return f.zh if language == "zh" else f.en
     if column in geography_labels():
         return level_name(column, language)
+    if column.startswith("reported_"):
+        from .registry import indicators
+
+        ind = indicators().get(column[len("reported_"):])
+        if ind is not None:
+            return f"{ind.name(language)}（报告值）" if language == "zh" else f"{ind.name(language)} (reported)"
     if column in TEXT:
         return t(column, language)
     return column

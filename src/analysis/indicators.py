@@ -106,15 +106,16 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
     over_time = pd.concat([*parts, exposure], axis=1)[[*counts, "exposure_years"]].reset_index()
 
     # 2. across units, up to the level
+    regroup = keys != finest
     if level == "all":
         over_time["unit"] = "all"
         out_keys = ["unit"]
-    elif keys == finest:
+    elif not regroup:
         out_keys = keys
     else:
         over_time["unit"] = over_time[keys[-1]]
         out_keys = keys[:-1] + ["unit"]
-    if out_keys != finest:
+    if regroup:
         g = over_time.groupby(out_keys + ["period"], sort=False, dropna=False)
         exposure = g["exposure_years"].max()
         over_time = _strict_sum(over_time, out_keys + ["period"], counts).assign(exposure_years=exposure).reset_index()

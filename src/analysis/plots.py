@@ -29,8 +29,10 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh") -
     height = max(2.5, 0.28 * len(data) + 1.2)
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=100)
     ax.barh(data["unit"].astype(str), data["value"], color=sns.color_palette()[0])
-    for y, (v, d) in enumerate(zip(data["value"], data["denominator"])):
-        ax.text(v, y, f" {v:.1f}  (n={d:g})", va="center", fontsize=8, color="#333333")
+    # n is what the rate rests on: births for the sex ratio, the denominator otherwise
+    size = data["denominator"] + data["numerator"] if ind.id == "srb" else data["denominator"]
+    for y, (v, n) in enumerate(zip(data["value"], size)):
+        ax.text(v, y, f" {v:.1f}  (n={n:,.0f})", va="center", fontsize=8, color="#333333")
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
     ax.set_title(ind.name(language))
@@ -49,7 +51,8 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     data["period"] = pd.Categorical(data["period"], categories=periods, ordered=True)
     data["label"] = data["indicator"].map(lambda i: regs[i].label(language))
     order = [regs[i].label(language) for i in indicator_ids if i in set(data["indicator"])]
-    grid = sns.relplot(data=data, x="period", y="value", hue="unit", col="label", col_order=order,
+    several = data["unit"].nunique() > 1
+    grid = sns.relplot(data=data, x="period", y="value", hue="unit" if several else None, col="label", col_order=order,
                        col_wrap=min(col_wrap, max(1, len(order))), kind="line", marker="o",
                        facet_kws={"sharey": False}, height=2.8, aspect=1.4)
     grid.set_titles("{col_name}")

@@ -141,8 +141,10 @@ def _facts_html(facts: dict, parameters: dict, language: str) -> str:
 
 
 def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Readers see outputs, not warnings on stderr (the executed notebook keeps them)."""
+    """Readers see outputs, not warnings on stderr nor notes for notebook users
+    (cells tagged ``notebook-only``); the executed notebook keeps everything."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.cells = [c for c in nb.cells if "notebook-only" not in c.get("metadata", {}).get("tags", [])]
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in cell.get("outputs", [])

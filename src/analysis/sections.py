@@ -30,10 +30,18 @@ def text(key: str, language: str, **values) -> Markdown:
     return Markdown(t(key, language, **{k: esc(v) for k, v in values.items()}))
 
 
-def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True) -> HTML:
-    """A table for readers: escaped, missing shown as —, numbers to ``decimals``."""
-    return HTML(frame.to_html(escape=True, na_rep="—", index=index, border=0,
-                              float_format=lambda v: f"{v:,.{decimals}f}"))
+def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
+               collapsed: str | None = None) -> HTML:
+    """A table for readers: escaped, missing shown as —, numbers to ``decimals``.
+
+    ``numbers`` right-aligns the cells; ``collapsed`` folds the table under that
+    summary line (a plain ``<details>``, which needs no script).
+    """
+    body = frame.to_html(escape=True, na_rep="—", index=index, border=0, classes="numbers" if numbers else None,
+                         float_format=lambda v: f"{v:,.{decimals}f}")
+    if collapsed is not None:
+        body = f'<details class="workbench-more"><summary>{esc(collapsed)}</summary>{body}</details>'
+    return HTML(body)
 
 
 def overview(frame: pd.DataFrame, language: str) -> list:
@@ -51,7 +59,8 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     mapping = frame.attrs.get("mapping", {})
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
                          "→": [f"{column_label(v, language)} ({v})" for v in mapping.values()]})
-    out += [heading("columns_found", language, 3), html_table(cols, index=False)]
+    out += [heading("columns_found", language, 3),
+            html_table(cols, index=False, collapsed=t("columns_summary", language, n=len(mapping)))]
     if frame.attrs.get("ignored_columns"):
         out.append(text("columns_ignored", language, cols="; ".join(frame.attrs["ignored_columns"])))
     if frame.attrs.get("notes"):
@@ -78,8 +87,14 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
                 grain=t(f"grain_{grain}", language), n=n),
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
     w = wide(table, language)
+    # parents that are the same on every row (one county, one township) say nothing per row
+    constant = [n for n in w.index.names if n not in ("unit", "period") and w.index.get_level_values(n).nunique() == 1]
+    if constant and len(constant) < w.index.nlevels:
+        out.append(Markdown("; ".join(f"{column_label(n, language)}: {esc(w.index.get_level_values(n)[0])}"
+                                      for n in constant)))
+        w = w.droplevel(constant)
     w.index = w.index.set_names([column_label(c, language) for c in w.index.names])
-    out.append(html_table(w, decimals))
+    out.append(html_table(w, decimals, numbers=True))
     return out
 
 
