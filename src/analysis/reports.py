@@ -171,7 +171,10 @@ def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language
 
 def _failed_cell(nb_path: Path) -> tuple[str, str]:
     nb = nbformat.read(nb_path, as_version=4)
-    for i, cell in enumerate(nb.cells):
+    # number cells as the user's own notebook does: without papermill's banner and injected cell
+    added = {"papermill-error-cell-tag", "injected-parameters"}
+    own = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
+    for i, cell in enumerate(own):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 number = cell.get("execution_count")

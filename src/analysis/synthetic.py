@@ -35,16 +35,17 @@ HEADERS = {
     "births_police": "公安出生登记数", "reported_policy_compliant_birth_rate": "计划生育率",
 }
 
-# What the sample's problems are; the month of the misprinted rate depends on the draw
-# and is filled in by :func:`township` (see its ``attrs["planted"]``).
+# What the sample's problems are. The misprinted rate needs a village-month whose true
+# rate is below 100; which one depends on the draw, and :func:`township` fills it in
+# (see its ``attrs["planted"]``).
 PLANTED = [
     ("石桥村", "2019-05", "births_female", "parts_do_not_add_up", "女 typed one higher: 男 + 女 ≠ 出生人数"),
     ("柳溪村", "2020-03", "births_policy", "numerator_exceeds_denominator", "政策内出生 two more than 出生人数"),
     ("桃源村", "2019-08", "deaths", "missing", "死亡人数 printed as — (missing)"),
     ("杏坪村", "2020-06", "sterilisation", "parts_do_not_add_up", "结扎 typed 10 higher: methods do not add up to 综合避孕已落实"),
-    ("青龙村", None, "reported_policy_compliant_birth_rate", "reported_rate_disagrees", "计划生育率 printed as 100.00% although the counts give less"),
+    (None, None, "reported_policy_compliant_birth_rate", "reported_rate_disagrees", "计划生育率 printed as 100.00% although the counts give less"),
     ("白马村", "all", "births_male", "srb_high", "boys drawn at a sex ratio of 150 in every month (sex selection)"),
-    ("南湾村", "all", "births_health", "sources_disagree", "health system counts about a third more births than the family-planning office (concealment)"),
+    ("南湾村", "all", "births_health", "sources_disagree", "health system counts about 40% more births than the family-planning office (concealment)"),
     ("合计", "2020-12", "births", "total_differs_from_units", "total row's 出生人数 10 higher than the sum of its villages"),
 ]
 
@@ -52,13 +53,17 @@ PLANTED = [
 def township(seed: int = 20240601, villages: list[str] | None = None, months: int = 24,
              start_year: int = 2019, plant: bool = True) -> pd.DataFrame:
     """Village × month counts with canonical column names (and a 合计 row per month)."""
-    rng = np.random.default_rng(seed)
     names = villages or VILLAGES
     periods = [f"{start_year + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
     rows = []
     for v_i, name in enumerate(names):
+        # one stream per village: planting in one village leaves the others' draws alone
+        rng = np.random.default_rng([seed, v_i])
         pop0 = int(rng.integers(600, 3500))
-        p_male = 1.5 / 2.5 if (plant and name == "白马村") else 1.063 / 2.063
+        p_male = 1.063 / 2.063
+        if plant and name == "白马村":
+            # large enough that two years of births show the selection beyond chance
+            pop0, p_male = 6000, 1.5 / 2.5
         due0 = int(pop0 * rng.uniform(0.16, 0.2))
         mig0 = int(pop0 * rng.uniform(0.04, 0.12))
         compliance2 = rng.uniform(0.78, 0.95)
@@ -100,9 +105,9 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
                 "migrants_verified": int(rng.binomial(mig, 0.85)), "migrants_certified": int(rng.binomial(mig, 0.9)),
                 "info_checked": 20, "info_correct": int(rng.binomial(20, 0.96)),
                 "task": task, "task_done": int(rng.binomial(task, 0.9)) + int(rng.poisson(0.3)),
-                # concealment in 南湾村: the family-planning office misses about a quarter
+                # concealment in 南湾村: the family-planning office misses about 30%
                 # of the births that the health system sees
-                "births_health": births + int(rng.poisson(births / 3 if conceal else 0.1)),
+                "births_health": births + int(rng.poisson(0.4 * births if conceal else 0.03)),
                 "births_police": births + int(rng.poisson(0.1)) - int(rng.binomial(births, 0.02)),
             })
     frame = pd.DataFrame(rows)
@@ -116,12 +121,13 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
     frame["reported_policy_compliant_birth_rate"] = rate.round(2).where(frame["births"] > 0)
     planted = []
     if plant:
-        cand = frame[(frame["village"] == "青龙村") & (frame["period"] >= f"{start_year + 1}")
+        taken = {u for u, *_ in PLANTED}
+        cand = frame[~frame["village"].isin(taken) & (frame["period"] >= f"{start_year + 1}")
                      & (frame["births_policy"] < frame["births"])]
-        misprint = cand["period"].iloc[0]
-        frame.loc[cand.index[0], "reported_policy_compliant_birth_rate"] = 100.0
-        planted = [{"unit": u, "period": p or misprint, "column": c, "kind": k, "description": d}
-                   for u, p, c, k, d in PLANTED]
+        where = cand.index[0]
+        frame.loc[where, "reported_policy_compliant_birth_rate"] = 100.0
+        planted = [{"unit": u or frame.at[where, "village"], "period": p or frame.at[where, "period"],
+                    "column": c, "kind": k, "description": d} for u, p, c, k, d in PLANTED]
     if plant:
         at = totals["period"] == "2020-12"
         totals.loc[at, "births"] += 10

@@ -1,0 +1,81 @@
+"""The command line as users meet it: one-line refusals, exit codes, tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import BAD, SAMPLE, need, workbench
+
+REFUSED = ["negative_count.csv", "duplicate_unit_period.csv", "personal_identifiers.csv", "empty.csv",
+           "header_only.csv", "not_a_table.csv"]
+READ = ["gbk_encoded.csv", "fullwidth_digits_units_and_dashes.csv", "total_row.csv",
+        "numerator_exceeds_denominator.csv", "html_in_unit_names.csv", "yearbook_layout.xlsx"]
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_validate_refuses_in_one_line(name):
+    result = workbench("validate", need(BAD / name))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("workbench: error: ") and name in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("name", READ)
+def test_validate_reads(name):
+    result = workbench("validate", need(BAD / name))
+    assert result.returncode == 0, result.stderr
+    assert name in result.stdout and "-> births" in result.stdout
+
+
+def test_validate_reports_findings():
+    result = workbench("validate", need(BAD / "numerator_exceeds_denominator.csv"))
+    assert "石埠村" in result.stdout and "exceed" in result.stdout
+
+
+def test_missing_file_and_missing_sheet():
+    r = workbench("validate", "no/such/file.csv")
+    assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    r = workbench("validate", need(BAD / "yearbook_layout.xlsx"), "--sheet", "2031")
+    assert r.returncode == 2 and "Sheet1" in r.stderr
+
+
+def test_table_indicators_to_file(tmp_path):
+    out = tmp_path / "ind.csv"
+    r = workbench("table", "indicators", SAMPLE, "-o", out, "--level", "township", "--periods", "year")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns) == ["county", "unit", "period", "indicator", "value", "numerator", "denominator"]
+    assert set(table["unit"]) == {"青山镇"} and set(table["period"]) == {2019, 2020}
+    srb = table[(table["indicator"] == "srb") & (table["period"] == 2020)]
+    assert srb["value"].item() == pytest.approx(100 * srb["numerator"].item() / srb["denominator"].item())
+
+
+def test_table_indicators_rounding_to_stdout():
+    r = workbench("table", "indicators", need(BAD / "gbk_encoded.csv"), "--rounding", "truncate", "--decimals", "1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "unit,period,indicator,value,numerator,denominator"
+    row = next(line for line in r.stdout.splitlines() if line.startswith("上浦村,2008,policy_compliant_birth_rate"))
+    assert row.split(",")[3] == "94.7"  # 36/38 = 94.736…, truncated
+
+
+def test_table_with_mapping_file(tmp_path):
+    data = tmp_path / "odd.csv"
+    data.write_text("Ort,Zeit,Geburten,Jungen,Maedchen\nA,2020,10,6,4\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("Ort: unit\nZeit: period\nGeburten: births\nJungen: births_male\nMaedchen: births_female\n",
+                       encoding="utf-8")
+    r = workbench("table", "indicators", data, "--columns", mapping)
+    assert r.returncode == 0 and "A,2020,srb,150.0,6.0,4.0" in r.stdout
+
+
+def test_table_checks_lists_planted_problems():
+    r = workbench("table", "checks", SAMPLE)
+    assert r.returncode == 0
+    assert "numerator_exceeds_denominator" in r.stdout and "柳溪村" in r.stdout
+
+
+def test_bad_level_is_one_line():
+    r = workbench("table", "indicators", need(BAD / "gbk_encoded.csv"), "--level", "province")
+    assert r.returncode == 2 and "no province column" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,144 @@
+"""``workbench report``: offline HTML, run facts, refusals, failures that keep the good report."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import analysis
+from analysis.paths import notebooks_dir
+
+from conftest import BAD, SAMPLE, need, workbench
+
+NOTEBOOK = notebooks_dir() / "01-indicators.ipynb"
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    r = workbench("report", SAMPLE, "-o", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_report_files(sample_report):
+    names = {p.name for p in sample_report.iterdir()}
+    assert names == {"01-indicators.html", "01-indicators.ipynb", "run.json"}
+
+
+def test_html_has_no_code_and_fetches_nothing(sample_report):
+    page = (sample_report / "01-indicators.html").read_text("utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page, re.I)
+    assert "import analysis" not in page and not re.search(r"class=\"jp-(InputArea|Cell-inputWrapper)", page)
+
+
+def test_font_subset_embedded_first(sample_report):
+    page = (sample_report / "01-indicators.html").read_text("utf-8")
+    assert "@font-face" in page and "data:font/woff;base64," in page and "font-display: block" in page
+    assert re.search(r"font-family: 'Workbench CJK'", page)
+    assert len(page) < 3_000_000  # a subset, not the 8 MB font
+
+
+def test_key_numbers_and_facts_visible(sample_report, sample_frame):
+    page = (sample_report / "01-indicators.html").read_text("utf-8")
+    facts = json.loads((sample_report / "run.json").read_text("utf-8"))
+    assert facts["data"]["sha256"] == analysis.loading.file_sha256(SAMPLE)
+    assert facts["package_version"] == analysis.__version__
+    assert facts["started"] <= facts["finished"]
+    params = facts["notebooks"][0]["parameters"]
+    assert params["level"] == "unit" and params["language"] == "zh" and params["periods"] == "year"
+    assert facts["data"]["sha256"] in page and "参数" in page and "运行信息" in page
+    table = analysis.indicator_table(sample_frame, periods="year")
+    v = table[(table["unit"] == "白马村") & (table["period"] == "2020") & (table["indicator"] == "srb")]["value"].item()
+    assert f"{v:.2f}" in page
+    assert "人口与计划生育指标" in page and "柳溪村" in page
+
+
+def test_english_report_and_parameters_checked(tmp_path):
+    r = workbench("report", SAMPLE, "-o", tmp_path, "-p", "language=en", "-p", "level=township",
+                  "-p", "periods=quarter")
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "01-indicators.html").read_text("utf-8")
+    assert "Population and family-planning indicators" in page and "2019Q3" in page
+    facts = json.loads((tmp_path / "run.json").read_text("utf-8"))
+    assert facts["parameters"] == {"language": "en", "level": "township", "periods": "quarter"}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-p", "colour=red"], "unknown parameter 'colour'"),
+    (["-p", "language"], "has no value"),
+    (["-p", "level="], "missing its value"),
+    (["-p", "decimals=two"], "not a int"),
+    (["-p", "data_path=x.csv"], "set by the command itself"),
+])
+def test_bad_parameters_refused_before_running(tmp_path, args, words):
+    out = tmp_path / "out"
+    r = workbench("report", SAMPLE, "-o", out, *args)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["negative_count.csv", "personal_identifiers.csv", "empty.csv"])
+def test_bad_data_writes_nothing(tmp_path, name):
+    out = tmp_path / "out"
+    r = workbench("report", need(BAD / name), "-o", out)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_html_in_unit_names_stays_text(tmp_path):
+    r = workbench("report", need(BAD / "html_in_unit_names.csv"), "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "01-indicators.html").read_text("utf-8")
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_failed_notebook_keeps_the_good_report(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    nb = books / "05-demo.ipynb"
+    shutil.copy(NOTEBOOK, nb)
+    out = tmp_path / "out"
+    assert workbench("report", SAMPLE, "-o", out, "--notebook", nb).returncode == 0
+    good = (out / "05-demo.html").read_bytes()
+    broken = nbformat.read(nb, as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(broken, nb)
+    r = workbench("report", SAMPLE, "-o", out, "--notebook", nb)
+    assert r.returncode == 2
+    line = r.stderr.strip()
+    assert "05-demo.ipynb" in line and "cell 4" in line and "planted failure" in line
+    assert "Traceback" not in r.stderr and len(line.splitlines()) == 1
+    assert (out / "05-demo.html").read_bytes() == good
+    assert (out / "05-demo.failed.ipynb").exists()
+    assert not any(p.name.startswith(".staging") for p in out.iterdir())
+
+
+def test_notebook_without_parameters_cell_refused(tmp_path):
+    nb = tmp_path / "07-untagged.ipynb"
+    book = nbformat.read(NOTEBOOK, as_version=4)
+    for c in book.cells:
+        c.metadata.pop("tags", None)
+    nbformat.write(book, nb)
+    r = workbench("report", SAMPLE, "-o", tmp_path / "out", "--notebook", nb)
+    assert r.returncode == 2 and "tagged 'parameters'" in r.stderr
+
+
+def test_notebooks_are_clean_and_portable():
+    for path in sorted(notebooks_dir().glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1
+        for line in tagged[0].source.splitlines():
+            assert re.match(r"^\w+: (str|int|float|bool|list|dict) = .+  # \S", line), line
+        stored = sum(len(json.dumps(c.get("outputs", []))) for c in nb.cells if c.cell_type == "code")
+        assert stored < 5000, f"{path.name} stores {stored} bytes of outputs"

@@ -1,0 +1,60 @@
+"""The bundled sample: made by its script, with the problems it documents."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+from scipy.stats import binomtest
+
+import analysis
+from analysis import synthetic
+from analysis.checks import run_checks
+
+from conftest import ROOT, SAMPLE
+
+
+def test_sample_is_reproducible(tmp_path):
+    frame = synthetic.township(seed=20240601)
+    printed = synthetic.printed(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    assert printed == SAMPLE.read_bytes()
+    truth = pd.read_csv(ROOT / "data" / "sample" / "township_planted.csv")
+    assert truth.to_dict("records") == frame.attrs["planted"]
+
+
+def test_make_sample_script_runs_from_anywhere(tmp_path):
+    before = SAMPLE.read_bytes()
+    r = subprocess.run([sys.executable, str(ROOT / "data" / "sample" / "make_sample.py")], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert SAMPLE.read_bytes() == before
+
+
+def test_shape_of_the_sample(sample_frame):
+    body = sample_frame[~sample_frame["is_total"]]
+    assert body["unit"].nunique() == 26 and body["period"].nunique() == 24 and len(body) == 26 * 24
+    assert sample_frame["is_total"].sum() == 24
+
+
+def test_planted_problems_are_there(sample_frame):
+    truth = pd.read_csv(ROOT / "data" / "sample" / "township_planted.csv")
+    found = run_checks(sample_frame)
+    for p in truth.itertuples():
+        if p.kind in ("parts_do_not_add_up", "numerator_exceeds_denominator", "reported_rate_disagrees",
+                      "total_differs_from_units"):
+            hit = found[(found["unit"] == p.unit) & (found["period"] == p.period) & (found["check"] == p.kind)]
+            assert len(hit) >= 1, p
+        elif p.kind == "missing":
+            row = sample_frame[(sample_frame["unit"] == p.unit) & (sample_frame["period"] == p.period)]
+            assert row[p.column].isna().item()
+    pooled = analysis.indicator_table(sample_frame, periods="all")
+    srb = pooled[pooled["indicator"] == "srb"].set_index("unit")["value"]
+    assert srb["白马村"] > 140
+    agg = analysis.aggregate(sample_frame, periods="all").set_index("unit")
+    assert agg.at["南湾村", "births_health"] / agg.at["南湾村", "births"] > 1.2
+    others = agg.drop(index="南湾村")
+    assert (others["births_health"] / others["births"]).max() < 1.1
+    # nothing else: the clean village-months have no findings
+    planted_units = set(truth["unit"])
+    assert set(found["unit"]) <= planted_units
