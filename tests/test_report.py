@@ -77,6 +77,7 @@ def test_english_report_and_parameters_checked(tmp_path):
     (["-p", "level="], "missing its value"),
     (["-p", "decimals=two"], "not a int"),
     (["-p", "data_path=x.csv"], "set by the command itself"),
+    (["-p", "language=fr"], "'fr' is not one of zh, en"),
 ])
 def test_bad_parameters_refused_before_running(tmp_path, args, words):
     out = tmp_path / "out"

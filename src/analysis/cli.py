@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a bad choice passed through from the package
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_DATA
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

@@ -98,7 +98,18 @@ def parse_parameters(pairs: list[str], notebooks: list[Path]) -> dict[str, objec
         if text.strip() == "":
             raise ParameterError(f"parameter {name} is missing its value; write -p {name}=VALUE")
         out[name] = coerce(name, text.strip(), declared[name])
+        allowed = _choices().get(name)
+        if allowed and out[name] not in allowed:
+            raise ParameterError(f"parameter {name}: {out[name]!r} is not one of {', '.join(allowed)}")
     return out
+
+
+def _choices() -> dict[str, tuple[str, ...]]:
+    """Values the notebooks accept for their common parameters, checked before a run."""
+    from .i18n import LANGUAGES
+    from .indicators import GRAINS, LEVELS, ROUNDING
+
+    return {"language": LANGUAGES, "periods": GRAINS, "level": LEVELS, "rounding": ROUNDING}
 
 
 def git_commit() -> str | None:
