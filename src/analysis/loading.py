@@ -437,7 +437,6 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
     records = []
     problems = []
     indent_seen = False
-    parent = None
     for n, row in data:
         raw_unit = row[unit_col]
         unit_text = "" if raw_unit is None else str(raw_unit)
@@ -491,7 +490,6 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
     if problems:
         notes.append(f"{len(problems)} cell(s) are not numbers and were read as missing (first: row {problems[0]['row']}, "
                      f"column {problems[0]['column']!r}, value {problems[0]['value']!r})")
-    del parent
     return frame
 
 
