@@ -25,6 +25,14 @@ IDENTITIES = [
     ("contraception_done", ("sterilisation", "iud", "implant", "pills_condoms"),
      "各项措施之和 = 综合避孕已落实", "methods add up to couples with a measure"),
     ("remedial_total", ("induced_late", "induced_early"), "引产 + 人流 = 补救措施", "late + early abortions = remedial measures"),
+    ("births", ("births_order1", "births_order2", "births_order3", "births_order4", "births_order5plus"),
+     "各孩次之和 = 出生人数", "births by order add up to births"),
+    ("births_order2plus", ("births_order2", "births_order3", "births_order4", "births_order5plus"),
+     "二孩及以上各孩次之和 = 二孩及以上出生", "2nd and later orders add up to 2nd+ births"),
+    *[(f"births_order{k}", (f"births_order{k}_male", f"births_order{k}_female"),
+       f"{zh}男 + 女 = {zh}出生", f"boys + girls = {en} births")
+      for k, zh, en in (("1", "第一孩", "1st"), ("2", "第二孩", "2nd"), ("3", "第三孩", "3rd"),
+                        ("4", "第四孩", "4th"), ("5plus", "第五孩及以上", "5th+"))],
 ]
 
 # Rates that cannot exceed 100%: every % indicator except task completion.

@@ -79,6 +79,12 @@ def cmd_table(args) -> int:
 
         out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                               rounding=args.rounding, decimals=args.decimals)
+    elif args.what == "srb":
+        from .sex_ratio import Reference, srb_table
+
+        ref = Reference(args.reference, args.reference_low, args.reference_high, args.reference_source)
+        out = srb_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
+                        reference=ref, method=args.method)
     else:
         from .checks import run_checks
 
@@ -106,6 +112,7 @@ def cmd_report(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .indicators import GRAINS, LEVELS, ROUNDING
+    from .sex_ratio import DEFAULT_REFERENCE, METHODS
 
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["indicators", "checks"])
+    t.add_argument("what", choices=["indicators", "srb", "checks"])
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
     t.add_argument("--level", default="unit", choices=LEVELS)
@@ -125,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--period-range", default="", help='"FROM:TO" or "2019,2020"')
     t.add_argument("--rounding", default="none", choices=ROUNDING)
     t.add_argument("--decimals", type=int, default=2)
+    ref = DEFAULT_REFERENCE
+    t.add_argument("--reference", type=float, default=ref.value,
+                   help=f"srb: reference sex ratio at birth (default {ref.value}, {ref.source})")
+    t.add_argument("--reference-low", type=float, default=None, help="srb: lower end of the reference's range")
+    t.add_argument("--reference-high", type=float, default=None, help="srb: upper end of the reference's range")
+    t.add_argument("--reference-source", default=None, help="srb: where the reference comes from")
+    t.add_argument("--method", default="wilson", choices=list(METHODS), help="srb: interval method")
     t.set_defaults(func=cmd_table)
 
     r = sub.add_parser("report", help="run the notebooks and write HTML reports")

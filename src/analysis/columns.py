@@ -16,6 +16,15 @@ from importlib import resources
 import yaml
 
 GEOGRAPHY = ("province", "city", "county", "township", "village")
+# Columns that split every unit into strata that are never added together by the
+# workbench (城市 / 镇 / 乡村 in a census table); they are part of every key.
+CATEGORIES = ("area_type",)
+TEXT_COLUMNS = ("unit", "period", *GEOGRAPHY, *CATEGORIES)
+
+
+def key_columns(frame) -> list[str]:
+    """The columns that identify a row's unit: geography, categories, ``unit``."""
+    return [c for c in (*GEOGRAPHY, *CATEGORIES) if c in frame.columns] + ["unit"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _BRACKETS = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")
@@ -67,7 +76,9 @@ def count_fields() -> dict[str, Field]:
 
 @lru_cache(maxsize=1)
 def geography_labels() -> dict[str, dict[str, str]]:
-    return {k: {"zh": v["zh"], "en": v["en"]} for k, v in _fields_spec()["geography"].items()}
+    spec = _fields_spec()
+    both = {**spec["geography"], **spec.get("categories", {})}
+    return {k: {"zh": v["zh"], "en": v["en"]} for k, v in both.items()}
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +109,10 @@ def alias_table() -> dict[str, str]:
         add(level, level)
         for a in d["aliases"]:
             add(a, level)
+    for name, d in spec.get("categories", {}).items():
+        add(name, name)
+        for a in d["aliases"]:
+            add(a, name)
     for a in spec["unit_aliases"]:
         add(a, "unit")
     for a in spec["period_aliases"]:
@@ -126,6 +141,9 @@ def is_total_name(name: str) -> bool:
 def match_header(parts: list[str]) -> str | None:
     """Canonical name for a header made of one or more stacked header cells."""
     table = alias_table()
+    # one cell may stack levels itself: "出生人数-男", "第一孩-性别比(女=100)"
+    if len(parts) == 1 and normalise_header(parts[0]) not in table:
+        parts = re.split(r"\s*[-—－/／]\s*", str(parts[0]))
     parts = [p for p in (normalise_header(x) for x in parts) if p]
     # consecutive repeats come from vertically merged cells
     parts = [p for i, p in enumerate(parts) if i == 0 or p != parts[i - 1]]
@@ -145,8 +163,14 @@ def match_header(parts: list[str]) -> str | None:
         return table.get(parent)
     found, above = table.get(child), table.get(parent)
     if found in ("births_male", "births_female"):
-        # 男 / 女 under 出生 are boys and girls; under 死亡 they are something else
-        return found if above in (None, "births") else None
+        # 男 / 女 under 出生 (or 第一孩) are boys and girls; under 死亡 they are something else
+        if above is None:
+            return found
+        sexed = f"{above}_{found.split('_')[1]}"
+        return sexed if above.startswith("births") and sexed in table.values() else None
+    if found == "reported_srb" and above and above.startswith("births_order"):
+        by_order = f"reported_srb_{above[len('births_'):]}"
+        return by_order if by_order in table.values() else None
     if (found or "").startswith("reported_") or (found is not None and above is None):
         return found
     return None

@@ -14,7 +14,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from .columns import GEOGRAPHY, count_fields
+from .columns import CATEGORIES, GEOGRAPHY, count_fields, key_columns
 from .periods import coarsen, length_in_years, sort_key
 from .registry import Indicator, indicators
 
@@ -70,23 +70,34 @@ def level_keys(frame: pd.DataFrame, level: str) -> list[str]:
 
 
 def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
-              period_range: str = "") -> pd.DataFrame:
+              period_range: str = "", include_totals: bool = False) -> pd.DataFrame:
     """Counts summed to ``level`` and period grain ``periods``.
 
-    Returns geography columns above the level, ``unit`` (the name at the level),
-    ``period`` and every count column. Total rows of the input are left out.
+    Returns geography columns above the level, any category columns
+    (``area_type``), ``unit`` (the name at the level), ``period``, every count
+    column and ``exposure_years``. Total rows of the input are left out unless
+    ``include_totals`` (unit level only), which keeps them as units of their own.
     A sum over periods in which one is missing is missing, not an undercount.
     """
     _check_choice("periods", periods, GRAINS)
     keys = level_keys(frame, level)
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
-    body = select_periods(frame[~frame["is_total"]], period_range).copy()
-    finest = [g for g in GEOGRAPHY if g in body.columns] + ["unit"]
+    finest = key_columns(frame)
+    if include_totals and keys != [c for c in finest if c not in CATEGORIES]:
+        raise ValueError("total rows can be kept only at the unit level: above it they would be counted twice")
+    rows = frame if include_totals else frame[~frame["is_total"]]
+    body = select_periods(rows, period_range).copy()
+    cats = [c for c in CATEGORIES if c in body.columns]
+    # work on the distinct periods of the table, not on every row
+    kinds = body[["period", "period_kind"]].drop_duplicates()
+    kinds["_order"] = kinds["period"].map(sort_key)
     # person-years behind each row, so crude rates of months or of pooled years are per year
-    body["exposure_years"] = [length_in_years(p, k) for p, k in zip(body["period"], body["period_kind"])]
-    body["period"] = [coarsen(p, k, periods) for p, k in zip(body["period"], body["period_kind"])]
-    body = body.assign(_order=frame.loc[body.index, "period"].map(sort_key)).sort_values("_order", kind="stable")
+    kinds["exposure_years"] = [length_in_years(p, k) for p, k in zip(kinds["period"], kinds["period_kind"])]
+    kinds["_coarse"] = [coarsen(p, k, periods) for p, k in zip(kinds["period"], kinds["period_kind"])]
+    body = body.merge(kinds, on=["period", "period_kind"], how="left", validate="many_to_one")
+    body = body.sort_values("_order", kind="stable")
+    body["period"] = body.pop("_coarse")
 
     # 1. over time, within each finest unit
     gkeys = finest + ["period"]
@@ -106,20 +117,20 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
     over_time = pd.concat([*parts, exposure], axis=1)[[*counts, "exposure_years"]].reset_index()
 
     # 2. across units, up to the level
-    regroup = keys != finest
+    regroup = keys != [c for c in finest if c not in CATEGORIES]
     if level == "all":
         over_time["unit"] = "all"
-        out_keys = ["unit"]
+        out_keys = cats + ["unit"]
     elif not regroup:
-        out_keys = keys
+        out_keys = finest
     else:
         over_time["unit"] = over_time[keys[-1]]
-        out_keys = keys[:-1] + ["unit"]
+        out_keys = keys[:-1] + cats + ["unit"]
     if regroup:
         g = over_time.groupby(out_keys + ["period"], sort=False, dropna=False)
         exposure = g["exposure_years"].max()
         over_time = _strict_sum(over_time, out_keys + ["period"], counts).assign(exposure_years=exposure).reset_index()
-    order = over_time["period"].map(sort_key)
+    order = over_time["period"].map({p: sort_key(p) for p in over_time["period"].unique()})
     over_time = over_time.assign(_o=order).sort_values(out_keys + ["_o"]).drop(columns="_o")
     over_time = over_time.reset_index(drop=True)
     over_time.attrs = {**frame.attrs, "level": level, "periods": periods}
@@ -180,7 +191,7 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
     ``denominator``. A zero or missing denominator gives a missing value.
     """
     _check_choice("rounding", rounding, ROUNDING)
-    keys = [c for c in (*GEOGRAPHY, "unit", "period") if c in frame.columns]
+    keys = key_columns(frame) + ["period"]
     chosen = available(frame)
     if indicator_ids is not None:
         unknown = set(indicator_ids) - set(indicators())
@@ -215,9 +226,9 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
 
 def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *,
                     period_range: str = "", rounding: str = "none", decimals: int = 2,
-                    indicator_ids: list[str] | None = None) -> pd.DataFrame:
+                    indicator_ids: list[str] | None = None, include_totals: bool = False) -> pd.DataFrame:
     """Every indicator the data allows, by unit at ``level`` and period grain ``periods``."""
-    agg = aggregate(frame, level, periods, period_range)
+    agg = aggregate(frame, level, periods, period_range, include_totals)
     out = compute(agg, indicator_ids, rounding=rounding, decimals=decimals)
     out.attrs = {**agg.attrs, "rounding": rounding, "decimals": decimals}
     return out
@@ -225,7 +236,7 @@ def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as
 
 def wide(table: pd.DataFrame, language: str = "zh") -> pd.DataFrame:
     """Indicators as columns (labelled in ``language``), one row per unit and period."""
-    keys = [c for c in (*GEOGRAPHY, "unit", "period") if c in table.columns]
+    keys = key_columns(table) + ["period"]
     out = table.pivot_table(index=keys, columns="indicator", values="value", sort=False, dropna=False)
     order = [i for i in indicators() if i in out.columns]
     out = out[order]

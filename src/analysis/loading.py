@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .columns import GEOGRAPHY, count_fields, has_cjk, is_total_name, match_header, normalise_header, personal_headers
+from .columns import CATEGORIES, GEOGRAPHY, TEXT_COLUMNS, count_fields, key_columns, has_cjk, is_total_name, match_header, normalise_header, personal_headers
 from .errors import DataError
 from .periods import parse_period
 
@@ -233,7 +233,7 @@ def read_mapping(path: str | Path) -> dict[str, str]:
 def _known_targets() -> set[str]:
     from .registry import indicators
 
-    return ({"unit", "period", "ignore", *GEOGRAPHY, *count_fields()}
+    return ({"ignore", *TEXT_COLUMNS, *count_fields()}
             | {f"reported_{i}" for i in indicators()})
 
 
@@ -400,7 +400,7 @@ def _refuse_personal_values(cells: list[list[object]], name: str) -> None:
 
 def _drop_footnotes(data, canonical):
     kept, dropped = [], []
-    value_cols = [c for c, t in canonical.items() if t not in ("unit", "period", *GEOGRAPHY)]
+    value_cols = [c for c, t in canonical.items() if t not in TEXT_COLUMNS]
     for n, row in data:
         first = next((_cell_text(v) for v in row if _cell_text(v)), "")
         has_figures = any(_cell_text(row[c]) for c in value_cols)
@@ -429,7 +429,7 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
         unit_level = geo[-1]
         unit_col = next(c for c, t in targets.items() if t == unit_level)
 
-    value_targets = {c: t for c, t in targets.items() if t not in ("unit", "period", *GEOGRAPHY)}
+    value_targets = {c: t for c, t in targets.items() if t not in TEXT_COLUMNS}
     if not value_targets:
         raise DataError(name, "no column of counts or rates was recognised",
                         f"name the columns as in README's column list, or {MAPPING_HINT}")
@@ -451,7 +451,7 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
         rec = {"source_row": n, "unit": re.sub(r"\s+", " ", unicodedata.normalize("NFKC", stripped)),
                "_indented": indented}
         for c, t in targets.items():
-            if t in GEOGRAPHY and c != unit_col:
+            if t in (*GEOGRAPHY, *CATEGORIES) and c != unit_col:
                 rec[t] = _cell_text(row[c]) or None
             elif t == "period":
                 rec["period"] = row[c] if _cell_text(row[c]) else None
@@ -475,14 +475,14 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
         if flush.any():
             notes.append(f"{int(flush.sum())} flush-left row(s) above indented ones taken as subtotals")
     frame = frame.drop(columns="_indented")
-    for t in ("unit", *GEOGRAPHY):
+    for t in ("unit", *GEOGRAPHY, *CATEGORIES):
         if t in frame:
             frame[t] = frame[t].astype(object)
     if unit_level != "unit":
         frame = frame.drop(columns=[unit_level], errors="ignore")
     for t in value_targets.values():
         frame[t] = frame[t].astype(float)
-    front = [g for g in GEOGRAPHY if g in frame and g != unit_level] + ["unit", "period"]
+    front = [g for g in (*GEOGRAPHY, *CATEGORIES) if g in frame and g != unit_level] + ["unit", "period"]
     rest = [c for c in frame.columns if c not in front]
     frame = frame[[c for c in front if c in frame] + rest]
     frame.attrs["unit_level"] = unit_level
@@ -521,7 +521,7 @@ def _refuse_negative(frame: pd.DataFrame, name: str, canonical, printed) -> None
 
 
 def _refuse_duplicates(frame: pd.DataFrame, name: str) -> None:
-    keys = [g for g in GEOGRAPHY if g in frame] + ["unit", "period"]
+    keys = key_columns(frame) + ["period"]
     body = frame[~frame["is_total"]]
     dup = body.duplicated(keys, keep=False)
     if dup.any():

@@ -11,7 +11,7 @@ import html
 import pandas as pd
 from IPython.display import HTML, Markdown
 
-from .columns import GEOGRAPHY
+from .columns import TEXT_COLUMNS
 from .i18n import column_label, level_name, t
 from .indicators import wide
 from .periods import sort_key
@@ -66,7 +66,7 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     if frame.attrs.get("notes"):
         out += [heading("load_notes", language, 3),
                 Markdown("\n".join(f"- {esc(n)}" for n in frame.attrs["notes"]))]
-    value_cols = [c for c in body.columns if c not in ("source_row", "is_total", "period_kind", "unit", "period", *GEOGRAPHY)]
+    value_cols = [c for c in body.columns if c not in ("source_row", "is_total", "period_kind", *TEXT_COLUMNS)]
     missing = body[value_cols].isna().sum()
     missing = missing[missing > 0]
     out.append(heading("missing_heading", language, 3))

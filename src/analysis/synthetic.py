@@ -16,11 +16,18 @@ VILLAGES = ["上河村", "下河村", "东岭村", "西岭村", "南湾村", "�
             "杏坪村", "青龙村", "白马村", "金山村", "银坑村", "枫林村", "竹园村", "梅岭村", "兰田村",
             "松坡村", "长塘村", "新丰村", "永安村", "和平村", "太平村", "大坪村", "小溪村"]
 
-# Chinese headers as work-report tables print them, in the order of the table.
+ORDERS = ("1", "2", "3", "4", "5plus")
+_ORDER_ZH = dict(zip(ORDERS, ("第一孩", "第二孩", "第三孩", "第四孩", "第五孩及以上")))
+
+# Chinese headers as work-report tables print them, in the order of the table; birth
+# orders as census tables print them (第一孩-小计, 第一孩-男, 第一孩-女).
 HEADERS = {
     "county": "县", "township": "乡镇", "village": "村", "period": "月份",
     "population": "总人口", "births": "出生人数", "births_male": "男", "births_female": "女",
-    "births_policy": "政策内出生", "births_order2plus": "二孩及以上出生",
+    "births_policy": "政策内出生",
+    **{f"births_order{k}{suffix}": f"{_ORDER_ZH[k]}-{part}" for k in ORDERS
+       for suffix, part in (("", "小计"), ("_male", "男"), ("_female", "女"))},
+    "births_order2plus": "二孩及以上出生",
     "births_order2plus_policy": "二孩及以上政策内出生", "deaths": "死亡人数",
     "contraception_due": "综合避孕应落实", "contraception_done": "综合避孕已落实",
     "sterilisation": "结扎", "iud": "放环", "implant": "皮埋", "pills_condoms": "药具",
@@ -44,7 +51,7 @@ PLANTED = [
     ("桃源村", "2019-08", "deaths", "missing", "死亡人数 printed as — (missing)"),
     ("杏坪村", "2020-06", "sterilisation", "parts_do_not_add_up", "结扎 typed 10 higher: methods do not add up to 综合避孕已落实"),
     (None, None, "reported_policy_compliant_birth_rate", "reported_rate_disagrees", "计划生育率 printed as 100.00% although the counts give less"),
-    ("白马村", "all", "births_male", "srb_high", "boys drawn at a sex ratio of 150 in every month (sex selection)"),
+    ("白马村", "all", "births_male", "srb_high", "boys drawn at a sex ratio of 250 at 2nd and later births (sex selection)"),
     ("南湾村", "all", "births_health", "sources_disagree", "health system counts about 40% more births than the family-planning office (concealment)"),
     ("合计", "2020-12", "births", "total_differs_from_units", "total row's 出生人数 10 higher than the sum of its villages"),
 ]
@@ -60,10 +67,15 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
         # one stream per village: planting in one village leaves the others' draws alone
         rng = np.random.default_rng([seed, v_i])
         pop0 = int(rng.integers(600, 3500))
-        p_male = 1.063 / 2.063
+        # share of boys by birth order (1st, 2nd, 3rd, 4th, 5th+) and the share of
+        # births that are 2nd or later
+        p_male = [1.063 / 2.063] * 5
+        later = 0.45
         if plant and name == "白马村":
-            # large enough that two years of births show the selection beyond chance
-            pop0, p_male = 6000, 1.5 / 2.5
+            # sex selection at 2nd and later births, in a village large enough that
+            # two years of births show it beyond chance
+            pop0, later = 6000, 0.6
+            p_male = [1.063 / 2.063] + [2.5 / 3.5] * 4
         due0 = int(pop0 * rng.uniform(0.16, 0.2))
         mig0 = int(pop0 * rng.uniform(0.04, 0.12))
         compliance2 = rng.uniform(0.78, 0.95)
@@ -71,8 +83,10 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
         for m, period in enumerate(periods):
             pop = pop0 + int(m * rng.uniform(-1, 2))
             births = int(rng.poisson(pop * 12.5 / 1000 / 12))
-            boys = int(rng.binomial(births, p_male))
-            order2 = int(rng.binomial(births, 0.45))
+            order2 = int(rng.binomial(births, later))
+            by_order = [births - order2, *rng.multinomial(order2, [0.82, 0.14, 0.03, 0.01])]
+            boys_by_order = [int(rng.binomial(b, p)) for b, p in zip(by_order, p_male)]
+            boys = sum(boys_by_order)
             pol2 = int(rng.binomial(order2, compliance2))
             pol1 = int(rng.binomial(births - order2, 0.99))
             due = due0 + int(m * rng.uniform(-0.5, 1))
@@ -90,7 +104,11 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
             rows.append({
                 "county": "临江县", "township": "青山镇", "village": name, "period": period,
                 "population": pop, "births": births, "births_male": boys, "births_female": births - boys,
-                "births_policy": pol1 + pol2, "births_order2plus": order2, "births_order2plus_policy": pol2,
+                "births_policy": pol1 + pol2,
+                **{f"births_order{k}": int(b) for k, b in zip(ORDERS, by_order)},
+                **{f"births_order{k}_male": m for k, m in zip(ORDERS, boys_by_order)},
+                **{f"births_order{k}_female": int(b) - m for k, b, m in zip(ORDERS, by_order, boys_by_order)},
+                "births_order2plus": order2, "births_order2plus_policy": pol2,
                 "deaths": int(rng.poisson(pop * 6.5 / 1000 / 12)),
                 "contraception_due": due, "contraception_done": done, "sterilisation": ster, "iud": iud,
                 "implant": implant, "pills_condoms": done - ster - iud - implant,
