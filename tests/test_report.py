@@ -28,15 +28,17 @@ def sample_report(tmp_path_factory) -> Path:
 
 def test_report_files(sample_report):
     names = {p.name for p in sample_report.iterdir()}
-    assert names == {"01-indicators.html", "01-indicators.ipynb", "run.json"}
+    assert names == {"01-indicators.html", "01-indicators.ipynb", "02-sex-ratio.html", "02-sex-ratio.ipynb", "run.json"}
 
 
-def test_html_has_no_code_and_fetches_nothing(sample_report):
-    page = (sample_report / "01-indicators.html").read_text("utf-8")
+@pytest.mark.parametrize("name", ["01-indicators.html", "02-sex-ratio.html"])
+def test_html_has_no_code_and_fetches_nothing(sample_report, name):
+    page = (sample_report / name).read_text("utf-8")
     assert "<script" not in page.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page, re.I)
     assert "import analysis" not in page and not re.search(r"class=\"jp-(InputArea|Cell-inputWrapper)", page)
+    assert "NBVAL_CHECK_OUTPUT" not in page and "notebook-only" not in page
 
 
 def test_font_subset_embedded_first(sample_report):
@@ -59,6 +61,8 @@ def test_key_numbers_and_facts_visible(sample_report, sample_frame):
     v = table[(table["unit"] == "白马村") & (table["period"] == "2020") & (table["indicator"] == "srb")]["value"].item()
     assert f"{v:.2f}" in page
     assert "人口与计划生育指标" in page and "柳溪村" in page
+    srb_page = (sample_report / "02-sex-ratio.html").read_text("utf-8")
+    assert "出生人口性别比" in srb_page and "Chao et al. 2019" in srb_page and "白马村" in srb_page
 
 
 def test_english_report_and_parameters_checked(tmp_path):

@@ -35,8 +35,8 @@ IDENTITIES = [
                         ("4", "第四孩", "4th"), ("5plus", "第五孩及以上", "5th+"))],
 ]
 
-# Rates that cannot exceed 100%: every % indicator except task completion.
-_BOUNDED = [i for i in indicators().values() if i.scale == 100 and i.id not in ("srb", "task_completion_rate")]
+# Rates whose numerator is part of their denominator, so that they cannot exceed 100%.
+_BOUNDED = [i for i in indicators().values() if i.is_bounded]
 
 
 def _finding(row, check, severity, zh, en, evidence) -> dict:

@@ -62,6 +62,72 @@ TEXT: dict[str, tuple[str, str]] = {
     "severity_warning": ("警告", "warning"),
     "severity_info": ("提示", "info"),
     "definition": ("定义", "definition"),
+    "title_srb": ("出生人口性别比", "Sex ratio at birth"),
+    "srb_intro": ("参照水平：{reference}（{source}）。区间方法：{method}，置信水平 95%。每个{level}与参照水平作精确二项检验，"
+                  "并在各单位之间用 Benjamini–Hochberg 方法控制错误发现率（q 值）。",
+                  "Reference level: {reference} ({source}). Intervals: {method}, 95%. Each {level} is tested against the "
+                  "reference with an exact binomial test, and the false discovery rate across units is controlled with "
+                  "Benjamini–Hochberg q-values."),
+    "srb_pooled": ("合计 {births:,.0f} 名出生，男 {boys:,.0f}、女 {girls:,.0f}，性别比 **{srb:.2f}**（95% 区间 {low:.2f}–{high:.2f}）。"
+                   "仅凭抽样波动，{births:,.0f} 名出生的性别比会落在 {band_low:.1f}–{band_high:.1f} 之间。",
+                   "In all, {births:,.0f} births, {boys:,.0f} boys and {girls:,.0f} girls: a sex ratio of **{srb:.2f}** "
+                   "(95% interval {low:.2f}–{high:.2f}). Sampling alone would put the ratio of {births:,.0f} births "
+                   "between {band_low:.1f} and {band_high:.1f}."),
+    "srb_flagged_heading": ("需要关注的单位", "Units to look at"),
+    "srb_flagged_intro": ("q 值小于 0.05 或落在 99.8% 控制限之外的单位：", "Units with a q-value below 0.05 or beyond the 99.8% limits:"),
+    "srb_none_flagged": ("没有单位的性别比在考虑抽样波动和多重比较之后显著偏离参照水平。",
+                         "No unit's sex ratio departs from the reference beyond what sampling and multiple comparisons explain."),
+    "srb_all_units": ("全部 {n} 行（点击展开）", "All {n} rows (click to open)"),
+    "funnel_heading": ("漏斗图", "Funnel plot"),
+    "funnel_intro": ("横轴为出生人数，虚线和点线是仅凭抽样波动时 95% 和 99.8% 的单位应落入的范围。出生少的单位性别比波动大，"
+                     "落在范围内的极端值不说明问题；落在 99.8% 范围之外的单位标出名称。",
+                     "Births on the horizontal axis; the dashed and dotted lines enclose 95% and 99.8% of units when "
+                     "only sampling is at work. Small units swing widely, and an extreme ratio inside the funnel is no "
+                     "evidence; units beyond the 99.8% limits are named."),
+    "shrink_heading": ("小区域估计", "Small-area estimates"),
+    "shrink_intro": ("经验贝叶斯（贝塔-二项）估计把每个单位的性别比向其上级（{parent}）的水平收缩，出生越少收缩越多，"
+                     "因此不会仅凭随机波动给出生很少的单位排名。",
+                     "Empirical-Bayes (beta-binomial) estimates pull each unit's ratio toward its parent level "
+                     "({parent}), the more so the fewer its births, so that a unit with few births is not ranked on noise."),
+    "orders_heading": ("分孩次性别比", "By birth order"),
+    "orders_intro": ("全部单位合计，按孩次分列。性别选择通常集中在二孩及以上，所以一孩正常、高孩次偏高的格局值得注意。",
+                     "All units together, by birth order. Sex selection usually concentrates at second and later births, "
+                     "so a normal ratio at first births beside high ratios at later ones deserves attention."),
+    "band_heading": ("抽样波动有多大", "How much sampling alone moves the ratio"),
+    "band_intro": ("在参照水平 {reference} 下，仅凭抽样，95% 的单位的性别比会落在下表范围内。要让这一范围缩小到参照水平 ±1，"
+                   "需要约 {needed:,.0f} 名出生。",
+                   "At a reference level of {reference}, sampling alone puts 95% of units within these ranges. For the "
+                   "range to shrink to ±1 around the reference takes about {needed:,.0f} births."),
+    "compliance_heading": ("计划生育率的漏斗图", "Funnel plot of policy compliance"),
+    "compliance_intro": ("同一方法适用于任何二项比率；这里以全部单位的合计比率 {target:.2f}% 为参照。",
+                         "The same method serves any binomial rate; here the reference is the pooled rate of all units, {target:.2f}%."),
+    "births_col": ("出生人数", "births"),
+    "boys": ("男", "boys"),
+    "girls": ("女", "girls"),
+    "srb": ("性别比", "SRB"),
+    "ci": ("95% 区间", "95% interval"),
+    "p_value": ("p 值", "p-value"),
+    "q_value": ("q 值", "q-value"),
+    "funnel_zone": ("漏斗区", "funnel zone"),
+    "shrunk_srb": ("收缩估计", "shrunk estimate"),
+    "shrunk_ci": ("收缩估计区间", "shrunk interval"),
+    "zone_within": ("范围内", "within"),
+    "zone_high_95": ("偏高（95%外）", "high (beyond 95%)"),
+    "zone_high_998": ("偏高（99.8%外）", "high (beyond 99.8%)"),
+    "zone_low_95": ("偏低（95%外）", "low (beyond 95%)"),
+    "zone_low_998": ("偏低（99.8%外）", "low (beyond 99.8%)"),
+    "order": ("孩次", "birth order"),
+    "method_wilson": ("Wilson 区间", "Wilson interval"),
+    "method_clopper_pearson": ("Clopper–Pearson 精确区间", "Clopper–Pearson exact interval"),
+    "method_jeffreys": ("Jeffreys 区间", "Jeffreys interval"),
+    "limits": ("控制限", "limits"),
+    "target_line": ("参照水平", "reference level"),
+    "funnel_x": ("分母（对数刻度）", "denominator (log scale)"),
+    "funnel_x_srb": ("出生人数（对数刻度）", "births (log scale)"),
+    "observed": ("观测值及 95% 区间", "observed, 95% interval"),
+    "shrunk": ("经验贝叶斯估计及 95% 区间", "empirical-Bayes estimate, 95% interval"),
+    "reference_line": ("参照 {value:g}", "reference {value:g}"),
+    "srb_axis": ("出生人口性别比（女=100）", "sex ratio at birth (boys per 100 girls)"),
     "note": ("备注", "note"),
     "id": ("编号", "id"),
     "name": ("名称", "name"),

@@ -65,3 +65,111 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
         grid.legend.set_title(t("unit", language))
     grid.figure.tight_layout()
     return grid.figure
+
+
+ZONE_COLOURS = {"within": "#8c8c8c", "high_95": "#e6a23c", "low_95": "#e6a23c", "high_998": "#c0392b",
+                "low_998": "#c0392b"}
+
+
+def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: bool = False,
+           title: str = "", ylabel: str = "", label_zones=("high_998", "low_998"), max_labels: int = 12) -> plt.Figure:
+    """Funnel plot: each unit's rate against its size, with the 95% and 99.8%
+    limits that sampling alone allows around ``target`` (a proportion).
+
+    ``units`` needs ``unit``, ``x`` (boys, or the numerator), ``n`` (births, or
+    the denominator) and ``funnel_zone``. With ``as_srb`` the vertical axis is
+    boys per 100 girls; otherwise the rate in %. Units beyond the outer limits
+    are named.
+    """
+    import numpy as np
+
+    from .sex_ratio import FUNNEL_LEVELS, funnel_limits, to_srb
+
+    _style()
+    data = units[units["n"] > 0].copy()
+    data["share"] = data["x"] / data["n"]
+    scale = (lambda p: to_srb(p)) if as_srb else (lambda p: 100 * np.asarray(p, dtype=float))
+    data["y"] = scale(data["share"])
+    fig, ax = plt.subplots(figsize=(8, 5.2), dpi=100)
+    n_max = max(float(data["n"].max()) if len(data) else 10.0, 10.0)
+    n_min = max(1.0, float(data["n"].min()) * 0.5 if len(data) else 1.0)
+    grid_n = np.unique(np.round(np.geomspace(n_min, n_max * 1.15, 300)))
+    limits = funnel_limits(grid_n, target)
+    for level, style in zip(FUNNEL_LEVELS, ("--", ":")):
+        lo, hi = limits[level]
+        name = f"{level:.1%}".replace(".0%", "%")
+        ax.plot(grid_n, scale(hi), style, color="#555555", lw=1, label=f"{name} {t('limits', language)}")
+        ax.plot(grid_n, scale(lo), style, color="#555555", lw=1)
+    ax.axhline(float(scale(target)), color="#2c7fb8", lw=1.2, label=t("target_line", language))
+    colours = data["funnel_zone"].map(ZONE_COLOURS).fillna("#8c8c8c")
+    ax.scatter(data["n"], data["y"].clip(upper=_upper(data, scale, target, as_srb)), c=colours, s=22,
+               edgecolor="white", linewidth=0.4, zorder=3)
+    flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
+    for _, row in flagged.iterrows():
+        ax.annotate(str(row["unit"]), (row["n"], min(row["y"], _upper(data, scale, target, as_srb))),
+                    xytext=(4, 3), textcoords="offset points", fontsize=8, color="#7b241c")
+    _plain_log_axis(ax)
+    ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    finite = data["y"][np.isfinite(data["y"])]
+    if as_srb:
+        bottom = max(0.0, min(float(finite.min()) if len(finite) else 50.0, 50.0) * 0.8)
+    else:
+        low_limit = float(scale(limits[FUNNEL_LEVELS[1]][0]).min())
+        bottom = max(0.0, np.floor(min(float(finite.min()) if len(finite) else 0.0, low_limit) / 10) * 10 - 5)
+    ax.set_ylim(bottom=bottom, top=_upper(data, scale, target, as_srb) * 1.05)
+    ax.set_xlim(grid_n[0], grid_n[-1])
+    # the legend goes under the axes, where it cannot hide a unit
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _plain_log_axis(ax) -> None:
+    """A log x axis labelled 1, 10, 100: mathtext is off so that unit names print
+    as written, and the default log labels are mathtext."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _upper(data, scale, target, as_srb) -> float:
+    """Top of the vertical axis: room for the units, but no infinite sex ratios."""
+    import numpy as np
+
+    finite = data["y"][np.isfinite(data["y"])]
+    top = float(finite.max()) if len(finite) else float(scale(target)) * 2
+    if as_srb:
+        top = min(max(top, 160.0), 400.0)
+    else:
+        top = min(max(top, float(scale(target))), 100.0 if data["share"].max() <= 1 else top)
+    return top
+
+
+def shrinkage(table: pd.DataFrame, language: str = "zh", reference: float | None = None) -> plt.Figure:
+    """Observed SRB with its interval beside the empirical-Bayes estimate, one row per unit."""
+    _style()
+    data = table.dropna(subset=["shrunk_srb"]).sort_values("shrunk_srb").reset_index(drop=True)
+    height = max(2.8, 0.3 * len(data) + 1.4)
+    fig, ax = plt.subplots(figsize=(8, height), dpi=100)
+    y = range(len(data))
+    obs = data["srb"].clip(upper=400)
+    ax.errorbar(obs, [v + 0.18 for v in y], xerr=[(obs - data["ci_low"]).clip(lower=0),
+                                                   (data["ci_high"].clip(upper=400) - obs).clip(lower=0)],
+                fmt="o", ms=3, color="#999999", lw=0.8, label=t("observed", language))
+    ax.errorbar(data["shrunk_srb"], [v - 0.18 for v in y],
+                xerr=[data["shrunk_srb"] - data["shrunk_low"], data["shrunk_high"] - data["shrunk_srb"]],
+                fmt="s", ms=4, color="#2c7fb8", lw=1.2, label=t("shrunk", language))
+    if reference is not None:
+        ax.axvline(reference, color="#c0392b", lw=1, ls="--", label=t("reference_line", language, value=reference))
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_xlabel(t("srb_axis", language))
+    ax.set_xlim(left=0, right=min(400, float(data["ci_high"].clip(upper=400).max()) * 1.05))
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -22,6 +22,12 @@ class Indicator:
     unit_en: str = ""
     note_zh: str = ""
     note_en: str = ""
+    bounded: bool | None = None  # None: a % rate is bounded by 100, a permille rate is not
+
+    @property
+    def is_bounded(self) -> bool:
+        """Whether the numerator is part of the denominator (the rate cannot pass 100%)."""
+        return self.scale == 100 if self.bounded is None else self.bounded
 
     @property
     def inputs(self) -> tuple[str, ...]:

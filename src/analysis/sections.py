@@ -27,7 +27,8 @@ def heading(key: str, language: str, level: int = 2) -> Markdown:
 
 
 def text(key: str, language: str, **values) -> Markdown:
-    return Markdown(t(key, language, **{k: esc(v) for k, v in values.items()}))
+    """Narrative text; string values (unit names, file names) are escaped, numbers keep their format."""
+    return Markdown(t(key, language, **{k: esc(v) if isinstance(v, str) else v for k, v in values.items()}))
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
@@ -124,3 +125,127 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
         t("message", language): found[msg],
     }).head(limit)
     return out + [html_table(shown, index=False)]
+
+
+# ----------------------------------------------------------------------------- sex ratio
+
+def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The SRB table as readers see it: labelled columns, intervals as one cell."""
+    keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
+    out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
+    out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: f"{v:,.0f}")
+    out[t("srb", language)] = table["srb"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
+    out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
+    out[t("p_value", language)] = table["p_value"].map(lambda v: "—" if pd.isna(v) else f"{v:.4f}")
+    out[t("q_value", language)] = table["q_value"].map(lambda v: "—" if pd.isna(v) else f"{v:.4f}")
+    out[t("funnel_zone", language)] = table["funnel_zone"].map(lambda z: t(f"zone_{z}", language) if isinstance(z, str) else "—")
+    out[t("shrunk_srb", language)] = table["shrunk_srb"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}")
+    out[t("shrunk_ci", language)] = [_span(a, b) for a, b in zip(table["shrunk_low"], table["shrunk_high"])]
+    return out
+
+
+def _span(low, high) -> str:
+    """An interval for readers; an unbounded end (no girls) is ∞."""
+    if pd.isna(low):
+        return "—"
+    return f"{low:.1f}–{'∞' if high == float('inf') else f'{high:.1f}'}"
+
+
+def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: str, level: str, language: str) -> list:
+    from .sex_ratio import prediction_band, srb_interval
+
+    boys, girls = float(table["boys"].sum()), float(table["girls"].sum())
+    births = boys + girls
+    low, high = srb_interval([boys], [girls], method)
+    band = prediction_band([births], reference).iloc[0]
+    return [Markdown(f"# {t('title_srb', language)}"),
+            text("srb_intro", language, reference=f"{reference.value:g}" + (
+                f" [{reference.low:g}, {reference.high:g}]" if reference.low is not None else ""),
+                 source=reference.source, method=t(f"method_{method}", language), level=level_name(level, language)),
+            Markdown(t("srb_pooled", language, births=births, boys=boys, girls=girls,
+                       srb=100 * boys / girls if girls else float("nan"), low=low[0], high=high[0],
+                       band_low=band["srb_low"], band_high=band["srb_high"]))]
+
+
+def srb_flagged(table: pd.DataFrame, language: str) -> list:
+    flagged = table[(table["q_value"] < 0.05) | table["funnel_zone"].isin(["high_998", "low_998"])]
+    out = [heading("srb_flagged_heading", language)]
+    if flagged.empty:
+        out.append(text("srb_none_flagged", language))
+    else:
+        out += [text("srb_flagged_intro", language),
+                html_table(_srb_rows(flagged.sort_values("p_value"), language), index=False)]
+    out.append(html_table(_srb_rows(table, language), index=False,
+                          collapsed=t("srb_all_units", language, n=len(table))))
+    return out
+
+
+def srb_funnel(table: pd.DataFrame, reference, language: str) -> list:
+    from . import plots
+
+    units = table.assign(x=table["boys"], n=table["boys"] + table["girls"])
+    if units["period"].nunique() > 1:
+        units["unit"] = units["unit"].astype(str) + " " + units["period"].astype(str)
+    fig = plots.funnel(units, reference.p0, language, as_srb=True, title=t("title_srb", language),
+                       ylabel=t("srb_axis", language))
+    return [heading("funnel_heading", language), text("funnel_intro", language), fig]
+
+
+def srb_shrinkage(table: pd.DataFrame, reference, language: str, parent: str) -> list:
+    from . import plots
+
+    shown = table
+    if table["period"].nunique() > 1:  # one panel per period would be too many: show the latest
+        shown = table[table["period"] == table["period"].iloc[-1]]
+    return [heading("shrink_heading", language),
+            text("shrink_intro", language, parent=level_name(parent, language) if parent != "all" else t("level_all", language)),
+            plots.shrinkage(shown, language, reference.value)]
+
+
+def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: str, reference, method: str,
+                 language: str) -> list:
+    """Pooled sex ratio by birth order, when the table has boys and girls by order."""
+    from .sex_ratio import srb_table
+
+    orders = [k for k in ("1", "2", "3", "4", "5plus") if f"births_order{k}_male" in frame.columns]
+    if not orders:
+        return []
+    rows = []
+    for k in orders:
+        tab = srb_table(frame, "all", "all", period_range=period_range, reference=reference, method=method,
+                        male=f"births_order{k}_male", female=f"births_order{k}_female")
+        r = tab.iloc[0]
+        label = {"1": "1", "2": "2", "3": "3", "4": "4", "5plus": "5+"}[k]
+        rows.append({t("order", language): label, t("births_col", language): f"{r['boys'] + r['girls']:,.0f}",
+                     t("srb", language): "—" if pd.isna(r["srb"]) else f"{r['srb']:.2f}",
+                     t("ci", language): _span(r["ci_low"], r["ci_high"]),
+                     t("p_value", language): "—" if pd.isna(r["p_value"]) else f"{r['p_value']:.4f}"})
+    return [heading("orders_heading", language), text("orders_intro", language),
+            html_table(pd.DataFrame(rows), index=False)]
+
+
+def sampling_band(reference, language: str) -> list:
+    from .sex_ratio import births_for_band, prediction_band
+
+    band = prediction_band([10, 20, 50, 100, 200, 500, 1000, 5000, 20000], reference)
+    shown = pd.DataFrame({t("births_col", language): band["births"].map(lambda v: f"{v:,.0f}"),
+                          t("srb", language): [f"{a:.1f}–{b:.1f}" for a, b in zip(band["srb_low"], band["srb_high"])]})
+    return [heading("band_heading", language),
+            text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
+            html_table(shown, index=False)]
+
+
+def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, language: str,
+                      indicator_id: str = "policy_compliant_birth_rate") -> list:
+    from . import plots
+    from .sex_ratio import rate_funnel
+
+    try:
+        data = rate_funnel(frame, indicator_id, level, "all", period_range=period_range)
+    except ValueError:
+        return []
+    ind = indicators()[indicator_id]
+    units = data.assign(x=data["numerator"], n=data["denominator"])
+    target = float(data["target"].iloc[0])
+    fig = plots.funnel(units, target, language, title=ind.name(language), ylabel=ind.label(language))
+    return [heading("compliance_heading", language), text("compliance_intro", language, target=100 * target), fig]

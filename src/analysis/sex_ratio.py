@@ -191,18 +191,22 @@ def funnel_limits(n, target: float, levels=FUNNEL_LEVELS) -> dict[float, tuple[n
 
 
 def funnel_zone(x, n, target: float, levels=FUNNEL_LEVELS) -> np.ndarray:
-    """Where each unit's rate x/n falls: within the inner limits, between the
-    inner and outer ones (``high_95`` / ``low_95``), or beyond the outer ones."""
+    """Where each unit's count x of n falls: ``within`` the inner limits, beyond
+    the inner ones (``high_95`` / ``low_95``) or beyond the outer ones.
+
+    Judged by the exact tail probability of the count, so that a small unit at
+    100% is not flagged for a count that chance makes common; the drawn limits
+    (interpolated for smoothness) can differ from this by less than one case.
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-    limits = funnel_limits(n, target, levels)
-    inner, outer = limits[levels[0]], limits[levels[1]]
-    zone = np.full(p.shape, "within", dtype=object)
-    zone[p > inner[1]] = "high_95"
-    zone[p > outer[1]] = "high_998"
-    zone[p < inner[0]] = "low_95"
-    zone[p < outer[0]] = "low_998"
+    upper = stats.binom.sf(x - 1, n, target)  # P(X >= x)
+    lower = stats.binom.cdf(x, n, target)  # P(X <= x)
+    zone = np.full(x.shape, "within", dtype=object)
+    inner, outer = ((1 - lvl) / 2 for lvl in levels)
+    zone[upper < inner] = "high_95"
+    zone[upper < outer] = "high_998"
+    zone[lower < inner] = "low_95"
+    zone[lower < outer] = "low_998"
     zone[~(n > 0)] = None
     return zone
 

@@ -1,0 +1,195 @@
+"""Sex ratio at birth: golden intervals, bands and p-values, the census table, and
+the behaviour of funnels and shrinkage."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+import analysis
+from analysis.sex_ratio import (DEFAULT_REFERENCE, Reference, births_for_band, exact_p_value, fit_prior,
+                                funnel_limits, funnel_zone, prediction_band, rate_funnel, shrink, srb_interval,
+                                srb_table)
+
+from conftest import REAL, REFERENCE, need
+
+
+def _rows(name):
+    path = REFERENCE / name
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+INTERVALS = _rows("srb_intervals.csv")
+BANDS = _rows("srb_prediction_bands.csv")
+
+
+def test_reference_files_present():
+    need(REFERENCE / "srb_intervals.csv")
+    assert len(INTERVALS) == 8 and len(BANDS) == 6
+
+
+@pytest.mark.parametrize("row", INTERVALS, ids=[f"{r['boys']}-{r['girls']}-{r['method']}" for r in INTERVALS])
+def test_intervals(row):
+    low, high = srb_interval([int(row["boys"])], [int(row["girls"])], row["method"], float(row["level"]))
+    assert round(low[0], 2) == float(row["ci_low"])
+    assert round(high[0], 2) == float(row["ci_high"])
+
+
+@pytest.mark.parametrize("row", BANDS, ids=[r["births"] for r in BANDS])
+def test_prediction_bands(row):
+    band = prediction_band([int(row["births"])], Reference(float(row["reference_srb"]), source="test")).iloc[0]
+    assert band["boys_low"] == int(row["boys_low"]) and band["boys_high"] == int(row["boys_high"])
+    assert round(band["srb_low"], 1) == float(row["srb_low"]) and round(band["srb_high"], 1) == float(row["srb_high"])
+
+
+def test_births_for_a_one_point_band():
+    # "for the ±1-point band 105–107 to hold by sampling alone takes about 174,000 births"
+    assert 170_000 < births_for_band(1, Reference(106, source="test")) < 178_000
+
+
+def test_published_p_values():
+    p0 = 106 / 206
+    assert round(exact_p_value([251], [436], p0, "greater")[0], 5) == 0.00602
+    assert round(exact_p_value([251], [436], p0)[0], 5) == 0.01106
+
+
+def test_two_sided_p_values_match_scipy():
+    rng = np.random.default_rng(7)
+    n = rng.integers(1, 400, 400)
+    for p0 in (106.3 / 206.3, 0.2, 0.95):
+        k = rng.binomial(n, p0 * rng.uniform(0.8, 1.2, len(n)).clip(0, 1 / p0))
+        ours = exact_p_value(k, n, p0)
+        theirs = [binomtest(int(a), int(b), p0).pvalue for a, b in zip(k, n)]
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_reference_is_a_parameter_with_its_source():
+    assert DEFAULT_REFERENCE.value == 106.3 and DEFAULT_REFERENCE.low == 105.4 and DEFAULT_REFERENCE.high == 107.2
+    assert "Chao" in DEFAULT_REFERENCE.source
+    other = Reference(105.0)
+    assert other.low is None and other.source == "given by the user"
+    with pytest.raises(ValueError, match="not plausible"):
+        Reference(1.06)
+
+
+def test_funnel_limits_narrow_with_size_and_contain_the_target():
+    n = np.array([10, 100, 1000, 10000])
+    lim = funnel_limits(n, 0.5)
+    lo95, hi95 = lim[0.95]
+    lo998, hi998 = lim[0.998]
+    assert np.all(np.diff(hi95 - lo95) < 0)
+    assert np.all(lo998 <= lo95) and np.all(hi95 <= hi998) and np.all(lo95 < 0.5) and np.all(0.5 < hi95)
+    np.testing.assert_allclose(hi95[-1], 0.5 + 1.96 * np.sqrt(0.25 / 10000), atol=2e-4)
+
+
+def test_funnel_zone_uses_exact_tails():
+    # 30 of 30 compliant against a pooled 94%: chance gives that 16% of the time
+    assert funnel_zone([30], [30], 0.94)[0] == "within"
+    assert funnel_zone([97], [145], 106.3 / 206.3)[0] == "high_998"
+    assert funnel_zone([2], [20], 0.5)[0] == "low_998"
+    assert funnel_zone([0], [0], 0.5)[0] is None
+
+
+def test_shrinkage_pulls_small_units_more():
+    x = np.array([9, 900, 50, 52, 48, 51])
+    n = np.array([10, 1000, 100, 100, 100, 100])
+    est = shrink(x, n)
+    pooled = x.sum() / n.sum()
+    raw = x / n
+    pull = np.abs(est["mean"] - raw) / np.abs(pooled - raw).clip(1e-12)
+    assert pull[0] > pull[1]  # the unit of 10 moves further toward the pool than the unit of 1000
+    assert np.all((est["low"] <= est["mean"]) & (est["mean"] <= est["high"]))
+
+
+def test_prior_size_is_capped_by_the_group():
+    # no spread beyond binomial noise: full pooling, but no more certainty than the group's own cases
+    x = np.array([50, 51, 49, 50])
+    n = np.array([100, 100, 100, 100])
+    a, b = fit_prior(x, n, np.zeros(4))
+    assert a[0] + b[0] <= n.sum() + 1e-6
+    assert a[0] / (a[0] + b[0]) == pytest.approx(x.sum() / n.sum())
+
+
+def test_srb_table_on_the_sample(sample_frame):
+    table = srb_table(sample_frame, periods="all")
+    assert list(table.columns) == ["county", "township", "unit", "period", "boys", "girls", "srb", "ci_low", "ci_high",
+                                   "method", "reference", "p_value", "q_value", "funnel_zone", "shrunk_srb",
+                                   "shrunk_low", "shrunk_high"]
+    assert len(table) == 26 and table.attrs["shrink_toward"] == "township"
+    row = table.set_index("unit").loc["白马村"]
+    assert row["q_value"] < 0.05 and row["funnel_zone"] == "high_998"
+    assert row["shrunk_low"] < row["shrunk_srb"] < row["srb"]
+    assert ((table["q_value"] >= table["p_value"]) | table["p_value"].isna()).all()
+    flagged = table[table["q_value"] < 0.05]
+    assert list(flagged["unit"]) == ["白马村"]
+
+
+def test_srb_by_birth_order(sample_frame):
+    second = srb_table(sample_frame, "all", "all", male="births_order2_male", female="births_order2_female")
+    first = srb_table(sample_frame, "all", "all", male="births_order1_male", female="births_order1_female")
+    assert second["srb"].item() > first["srb"].item()
+    with pytest.raises(ValueError, match="no births_order9_male"):
+        srb_table(sample_frame, male="births_order9_male")
+
+
+def test_rate_funnel_for_compliance(sample_frame):
+    data = rate_funnel(sample_frame, "policy_compliant_birth_rate")
+    pooled = data["numerator"].sum() / data["denominator"].sum()
+    assert data["target"].iloc[0] == pytest.approx(pooled)
+    assert set(data["funnel_zone"]) <= {"within", "high_95", "low_95", "high_998", "low_998"}
+
+
+# Cells of the census workbook whose printed SRB cannot come from the counts beside them:
+# no girls counted (printed as 0.00), or a count cell left empty next to a printed figure.
+CENSUS_UNDEFINED = {
+    ("城市", "西藏", "2009.11.1-2010.10.31", "srb_order3"), ("不分城乡", "北京", "2009.11.1-2010.10.31", "srb_order5plus"),
+    ("镇", "上海", "2009.11.1-2010.10.31", "srb_order5plus"),
+}
+
+
+def test_census_published_srb_reproduced():
+    path = need(REAL / "census_births_by_sex" / "我国人口普查数据整理2010+2020.xlsx")
+    frame = analysis.load(path, sheet="2")
+    assert len(frame) == 256 and set(frame["area_type"]) == {"不分城乡", "城市", "镇", "乡村"}
+    table = analysis.indicator_table(frame, include_totals=True, rounding="half_up", decimals=2)
+    keys = ["area_type", "unit", "period"]
+    checked = 0
+    for ind in ["srb", "srb_order1", "srb_order2", "srb_order3", "srb_order4", "srb_order5plus"]:
+        ours = table[table["indicator"] == ind][keys + ["value", "denominator"]]
+        both = frame[keys + [f"reported_{ind}"]].merge(ours, on=keys, validate="one_to_one")
+        assert len(both) == 256
+        for row in both.itertuples():
+            printed = getattr(row, f"reported_{ind}")
+            if pd.isna(printed):
+                assert np.isnan(row.value)  # nothing printed where a count is missing
+            elif (row.area_type, row.unit, row.period, ind) in CENSUS_UNDEFINED:
+                assert np.isnan(row.value) and pd.isna(row.denominator)
+            elif row.denominator == 0:
+                assert np.isnan(row.value) and printed == 0  # the census prints 0.00 where no girls were born
+            else:
+                assert row.value == printed, (row, ind)
+                checked += 1
+    assert checked >= 1480  # of 6 × 256 cells; the rest have no count or no girls
+    national = table[(table["indicator"] == "srb") & (table["unit"] == "全国") & (table["area_type"] == "不分城乡")
+                     & (table["period"] == "2009.11.1-2010.10.31")]
+    assert national["value"].item() == 121.21
+
+
+def test_srb_command(tmp_path):
+    from conftest import SAMPLE, workbench
+
+    out = tmp_path / "srb.csv"
+    r = workbench("table", "srb", SAMPLE, "--periods", "all", "--method", "jeffreys", "--reference", "105",
+                  "-o", out)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(table["method"]) == {"jeffreys"} and set(table["reference"]) == {105.0}
+    assert {"boys", "girls", "srb", "ci_low", "ci_high", "p_value", "q_value", "funnel_zone", "shrunk_srb",
+            "shrunk_low", "shrunk_high"} <= set(table.columns)
