@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -201,7 +202,6 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
     """
-    import papermill
     from papermill.exceptions import PapermillExecutionError
 
     started = _now()
@@ -225,6 +225,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     }
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
+        plans = []
         for nb_path in notebooks:
             declared = declared_parameters(nb_path)
             given = {k: v for k, v in parameters.items() if k in declared}
@@ -234,24 +235,26 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             if "columns_file" in declared:
                 given["columns_file"] = str(Path(columns).resolve()) if columns else ""
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
+            plans.append((nb_path, given, effective))
+        # Kernels are separate processes: run the notebooks side by side, one per core.
+        workers = max(1, min(len(plans), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            runs = list(pool.map(lambda plan: _execute(plan[0], staging / plan[0].name, plan[1]), plans))
+        failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
+        for nb_path, err in failures:
+            if isinstance(err, PapermillExecutionError):
+                shutil.move(str(staging / nb_path.name), out / f"{nb_path.stem}.failed.ipynb")
+        if failures:
+            nb_path, err = failures[0]
+            if not isinstance(err, PapermillExecutionError):  # the kernel could not start, and the like
+                raise ReportError(f"notebook {nb_path.name} could not be run: {type(err).__name__}: {err}")
+            kept = out / f"{nb_path.stem}.failed.ipynb"
+            where, what = _failed_cell(kept)
+            raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
+                              f"at {kept}; earlier HTML in {out} is unchanged")
+        for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
             lang = str(effective.get("language", "zh"))
-            executed = staging / nb_path.name
-            nb_started = _now()
-            try:
-                papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
-                                           cwd=str(nb_path.parent), progress_bar=False, log_output=False,
-                                           # the kernel's own start-up chatter is not the user's business
-                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
-            except PapermillExecutionError:
-                kept = out / f"{nb_path.stem}.failed.ipynb"
-                shutil.move(str(executed), kept)
-                where, what = _failed_cell(kept)
-                raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
-                                  f"at {kept}; earlier HTML in {out} is unchanged") from None
-            except Exception as exc:  # the kernel could not start, and the like
-                raise ReportError(f"notebook {nb_path.name} could not be run: {type(exc).__name__}: {exc}") from None
-            nb_finished = _now()
-            nb = nbformat.read(executed, as_version=4)
+            nb = nbformat.read(staging / nb_path.name, as_version=4)
             title = _notebook_title(nb) or nb_path.stem
             record = {"notebook": nb_path.name, "parameters": effective, "started": nb_started, "finished": nb_finished,
                       "html": f"{nb_path.stem}.html", "ipynb": nb_path.name}
@@ -268,6 +271,26 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return facts
+
+
+def _execute(nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
+    """Run one notebook; returns its start and end times and the error, if any."""
+    import papermill
+
+    started = _now()
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
+                                       cwd=str(nb_path.parent), progress_bar=False, log_output=False,
+                                       # the kernel's own start-up chatter is not the user's business
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            return started, _now(), None
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, in notebook order
+            # kernels started side by side now and then collide on a port: try once more
+            if attempt == 1 and "Address already in use" in str(exc):
+                continue
+            return started, _now(), exc
+    return started, _now(), None
 
 
 def _literal(text: str) -> object:
