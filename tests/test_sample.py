@@ -49,12 +49,14 @@ def test_planted_problems_are_there(sample_frame):
             row = sample_frame[(sample_frame["unit"] == p.unit) & (sample_frame["period"] == p.period)]
             assert row[p.column].isna().item()
     pooled = analysis.indicator_table(sample_frame, periods="all")
-    srb = pooled[pooled["indicator"] == "srb"].set_index("unit")["value"]
-    assert srb["白马村"] > 140
+    srb = pooled[pooled["indicator"] == "srb"].set_index("unit")
+    boys, girls = srb.at["白马村", "numerator"], srb.at["白马村", "denominator"]
+    assert srb.at["白马村", "value"] > 140
+    assert binomtest(int(boys), int(boys + girls), 1.063 / 2.063, alternative="greater").pvalue < 0.001
     agg = analysis.aggregate(sample_frame, periods="all").set_index("unit")
-    assert agg.at["南湾村", "births_health"] / agg.at["南湾村", "births"] > 1.2
-    others = agg.drop(index="南湾村")
-    assert (others["births_health"] / others["births"]).max() < 1.1
+    gap = agg["births_health"] - agg["births"]
+    assert gap.idxmax() == "南湾村" and agg.at["南湾村", "births_health"] / agg.at["南湾村", "births"] > 1.25
+    assert gap.drop(index="南湾村").max() <= 3
     # nothing else: the clean village-months have no findings
     planted_units = set(truth["unit"])
     assert set(found["unit"]) <= planted_units
