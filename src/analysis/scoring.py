@@ -1,0 +1,678 @@
+"""Assessment schemes (目标管理责任制考核): read, check, score, and say how sure.
+
+A scheme is a YAML file (``schemes/FORMAT.md``). :func:`load_scheme` reads it,
+:func:`validate` lists what does not add up, :func:`score` gives each unit and
+period its points per item, total, rank, tier, veto and the reason for every
+point lost, :func:`bootstrap` carries the binomial uncertainty of every rate
+through the scheme, and :func:`sensitivity` shows how rankings move when targets
+change.
+
+Rules are evaluated on numpy arrays of any shape, so that the same code scores
+one table or a thousand bootstrap replicates of it at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .columns import count_fields, key_columns
+from .errors import WorkbenchError
+from .indicators import aggregate, denominator_column
+from .registry import indicators
+
+RULE_KINDS = ("target", "proportional", "per_event", "band", "manual")
+PARTIAL = ("continuous", "whole_down", "whole_up")
+OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal, "!=": np.not_equal}
+
+
+class SchemeError(WorkbenchError):
+    """A scheme file cannot be used."""
+
+
+# ----------------------------------------------------------------------------- reading
+
+@dataclass
+class Item:
+    id: str
+    name_zh: str
+    name_en: str
+    points: float
+    rule: dict | None = None
+    children: list["Item"] = field(default_factory=list)
+    outside_scale: bool = False
+    floor: float | None = 0.0
+    quote: str = ""
+    note: str = ""
+    path: str = ""
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language == "zh" else self.name_en
+
+    def leaves(self) -> list["Item"]:
+        return [self] if not self.children else [leaf for c in self.children for leaf in c.leaves()]
+
+
+@dataclass
+class Scheme:
+    id: str
+    name_zh: str
+    name_en: str
+    source: str
+    scale: float
+    items: list[Item]
+    inputs: list[dict] = field(default_factory=list)
+    vetoes: list[dict] = field(default_factory=list)
+    tiers: list[dict] = field(default_factory=list)
+    period_split: list[float] | None = None
+    combine: list[dict] | None = None
+    weight_in_total: float | None = None
+    path: str = ""
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language == "zh" else self.name_en
+
+    def all_items(self) -> list[Item]:
+        out = []
+
+        def walk(items):
+            for it in items:
+                out.append(it)
+                walk(it.children)
+        walk(self.items)
+        return out
+
+    def leaves(self) -> list[Item]:
+        return [leaf for it in self.items for leaf in it.leaves()]
+
+
+def _bundled() -> dict[str, Path]:
+    folder = resources.files("analysis").joinpath("schemes")
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+
+
+def list_schemes() -> list[str]:
+    """Ids of the schemes that come with the package."""
+    return sorted(_bundled())
+
+
+def _item(d: dict, path: str) -> Item:
+    missing = [k for k in ("id", "points") if k not in d]
+    if missing:
+        raise SchemeError(f"item {path or '?'}: missing {', '.join(missing)}")
+    here = f"{path}/{d['id']}" if path else str(d["id"])
+    children = [_item(c, here) for c in d.get("items", [])]
+    return Item(id=str(d["id"]), name_zh=str(d.get("name_zh", d["id"])), name_en=str(d.get("name_en", d["id"])),
+                points=float(d["points"]), rule=d.get("rule"), children=children,
+                outside_scale=bool(d.get("outside_scale", False)),
+                floor=None if "floor" in d and d["floor"] is None else float(d.get("floor", 0.0)),
+                quote=str(d.get("quote", "")), note=str(d.get("note", "")), path=here)
+
+
+def load_scheme(name_or_path: str | Path) -> Scheme:
+    """A bundled scheme by id, or a scheme file by path."""
+    p = Path(name_or_path)
+    bundled = _bundled()
+    if str(name_or_path) in bundled:
+        p = bundled[str(name_or_path)]
+    elif not p.exists():
+        raise SchemeError(f"no scheme {name_or_path!r}: give a file path or one of {', '.join(bundled)}")
+    try:
+        raw = yaml.safe_load(p.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise SchemeError(f"{p.name}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict) or "id" not in raw:
+        raise SchemeError(f"{p.name}: a scheme file is a mapping with at least an id")
+    return Scheme(id=str(raw["id"]), name_zh=str(raw.get("name_zh", raw["id"])), name_en=str(raw.get("name_en", raw["id"])),
+                  source=str(raw.get("source", "")), scale=float(raw.get("scale", 100)),
+                  items=[_item(d, "") for d in raw.get("items", [])], inputs=list(raw.get("inputs", []) or []),
+                  vetoes=list(raw.get("vetoes", []) or []), tiers=list(raw.get("tiers", []) or []),
+                  period_split=raw.get("period_split"), combine=raw.get("combine"),
+                  weight_in_total=raw.get("weight_in_total"), path=str(p))
+
+
+# ----------------------------------------------------------------------------- validating
+
+@dataclass
+class Problem:
+    scheme: str
+    item: str
+    kind: str
+    message_zh: str
+    message_en: str
+
+    def message(self, language: str) -> str:
+        return self.message_zh if language == "zh" else self.message_en
+
+
+def _known_reads(scheme: Scheme) -> set[str]:
+    return set(indicators()) | set(count_fields()) | {i["column"] for i in scheme.inputs if "column" in i}
+
+
+def validate(scheme: Scheme) -> list[Problem]:
+    """What does not add up in a scheme, named by item."""
+    out: list[Problem] = []
+
+    def add(item: str, kind: str, zh: str, en: str) -> None:
+        out.append(Problem(scheme.id, item, kind, zh, en))
+
+    if scheme.combine:
+        total = sum(float(c.get("weight", 0)) for c in scheme.combine)
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            add("combine", "weights", f"权重之和为 {total:g}，不是 1", f"weights add up to {total:g}, not 1")
+        return out
+    for it in scheme.all_items():
+        label = f"{it.name_zh} ({it.path})"
+        if it.children:
+            s = sum(c.points for c in it.children if not c.outside_scale)
+            if not math.isclose(s, it.points):
+                parts = " + ".join(f"{c.points:g}" for c in it.children if not c.outside_scale)
+                add(it.path, "subitems_sum", f"“{it.name_zh}”为 {it.points:g} 分，其分项 {parts} = {s:g} 分",
+                    f"{label} is worth {it.points:g} points but its sub-items add up to {parts} = {s:g}")
+        elif it.rule is None:
+            add(it.path, "no_rule", f"“{it.name_zh}”没有评分规则", f"{label} has no rule")
+        else:
+            out.extend(_check_rule(scheme, it, label))
+    top = sum(it.points for it in scheme.items if not it.outside_scale)
+    if not math.isclose(top, scheme.scale):
+        add("", "scale", f"各项合计 {top:g} 分，不等于满分 {scheme.scale:g}",
+            f"items add up to {top:g}, not to the scale of {scheme.scale:g}")
+    known = _known_reads(scheme)
+    for v in scheme.vetoes:
+        if v.get("reads") not in known:
+            add(f"veto {v.get('id')}", "unknown_reads", f"否决条件读取未知的列 {v.get('reads')!r}",
+                f"veto {v.get('id')} reads unknown column {v.get('reads')!r}")
+        if v.get("op") not in OPS:
+            add(f"veto {v.get('id')}", "bad_rule", f"否决条件的比较符 {v.get('op')!r} 无效", f"veto {v.get('id')}: unknown op {v.get('op')!r}")
+    for tier in scheme.tiers:
+        if not any(k in tier for k in ("below", "bottom", "top", "at_least")):
+            add(f"tier {tier.get('id')}", "bad_tier", f"等级“{tier.get('name_zh')}”没有条件",
+                f"tier {tier.get('id')} has no condition (below, at_least, bottom or top)")
+    return out
+
+
+def _check_rule(scheme: Scheme, it: Item, label: str) -> list[Problem]:
+    out = []
+    r = it.rule
+
+    def add(kind: str, zh: str, en: str) -> None:
+        out.append(Problem(scheme.id, it.path, kind, zh, en))
+
+    kind = r.get("kind")
+    if kind not in RULE_KINDS:
+        add("bad_rule", f"“{it.name_zh}”的规则类型 {kind!r} 未知", f"{label}: unknown rule kind {kind!r}")
+        return out
+    reads = r.get("reads")
+    known = _known_reads(scheme)
+    if reads not in known:
+        add("unknown_reads", f"“{it.name_zh}”读取未知的指标或列 {reads!r}", f"{label} reads unknown indicator or column {reads!r}")
+    if "zero_if" in r and r["zero_if"].get("reads") not in known:
+        add("unknown_reads", f"“{it.name_zh}”的清零条件读取未知的列 {r['zero_if'].get('reads')!r}",
+            f"{label}: zero_if reads unknown column {r['zero_if'].get('reads')!r}")
+    ind = indicators().get(reads)
+    if kind == "target":
+        if r.get("partial", "continuous") not in PARTIAL:
+            add("bad_rule", f"“{it.name_zh}”的 partial 取值无效", f"{label}: partial must be one of {', '.join(PARTIAL)}")
+        if float(r.get("per_point", 0)) <= 0:
+            add("bad_rule", f"“{it.name_zh}”每点扣分须为正数", f"{label}: per_point must be positive")
+        target = r.get("target")
+        if target is None:
+            add("bad_rule", f"“{it.name_zh}”没有目标值", f"{label} has no target")
+        elif ind is not None and ind.is_bounded and r.get("direction", "higher") == "higher" and float(target) > 100:
+            add("unreachable", f"“{it.name_zh}”的目标 {target}% 超过 100%，无法达到",
+                f"{label}: target {target}% is above 100% and cannot be met")
+    elif kind == "band":
+        if "full_at" not in r or "zero_at" not in r or r["full_at"] == r["zero_at"]:
+            add("bad_rule", f"“{it.name_zh}”的区间须有不同的 full_at 和 zero_at",
+                f"{label}: a band needs distinct full_at and zero_at")
+    elif kind == "proportional":
+        if "task" not in r and ind is None:
+            add("bad_rule", f"“{it.name_zh}”按比例计分但没有任务数", f"{label}: proportional scoring needs a task")
+    elif kind == "per_event":
+        if float(r.get("per_event", 0)) == 0:
+            add("bad_rule", f"“{it.name_zh}”每例分值为 0", f"{label}: per_event is zero")
+    elif kind == "manual":
+        spec = next((i for i in scheme.inputs if i.get("column") == reads), None)
+        if spec is not None and spec.get("max") is not None and float(spec["max"]) != it.points:
+            add("bad_rule", f"“{it.name_zh}”为 {it.points:g} 分，但输入列的上限为 {spec['max']}",
+                f"{label} is worth {it.points:g} points but its input's max is {spec['max']}")
+    return out
+
+
+# ----------------------------------------------------------------------------- values
+
+@dataclass
+class Values:
+    """What rules read, as arrays over the rows of an aggregated table.
+
+    Rates are kept as counts (numerator, denominator) so that the bootstrap can
+    redraw them; ``get`` returns the value as printed (% or ‰).
+    """
+
+    keys: pd.DataFrame
+    arrays: dict[str, np.ndarray]
+    rates: dict[str, tuple[np.ndarray, np.ndarray, int]]
+
+    def get(self, name: str) -> np.ndarray:
+        if name in self.rates:
+            num, den, scale = self.rates[name]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(den > 0, num * scale / den, np.nan)
+        if name in self.arrays:
+            return self.arrays[name]
+        return np.full(len(self.keys), np.nan)
+
+    def applicable(self, name: str) -> np.ndarray:
+        """False where a rate has nothing to be a rate of (no births, no couples due)."""
+        if name in self.rates:
+            return self.rates[name][1] > 0
+        return np.ones(len(self.keys), dtype=bool)
+
+
+def gather(frame: pd.DataFrame, scheme: Scheme, level: str = "unit", periods: str = "as_is",
+           period_range: str = "") -> Values:
+    """Aggregate the table and collect every indicator, count and input the scheme reads."""
+    agg = aggregate(frame, level, periods, period_range)
+    keys = agg[key_columns(agg) + ["period"]].reset_index(drop=True)
+    reads = {it.rule.get("reads") for it in scheme.leaves() if it.rule} | {v.get("reads") for v in scheme.vetoes}
+    reads |= {it.rule["zero_if"].get("reads") for it in scheme.leaves() if it.rule and "zero_if" in it.rule}
+    reads |= {it.rule.get("task") for it in scheme.leaves() if it.rule and isinstance(it.rule.get("task"), str)}
+    rates, arrays = {}, {}
+    for name in filter(None, reads):
+        ind = indicators().get(name)
+        if ind is not None:
+            need = (*ind.numerator, denominator_column(ind, agg))
+            if all(c in agg.columns for c in need) and len(ind.numerator) == 1:
+                rates[name] = (agg[ind.numerator[0]].to_numpy(float), agg[need[-1]].to_numpy(float), ind.scale)
+        elif name in agg.columns:
+            arrays[name] = agg[name].to_numpy(float)
+        elif name in frame.columns:  # an input column: per unit and period as the table gives it
+            arrays[name] = _input_values(frame, agg, name, level, periods, period_range)
+    return Values(keys, arrays, rates)
+
+
+def _input_values(frame, agg, name, level, periods, period_range) -> np.ndarray:
+    from .indicators import select_periods
+    from .periods import coarsen
+
+    body = select_periods(frame[~frame["is_total"]], period_range).copy()
+    body["period"] = [coarsen(p, k, periods) for p, k in zip(body["period"], body["period_kind"])]
+    body[name] = pd.to_numeric(body[name], errors="coerce")
+    keys = [k for k in key_columns(agg) if k in body.columns]
+    if level not in ("unit", frame.attrs.get("unit_level", "unit")):
+        return np.full(len(agg), np.nan)  # inspectors score units, not their sums
+    per = body.groupby(keys + ["period"], sort=False)[name].mean().rename(name).reset_index()
+    return agg[keys + ["period"]].merge(per, on=keys + ["period"], how="left")[name].to_numpy(float)
+
+
+# ----------------------------------------------------------------------------- rules
+
+def _shortfall(gap: np.ndarray, partial: str) -> np.ndarray:
+    gap = np.maximum(gap, 0.0)
+    if partial == "whole_down":  # only whole points below the target count
+        return np.floor(gap + 1e-9)
+    if partial == "whole_up":  # a point started is a point lost
+        return np.ceil(gap - 1e-9)
+    return gap
+
+
+def rule_points(item: Item, values: Values, rule: dict | None = None, override: dict | None = None,
+                manual_default: str = "full") -> tuple[np.ndarray, np.ndarray]:
+    """Points of a leaf item, and the value it read (arrays of the values' shape)."""
+    r = {**(rule or item.rule), **(override or {})}
+    kind, reads, pts = r["kind"], r.get("reads"), item.points
+    value = values.get(reads)
+    if kind == "target":
+        target, per = float(r["target"]), float(r.get("per_point", 1))
+        # how far the value falls short: below the target, or above it for a rate that should be low
+        gap = (value - target) if r.get("direction", "higher") == "lower" else (target - value)
+        out = pts - per * _shortfall(gap, r.get("partial", "continuous"))
+        if r.get("bonus_per_point"):
+            bonus = float(r["bonus_per_point"]) * _shortfall(-gap, r.get("partial", "continuous"))
+            out = out + np.minimum(bonus, float(r.get("bonus_cap", np.inf)))
+        # a rate of nothing (no births) has nothing to fall short of
+        out = np.where(values.applicable(reads), out, pts)
+    elif kind == "proportional":
+        task = r.get("task")
+        if task is None:  # reads a completion rate in %
+            ratio = value / 100.0
+            done, task_v = value, np.full_like(value, 100.0)
+        else:
+            task_v = values.get(task) if isinstance(task, str) else np.full_like(value, float(task))
+            done = value
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(task_v > 0, done / task_v, 1.0)
+        out = pts * np.minimum(ratio, 1.0)
+        if r.get("per_extra"):
+            extra = float(r["per_extra"]) * np.maximum(done - task_v, 0)
+            out = out + np.minimum(extra, float(r.get("extra_cap", np.inf)))
+    elif kind == "per_event":
+        per = float(r["per_event"])
+        base = pts if per < 0 else 0.0
+        change = per * np.nan_to_num(value, nan=0.0)
+        if r.get("cap") is not None:
+            change = np.clip(change, -float(r["cap"]), float(r["cap"]))
+        out = base + change
+    elif kind == "band":
+        full_at, zero_at = float(r["full_at"]), float(r["zero_at"])
+        share = (zero_at - value) / (zero_at - full_at)
+        out = pts * np.clip(share, 0.0, 1.0)
+    elif kind == "manual":
+        fill = {"full": pts, "zero": 0.0, "missing": np.nan}[manual_default]
+        out = np.clip(np.where(np.isnan(value), fill, value), 0.0, pts)
+    else:
+        raise SchemeError(f"item {item.path}: unknown rule kind {kind!r}")
+    if item.floor is not None:
+        out = np.maximum(out, item.floor)
+    if "zero_if" in r:
+        z = r["zero_if"]
+        cond = OPS[z.get("op", ">")](np.nan_to_num(values.get(z["reads"]), nan=0.0), float(z.get("value", 0)))
+        out = np.where(cond, 0.0, out)
+    return np.asarray(out, dtype=float), np.asarray(value, dtype=float)
+
+
+def _target_of(item: Item, override: dict | None) -> float | None:
+    r = {**(item.rule or {}), **(override or {})}
+    for k in ("target", "full_at", "task"):
+        if k in r and not isinstance(r[k], str):
+            return float(r[k])
+    return None
+
+
+# ----------------------------------------------------------------------------- scoring
+
+def parse_what_if(text: str) -> dict[str, dict]:
+    """``"policy_births.target=90; contraception.per_point=2"`` -> overrides by item id."""
+    out: dict[str, dict] = {}
+    for part in filter(None, (p.strip() for p in text.replace("；", ";").split(";"))):
+        left, eq, right = part.partition("=")
+        item, dot, key = left.strip().partition(".")
+        if not eq or not dot:
+            raise SchemeError(f"what-if {part!r}: write item.field=value, e.g. policy_births.target=90")
+        value = yaml.safe_load(right.strip())
+        out.setdefault(item, {})[key.strip()] = value
+    return out
+
+
+def _totals(scheme: Scheme, leaf_points: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Sum leaves up the tree (a parent never above its own points) and to a total."""
+    by_item: dict[str, np.ndarray] = {}
+
+    def walk(it: Item) -> np.ndarray:
+        if not it.children:
+            v = leaf_points[it.path]
+        else:
+            v = sum(walk(c) for c in it.children)
+            v = np.minimum(v, it.points) if not it.outside_scale else v
+        by_item[it.path] = v
+        return v
+
+    total = sum(walk(it) for it in scheme.items)
+    return np.asarray(total, dtype=float), by_item
+
+
+def _vetoed(scheme: Scheme, values: Values) -> tuple[np.ndarray, list[tuple[dict, np.ndarray]]]:
+    hits = []
+    shape = values.get(next(iter(values.rates), "")).shape if values.rates else (len(values.keys),)
+    any_hit = np.zeros(shape, dtype=bool)
+    for v in scheme.vetoes:
+        cond = OPS[v.get("op", ">")](np.nan_to_num(values.get(v["reads"]), nan=0.0), float(v.get("value", 0)))
+        cond = np.broadcast_to(cond, shape)
+        hits.append((v, cond))
+        any_hit = any_hit | cond
+    return any_hit, hits
+
+
+def _ranks(total: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest total within each group (period); ties share the best rank.
+
+    ``total`` is (units,) or (replicates, units); ``groups`` is (units,).
+    """
+    total = np.nan_to_num(np.asarray(total, dtype=float), nan=-np.inf)
+    out = np.empty(total.shape, dtype=float)
+    codes, _ = pd.factorize(pd.Series(groups))
+    for g in range(codes.max() + 1 if len(codes) else 0):
+        idx = np.where(codes == g)[0]
+        neg = -total[..., idx]
+        ordered = np.sort(neg, axis=-1)
+        if neg.ndim == 1:
+            out[idx] = np.searchsorted(ordered, neg, side="left") + 1
+        else:  # one row per replicate
+            for r in range(neg.shape[0]):
+                out[r, idx] = np.searchsorted(ordered[r], neg[r], side="left") + 1
+    return out
+
+
+def _tiers(scheme: Scheme, total: np.ndarray, rank: np.ndarray, groups: np.ndarray, vetoed: np.ndarray) -> np.ndarray:
+    """Tier ids; ``groups`` is (units,) and is broadcast against replicates."""
+    tier = np.full(total.shape, "", dtype=object)
+    codes, _ = pd.factorize(pd.Series(groups))
+    size = np.bincount(codes)[codes].astype(float)  # units in the same period
+    for t in scheme.tiers:
+        cond = np.ones(total.shape, dtype=bool)
+        if "below" in t and "bottom" in t:  # "bottom three and below 85": either puts a unit there
+            cond = (total < float(t["below"])) | (rank > size - int(t["bottom"]))
+        else:
+            if "below" in t:
+                cond &= total < float(t["below"])
+            if "bottom" in t:
+                cond &= rank > size - int(t["bottom"])
+        if "at_least" in t:
+            cond &= total >= float(t["at_least"])
+        if "top" in t:
+            cond &= rank <= int(t["top"])
+        tier = np.where((tier == "") & cond, t["id"], tier)
+    return np.where(vetoed, _veto_tier(scheme), tier)
+
+
+def _veto_tier(scheme: Scheme) -> str:
+    return next((t["id"] for t in scheme.tiers if t["id"] == "vetoed"), "vetoed")
+
+
+@dataclass
+class Scores:
+    """Scores of one scheme on one table: ``totals`` (a row per unit and period),
+    ``items`` (a row per unit, period and item) and ``reasons`` (a row per point lost)."""
+
+    scheme: Scheme
+    totals: pd.DataFrame
+    items: pd.DataFrame
+    reasons: pd.DataFrame
+
+
+def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
+          period_range: str = "", what_if: dict | str | None = None, manual_default: str = "full") -> Scores:
+    """Score every unit and period of ``frame`` under ``scheme``."""
+    scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
+    if scheme.combine:
+        raise SchemeError(f"{scheme.id} combines other schemes: score those and use combine_scores")
+    overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
+    unknown = set(overrides) - {it.id for it in scheme.leaves()}
+    if unknown:
+        raise SchemeError(f"what-if names items the scheme does not have: {', '.join(sorted(unknown))}")
+    values = gather(frame, scheme, level, periods, period_range)
+    keys = values.keys
+    leaf_points, observed = {}, {}
+    for it in scheme.leaves():
+        leaf_points[it.path], observed[it.path] = rule_points(it, values, override=overrides.get(it.id),
+                                                              manual_default=manual_default)
+    total, by_item = _totals(scheme, leaf_points)
+    groups = keys["period"].to_numpy()
+    vetoed, hits = _vetoed(scheme, values)
+    rank = _ranks(total, groups)
+    tier = _tiers(scheme, total, rank, groups, vetoed)
+    vetoed = vetoed | (tier == _veto_tier(scheme))  # "below 80 points: vetoed" is a veto too
+    totals = keys.copy()
+    totals["scheme"] = scheme.id
+    totals["total"] = total
+    totals["rank"] = rank.astype(int)
+    totals["vetoed"] = vetoed
+    totals["tier"] = tier
+    totals["veto_reasons"] = [", ".join(v.get("name_en", v["id"]) for v, c in hits if c[i]) for i in range(len(keys))]
+
+    rows, reasons = [], []
+    for it in scheme.all_items():
+        pts = by_item[it.path]
+        part = keys.copy()
+        part["item"] = it.path
+        part["name_zh"], part["name_en"] = it.name_zh, it.name_en
+        part["max_points"] = it.points
+        part["points"] = pts
+        part["observed"] = observed.get(it.path, np.full(len(keys), np.nan))
+        rows.append(part)
+        if it.children:
+            continue
+        lost = it.points - pts
+        r = {**(it.rule or {}), **overrides.get(it.id, {})}
+        target = _target_of(it, overrides.get(it.id))
+        hit = np.where(lost > 1e-9)[0]
+        if len(hit):
+            lost_part = keys.iloc[hit].copy()
+            lost_part["item"], lost_part["rule"] = it.path, r.get("kind")
+            lost_part["observed"] = part["observed"].to_numpy()[hit]
+            lost_part["target"], lost_part["points_lost"] = target, lost[hit]
+            lost_part["message_zh"] = [_reason_zh(it, r, o, target, x) for o, x in zip(lost_part["observed"], lost[hit])]
+            lost_part["message_en"] = [_reason_en(it, r, o, target, x) for o, x in zip(lost_part["observed"], lost[hit])]
+            reasons.append(lost_part)
+    for v, cond in hits:
+        seen = values.get(v["reads"])
+        hit = np.where(cond)[0]
+        if len(hit):
+            part = keys.iloc[hit].copy()
+            part["item"], part["rule"], part["observed"] = f"veto:{v['id']}", "veto", seen[hit]
+            part["target"], part["points_lost"] = v.get("value"), np.nan
+            part["message_zh"] = [f"一票否决：{v.get('name_zh', v['id'])}（{x:g}）" for x in seen[hit]]
+            part["message_en"] = [f"vetoed: {v.get('name_en', v['id'])} ({x:g})" for x in seen[hit]]
+            reasons.append(part)
+    items = pd.concat(rows, ignore_index=True)
+    reason_cols = list(keys.columns) + ["item", "rule", "observed", "target", "points_lost", "message_zh", "message_en"]
+    reasons_frame = (pd.concat(reasons, ignore_index=True)[reason_cols] if reasons
+                     else pd.DataFrame(columns=reason_cols))
+    return Scores(scheme, totals, items, reasons_frame)
+
+
+def _fmt(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+
+def _reason_zh(it: Item, r: dict, obs, target, lost) -> str:
+    if r.get("kind") == "manual":
+        return f"{it.name_zh}：考核评分 {_fmt(obs)}，失 {lost:.4g} 分"
+    if r.get("kind") == "per_event":
+        return f"{it.name_zh}：{_fmt(obs)} 例，每例 {r.get('per_event')} 分，失 {lost:.4g} 分"
+    return f"{it.name_zh}：实际 {_fmt(obs)}，目标 {_fmt(target)}，失 {lost:.4g} 分"
+
+
+def _reason_en(it: Item, r: dict, obs, target, lost) -> str:
+    if r.get("kind") == "manual":
+        return f"{it.name_en}: inspector's points {_fmt(obs)}, {lost:.4g} lost"
+    if r.get("kind") == "per_event":
+        return f"{it.name_en}: {_fmt(obs)} cases at {r.get('per_event')} each, {lost:.4g} lost"
+    return f"{it.name_en}: observed {_fmt(obs)}, target {_fmt(target)}, {lost:.4g} points lost"
+
+
+# ----------------------------------------------------------------------------- uncertainty
+
+def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
+              period_range: str = "", replicates: int = 1000, seed: int = 1, what_if: dict | str | None = None,
+              manual_default: str = "full", level_conf: float = 0.95) -> pd.DataFrame:
+    """Parametric bootstrap: every rate's numerator is redrawn as Binomial(denominator,
+    observed rate) and the scheme applied to each replicate. Returns, per unit and
+    period, the score interval, the rank interval, P(vetoed) and P(tier) for each tier."""
+    scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
+    overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
+    values = gather(frame, scheme, level, periods, period_range)
+    rng = np.random.default_rng(seed)
+    drawn = {}
+    for name, (num, den, scale) in values.rates.items():
+        n = np.nan_to_num(den, nan=0).astype(np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.clip(np.where(den > 0, num / den, 0.0), 0, 1)
+        drawn[name] = (rng.binomial(n, np.nan_to_num(p), size=(replicates, len(n))).astype(float),
+                       np.broadcast_to(den, (replicates, len(n))), scale)
+    arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
+    rep = Values(values.keys, arrays, drawn)
+    leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]
+                   for it in scheme.leaves()}
+    total, _ = _totals(scheme, leaf_points)
+    total = np.broadcast_to(total, (replicates, len(values.keys)))
+    groups = values.keys["period"].to_numpy()
+    rank = _ranks(total, groups)
+    vetoed, _ = _vetoed(scheme, rep)
+    vetoed = np.broadcast_to(vetoed, total.shape)
+    tiers = _tiers(scheme, total, rank, groups, vetoed)
+    a = (1 - level_conf) / 2
+    out = values.keys.copy()
+    out["score_low"], out["score_high"] = np.quantile(total, [a, 1 - a], axis=0)
+    out["rank_low"], out["rank_high"] = np.quantile(rank, [a, 1 - a], axis=0, method="lower")
+    out["p_vetoed"] = (vetoed | (tiers == _veto_tier(scheme))).mean(axis=0)
+    for t in scheme.tiers:
+        out[f"p_tier_{t['id']}"] = (tiers == t["id"]).mean(axis=0)
+    out.attrs["replicates"] = replicates
+    return out
+
+
+def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
+                period_range: str = "", shift: float = 2.0, runs: int = 200, seed: int = 1) -> pd.DataFrame:
+    """How rankings move when every target moves by up to ±``shift`` points:
+    Kendall's tau between the scheme's ranking and each perturbed one, per period."""
+    from scipy.stats import kendalltau
+
+    scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
+    base = score(frame, scheme, level, periods, period_range=period_range).totals
+    rng = np.random.default_rng(seed)
+    targets = [it for it in scheme.leaves() if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str)]
+    rows = []
+    values = gather(frame, scheme, level, periods, period_range)
+    for run in range(runs):
+        leaf_points = {}
+        for it in scheme.leaves():
+            override = None
+            if it in targets:
+                override = {"target": float(it.rule["target"]) + rng.uniform(-shift, shift)}
+            leaf_points[it.path] = rule_points(it, values, override=override)[0]
+        total, _ = _totals(scheme, leaf_points)
+        for period, idx in base.groupby("period").groups.items():
+            idx = np.asarray(idx)
+            if len(idx) < 3:
+                continue
+            tau = kendalltau(base["total"].to_numpy()[idx], total[idx]).statistic
+            rows.append({"period": period, "run": run, "tau": tau})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=["period", "tau_mean", "tau_min", "tau_p05"])
+    return (out.groupby("period")["tau"]
+            .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
+
+
+def combine_scores(parts: list[tuple[pd.DataFrame, float]]) -> pd.DataFrame:
+    """Weighted total of several schemes' totals (e.g. a special assessment worth 30%)."""
+    weights = sum(w for _, w in parts)
+    if not math.isclose(weights, 1.0, abs_tol=1e-9):
+        raise SchemeError(f"weights add up to {weights:g}, not 1")
+    keys = [c for c in parts[0][0].columns if c in ("unit", "period") or c in key_columns(parts[0][0])]
+    out = None
+    for i, (totals, w) in enumerate(parts):
+        part = totals[keys + ["total"]].rename(columns={"total": f"total_{i}"})
+        part[f"weighted_{i}"] = part[f"total_{i}"] * w
+        out = part if out is None else out.merge(part, on=keys, how="outer")
+    out["total"] = out[[c for c in out.columns if c.startswith("weighted_")]].sum(axis=1, min_count=len(parts))
+    return out
+
+
+def split_task(annual: float, split: list[float]) -> list[float]:
+    """An annual task over periods in the scheme's proportions (4:3:3)."""
+    s = float(sum(split))
+    return [annual * p / s for p in split]
+
+
+__all__ = ["load_scheme", "list_schemes", "validate", "score", "bootstrap", "sensitivity", "combine_scores",
+           "split_task", "parse_what_if", "Scheme", "Scores", "SchemeError"]

@@ -1,0 +1,207 @@
+"""Scoring: a hand-computed example for every rule kind and convention, vetoes,
+tiers, weights, the validator, the bootstrap and the sensitivity analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from analysis import scoring
+from analysis.scoring import SchemeError, load_scheme, score, split_task, validate
+
+
+def _frame(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base = {"unit": [f"u{i}" for i in range(n)], "period": ["2020"] * n, "period_kind": ["year"] * n,
+            "is_total": [False] * n, "source_row": list(range(2, n + 2))}
+    frame = pd.DataFrame({**base, **{k: [float(x) if x is not None else np.nan for x in v] for k, v in cols.items()}})
+    frame.attrs["unit_level"] = "village"
+    return frame
+
+
+def _scheme(tmp_path, items, **extra) -> scoring.Scheme:
+    spec = {"id": "t", "name_zh": "测试", "name_en": "test", "scale": sum(i["points"] for i in items
+                                                                      if not i.get("outside_scale")),
+            "items": items, **extra}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return load_scheme(path)
+
+
+def _points(tmp_path, frame, rule, points=10, **extra):
+    s = _scheme(tmp_path, [{"id": "x", "points": points, "rule": rule, **extra}],
+                inputs=[{"column": c} for c in frame.columns if c.startswith("input_")])
+    return score(frame, s).totals["total"].tolist()
+
+
+POLICY_85_5 = dict(births=[200], births_policy=[171])  # 85.5%
+
+
+@pytest.mark.parametrize("partial, expected", [("continuous", 7.5), ("whole_down", 8.0), ("whole_up", 7.0)])
+def test_target_and_partial_points(tmp_path, partial, expected):
+    # 计划生育率 85.5% against 88%, 10 points, 1 point off per point below
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 88, "per_point": 1, "partial": partial}
+    assert _points(tmp_path, _frame(**POLICY_85_5), rule) == [expected]
+
+
+def test_target_met_and_floor(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 88, "per_point": 1}
+    frame = _frame(births=[100, 100], births_policy=[95, 50])
+    assert _points(tmp_path, frame, rule) == [10.0, 0.0]  # 38 points short: 扣完为止, not -28
+    assert _points(tmp_path, frame, rule, floor=None) == [10.0, -28.0]
+
+
+def test_lower_is_better_target(tmp_path):
+    rule = {"kind": "target", "reads": "births_without_pregnancy_record_share", "target": 5, "per_point": 2,
+            "direction": "lower"}
+    frame = _frame(births=[100, 100], births_no_pregnancy_record=[4, 8])
+    assert _points(tmp_path, frame, rule) == [10.0, 4.0]
+
+
+def test_bonus_above_target_with_cap(tmp_path):
+    # "每超1%加5分", at most 8 extra
+    rule = {"kind": "target", "reads": "contraception_rate", "target": 90, "per_point": 1, "bonus_per_point": 5,
+            "bonus_cap": 8}
+    frame = _frame(contraception_due=[100, 100], contraception_done=[91, 95])
+    assert _points(tmp_path, frame, rule) == [15.0, 18.0]
+
+
+def test_proportional_with_extra(tmp_path):
+    # "按完成比例计分", plus 0.5 per case beyond the task, at most 2
+    rule = {"kind": "proportional", "reads": "task_done", "task": "task", "per_extra": 0.5, "extra_cap": 2}
+    frame = _frame(task=[60, 60, 60], task_done=[45, 62, 66])
+    assert _points(tmp_path, frame, rule, points=40) == [30.0, 41.0, 42.0]
+
+
+def test_proportional_with_a_fixed_task(tmp_path):
+    rule = {"kind": "proportional", "reads": "fee_cases_collected", "task": 20}
+    assert _points(tmp_path, _frame(fee_cases_collected=[5]), rule, points=40) == [10.0]
+
+
+def test_per_event_deduction_and_bonus(tmp_path):
+    deduct = {"kind": "per_event", "reads": "input_cases", "per_event": -2}
+    frame = _frame(input_cases=[0, 3, 7], births=[1, 1, 1])
+    assert _points(tmp_path, frame, deduct) == [10.0, 4.0, 0.0]
+    bonus = {"kind": "per_event", "reads": "input_cases", "per_event": 2, "cap": 6}
+    assert _points(tmp_path, frame, bonus, points=0, outside_scale=True) == [0.0, 6.0, 6.0]
+
+
+def test_band_in_proportion(tmp_path):
+    # full points at <= 3 cases per 1000, none at >= 5
+    rule = {"kind": "band", "reads": "crude_death_rate", "full_at": 3, "zero_at": 5}
+    frame = _frame(deaths=[2, 4, 6, 3], population=[1000, 1000, 1000, 1000])
+    assert _points(tmp_path, frame, rule) == [10.0, 5.0, 0.0, 10.0]
+
+
+def test_event_that_zeroes_an_item(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 80, "per_point": 1,
+            "zero_if": {"reads": "input_fake", "op": ">", "value": 0}}
+    frame = _frame(births=[10, 10], births_policy=[10, 10], input_fake=[0, 1])
+    assert _points(tmp_path, frame, rule) == [10.0, 0.0]
+
+
+def test_manual_points_and_their_default(tmp_path):
+    rule = {"kind": "manual", "reads": "input_publicity"}
+    frame = _frame(input_publicity=[3.5, None, 9], births=[1, 1, 1])
+    s = _scheme(tmp_path, [{"id": "p", "points": 5, "rule": rule}], inputs=[{"column": "input_publicity", "max": 5}])
+    assert score(frame, s).totals["total"].tolist() == [3.5, 5.0, 5.0]  # clipped to the item's 5 points
+    assert score(frame, s, manual_default="zero").totals["total"].tolist() == [3.5, 0.0, 5.0]
+
+
+def test_rate_of_nothing_keeps_full_points(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 88, "per_point": 1}
+    assert _points(tmp_path, _frame(births=[0], births_policy=[0]), rule) == [10.0]
+
+
+def test_subitems_sum_to_a_capped_parent(tmp_path):
+    items = [{"id": "a", "points": 5, "items": [
+        {"id": "b", "points": 3, "rule": {"kind": "manual", "reads": "input_b"}},
+        {"id": "c", "points": 2, "rule": {"kind": "manual", "reads": "input_c"}},
+        {"id": "d", "points": 2, "rule": {"kind": "manual", "reads": "input_d"}}]}]
+    s = _scheme(tmp_path, items, inputs=[{"column": c} for c in ("input_b", "input_c", "input_d")])
+    problems = validate(s)
+    assert [p.kind for p in problems] == ["subitems_sum"]
+    assert "3 + 2 + 2 = 7" in problems[0].message_en and "5" in problems[0].message_zh
+    frame = _frame(input_b=[3], input_c=[2], input_d=[2])
+    assert score(frame, s).totals["total"].tolist() == [5.0]  # never more than the item's own points
+
+
+def test_vetoes_tiers_and_ranks(tmp_path):
+    rule = {"kind": "manual", "reads": "input_points"}
+    totals = [95, 90, 86, 84, 88, 79, 99, 87]
+    frame = _frame(input_points=totals, input_multiple=[0, 0, 0, 0, 0, 0, 1, 0])
+    s = _scheme(tmp_path, [{"id": "p", "points": 100, "rule": rule}],
+                inputs=[{"column": "input_points", "max": 100}, {"column": "input_multiple"}],
+                vetoes=[{"id": "multiple", "name_zh": "政策外多孩", "name_en": "multiple births",
+                         "reads": "input_multiple", "op": ">", "value": 0}],
+                tiers=[{"id": "vetoed", "name_zh": "否决", "name_en": "vetoed", "below": 80},
+                       {"id": "key_management", "name_zh": "重点管理", "name_en": "key management", "bottom": 3,
+                        "below": 85},
+                       {"id": "commended", "name_zh": "表彰", "name_en": "commended", "top": 3}])
+    result = score(frame, s)
+    t = result.totals.set_index("unit")
+    assert t.loc["u6", "rank"] == 1 and t.loc["u6", "tier"] == "vetoed" and t.loc["u6", "vetoed"]
+    assert t.loc["u5", "tier"] == "vetoed"  # 79 < 80
+    assert t.loc["u3", "tier"] == "key_management"  # 84 < 85
+    assert t.loc["u2", "tier"] == "key_management"  # 86: among the bottom three (86, 84, 79)
+    assert t.loc["u0", "tier"] == "commended" and t.loc["u1", "tier"] == "commended"
+    assert t.loc["u4", "tier"] == ""  # 88: fourth
+    assert "multiple births" in t.loc["u6", "veto_reasons"]
+    veto_rows = result.reasons[result.reasons["rule"] == "veto"]
+    assert list(veto_rows["unit"]) == ["u6"] and "一票否决" in veto_rows["message_zh"].item()
+
+
+def test_reasons_name_item_rule_value_target_points(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 88, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "policy", "name_zh": "计划生育率", "name_en": "policy compliance", "points": 10,
+                            "rule": rule}])
+    r = score(_frame(**POLICY_85_5), s).reasons.iloc[0]
+    assert (r["item"], r["rule"], r["observed"], r["target"], r["points_lost"]) == ("policy", "target", 85.5, 88.0, 2.5)
+    assert "85.5" in r["message_zh"] and "88" in r["message_en"] and "2.5" in r["message_en"]
+
+
+def test_what_if_changes_targets(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 88, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "policy", "points": 10, "rule": rule}])
+    frame = _frame(**POLICY_85_5)
+    assert score(frame, s, what_if="policy.target=86").totals["total"].item() == 9.5
+    with pytest.raises(SchemeError, match="nothere"):
+        score(frame, s, what_if="nothere.target=1")
+
+
+def test_weights_and_period_split():
+    a = pd.DataFrame({"unit": ["x", "y"], "period": ["2009", "2009"], "total": [90.0, 70.0]})
+    b = pd.DataFrame({"unit": ["x", "y"], "period": ["2009", "2009"], "total": [80.0, 100.0]})
+    out = scoring.combine_scores([(a, 0.3), (b, 0.7)])
+    assert out["total"].tolist() == pytest.approx([83.0, 91.0])
+    with pytest.raises(SchemeError, match="not 1"):
+        scoring.combine_scores([(a, 0.3), (b, 0.6)])
+    assert split_task(100, [4, 3, 3]) == pytest.approx([40, 30, 30])
+
+
+def test_validator_finds_unknown_reads_and_unreachable_targets(tmp_path):
+    items = [{"id": "a", "points": 60, "rule": {"kind": "target", "reads": "contraception_rate", "target": 101,
+                                                 "per_point": 1}},
+             {"id": "b", "points": 30, "rule": {"kind": "target", "reads": "no_such_rate", "target": 50,
+                                                 "per_point": 1}}]
+    s = _scheme(tmp_path, items)
+    s.scale = 100
+    kinds = sorted(p.kind for p in validate(s))
+    assert kinds == ["scale", "unknown_reads", "unreachable"]
+
+
+def test_bootstrap_and_sensitivity(tmp_path):
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 90, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "p", "points": 100, "rule": rule}],
+                tiers=[{"id": "vetoed", "name_zh": "否决", "name_en": "vetoed", "below": 95}])
+    frame = _frame(births=[10, 1000, 10, 1000], births_policy=[8, 800, 10, 1000])
+    boot = scoring.bootstrap(frame, s, replicates=400, seed=3).set_index("unit")
+    # same 80% compliance, but ten births leave far more doubt than a thousand
+    width = boot["score_high"] - boot["score_low"]
+    assert width["u0"] > width["u1"] >= 0
+    assert boot.loc["u1", "p_vetoed"] == 1.0 and 0 < boot.loc["u0", "p_vetoed"] <= 1
+    assert boot.loc["u3", "p_vetoed"] == 0.0 and boot.loc["u3", "rank_low"] >= 1
+    sens = scoring.sensitivity(frame, s, shift=2, runs=20)
+    assert -1 <= sens["tau_min"].item() <= sens["tau_mean"].item() <= 1
