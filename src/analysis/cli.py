@@ -79,6 +79,21 @@ def cmd_table(args) -> int:
 
         out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                               rounding=args.rounding, decimals=args.decimals)
+    elif args.what == "scores":
+        from . import scoring
+
+        if not args.scheme:
+            raise WorkbenchError("table scores needs --scheme NAME|PATH (see `workbench scheme list`)")
+        scheme = scoring.load_scheme(args.scheme)
+        result = scoring.score(frame, scheme, level=args.level, periods=args.periods, period_range=args.period_range,
+                               what_if=args.what_if)
+        out = result.totals
+        if args.bootstrap:
+            boot = scoring.bootstrap(frame, scheme, level=args.level, periods=args.periods,
+                                     period_range=args.period_range, replicates=args.bootstrap, what_if=args.what_if)
+            out = out.merge(boot, on=[c for c in out.columns if c in boot.columns], how="left")
+        if args.reasons:
+            _write_csv(result.reasons, args.reasons)
     elif args.what == "srb":
         from .sex_ratio import Reference, srb_table
 
@@ -92,6 +107,32 @@ def cmd_table(args) -> int:
         out["evidence"] = out["evidence"].map(lambda e: repr(e))
     _write_csv(out, args.output)
     return 0
+
+
+def cmd_scheme_list(args) -> int:
+    from . import scoring
+
+    for name in scoring.list_schemes():
+        scheme = scoring.load_scheme(name)
+        print(f"{name}\t{scheme.scale:g} points\t{scheme.name_zh} / {scheme.name_en}\t{scheme.source}")
+    return 0
+
+
+def cmd_scheme_validate(args) -> int:
+    from . import scoring
+
+    if not args.all and not args.scheme:
+        raise WorkbenchError("name a scheme (or a scheme file), or give --all")
+    names = scoring.list_schemes() if args.all else [args.scheme]
+    found = 0
+    for name in names:
+        scheme = scoring.load_scheme(name)
+        problems = scoring.validate(scheme)
+        found += len(problems)
+        print(f"{scheme.id}: {len(problems)} problem(s)")
+        for p in problems:
+            print(f"  [{p.kind}] {p.message(args.language)}")
+    return 1 if found else 0
 
 
 def cmd_report(args) -> int:
@@ -124,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["indicators", "srb", "checks"])
+    t.add_argument("what", choices=["indicators", "srb", "scores", "checks"])
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
     t.add_argument("--level", default="unit", choices=LEVELS)
@@ -139,7 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--reference-high", type=float, default=None, help="srb: upper end of the reference's range")
     t.add_argument("--reference-source", default=None, help="srb: where the reference comes from")
     t.add_argument("--method", default="wilson", choices=list(METHODS), help="srb: interval method")
+    t.add_argument("--scheme", help="scores: a bundled scheme's id or a scheme file")
+    t.add_argument("--what-if", default="", help='scores: changed targets, e.g. "policy_births.target=90"')
+    t.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="scores: add score and rank intervals from N bootstrap replicates")
+    t.add_argument("--reasons", metavar="CSV", help="scores: also write every point lost, with its reason, here")
     t.set_defaults(func=cmd_table)
+
+    s = sub.add_parser("scheme", help="list or check assessment schemes")
+    s_sub = s.add_subparsers(dest="scheme_command", required=True)
+    s_sub.add_parser("list", help="name the bundled schemes").set_defaults(func=cmd_scheme_list)
+    sv = s_sub.add_parser("validate", help="say what does not add up in a scheme")
+    sv.add_argument("scheme", nargs="?", help="a bundled scheme's id or a scheme file")
+    sv.add_argument("--all", action="store_true", help="check every bundled scheme")
+    sv.add_argument("--language", default="en", choices=["zh", "en"])
+    sv.set_defaults(func=cmd_scheme_validate)
 
     r = sub.add_parser("report", help="run the notebooks and write HTML reports")
     _data_options(r)

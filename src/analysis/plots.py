@@ -173,3 +173,29 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference: float | None
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
+
+
+def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict | None = None) -> plt.Figure:
+    """Each unit's score with its bootstrap interval, best at the top, coloured by tier."""
+    _style()
+    data = data.sort_values("total").reset_index(drop=True)
+    height = max(2.8, 0.28 * len(data) + 1.4)
+    fig, ax = plt.subplots(figsize=(8, height), dpi=100)
+    colours = data["tier"].map(lambda x: TIER_COLOURS.get(x or "", "#7f8c8d"))
+    y = list(range(len(data)))
+    if "score_low" in data:
+        ax.hlines(y, data["score_low"], data["score_high"], color="#999999", lw=1.2)
+    ax.scatter(data["total"], y, c=colours, s=28, zorder=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_xlabel(t("score", language))
+    names = tier_names or {}
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=names.get(k, k) or "—")
+               for k, c in TIER_COLOURS.items() if k in set(data["tier"].fillna(""))]
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

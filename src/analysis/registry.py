@@ -23,6 +23,7 @@ class Indicator:
     note_zh: str = ""
     note_en: str = ""
     bounded: bool | None = None  # None: a % rate is bounded by 100, a permille rate is not
+    ratio: bool = False  # numerator and denominator are two parts of one whole (boys : girls)
 
     @property
     def is_bounded(self) -> bool:

@@ -265,15 +265,21 @@ class Values:
         if name in self.rates:
             num, den, scale = self.rates[name]
             with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(den > 0, num * scale / den, np.nan)
+                # boys without girls is an infinite sex ratio, not a missing one
+                return np.where(den > 0, num * scale / den, np.where(self._is_ratio(name) & (num > 0), np.inf, np.nan))
         if name in self.arrays:
             return self.arrays[name]
         return np.full(len(self.keys), np.nan)
 
+    def _is_ratio(self, name: str) -> bool:
+        ind = indicators().get(name)
+        return bool(ind is not None and ind.ratio)
+
     def applicable(self, name: str) -> np.ndarray:
         """False where a rate has nothing to be a rate of (no births, no couples due)."""
         if name in self.rates:
-            return self.rates[name][1] > 0
+            num, den, _ = self.rates[name]
+            return (num + den > 0) if self._is_ratio(name) else (den > 0)
         return np.ones(len(self.keys), dtype=bool)
 
 
@@ -338,8 +344,6 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
         if r.get("bonus_per_point"):
             bonus = float(r["bonus_per_point"]) * _shortfall(-gap, r.get("partial", "continuous"))
             out = out + np.minimum(bonus, float(r.get("bonus_cap", np.inf)))
-        # a rate of nothing (no births) has nothing to fall short of
-        out = np.where(values.applicable(reads), out, pts)
     elif kind == "proportional":
         task = r.get("task")
         if task is None:  # reads a completion rate in %
@@ -370,6 +374,9 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
         out = np.clip(np.where(np.isnan(value), fill, value), 0.0, pts)
     else:
         raise SchemeError(f"item {item.path}: unknown rule kind {kind!r}")
+    if kind in ("target", "band"):
+        # a rate of nothing (no births, no couples due) has nothing to fall short of
+        out = np.where(values.applicable(reads), out, pts)
     if item.floor is not None:
         out = np.maximum(out, item.floor)
     if "zero_if" in r:
@@ -585,7 +592,8 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
               period_range: str = "", replicates: int = 1000, seed: int = 1, what_if: dict | str | None = None,
               manual_default: str = "full", level_conf: float = 0.95) -> pd.DataFrame:
     """Parametric bootstrap: every rate's numerator is redrawn as Binomial(denominator,
-    observed rate) and the scheme applied to each replicate. Returns, per unit and
+    observed rate) (boys as Binomial(births, observed share of boys); a task's
+    completion is kept as counted) and the scheme applied to each replicate. Returns, per unit and
     period, the score interval, the rank interval, P(vetoed) and P(tier) for each tier."""
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
@@ -593,11 +601,22 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     rng = np.random.default_rng(seed)
     drawn = {}
     for name, (num, den, scale) in values.rates.items():
-        n = np.nan_to_num(den, nan=0).astype(np.int64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.clip(np.where(den > 0, num / den, 0.0), 0, 1)
-        drawn[name] = (rng.binomial(n, np.nan_to_num(p), size=(replicates, len(n))).astype(float),
-                       np.broadcast_to(den, (replicates, len(n))), scale)
+        ind = indicators()[name]
+        shape = (replicates, len(num))
+        if ind.ratio:  # boys : girls -- redraw the boys among all births
+            whole = np.nan_to_num(num + den, nan=0).astype(np.int64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.nan_to_num(np.where(whole > 0, num / whole, 0.0))
+            part = rng.binomial(whole, np.clip(p, 0, 1), size=shape).astype(float)
+            drawn[name] = (part, whole - part, scale)
+        elif ind.is_bounded or ind.scale == 1000:  # a share of its denominator
+            n = np.nan_to_num(den, nan=0).astype(np.int64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.nan_to_num(np.where(den > 0, num / den, 0.0))
+            drawn[name] = (rng.binomial(n, np.clip(p, 0, 1), size=shape).astype(float),
+                           np.broadcast_to(den, shape), scale)
+        else:  # done against a task: not a draw from the task, kept as counted
+            drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
     arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
     rep = Values(values.keys, arrays, drawn)
     leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]

@@ -249,3 +249,91 @@ def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, langua
     target = float(data["target"].iloc[0])
     fig = plots.funnel(units, target, language, title=ind.name(language), ylabel=ind.label(language))
     return [heading("compliance_heading", language), text("compliance_intro", language, target=100 * target), fig]
+
+
+# ----------------------------------------------------------------------------- assessment
+
+def scheme_overview(scheme, level: str, grain: str, language: str, manual_default: str, what_if: str) -> list:
+    from .scoring import validate
+
+    out = [Markdown(f"# {t('title_scores', language)}"),
+           text("scheme_intro", language, name=scheme.name(language), scale=scheme.scale, source=scheme.source,
+                level=level_name(level, language), grain=t(f"grain_{grain}", language))]
+    problems = validate(scheme)
+    if problems:
+        out += [text("scheme_problems", language),
+                Markdown("\n".join(f"- {esc(p.message(language))}" for p in problems))]
+    else:
+        out.append(text("scheme_clean", language))
+    manual = [it for it in scheme.leaves() if it.rule and it.rule.get("kind") == "manual"]
+    if manual:
+        out.append(text("manual_note", language, n=len(manual), items="、".join(it.name(language) for it in manual)
+                        if language == "zh" else ", ".join(it.name(language) for it in manual),
+                        default=t(f"manual_{manual_default}", language)))
+    if what_if:
+        out.append(text("what_if_note", language, what_if=what_if))
+    return out
+
+
+def score_table(scores, boot: pd.DataFrame | None, language: str) -> list:
+    tiers = {tr["id"]: (tr.get("name_zh", tr["id"]) if language == "zh" else tr.get("name_en", tr["id"]))
+             for tr in scores.scheme.tiers}
+    tiers.setdefault("vetoed", "一票否决" if language == "zh" else "vetoed")
+    data = scores.totals.copy()
+    keys = [k for k in ("area_type", "unit", "period") if k in data.columns]
+    if boot is not None:
+        data = data.merge(boot, on=[c for c in data.columns if c in boot.columns], how="left")
+    data = data.sort_values(["period", "rank"])
+    shown = pd.DataFrame({column_label(k, language): data[k] for k in keys})
+    shown[t("score", language)] = data["total"].map(lambda v: f"{v:.2f}")
+    shown[t("rank", language)] = data["rank"]
+    shown[t("tier", language)] = data["tier"].map(lambda x: tiers.get(x, "") if x else "")
+    if boot is not None:
+        shown[t("score_ci", language)] = [f"{a:.1f}–{b:.1f}" for a, b in zip(data["score_low"], data["score_high"])]
+        shown[t("rank_ci", language)] = [f"{a:.0f}–{b:.0f}" for a, b in zip(data["rank_low"], data["rank_high"])]
+        shown[t("p_vetoed", language)] = data["p_vetoed"].map(lambda v: f"{v:.2f}")
+        for tr in scores.scheme.tiers:
+            if tr["id"] != "vetoed":
+                shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(lambda v: f"{v:.2f}")
+    out = [heading("scores_heading", language)]
+    if boot is not None:
+        out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
+    return out + [html_table(shown, index=False)]
+
+
+def points_lost(scores, language: str) -> list:
+    reasons = scores.reasons
+    out = [heading("lost_heading", language)]
+    if reasons.empty:
+        return out + [text("no_findings", language)]
+    names = {it.path: it.name(language) for it in scores.scheme.all_items()}
+    per_item = (reasons.dropna(subset=["points_lost"]).groupby("item")["points_lost"].sum()
+                .sort_values(ascending=False))
+    summary = pd.DataFrame({t("item", language): [names.get(i, i) for i in per_item.index],
+                            t("points_lost", language): per_item.map(lambda v: f"{v:,.1f}").to_numpy()})
+    msg = "message_zh" if language == "zh" else "message_en"
+    keys = [k for k in ("area_type", "unit", "period") if k in reasons.columns]
+    detail = pd.DataFrame({column_label(k, language): reasons[k] for k in keys})
+    detail[t("message", language)] = reasons[msg]
+    return out + [text("lost_intro", language), html_table(summary, index=False),
+                  html_table(detail, index=False, collapsed=t("lost_detail", language, n=len(detail)))]
+
+
+def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int) -> list:
+    shown = pd.DataFrame({t("period", language): table["period"],
+                          t("tau_mean", language): table["tau_mean"].map(lambda v: f"{v:.3f}"),
+                          t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
+                          t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
+    return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs),
+            html_table(shown, index=False)]
+
+
+def what_if_table(base, changed, language: str) -> list:
+    keys = [k for k in ("area_type", "unit", "period") if k in base.totals.columns]
+    both = base.totals[keys + ["rank", "total"]].merge(changed.totals[keys + ["rank", "total"]], on=keys,
+                                                       suffixes=("_before", "_after"))
+    both = both[both["rank_before"] != both["rank_after"]].sort_values(["period", "rank_after"])
+    shown = pd.DataFrame({column_label(k, language): both[k] for k in keys})
+    shown[t("rank_before", language)] = both["rank_before"]
+    shown[t("rank_after", language)] = both["rank_after"]
+    return [heading("what_if_heading", language), html_table(shown, index=False)]
