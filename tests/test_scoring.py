@@ -144,8 +144,8 @@ def test_vetoes_tiers_and_ranks(tmp_path):
     t = result.totals.set_index("unit")
     assert t.loc["u6", "rank"] == 1 and t.loc["u6", "tier"] == "vetoed" and t.loc["u6", "vetoed"]
     assert t.loc["u5", "tier"] == "vetoed"  # 79 < 80
-    assert t.loc["u3", "tier"] == "key_management"  # 84 < 85
-    assert t.loc["u2", "tier"] == "key_management"  # 86: among the bottom three (86, 84, 79)
+    assert t.loc["u3", "tier"] == "key_management"  # 84: below 85 and among the bottom three (86, 84, 79)
+    assert t.loc["u2", "tier"] == ""  # 86: among the bottom three, but not below 85
     assert t.loc["u0", "tier"] == "commended" and t.loc["u1", "tier"] == "commended"
     assert t.loc["u4", "tier"] == ""  # 88: fourth
     assert "multiple births" in t.loc["u6", "veto_reasons"]
@@ -205,3 +205,52 @@ def test_bootstrap_and_sensitivity(tmp_path):
     assert boot.loc["u3", "p_vetoed"] == 0.0 and boot.loc["u3", "rank_low"] >= 1
     sens = scoring.sensitivity(frame, s, shift=2, runs=20)
     assert -1 <= sens["tau_min"].item() <= sens["tau_mean"].item() <= 1
+    fixed = scoring.sensitivity(frame, s, shift=0, runs=5)
+    assert fixed["tau_min"].item() == pytest.approx(1.0)  # nothing moved, nothing reordered
+
+
+# ----------------------------------------------------------------------------- the bundled schemes
+
+def test_bundled_schemes_listed():
+    assert scoring.list_schemes() == ["community_2009", "village_1000", "village_2006"]
+
+
+@pytest.mark.parametrize("name, item, words", [
+    ("village_2006", "publicity", "3 + 2 + 2 = 7"),     # 第四条抓好宣传教育 (5分): 3 + 2 + 2
+    ("community_2009", "association", "2 + 1 + 2 = 5"),  # 协会工作 (3分)
+    ("village_1000", "pre_pregnancy_management/pregnancy_iud_checks", "30 + 30 + 30 = 90"),  # 环孕检 75
+])
+def test_validator_finds_the_documents_own_inconsistencies(name, item, words):
+    problems = validate(load_scheme(name))
+    assert [(p.kind, p.item) for p in problems] == [("subitems_sum", item)]
+    assert words in problems[0].message_en
+
+
+@pytest.mark.parametrize("name", ["village_2006", "community_2009", "village_1000"])
+def test_bundled_schemes_score_the_sample(name, sample_frame):
+    scheme = load_scheme(name)
+    result = score(sample_frame, scheme, periods="year")
+    totals = result.totals
+    assert len(totals) == 52 and totals["total"].notna().all()
+    assert (totals["total"] >= 0).all()
+    assert sorted(totals.loc[totals["period"] == "2020", "rank"]) [0] == 1
+    # every point below the maximum has a reason
+    lost = result.reasons.dropna(subset=["points_lost"]).groupby(["unit", "period"])["points_lost"].sum()
+    assert len(lost) > 0
+    top = sum(it.points for it in scheme.items if not it.outside_scale)
+    assert top == scheme.scale
+
+
+def test_scheme_commands():
+    from conftest import SAMPLE, workbench
+
+    r = workbench("scheme", "list")
+    assert r.returncode == 0 and "village_2006" in r.stdout and "1000 points" in r.stdout
+    r = workbench("scheme", "validate", "--all")
+    assert r.returncode == 1 and r.stdout.count("subitems_sum") == 3
+    r = workbench("scheme", "validate", "nonesuch")
+    assert r.returncode == 2 and "no scheme 'nonesuch'" in r.stderr and "Traceback" not in r.stderr
+    r = workbench("table", "scores", SAMPLE, "--scheme", "village_2006", "--periods", "year", "--bootstrap", "50")
+    assert r.returncode == 0, r.stderr
+    header = r.stdout.splitlines()[0].split(",")
+    assert {"total", "rank", "tier", "vetoed", "score_low", "score_high", "rank_low", "rank_high", "p_vetoed"} <= set(header)

@@ -90,8 +90,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "lost_intro": ("各条目失分合计（全部单位）：", "Points lost per item, all units together:"),
     "lost_detail": ("逐条失分原因（{n} 条，点击展开）", "Every point lost, with its reason ({n} rows, click to open)"),
     "sensitivity_heading": ("排名对目标值的敏感性", "How rankings move with the targets"),
-    "sensitivity_intro": ("把每个目标值在 ±{shift:g} 个百分点内随机移动 {runs} 次，与原排名比较的 Kendall τ：",
-                          "Every target moved at random within ±{shift:g} points, {runs} times; Kendall's tau against the scheme's own ranking:"),
+    "sensitivity_intro": ("把每个目标值在 ±{shift:g} 个百分点内、每个大项的权重在 ±10% 内随机移动 {runs} 次，与原排名比较的 Kendall τ"
+                          "（1 表示排名不变）：",
+                          "Every target moved at random within ±{shift:g} points and every item's weight within ±10%, "
+                          "{runs} times; Kendall's tau against the scheme's own ranking (1: the ranking does not move):"),
     "what_if_heading": ("假设情景下的名次变化", "Ranks under the what-if"),
     "rank_before": ("原名次", "rank"),
     "rank_after": ("假设情景名次", "rank under what-if"),

@@ -236,10 +236,23 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 given["columns_file"] = str(Path(columns).resolve()) if columns else ""
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
             plans.append((nb_path, given, effective))
-        # Kernels are separate processes: run the notebooks side by side, one per core.
-        workers = max(1, min(len(plans), os.cpu_count() or 1))
+        def run(plan):
+            """Execute one notebook and, if it ran, render its page while other kernels work."""
+            nb_path, given, effective = plan
+            nb_started, nb_finished, err = _execute(nb_path, staging / nb_path.name, given)
+            if err is None:
+                lang = str(effective.get("language", "zh"))
+                nb = nbformat.read(staging / nb_path.name, as_version=4)
+                page = render_html(nb, _notebook_title(nb) or nb_path.stem,
+                                   _facts_html({**facts, "notebook_finished": nb_finished}, effective, lang), lang)
+                (staging / f"{nb_path.stem}.html").write_text(page, encoding="utf-8")
+            return nb_started, nb_finished, err
+
+        # Kernels are separate processes that spend part of their start waiting: run the
+        # notebooks side by side, one more than there are cores.
+        workers = max(1, min(len(plans), (os.cpu_count() or 1) + 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(lambda plan: _execute(plan[0], staging / plan[0].name, plan[1]), plans))
+            runs = list(pool.map(run, plans))
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
@@ -253,14 +266,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
                               f"at {kept}; earlier HTML in {out} is unchanged")
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
-            lang = str(effective.get("language", "zh"))
-            nb = nbformat.read(staging / nb_path.name, as_version=4)
-            title = _notebook_title(nb) or nb_path.stem
-            record = {"notebook": nb_path.name, "parameters": effective, "started": nb_started, "finished": nb_finished,
-                      "html": f"{nb_path.stem}.html", "ipynb": nb_path.name}
-            page = render_html(nb, title, _facts_html({**facts, "notebook_finished": nb_finished}, effective, lang), lang)
-            (staging / f"{nb_path.stem}.html").write_text(page, encoding="utf-8")
-            facts["notebooks"].append(record)
+            facts["notebooks"].append({"notebook": nb_path.name, "parameters": effective, "started": nb_started,
+                                       "finished": nb_finished, "html": f"{nb_path.stem}.html", "ipynb": nb_path.name})
         facts["finished"] = _now()
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
         # Every notebook succeeded: only now replace the earlier report.

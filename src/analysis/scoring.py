@@ -374,9 +374,13 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
         out = np.clip(np.where(np.isnan(value), fill, value), 0.0, pts)
     else:
         raise SchemeError(f"item {item.path}: unknown rule kind {kind!r}")
-    if kind in ("target", "band"):
+    if kind in ("target", "band", "proportional"):
         # a rate of nothing (no births, no couples due) has nothing to fall short of
         out = np.where(values.applicable(reads), out, pts)
+    if kind != "manual" and str(reads).startswith("input_"):
+        # an inspector's figure the table does not have counts like an inspector-only item
+        fill = {"full": pts, "zero": 0.0, "missing": np.nan}[manual_default]
+        out = np.where(np.isnan(value), fill, out)
     if item.floor is not None:
         out = np.maximum(out, item.floor)
     if "zero_if" in r:
@@ -418,12 +422,21 @@ def _totals(scheme: Scheme, leaf_points: dict[str, np.ndarray]) -> tuple[np.ndar
             v = leaf_points[it.path]
         else:
             v = sum(walk(c) for c in it.children)
-            v = np.minimum(v, it.points) if not it.outside_scale else v
+            # a parent never gives more than its own points, unless its rules award extra ("每超…加分")
+            if not it.outside_scale and not any(_has_bonus(leaf) for leaf in it.leaves()):
+                v = np.minimum(v, it.points)
+            if it.floor is not None:  # 扣完为止 holds for the item as a whole too
+                v = np.maximum(v, it.floor)
         by_item[it.path] = v
         return v
 
     total = sum(walk(it) for it in scheme.items)
     return np.asarray(total, dtype=float), by_item
+
+
+def _has_bonus(item: Item) -> bool:
+    r = item.rule or {}
+    return bool(r.get("bonus_per_point") or r.get("per_extra") or float(r.get("per_event", 0) or 0) > 0)
 
 
 def _vetoed(scheme: Scheme, values: Values) -> tuple[np.ndarray, list[tuple[dict, np.ndarray]]]:
@@ -464,14 +477,12 @@ def _tiers(scheme: Scheme, total: np.ndarray, rank: np.ndarray, groups: np.ndarr
     codes, _ = pd.factorize(pd.Series(groups))
     size = np.bincount(codes)[codes].astype(float)  # units in the same period
     for t in scheme.tiers:
+        # every condition of a tier must hold ("排位在倒数三位且总分在85分以下")
         cond = np.ones(total.shape, dtype=bool)
-        if "below" in t and "bottom" in t:  # "bottom three and below 85": either puts a unit there
-            cond = (total < float(t["below"])) | (rank > size - int(t["bottom"]))
-        else:
-            if "below" in t:
-                cond &= total < float(t["below"])
-            if "bottom" in t:
-                cond &= rank > size - int(t["bottom"])
+        if "below" in t:
+            cond &= total < float(t["below"])
+        if "bottom" in t:
+            cond &= rank > size - int(t["bottom"])
         if "at_least" in t:
             cond &= total >= float(t["at_least"])
         if "top" in t:
@@ -640,9 +651,11 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
 
 
 def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
-                period_range: str = "", shift: float = 2.0, runs: int = 200, seed: int = 1) -> pd.DataFrame:
-    """How rankings move when every target moves by up to ±``shift`` points:
-    Kendall's tau between the scheme's ranking and each perturbed one, per period."""
+                period_range: str = "", shift: float = 2.0, weight_shift: float = 0.0, runs: int = 200,
+                seed: int = 1) -> pd.DataFrame:
+    """How rankings move when every target moves by up to ±``shift`` points and every
+    top-level item's weight by up to ±``weight_shift`` (0.1 = 10%): Kendall's tau
+    between the scheme's ranking and each perturbed one, per period."""
     from scipy.stats import kendalltau
 
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
@@ -658,6 +671,11 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
             if it in targets:
                 override = {"target": float(it.rule["target"]) + rng.uniform(-shift, shift)}
             leaf_points[it.path] = rule_points(it, values, override=override)[0]
+        if weight_shift:
+            for top in scheme.items:
+                factor = 1 + rng.uniform(-weight_shift, weight_shift)
+                for leaf in top.leaves():
+                    leaf_points[leaf.path] = leaf_points[leaf.path] * factor
         total, _ = _totals(scheme, leaf_points)
         for period, idx in base.groupby("period").groups.items():
             idx = np.asarray(idx)
