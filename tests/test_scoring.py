@@ -212,7 +212,7 @@ def test_bootstrap_and_sensitivity(tmp_path):
 # ----------------------------------------------------------------------------- the bundled schemes
 
 def test_bundled_schemes_listed():
-    assert scoring.list_schemes() == ["community_2009", "village_1000", "village_2006"]
+    assert scoring.list_schemes() == ["community_2009", "town_2009", "village_1000", "village_2006"]
 
 
 @pytest.mark.parametrize("name, item, words", [
@@ -254,3 +254,24 @@ def test_scheme_commands():
     assert r.returncode == 0, r.stderr
     header = r.stdout.splitlines()[0].split(",")
     assert {"total", "rank", "tier", "vetoed", "score_low", "score_high", "rank_low", "rank_high", "p_vetoed"} <= set(header)
+
+
+def test_annual_task_split_over_quarters(tmp_path):
+    rule = {"kind": "proportional", "reads": "task_done", "task": 100}
+    s = _scheme(tmp_path, [{"id": "x", "points": 10, "rule": rule}], period_split=[4, 3, 3])
+    frame = _frame(task_done=[40, 15, 30])
+    frame["period"] = ["2020Q1", "2020Q2", "2020Q3"]
+    frame["period_kind"] = "quarter"
+    # the year's task of 100 is 40, 30 and 30 in the three quarters
+    assert score(frame, s).totals["total"].tolist() == [10.0, 5.0, 10.0]
+
+
+def test_combined_scheme_weights_its_parts(sample_frame):
+    town = load_scheme("town_2009")
+    assert validate(town) == []
+    frame = sample_frame.assign(input_town_other_total=80.0)
+    combined = score(frame, town, periods="year").totals
+    community = score(frame, "community_2009", periods="year").totals
+    both = combined.merge(community[["unit", "period", "total"]], on=["unit", "period"], suffixes=("", "_community"))
+    assert np.allclose(both["total"], 0.3 * both["total_community"] + 0.7 * 80.0)
+    assert set(combined["rank"]) >= {1}

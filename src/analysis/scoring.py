@@ -168,6 +168,13 @@ def validate(scheme: Scheme) -> list[Problem]:
         total = sum(float(c.get("weight", 0)) for c in scheme.combine)
         if not math.isclose(total, 1.0, abs_tol=1e-9):
             add("combine", "weights", f"权重之和为 {total:g}，不是 1", f"weights add up to {total:g}, not 1")
+        for c in scheme.combine:
+            if "scheme" in c and c["scheme"] not in list_schemes() and not Path(str(c["scheme"])).exists():
+                add("combine", "unknown_scheme", f"合成引用了不存在的方案 {c['scheme']!r}",
+                    f"combines a scheme that does not exist: {c['scheme']!r}")
+            if "input" in c and c["input"] not in {i.get("column") for i in scheme.inputs}:
+                add("combine", "unknown_reads", f"合成读取未声明的输入列 {c['input']!r}",
+                    f"combines an undeclared input column {c['input']!r}")
         return out
     for it in scheme.all_items():
         label = f"{it.name_zh} ({it.path})"
@@ -260,6 +267,7 @@ class Values:
     keys: pd.DataFrame
     arrays: dict[str, np.ndarray]
     rates: dict[str, tuple[np.ndarray, np.ndarray, int]]
+    task_share: np.ndarray | float = 1.0  # the part of an annual task that falls in each row's period
 
     def get(self, name: str) -> np.ndarray:
         if name in self.rates:
@@ -302,7 +310,18 @@ def gather(frame: pd.DataFrame, scheme: Scheme, level: str = "unit", periods: st
             arrays[name] = agg[name].to_numpy(float)
         elif name in frame.columns:  # an input column: per unit and period as the table gives it
             arrays[name] = _input_values(frame, agg, name, level, periods, period_range)
-    return Values(keys, arrays, rates)
+    return Values(keys, arrays, rates, _task_share(scheme, keys["period"]))
+
+
+def _task_share(scheme: Scheme, periods: pd.Series) -> np.ndarray | float:
+    """An annual task split over periods (4:3:3): the share of each row's quarter.
+    Whole years, and schemes without a split, carry the whole task."""
+    if not scheme.period_split:
+        return 1.0
+    split = [float(x) for x in scheme.period_split]
+    q = periods.astype(str).str.extract(r"^\d{4}Q([1-4])$")[0]
+    share = q.map(lambda v: float("nan") if pd.isna(v) else (split[int(v) - 1] / sum(split) if int(v) <= len(split) else 0.0))
+    return share.fillna(1.0).to_numpy(float)
 
 
 def _input_values(frame, agg, name, level, periods, period_range) -> np.ndarray:
@@ -351,6 +370,8 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
             done, task_v = value, np.full_like(value, 100.0)
         else:
             task_v = values.get(task) if isinstance(task, str) else np.full_like(value, float(task))
+            if reads not in indicators() and (not isinstance(task, str) or task.startswith("input_")):
+                task_v = task_v * values.task_share  # an annual task, of which this period carries its part
             done = value
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(task_v > 0, done / task_v, 1.0)
@@ -462,33 +483,43 @@ def _ranks(total: np.ndarray, groups: np.ndarray) -> np.ndarray:
     for g in range(codes.max() + 1 if len(codes) else 0):
         idx = np.where(codes == g)[0]
         neg = -total[..., idx]
-        ordered = np.sort(neg, axis=-1)
-        if neg.ndim == 1:
-            out[idx] = np.searchsorted(ordered, neg, side="left") + 1
-        else:  # one row per replicate
-            for r in range(neg.shape[0]):
-                out[r, idx] = np.searchsorted(ordered[r], neg[r], side="left") + 1
+        order = np.argsort(neg, axis=-1, kind="stable")
+        ordered = np.take_along_axis(neg, order, axis=-1)
+        # the position where each run of equal totals starts is the rank of all of them
+        starts = np.ones(ordered.shape, dtype=bool)
+        starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(idx)), 0), axis=-1)
+        ranks = np.empty(ordered.shape, dtype=float)
+        np.put_along_axis(ranks, order, first + 1, axis=-1)
+        out[..., idx] = ranks
     return out
 
 
 def _tiers(scheme: Scheme, total: np.ndarray, rank: np.ndarray, groups: np.ndarray, vetoed: np.ndarray) -> np.ndarray:
-    """Tier ids; ``groups`` is (units,) and is broadcast against replicates."""
-    tier = np.full(total.shape, "", dtype=object)
-    codes, _ = pd.factorize(pd.Series(groups))
-    size = np.bincount(codes)[codes].astype(float)  # units in the same period
-    for t in scheme.tiers:
+    """Tier ids ("" for none); ``groups`` is (units,) and is broadcast against replicates."""
+    ids = np.array([""] + [t["id"] for t in scheme.tiers] + [_veto_tier(scheme)], dtype=object)
+    return ids[_tier_codes(scheme, total, rank, groups, vetoed)]
+
+
+def _tier_codes(scheme: Scheme, total, rank, groups, vetoed) -> np.ndarray:
+    """0 for no tier, i + 1 for the scheme's i-th tier, the last code for a veto; first match wins."""
+    codes_g, _ = pd.factorize(pd.Series(groups))
+    size = np.bincount(codes_g)[codes_g].astype(float)  # units in the same period
+    code = np.zeros(np.shape(total), dtype=np.int16)
+    for i, t in enumerate(scheme.tiers, start=1):
         # every condition of a tier must hold ("排位在倒数三位且总分在85分以下")
-        cond = np.ones(total.shape, dtype=bool)
+        cond = np.ones(np.shape(total), dtype=bool)
         if "below" in t:
             cond &= total < float(t["below"])
-        if "bottom" in t:
-            cond &= rank > size - int(t["bottom"])
         if "at_least" in t:
             cond &= total >= float(t["at_least"])
+        if "bottom" in t:
+            cond &= rank > size - int(t["bottom"])
         if "top" in t:
             cond &= rank <= int(t["top"])
-        tier = np.where((tier == "") & cond, t["id"], tier)
-    return np.where(vetoed, _veto_tier(scheme), tier)
+        code = np.where((code == 0) & cond, i, code)
+    veto = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)), len(scheme.tiers) + 1)
+    return np.where(vetoed, veto, code).astype(np.int16)
 
 
 def _veto_tier(scheme: Scheme) -> str:
@@ -511,7 +542,7 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
     """Score every unit and period of ``frame`` under ``scheme``."""
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     if scheme.combine:
-        raise SchemeError(f"{scheme.id} combines other schemes: score those and use combine_scores")
+        return _score_combined(frame, scheme, level, periods, period_range, manual_default)
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
     unknown = set(overrides) - {it.id for it in scheme.leaves()}
     if unknown:
@@ -629,7 +660,7 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
         else:  # done against a task: not a draw from the task, kept as counted
             drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
     arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
-    rep = Values(values.keys, arrays, drawn)
+    rep = Values(values.keys, arrays, drawn, values.task_share)
     leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]
                    for it in scheme.leaves()}
     total, _ = _totals(scheme, leaf_points)
@@ -638,14 +669,16 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     rank = _ranks(total, groups)
     vetoed, _ = _vetoed(scheme, rep)
     vetoed = np.broadcast_to(vetoed, total.shape)
-    tiers = _tiers(scheme, total, rank, groups, vetoed)
+    codes = _tier_codes(scheme, total, rank, groups, vetoed)
+    veto_code = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)),
+                     len(scheme.tiers) + 1)
     a = (1 - level_conf) / 2
     out = values.keys.copy()
     out["score_low"], out["score_high"] = np.quantile(total, [a, 1 - a], axis=0)
     out["rank_low"], out["rank_high"] = np.quantile(rank, [a, 1 - a], axis=0, method="lower")
-    out["p_vetoed"] = (vetoed | (tiers == _veto_tier(scheme))).mean(axis=0)
-    for t in scheme.tiers:
-        out[f"p_tier_{t['id']}"] = (tiers == t["id"]).mean(axis=0)
+    out["p_vetoed"] = (codes == veto_code).mean(axis=0)
+    for i, t in enumerate(scheme.tiers, start=1):
+        out[f"p_tier_{t['id']}"] = (codes == i).mean(axis=0)
     out.attrs["replicates"] = replicates
     return out
 
@@ -688,6 +721,28 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
         return pd.DataFrame(columns=["period", "tau_mean", "tau_min", "tau_p05"])
     return (out.groupby("period")["tau"]
             .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
+
+
+def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_default) -> Scores:
+    """A weighted total of other schemes' totals and of totals given as input columns."""
+    parts, reasons = [], []
+    for part in scheme.combine:
+        if "scheme" in part:
+            sub = score(frame, part["scheme"], level, periods, period_range=period_range, manual_default=manual_default)
+            totals = sub.totals
+            reasons.append(sub.reasons.assign(scheme=sub.scheme.id))
+        else:
+            values = gather(frame, Scheme(scheme.id, "", "", "", 100.0, [], vetoes=[{"reads": part["input"]}]),
+                            level, periods, period_range)
+            totals = values.keys.assign(total=values.get(part["input"]))
+        parts.append((totals, float(part["weight"])))
+    out = combine_scores(parts)
+    out["scheme"] = scheme.id
+    groups = out["period"].to_numpy()
+    out["rank"] = _ranks(out["total"].to_numpy(float), groups).astype(int)
+    out["vetoed"], out["tier"], out["veto_reasons"] = False, "", ""
+    reason_frame = pd.concat(reasons, ignore_index=True) if reasons else pd.DataFrame()
+    return Scores(scheme, out, pd.DataFrame(), reason_frame)
 
 
 def combine_scores(parts: list[tuple[pd.DataFrame, float]]) -> pd.DataFrame:
