@@ -588,8 +588,9 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
             lost_part["item"], lost_part["rule"] = it.path, r.get("kind")
             lost_part["observed"] = part["observed"].to_numpy()[hit]
             lost_part["target"], lost_part["points_lost"] = target, lost[hit]
-            lost_part["message_zh"] = [_reason_zh(it, r, o, target, x) for o, x in zip(lost_part["observed"], lost[hit])]
-            lost_part["message_en"] = [_reason_en(it, r, o, target, x) for o, x in zip(lost_part["observed"], lost[hit])]
+            for lang in ("zh", "en"):
+                lost_part[f"message_{lang}"] = [_reason(it, r, o, target, x, lang)
+                                                for o, x in zip(lost_part["observed"], lost[hit])]
             reasons.append(lost_part)
     for v, cond in hits:
         seen = values.get(v["reads"])
@@ -612,20 +613,19 @@ def _fmt(v) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
 
 
-def _reason_zh(it: Item, r: dict, obs, target, lost) -> str:
-    if r.get("kind") == "manual":
-        return f"{it.name_zh}：考核评分 {_fmt(obs)}，失 {lost:.4g} 分"
-    if r.get("kind") == "per_event":
-        return f"{it.name_zh}：{_fmt(obs)} 例，每例 {r.get('per_event')} 分，失 {lost:.4g} 分"
-    return f"{it.name_zh}：实际 {_fmt(obs)}，目标 {_fmt(target)}，失 {lost:.4g} 分"
+_REASONS = {
+    "manual": ("{name}：考核评分 {obs}，失 {lost:.4g} 分", "{name}: inspector's points {obs}, {lost:.4g} lost"),
+    "per_event": ("{name}：{obs} 例，每例 {per} 分，失 {lost:.4g} 分", "{name}: {obs} cases at {per} each, {lost:.4g} lost"),
+    "other": ("{name}：实际 {obs}，目标 {target}，失 {lost:.4g} 分",
+              "{name}: observed {obs}, target {target}, {lost:.4g} points lost"),
+}
 
 
-def _reason_en(it: Item, r: dict, obs, target, lost) -> str:
-    if r.get("kind") == "manual":
-        return f"{it.name_en}: inspector's points {_fmt(obs)}, {lost:.4g} lost"
-    if r.get("kind") == "per_event":
-        return f"{it.name_en}: {_fmt(obs)} cases at {r.get('per_event')} each, {lost:.4g} lost"
-    return f"{it.name_en}: observed {_fmt(obs)}, target {_fmt(target)}, {lost:.4g} points lost"
+def _reason(it: Item, r: dict, obs, target, lost, language: str) -> str:
+    """Why an item lost points, in one sentence."""
+    zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
+    return (zh if language == "zh" else en).format(name=it.name(language), obs=_fmt(obs), target=_fmt(target),
+                                                   per=r.get("per_event"), lost=lost)
 
 
 # ----------------------------------------------------------------------------- uncertainty
