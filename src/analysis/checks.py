@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 
 from .columns import count_fields
@@ -152,7 +154,6 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, reported_rates_agree)
 
 
 def run_checks(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,4 +172,320 @@ def summary(findings: pd.DataFrame) -> pd.DataFrame:
     return findings.groupby(["check", "severity"], sort=False).size().rename("n").reset_index()
 
 
-__all__ = ["run_checks", "summary", "FINDING_COLUMNS"]
+__all__ = ["run_checks", "summary", "review_list", "backsolve", "dual_system", "ratio_interval", "last_digits",
+           "benford", "FINDING_COLUMNS"]
+
+
+# ----------------------------------------------------------------------------- believability
+
+def backsolve(reported: float, whole: float, *, ratio: bool = False, scale: int = 100,
+              decimals: int | None = None, rounding: tuple[str, ...] = ("half_up", "truncate")) -> list[int]:
+    """Every integer count that a printed figure allows.
+
+    For a rate, the numerators x of ``whole`` with x / whole × scale printed as
+    ``reported`` (half up or truncated at its printed decimals); for a sex ratio
+    (``ratio``), the boys b among ``whole`` births with b / (whole − b) × 100 printed
+    as ``reported``. An SRB of 136 on 436 births allows only 251 boys.
+    """
+    from .indicators import exact_rate
+
+    d = _printed_decimals(reported) if decimals is None else decimals
+    n = int(whole)
+    out = []
+    for x in range(n + 1):
+        den = n - x if ratio else n
+        if den <= 0:
+            continue
+        if any(exact_rate(x, den, scale, d, mode) == round(reported, d) for mode in rounding):
+            out.append(x)
+    return out
+
+
+def reported_counts(frame: pd.DataFrame) -> list[dict]:
+    """A printed sex ratio beside births but without boys and girls: which counts fit it."""
+    out = []
+    if "reported_srb" not in frame or "births" not in frame or "births_male" in frame:
+        return out
+    for _, row in frame[frame["reported_srb"].notna() & frame["births"].notna()].iterrows():
+        if row["births"] > 20000:  # the search is linear in births; large units need no back-solving to be judged
+            continue
+        fits = backsolve(row["reported_srb"], row["births"], ratio=True)
+        if not fits:
+            out.append(_finding(row, "srb_no_counts_fit", "error",
+                                f"出生 {row['births']:g} 人时，性别比 {row['reported_srb']:g} 不可能出现（没有整数男女数与之相符）",
+                                f"no whole numbers of boys and girls among {row['births']:g} births give a sex ratio of {row['reported_srb']:g}",
+                                {"births": row["births"], "reported_srb": row["reported_srb"]}))
+        else:
+            boys = ", ".join(str(b) for b in fits[:5])
+            out.append(_finding(row, "srb_counts_backsolved", "info",
+                                f"性别比 {row['reported_srb']:g}、出生 {row['births']:g} 人只允许男婴数为 {boys}",
+                                f"a sex ratio of {row['reported_srb']:g} on {row['births']:g} births allows only {boys} boys",
+                                {"boys": fits}))
+    return out
+
+
+def _neighbour_median(frame: pd.DataFrame, col: str) -> pd.Series:
+    """The median of a column among the other units of the same period."""
+    return frame.groupby("period")[col].transform("median")
+
+
+def decimal_slips(frame: pd.DataFrame) -> list[dict]:
+    """A printed rate 10, 100 or 1000 times its neighbours' (a lost decimal point),
+    or a printed rate 10 times what its counts give (% printed for ‰, or the reverse)."""
+    out = []
+    for ind in indicators().values():
+        col = f"reported_{ind.id}"
+        if col not in frame:
+            continue
+        body = frame[~frame["is_total"] & frame[col].notna()]
+        if len(body) < 4:
+            continue
+        median = _neighbour_median(body, col)
+        for (_, row), med in zip(body.iterrows(), median):
+            v = row[col]
+            if med <= 0 or not np.isfinite(v) or v <= 0:
+                continue
+            for k in (1, 2, 3):
+                if 0.5 < v / 10 ** k / med < 2 and v > 5 * med:
+                    out.append(_finding(row, "decimal_point_lost", "warning",
+                                        f"报告的{ind.zh} {v:g} 约为同期其他单位中位数 {med:g} 的 {10 ** k} 倍，可能漏了小数点（应为 {v / 10 ** k:g}？）",
+                                        f"reported {ind.en} {v:g} is about {10 ** k}× the other units' median {med:g}: "
+                                        f"a lost decimal point ({v / 10 ** k:g})?",
+                                        {"indicator": ind.id, "reported": v, "median": med, "factor": 10 ** k}))
+                    break
+        need = (*ind.numerator, denominator_column(ind, frame))
+        if all(c in frame for c in need) and len(ind.numerator) == 1:
+            num, den = body[ind.numerator[0]], body[need[-1]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                exact = num * ind.scale / den
+            for (_, row), e in zip(body.iterrows(), exact):
+                v = row[col]
+                if not (np.isfinite(e) and e > 0):
+                    continue
+                for factor, zh, en in ((10, "‰ 印成了 %？", "‰ printed as %?"), (0.1, "% 印成了 ‰？", "% printed as ‰?")):
+                    if abs(v - e * factor) <= 0.01 * abs(e * factor) + 10 ** -_printed_decimals(v):
+                        out.append(_finding(row, "scale_slip", "warning",
+                                            f"报告的{ind.zh} {v:g} 是按数计算的 {e:.3g} 的 {factor:g} 倍：{zh}",
+                                            f"reported {ind.en} {v:g} is {factor:g}× the {e:.3g} its counts give: {en}",
+                                            {"indicator": ind.id, "reported": v, "computed": e}))
+    return out
+
+
+def digit_slips(frame: pd.DataFrame) -> list[dict]:
+    """Parts that miss their total by one digit's worth (15,293 typed for 5,293)."""
+    out = []
+    for whole, parts, zh, en in IDENTITIES:
+        have = [p for p in parts if p in frame]
+        if whole not in frame or len(have) < 2:
+            continue
+        total = frame[have].sum(axis=1, min_count=len(have))
+        diff = (frame[whole] - total).abs()
+        for idx in frame.index[diff > 0]:
+            d = diff[idx]
+            digit = d / 10 ** np.floor(np.log10(d))
+            if d >= 10 and abs(digit - round(digit)) < 1e-9:
+                row = frame.loc[idx]
+                out.append(_finding(row, "digit_typo", "warning",
+                                    f"{zh}：相差 {d:g}，正好是某一位上的 {round(digit)}，可能是一位数字打错",
+                                    f"{en}: off by {d:g}, exactly {round(digit):g} in one digit's place: a digit typed wrong?",
+                                    {"whole": whole, "difference": d}))
+    return out
+
+
+def ratio_interval(x1: float, x2: float, level: float = 0.95) -> tuple[float, float, float]:
+    """Ratio of two Poisson counts with the exact interval from the binomial split
+    of their sum (Clopper–Pearson on x1 / (x1 + x2))."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = x1 + x2
+    if n <= 0 or x2 <= 0:
+        return (np.inf if x1 > 0 else np.nan), np.nan, np.nan
+    lo, hi = proportion_confint(x1, n, alpha=1 - level, method="beta")
+    to_ratio = (lambda p: p / (1 - p) if p < 1 else np.inf)
+    return x1 / x2, to_ratio(lo), to_ratio(hi)
+
+
+def dual_system(n1: float, n2: float, matched: float, level: float = 0.95) -> dict:
+    """Chandra Sekar–Deming estimate of all births from two sources that were linked:
+    N = n1 n2 / m (Chapman's form (n1+1)(n2+1)/(m+1) − 1, less biased when m is small),
+    with its variance, and each source's completeness n / N."""
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + level / 2)
+    if matched < 0 or matched > min(n1, n2):
+        raise ValueError("matched births cannot exceed either source's count")
+    total = (n1 + 1) * (n2 + 1) / (matched + 1) - 1
+    var = (n1 + 1) * (n2 + 1) * (n1 - matched) * (n2 - matched) / ((matched + 1) ** 2 * (matched + 2))
+    se = np.sqrt(var)
+    low, high = max(total - z * se, n1 + n2 - matched), total + z * se
+    return {"total": total, "low": low, "high": high, "completeness_1": n1 / total, "completeness_2": n2 / total,
+            "completeness_1_low": n1 / high, "completeness_1_high": n1 / low,
+            "completeness_2_low": n2 / high, "completeness_2_high": n2 / low}
+
+
+def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
+    """The same births counted by two offices: the gap and its ratio with an exact
+    interval; where linked counts exist, the dual-system estimate."""
+    out = []
+    fields = count_fields()
+    for other in ("births_health", "births_police"):
+        if other not in frame or "births" not in frame:
+            continue
+        body = frame[~frame["is_total"] & frame["births"].notna() & frame[other].notna()]
+        cols = ["births", other] + (["births_matched"] if "births_matched" in body else [])
+        # each period, and each unit over all its periods: small monthly gaps add up
+        pooled = body.groupby("unit", sort=False)[cols].sum(min_count=1).reset_index()
+        pooled["period"] = "all"
+        pooled["source_row"] = None
+        rows = pd.concat([body[["unit", "period", "source_row", *cols]], pooled], ignore_index=True)
+        for _, row in rows.iterrows():
+            a, b = row["births"], row[other]
+            ratio, lo, hi = ratio_interval(b, a, level)
+            if not (np.isfinite(lo) and (lo > 1 or hi < 1)):
+                continue
+            evidence = {"source": other, "births": a, other: b, "ratio": ratio, "low": lo, "high": hi}
+            extra_zh = extra_en = ""
+            if "births_matched" in row and pd.notna(row.get("births_matched")):
+                ds = dual_system(a, b, row["births_matched"], level)
+                evidence["dual_system"] = ds
+                extra_zh = (f"；双系统估计出生 {ds['total']:.0f}（{ds['low']:.0f}–{ds['high']:.0f}），"
+                            f"计生部门完整率 {ds['completeness_1']:.0%}")
+                extra_en = (f"; dual-system estimate {ds['total']:.0f} births ({ds['low']:.0f}–{ds['high']:.0f}), "
+                            f"family-planning completeness {ds['completeness_1']:.0%}")
+            out.append(_finding(row, "sources_disagree", "warning",
+                                f"{fields[other].zh} {b:g} 与计生部门出生数 {a:g} 不符：比值 {ratio:.2f}（95% 区间 {lo:.2f}–{hi:.2f}）{extra_zh}",
+                                f"{fields[other].en} {b:g} against family-planning births {a:g}: ratio {ratio:.2f} "
+                                f"(95% interval {lo:.2f}–{hi:.2f}){extra_en}", evidence))
+    return out
+
+
+def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
+    """A count that jumps between consecutive periods of a unit by more than chance
+    allows: the two counts' split is tested as Binomial(sum, share of the periods'
+    populations), exactly."""
+    from scipy import stats
+
+    from .periods import sort_key
+
+    out = []
+    body = frame[~frame["is_total"]]
+    counts = [c for c in ("births", "deaths") if c in body]
+    for unit, rows in body.groupby(["unit"] + [c for c in ("area_type",) if c in body], sort=False):
+        rows = rows.assign(_o=rows["period"].map(sort_key)).sort_values("_o")
+        for col in counts:
+            values = rows[col].to_numpy(float)
+            pop = rows["population"].to_numpy(float) if "population" in rows else np.ones(len(rows))
+            for i in range(1, len(rows)):
+                a, b = values[i - 1], values[i]
+                if not (np.isfinite(a) and np.isfinite(b)) or a + b < 10:
+                    continue
+                share = pop[i] / (pop[i] + pop[i - 1]) if np.isfinite(pop[i] + pop[i - 1]) and pop[i] + pop[i - 1] > 0 else 0.5
+                p = stats.binomtest(int(b), int(a + b), share).pvalue
+                if p < alpha:
+                    row = rows.iloc[i]
+                    f = count_fields()[col]
+                    out.append(_finding(row, "time_jump", "warning",
+                                        f"{f.zh}从上期的 {a:g} 跳到 {b:g}，超出随机波动（p = {p:.2g}）",
+                                        f"{f.en} jumps from {a:g} to {b:g} since the previous period, beyond chance (p = {p:.2g})",
+                                        {"column": col, "previous": a, "current": b, "p_value": p}))
+    return out
+
+
+def srb_outliers(frame: pd.DataFrame) -> list[dict]:
+    """Units whose sex ratio lies beyond the 99.8% funnel limits of the reference."""
+    from .sex_ratio import srb_table
+
+    if "births_male" not in frame or "births_female" not in frame:
+        return []
+    table = srb_table(frame, periods="all")  # a unit's whole span: sex ratios need births
+    out = []
+    for _, row in table[table["funnel_zone"].isin(["high_998", "low_998"])].iterrows():
+        hi = row["funnel_zone"] == "high_998"
+        out.append(_finding(row, "srb_outlier", "warning",
+                            f"出生人口性别比 {row['srb']:.1f}（男 {row['boys']:g}、女 {row['girls']:g}）{'高于' if hi else '低于'}参照水平的 99.8% 控制限",
+                            f"sex ratio at birth {row['srb']:.1f} ({row['boys']:g} boys, {row['girls']:g} girls) "
+                            f"{'above' if hi else 'below'} the 99.8% limits around the reference",
+                            {"srb": row["srb"], "p_value": row["p_value"], "q_value": row["q_value"]}))
+    return out
+
+
+def last_digits(frame: pd.DataFrame, columns: list[str] | None = None, min_values: int = 50,
+                min_count: int = 100) -> dict:
+    """Last-digit uniformity of counts (chi-square, 9 df). Returns the test, or the
+    reason it does not apply.
+
+    Only counts of at least ``min_count`` take part: the last digit of small counts
+    follows their distribution, not chance. Only flows do (births, deaths): a stock
+    printed every month (population, couples due) repeats its digits, and money is
+    rounded to the hundred by convention.
+    """
+    from scipy import stats
+
+    body = frame.loc[~frame["is_total"]]
+    fields = count_fields()
+    cols = columns or [c for c in frame.columns
+                       if c in fields and fields[c].over_time == "sum" and "amount" not in c]
+    values = pd.concat([body[c] for c in cols]).dropna() if cols else pd.Series(dtype=float)
+    values = values[(values >= min_count) & (values == values.round())].astype(np.int64)
+    if len(values) < min_values:
+        return {"applies": False, "n": len(values),
+                "reason_en": f"only {len(values)} counts of {min_count} or more; at least {min_values} are needed",
+                "reason_zh": f"不小于 {min_count} 的计数只有 {len(values)} 个，至少需要 {min_values} 个"}
+    observed = np.bincount(values % 10, minlength=10)
+    chi2, p = stats.chisquare(observed)
+    return {"applies": True, "n": int(len(values)), "observed": observed.tolist(), "chi2": float(chi2), "p_value": float(p)}
+
+
+BENFORD = np.log10(1 + 1 / np.arange(1, 10))
+
+
+def benford(frame: pd.DataFrame, columns: list[str] | None = None, min_values: int = 100) -> dict:
+    """First-digit test against Benford's law with Nigrini's mean absolute deviation
+    (MAD: ≤ 0.006 close, ≤ 0.012 acceptable, ≤ 0.015 marginal, above: nonconformity).
+    Refused with the reason where the law does not apply: rates (bounded), few
+    values, or counts that do not span two orders of magnitude."""
+    cols = columns or [c for c in frame.columns if c in count_fields()]
+    rates = [c for c in cols if c.startswith("reported_")]
+    if rates:
+        return {"applies": False, "reason_en": f"{', '.join(rates)} are rates: bounded figures do not follow Benford's law",
+                "reason_zh": "比率有上下界，不服从本福特定律"}
+    values = pd.concat([frame.loc[~frame["is_total"], c] for c in cols]).dropna()
+    values = values[values >= 1]
+    if len(values) < min_values:
+        return {"applies": False, "n": len(values),
+                "reason_en": f"only {len(values)} counts; Benford's law needs at least {min_values}",
+                "reason_zh": f"只有 {len(values)} 个计数，本福特检验至少需要 {min_values} 个"}
+    span = np.log10(values.max()) - np.log10(values.min())
+    if span < 2:
+        return {"applies": False, "n": len(values),
+                "reason_en": f"counts span {span:.1f} orders of magnitude; Benford's law needs at least 2",
+                "reason_zh": f"计数只跨越 {span:.1f} 个数量级，本福特定律至少需要 2 个"}
+    first = (values / 10 ** np.floor(np.log10(values))).astype(int).clip(1, 9)
+    share = np.bincount(first, minlength=10)[1:] / len(first)
+    mad = float(np.mean(np.abs(share - BENFORD)))
+    verdict = ("close" if mad <= 0.006 else "acceptable" if mad <= 0.012 else "marginal" if mad <= 0.015
+               else "nonconformity")
+    return {"applies": True, "n": int(len(values)), "shares": share.tolist(), "mad": mad, "verdict": verdict}
+
+
+ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, reported_rates_agree,
+              reported_counts, decimal_slips, digit_slips, sources_disagree, time_jumps, srb_outliers)
+
+SEVERITY_WEIGHT = {"error": 3.0, "warning": 2.0, "info": 0.5}
+
+
+def review_list(findings: pd.DataFrame) -> pd.DataFrame:
+    """Units ranked by the weight of the evidence against their figures, with reasons."""
+    if findings.empty:
+        return pd.DataFrame(columns=["unit", "weight", "findings", "checks", "reasons_zh", "reasons_en"])
+    f = findings[~findings["unit"].map(lambda u: str(u) in ("",))].copy()
+    f["weight"] = f["severity"].map(SEVERITY_WEIGHT).fillna(1.0)
+    grouped = f.groupby("unit", sort=False)
+    out = pd.DataFrame({
+        "weight": grouped["weight"].sum(),
+        "findings": grouped.size(),
+        "checks": grouped["check"].agg(lambda s: ", ".join(sorted(set(s)))),
+        "reasons_zh": grouped["message_zh"].agg(lambda s: "；".join(list(s)[:3])),
+        "reasons_en": grouped["message_en"].agg(lambda s: "; ".join(list(s)[:3])),
+    }).reset_index()
+    return out.sort_values(["weight", "findings"], ascending=False).reset_index(drop=True)

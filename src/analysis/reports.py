@@ -11,6 +11,7 @@ for inspection and the earlier good HTML where it was.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import html
 import json
@@ -19,6 +20,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -251,12 +253,18 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         # Kernels are separate processes that spend part of their start waiting: run the
         # notebooks side by side, one more than there are cores.
         workers = max(1, min(len(plans), (os.cpu_count() or 1) + 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Kernels inherit this process's stderr; their start-up and shut-down chatter
+        # (libzmq assertions when a failed kernel is stopped) goes to a log instead.
+        kernel_log = staging / "kernels.log"
+        with _stderr_to(kernel_log), ThreadPoolExecutor(max_workers=workers) as pool:
             runs = list(pool.map(run, plans))
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
                 shutil.move(str(staging / nb_path.name), out / f"{nb_path.stem}.failed.ipynb")
+        if failures and kernel_log.stat().st_size:
+            shutil.copy(kernel_log, out / "kernels.log")
+        kernel_log.unlink(missing_ok=True)
         if failures:
             nb_path, err = failures[0]
             if not isinstance(err, PapermillExecutionError):  # the kernel could not start, and the like
@@ -278,6 +286,21 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return facts
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Point file descriptor 2 at ``path`` for the duration (child processes inherit it)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _execute(nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:

@@ -52,7 +52,7 @@ PLANTED = [
     ("杏坪村", "2020-06", "sterilisation", "parts_do_not_add_up", "结扎 typed 10 higher: methods do not add up to 综合避孕已落实"),
     (None, None, "reported_policy_compliant_birth_rate", "reported_rate_disagrees", "计划生育率 printed as 100.00% although the counts give less"),
     ("白马村", "all", "births_male", "srb_high", "boys drawn at a sex ratio of 250 at 2nd and later births (sex selection)"),
-    ("南湾村", "all", "births_health", "sources_disagree", "health system counts about 40% more births than the family-planning office (concealment)"),
+    ("南湾村", "all", "births_health", "sources_disagree", "health system counts about 70% more births than the family-planning office (concealment)"),
     ("合计", "2020-12", "births", "total_differs_from_units", "total row's 出生人数 10 higher than the sum of its villages"),
 ]
 
@@ -123,9 +123,9 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
                 "migrants_verified": int(rng.binomial(mig, 0.85)), "migrants_certified": int(rng.binomial(mig, 0.9)),
                 "info_checked": 20, "info_correct": int(rng.binomial(20, 0.96)),
                 "task": task, "task_done": int(rng.binomial(task, 0.9)) + int(rng.poisson(0.3)),
-                # concealment in 南湾村: the family-planning office misses about 30%
+                # concealment in 南湾村: the family-planning office misses about 40%
                 # of the births that the health system sees
-                "births_health": births + int(rng.poisson(0.4 * births if conceal else 0.03)),
+                "births_health": births + int(rng.poisson(0.7 * births if conceal else 0.03)),
                 "births_police": births + int(rng.poisson(0.1)) - int(rng.binomial(births, 0.02)),
             })
     frame = pd.DataFrame(rows)
