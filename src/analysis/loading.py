@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .columns import CATEGORIES, GEOGRAPHY, TEXT_COLUMNS, count_fields, key_columns, has_cjk, is_total_name, match_header, normalise_header, personal_headers
+from .columns import (CATEGORIES, GEOGRAPHY, TEXT_COLUMNS, count_fields, has_cjk, is_subtotal_name, is_total_name,
+                      key_columns, match_header, normalise_header, personal_headers)
 from .errors import DataError
 from .periods import parse_period
 
@@ -431,8 +432,10 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
 
     value_targets = {c: t for c, t in targets.items() if t not in TEXT_COLUMNS}
     if not value_targets:
-        raise DataError(name, "no column of counts or rates was recognised",
-                        f"name the columns as in README's column list, or {MAPPING_HINT}")
+        seen = "; ".join(ignored[:6]) or "none"
+        raise DataError(name, f"no column of counts or rates was recognised (headers not used: {seen})",
+                        f"check that this sheet holds the table you mean; name the columns as in README's column list, "
+                        f"or {MAPPING_HINT}")
 
     records = []
     problems = []
@@ -466,7 +469,7 @@ def _build_frame(name, data, canonical, printed, ignored, notes) -> pd.DataFrame
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         return frame
-    frame["is_total"] = frame["unit"].map(is_total_name)
+    frame["is_total"] = frame["unit"].map(lambda u: is_total_name(u) or is_subtotal_name(u))
     if indent_seen:
         # Under indentation, a flush-left row that is not a total is a parent of the
         # indented rows below it, i.e. a subtotal.
