@@ -29,10 +29,12 @@ def sample_report(tmp_path_factory) -> Path:
 def test_report_files(sample_report):
     names = {p.name for p in sample_report.iterdir()}
     assert names == {"01-indicators.html", "01-indicators.ipynb", "02-sex-ratio.html", "02-sex-ratio.ipynb",
-                     "03-assessment.html", "03-assessment.ipynb", "run.json"}
+                     "03-assessment.html", "03-assessment.ipynb", "04-believability.html", "04-believability.ipynb",
+                     "run.json"}
 
 
-@pytest.mark.parametrize("name", ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html"])
+@pytest.mark.parametrize("name", ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html",
+                                  "04-believability.html"])
 def test_html_has_no_code_and_fetches_nothing(sample_report, name):
     page = (sample_report / name).read_text("utf-8")
     assert "<script" not in page.lower()

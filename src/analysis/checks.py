@@ -444,13 +444,16 @@ def benford(frame: pd.DataFrame, columns: list[str] | None = None, min_values: i
     (MAD: ≤ 0.006 close, ≤ 0.012 acceptable, ≤ 0.015 marginal, above: nonconformity).
     Refused with the reason where the law does not apply: rates (bounded), few
     values, or counts that do not span two orders of magnitude."""
-    cols = columns or [c for c in frame.columns if c in count_fields()]
+    fields = count_fields()
+    # flows, as for the last digits: stocks printed every period repeat themselves
+    cols = columns or [c for c in frame.columns if c in fields and fields[c].over_time == "sum" and "amount" not in c]
     rates = [c for c in cols if c.startswith("reported_")]
     if rates:
         return {"applies": False, "reason_en": f"{', '.join(rates)} are rates: bounded figures do not follow Benford's law",
                 "reason_zh": "比率有上下界，不服从本福特定律"}
-    values = pd.concat([frame.loc[~frame["is_total"], c] for c in cols]).dropna()
-    values = values[values >= 1]
+    values = pd.concat([frame.loc[~frame["is_total"], c] for c in cols]).dropna() if cols else pd.Series(dtype=float)
+    # a single-digit count's first digit is the count itself, set by its small mean, not by Benford
+    values = values[values >= 10]
     if len(values) < min_values:
         return {"applies": False, "n": len(values),
                 "reason_en": f"only {len(values)} counts; Benford's law needs at least {min_values}",

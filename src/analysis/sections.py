@@ -337,3 +337,62 @@ def what_if_table(base, changed, language: str) -> list:
     shown[t("rank_before", language)] = both["rank_before"]
     shown[t("rank_after", language)] = both["rank_after"]
     return [heading("what_if_heading", language), html_table(shown, index=False)]
+
+
+# ----------------------------------------------------------------------------- believability
+
+def checks_overview(found: pd.DataFrame, language: str) -> list:
+    return [Markdown(f"# {t('title_checks', language)}"), text("checks_intro", language, n=len(found))]
+
+
+def review(found: pd.DataFrame, language: str, limit: int = 20) -> list:
+    from .checks import review_list
+
+    out = [heading("review_heading", language)]
+    ranked = review_list(found)
+    if ranked.empty:
+        return out + [text("no_findings", language)]
+    shown = pd.DataFrame({t("unit", language): ranked["unit"],
+                          t("weight", language): ranked["weight"].map(lambda v: f"{v:g}"),
+                          t("n_findings", language): ranked["findings"],
+                          t("message", language): ranked["reasons_zh" if language == "zh" else "reasons_en"]})
+    return out + [text("review_intro", language), html_table(shown.head(limit), index=False)]
+
+
+def findings_by_check(found: pd.DataFrame, language: str) -> list:
+    from .checks import summary
+
+    out = [heading("by_check_heading", language)]
+    if found.empty:
+        return out + [text("no_findings", language)]
+    s = summary(found)
+    shown = pd.DataFrame({t("check", language): s["check"],
+                          t("severity", language): s["severity"].map(lambda x: t(f"severity_{x}", language)),
+                          t("n_findings", language): s["n"]})
+    msg = "message_zh" if language == "zh" else "message_en"
+    detail = pd.DataFrame({t("unit", language): found["unit"], t("period", language): found["period"],
+                           t("check", language): found["check"],
+                           t("severity", language): found["severity"].map(lambda x: t(f"severity_{x}", language)),
+                           t("message", language): found[msg]})
+    return out + [html_table(shown, index=False),
+                  html_table(detail, index=False, collapsed=t("all_findings", language, n=len(found)))]
+
+
+def digits(frame: pd.DataFrame, language: str) -> list:
+    from .checks import benford, last_digits
+
+    out = [heading("digits_heading", language)]
+    ld = last_digits(frame)
+    if ld["applies"]:
+        out.append(text("last_digit_result", language, n=ld["n"], chi2=ld["chi2"], p=ld["p_value"]))
+    else:
+        out.append(text("not_applicable", language, test=t("last_digit_test", language),
+                        reason=ld["reason_zh" if language == "zh" else "reason_en"]))
+    bf = benford(frame)
+    if bf["applies"]:
+        out.append(text("benford_result", language, n=bf["n"], mad=bf["mad"],
+                        verdict=t(f"verdict_{bf['verdict']}", language)))
+    else:
+        out.append(text("not_applicable", language, test=t("benford_test", language),
+                        reason=bf["reason_zh" if language == "zh" else "reason_en"]))
+    return out
