@@ -15,7 +15,7 @@ import numpy as np
 
 import pandas as pd
 
-from .columns import count_fields
+from .columns import count_fields, key_columns
 from .indicators import denominator_column, exact_rate
 from .registry import indicators
 
@@ -136,24 +136,32 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
         if col not in frame or not all(c in frame for c in need):
             continue
         den_col = need[-1]
-        for _, row in frame[frame[col].notna()].iterrows():
-            num = row[ind.numerator[0]] - (row[ind.numerator[1]] if len(ind.numerator) == 2 else 0)
-            den = row[den_col]
-            if pd.isna(num) or pd.isna(den) or den == 0:
-                continue
-            reported = row[col]
-            d = _printed_decimals(reported)
-            fits = [m for m in ("half_up", "truncate") if exact_rate(num, den, ind.scale, d, m) == round(reported, d)]
+        rows = frame[frame[col].notna()]
+        num = rows[ind.numerator[0]] - (rows[ind.numerator[1]] if len(ind.numerator) == 2 else 0)
+        den = rows[den_col]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = (num * ind.scale / den).to_numpy(float)
+        reported = rows[col].to_numpy(float)
+        decimals = np.array([_printed_decimals(v) for v in reported])
+        step = 10.0 ** -decimals
+        # quick float test first; the exact decimal test only where it is not clear-cut
+        near = np.abs(exact - reported) <= step * 0.5 + 1e-9
+        below = (reported <= exact + 1e-9) & (exact - reported < step + 1e-9)
+        unclear = ~(near | below) | (np.abs(np.abs(exact - reported) - step * 0.5) < 1e-6)
+        check = np.isfinite(exact) & (den.to_numpy(float) > 0) & unclear
+        for i in np.where(check)[0]:
+            row = rows.iloc[i]
+            d = int(decimals[i])
+            fits = [m for m in ("half_up", "truncate")
+                    if exact_rate(num.iloc[i], den.iloc[i], ind.scale, d, m) == round(reported[i], d)]
             if fits:
                 continue
-            exact = num * ind.scale / den
+            e = exact[i]
             out.append(_finding(row, "reported_rate_disagrees", "warning",
-                                f"报告的{ind.zh} {reported:g} 与按数计算的 {exact:.{d + 2}f} 不符（差 {reported - exact:+.{d + 2}f}）",
-                                f"reported {ind.en} {reported:g} disagrees with {exact:.{d + 2}f} from the counts ({reported - exact:+.{d + 2}f})",
-                                {"indicator": ind.id, "reported": reported, "computed": exact, "decimals": d}))
+                                f"报告的{ind.zh} {reported[i]:g} 与按数计算的 {e:.{d + 2}f} 不符（差 {reported[i] - e:+.{d + 2}f}）",
+                                f"reported {ind.en} {reported[i]:g} disagrees with {e:.{d + 2}f} from the counts ({reported[i] - e:+.{d + 2}f})",
+                                {"indicator": ind.id, "reported": reported[i], "computed": e, "decimals": d}))
     return out
-
-
 
 
 def run_checks(frame: pd.DataFrame) -> pd.DataFrame:
@@ -240,34 +248,31 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
         body = frame[~frame["is_total"] & frame[col].notna()]
         if len(body) < 4:
             continue
-        median = _neighbour_median(body, col)
-        for (_, row), med in zip(body.iterrows(), median):
-            v = row[col]
-            if med <= 0 or not np.isfinite(v) or v <= 0:
-                continue
+        v = body[col].to_numpy(float)
+        med = _neighbour_median(body, col).to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
             for k in (1, 2, 3):
-                if 0.5 < v / 10 ** k / med < 2 and v > 5 * med:
+                hit = (med > 0) & (v > 5 * med) & (v / 10 ** k / med > 0.5) & (v / 10 ** k / med < 2)
+                for i in np.where(hit)[0]:
+                    row = body.iloc[i]
                     out.append(_finding(row, "decimal_point_lost", "warning",
-                                        f"报告的{ind.zh} {v:g} 约为同期其他单位中位数 {med:g} 的 {10 ** k} 倍，可能漏了小数点（应为 {v / 10 ** k:g}？）",
-                                        f"reported {ind.en} {v:g} is about {10 ** k}× the other units' median {med:g}: "
-                                        f"a lost decimal point ({v / 10 ** k:g})?",
-                                        {"indicator": ind.id, "reported": v, "median": med, "factor": 10 ** k}))
-                    break
+                                        f"报告的{ind.zh} {v[i]:g} 约为同期其他单位中位数 {med[i]:g} 的 {10 ** k} 倍，可能漏了小数点（应为 {v[i] / 10 ** k:g}？）",
+                                        f"reported {ind.en} {v[i]:g} is about {10 ** k}× the other units' median {med[i]:g}: "
+                                        f"a lost decimal point ({v[i] / 10 ** k:g})?",
+                                        {"indicator": ind.id, "reported": v[i], "median": med[i], "factor": 10 ** k}))
         need = (*ind.numerator, denominator_column(ind, frame))
-        if all(c in frame for c in need) and len(ind.numerator) == 1:
-            num, den = body[ind.numerator[0]], body[need[-1]]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                exact = num * ind.scale / den
-            for (_, row), e in zip(body.iterrows(), exact):
-                v = row[col]
-                if not (np.isfinite(e) and e > 0):
-                    continue
-                for factor, zh, en in ((10, "‰ 印成了 %？", "‰ printed as %?"), (0.1, "% 印成了 ‰？", "% printed as ‰?")):
-                    if abs(v - e * factor) <= 0.01 * abs(e * factor) + 10 ** -_printed_decimals(v):
-                        out.append(_finding(row, "scale_slip", "warning",
-                                            f"报告的{ind.zh} {v:g} 是按数计算的 {e:.3g} 的 {factor:g} 倍：{zh}",
-                                            f"reported {ind.en} {v:g} is {factor:g}× the {e:.3g} its counts give: {en}",
-                                            {"indicator": ind.id, "reported": v, "computed": e}))
+        if not (all(c in frame for c in need) and len(ind.numerator) == 1):
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = (body[ind.numerator[0]] * ind.scale / body[need[-1]]).to_numpy(float)
+        tolerance = 10.0 ** -np.array([_printed_decimals(x) for x in v])
+        for factor, zh, en in ((10, "‰ 印成了 %？", "‰ printed as %?"), (0.1, "% 印成了 ‰？", "% printed as ‰?")):
+            hit = np.isfinite(exact) & (exact > 0) & (np.abs(v - exact * factor) <= 0.01 * np.abs(exact * factor) + tolerance)
+            for i in np.where(hit)[0]:
+                out.append(_finding(body.iloc[i], "scale_slip", "warning",
+                                    f"报告的{ind.zh} {v[i]:g} 是按数计算的 {exact[i]:.3g} 的 {factor:g} 倍：{zh}",
+                                    f"reported {ind.en} {v[i]:g} is {factor:g}× the {exact[i]:.3g} its counts give: {en}",
+                                    {"indicator": ind.id, "reported": v[i], "computed": exact[i]}))
     return out
 
 
@@ -338,7 +343,15 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
         pooled["period"] = "all"
         pooled["source_row"] = None
         rows = pd.concat([body[["unit", "period", "source_row", *cols]], pooled], ignore_index=True)
-        for _, row in rows.iterrows():
+        # the exact interval excludes 1 only where the split of the sum is unlikely at 1:1
+        a_all, b_all = rows["births"].to_numpy(float), rows[other].to_numpy(float)
+        from scipy import stats as _stats
+
+        total = a_all + b_all
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_split = 2 * np.minimum(_stats.binom.cdf(b_all, total, 0.5), _stats.binom.sf(b_all - 1, total, 0.5))
+        for i in np.where((total > 0) & (p_split < 1 - level + 0.02))[0]:
+            row = rows.iloc[i]
             a, b = row["births"], row[other]
             ratio, lo, hi = ratio_interval(b, a, level)
             if not (np.isfinite(lo) and (lo > 1 or hi < 1)):
@@ -362,32 +375,42 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
 def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
     """A count that jumps between consecutive periods of a unit by more than chance
     allows: the two counts' split is tested as Binomial(sum, share of the periods'
-    populations), exactly."""
-    from scipy import stats
-
+    populations), exactly (two-sided, as ``scipy.stats.binomtest``)."""
     from .periods import sort_key
+    from .sex_ratio import exact_p_value
 
     out = []
     body = frame[~frame["is_total"]]
     counts = [c for c in ("births", "deaths") if c in body]
-    for unit, rows in body.groupby(["unit"] + [c for c in ("area_type",) if c in body], sort=False):
-        rows = rows.assign(_o=rows["period"].map(sort_key)).sort_values("_o")
-        for col in counts:
-            values = rows[col].to_numpy(float)
-            pop = rows["population"].to_numpy(float) if "population" in rows else np.ones(len(rows))
-            for i in range(1, len(rows)):
-                a, b = values[i - 1], values[i]
-                if not (np.isfinite(a) and np.isfinite(b)) or a + b < 10:
-                    continue
-                share = pop[i] / (pop[i] + pop[i - 1]) if np.isfinite(pop[i] + pop[i - 1]) and pop[i] + pop[i - 1] > 0 else 0.5
-                p = stats.binomtest(int(b), int(a + b), share).pvalue
-                if p < alpha:
-                    row = rows.iloc[i]
-                    f = count_fields()[col]
-                    out.append(_finding(row, "time_jump", "warning",
-                                        f"{f.zh}从上期的 {a:g} 跳到 {b:g}，超出随机波动（p = {p:.2g}）",
-                                        f"{f.en} jumps from {a:g} to {b:g} since the previous period, beyond chance (p = {p:.2g})",
-                                        {"column": col, "previous": a, "current": b, "p_value": p}))
+    if not counts:
+        return out
+    keys = key_columns(body)
+    order = body["period"].map({p: sort_key(p) for p in body["period"].unique()})
+    body = body.assign(_o=order).sort_values(keys + ["_o"])
+    same_unit = (body[keys].shift() == body[keys]).all(axis=1).to_numpy()
+    pop = body["population"].to_numpy(float) if "population" in body else np.ones(len(body))
+    prev_pop = np.roll(pop, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(np.isfinite(pop + prev_pop) & (pop + prev_pop > 0), pop / (pop + prev_pop), 0.5)
+    for col in counts:
+        cur = body[col].to_numpy(float)
+        prev = np.roll(cur, 1)
+        ok = same_unit & np.isfinite(cur) & np.isfinite(prev) & (cur + prev >= 10)
+        idx = np.where(ok)[0]
+        if not len(idx):
+            continue
+        p = np.full(len(cur), np.nan)
+        # exact_p_value takes one share at a time; shares to 3 decimals keep the groups few
+        for s_val in np.unique(np.round(share[idx], 3)):
+            sel = idx[np.round(share[idx], 3) == s_val]
+            p[sel] = exact_p_value(cur[sel], cur[sel] + prev[sel], float(s_val))
+        f = count_fields()[col]
+        for i in np.where(p < alpha)[0]:
+            row = body.iloc[i]
+            out.append(_finding(row, "time_jump", "warning",
+                                f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，超出随机波动（p = {p[i]:.2g}）",
+                                f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period, beyond chance (p = {p[i]:.2g})",
+                                {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[i]}))
     return out
 
 
