@@ -77,14 +77,19 @@ def numerator_exceeds_denominator(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def parts_add_up(frame: pd.DataFrame) -> list[dict]:
-    out = []
+def _identity_gaps(frame: pd.DataFrame):
+    """For each identity the table can check: (whole, parts present, Chinese and
+    English names, whole minus the sum of its parts; missing where a figure is)."""
     for whole, parts, zh, en in IDENTITIES:
         have = [p for p in parts if p in frame]
-        if whole not in frame or len(have) < 2:
-            continue
-        total = frame[have].sum(axis=1, min_count=len(have))
-        bad = frame[(total != frame[whole]) & total.notna() & frame[whole].notna()]
+        if whole in frame and len(have) >= 2:
+            yield whole, have, zh, en, frame[whole] - frame[have].sum(axis=1, min_count=len(have))
+
+
+def parts_add_up(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for whole, have, zh, en, gap in _identity_gaps(frame):
+        bad = frame[gap.notna() & (gap != 0)]
         for _, row in bad.iterrows():
             expr = " + ".join(f"{row[p]:g}" for p in have)
             out.append(_finding(row, "parts_do_not_add_up", "error",
@@ -279,12 +284,8 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
 def digit_slips(frame: pd.DataFrame) -> list[dict]:
     """Parts that miss their total by one digit's worth (15,293 typed for 5,293)."""
     out = []
-    for whole, parts, zh, en in IDENTITIES:
-        have = [p for p in parts if p in frame]
-        if whole not in frame or len(have) < 2:
-            continue
-        total = frame[have].sum(axis=1, min_count=len(have))
-        diff = (frame[whole] - total).abs()
+    for whole, _, zh, en, gap in _identity_gaps(frame):
+        diff = gap.abs()
         for idx in frame.index[diff > 0]:
             d = diff[idx]
             digit = d / 10 ** np.floor(np.log10(d))
