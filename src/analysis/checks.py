@@ -169,9 +169,14 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def run_checks(frame: pd.DataFrame) -> pd.DataFrame:
-    """All findings for a loaded frame, errors first."""
+def run_checks(frame: pd.DataFrame, scheme=None) -> pd.DataFrame:
+    """All findings for a loaded frame, errors first. With an assessment ``scheme``
+    (its id, file or object), also whether units pile up just past its targets."""
     rows = [f for check in ALL_CHECKS for f in check(frame)]
+    if scheme is not None:
+        from .pile_up import findings as pile_up_findings
+
+        rows += pile_up_findings(frame, scheme)
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     order = {"error": 0, "warning": 1, "info": 2}
     out = out.assign(_o=out["severity"].map(order)).sort_values(["_o", "check", "source_row"], kind="stable")

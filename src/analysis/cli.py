@@ -101,9 +101,10 @@ def cmd_table(args) -> int:
         out = srb_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                         reference=ref, method=args.method)
     else:
+        from . import scoring
         from .checks import run_checks
 
-        out = run_checks(frame)
+        out = run_checks(frame, scheme=scoring.load_scheme(args.scheme) if args.scheme else None)
         out["evidence"] = out["evidence"].map(lambda e: repr(e))
     _write_csv(out, args.output)
     return 0
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--reference-high", type=float, default=None, help="srb: upper end of the reference's range")
     t.add_argument("--reference-source", default=None, help="srb: where the reference comes from")
     t.add_argument("--method", default="wilson", choices=list(METHODS), help="srb: interval method")
-    t.add_argument("--scheme", help="scores: a bundled scheme's id or a scheme file")
+    t.add_argument("--scheme", help="scores: a bundled scheme's id or a scheme file; checks: "
+                   "also test whether units pile up just past its targets")
     t.add_argument("--what-if", default="", help='scores: changed targets, e.g. "policy_births.target=90"')
     t.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="scores: add score and rank intervals from N bootstrap replicates")

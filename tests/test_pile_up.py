@@ -1,0 +1,92 @@
+"""Piling up at the scheme's targets: calibrated on data drawn with and without a pile."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import pile_up
+
+
+def draw(units, seed, sizes=(25,), move=0.0, target=88):
+    """Units' policy-compliant births; with ``move``, that share of the units up to
+    8 points short of the target report exactly enough to meet it."""
+    rng = np.random.default_rng(seed)
+    n = rng.choice(np.asarray(sizes), units) + rng.poisson(3, units) * (len(sizes) == 1)
+    x = rng.binomial(n, rng.beta(18, 2.5, units))
+    short = (x * 100 < target * n) & (x * 100 >= (target - 8) * n) & (rng.random(units) < move)
+    x[short] = np.ceil(target / 100 * n[short] - 1e-9)
+    return x, n, int(short.sum())
+
+
+def test_thresholds_come_from_the_scheme():
+    found = {(t.indicator, t.value, t.direction) for t in pile_up.thresholds("community_2009")}
+    assert ("policy_compliant_birth_rate", 88.0, "higher") in found
+    assert ("pregnancy_iud_check_rate", 95.0, "higher") in found
+    # inspector-only inputs have no counts to test
+    assert not any(t.startswith("input_") for t, _, _ in found)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_no_pile_in_clean_data(seed):
+    x, n, _ = draw(1500, seed)
+    r = pile_up.test_threshold(x, n, 88, replicates=200, seed=seed)
+    assert r["applies"]
+    assert r["p_value"] > 0.01
+    assert r["excess_low"] < 0 < r["excess_high"]
+
+
+def test_lattice_of_small_denominators_is_not_a_pile():
+    # with 9 births a unit can report 77.8% or 88.9% and nothing between, so the
+    # window 88–90% holds far more units than a continuous density would give it
+    x, n, _ = draw(2000, 7, sizes=(9, 25))
+    r = pile_up.test_threshold(x, n, 88, replicates=200)
+    nine = (n == 9) & (x == 8)
+    assert nine.sum() > 0.15 * r["observed"]
+    assert r["p_value"] > 0.01
+    assert abs(r["excess"]) < 0.2 * r["observed"]
+
+
+def test_pile_is_found_with_an_interval_above_zero():
+    x, n, moved = draw(1500, 11, move=0.6)
+    r = pile_up.test_threshold(x, n, 88, replicates=200)
+    assert moved > 60
+    assert r["p_value"] < 0.01
+    assert r["excess_low"] > 0
+    assert r["ratio"] > 1.2
+    # the units that left the window below are missing there
+    assert r["observed_short"] < r["expected_short"]
+
+
+def test_lower_is_better_threshold():
+    # a rate that must stay at or below its threshold piles up just under it
+    x, n, _ = draw(1500, 5, move=0.0)
+    y = n - x  # complements: at most 12% is the target
+    r = pile_up.test_threshold(y, n, 12, direction="lower", replicates=100)
+    assert r["applies"] and r["p_value"] > 0.01
+
+
+def test_too_few_units_is_refused_with_a_reason():
+    x, n, _ = draw(40, 1)
+    r = pile_up.test_threshold(x, n, 88)
+    assert not r["applies"]
+    assert "40" in r["reason_en"] and "40" in r["reason_zh"]
+
+
+def test_bins_show_the_counterfactual_around_the_target():
+    x, n, _ = draw(1500, 11, move=0.6)
+    bins = pile_up.counterfactual_bins(x, n, 88)
+    meets = bins[bins["window"] == "meets"].iloc[0]
+    assert meets["start"] == 88
+    assert meets["observed"] > 1.2 * meets["expected"]
+    # in clean data the counterfactual follows the data, bin by bin
+    x, n, _ = draw(1500, 11)
+    clean = pile_up.counterfactual_bins(x, n, 88)
+    assert np.isclose(clean["observed"].sum(), clean["expected"].sum(), rtol=0.05)
+    far = clean[(clean["start"] <= 82) | (clean["start"] >= 92)]
+    assert np.isclose(far["observed"].sum(), far["expected"].sum(), rtol=0.15)
+
+
+def test_sample_is_too_small_and_says_so(sample_frame):
+    tests = pile_up.pile_up(sample_frame, "village_2006")
+    assert not tests.empty and not tests["applies"].any()
+    assert tests["reason_en"].str.contains("units with a denominator").all()
