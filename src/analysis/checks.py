@@ -169,14 +169,15 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def run_checks(frame: pd.DataFrame, scheme=None) -> pd.DataFrame:
+def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None = None) -> pd.DataFrame:
     """All findings for a loaded frame, errors first. With an assessment ``scheme``
-    (its id, file or object), also whether units pile up just past its targets."""
+    (its id, file or object), also whether units pile up just past its targets
+    (``pile_tests``: :func:`analysis.pile_up.pile_up` already run on it)."""
     rows = [f for check in ALL_CHECKS for f in check(frame)]
     if scheme is not None:
         from .pile_up import findings as pile_up_findings
 
-        rows += pile_up_findings(frame, scheme)
+        rows += pile_up_findings(frame, scheme, tests=pile_tests)
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     order = {"error": 0, "warning": 1, "info": 2}
     out = out.assign(_o=out["severity"].map(order)).sort_values(["_o", "check", "source_row"], kind="stable")

@@ -82,6 +82,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_applicable": ("{test}不适用：{reason}。", "{test} does not apply: {reason}."),
     "last_digit_test": ("末位数字检验", "The last-digit test"),
     "benford_test": ("本福特检验", "The Benford test"),
+    "pile_heading": ("是否堆积在考核目标上", "Do rates pile up at the targets?"),
+    "pile_intro": ("考核方案“{scheme}”的每个目标：刚好达标（目标以上 {width:g} 个点内）的单位数，与目标上下 {band:g} 个点内、"
+                   "不含目标两侧窗口的单位所拟合的平滑分布相比（每个单位的计数按其分母服从二项分布）。p 值来自按平滑分布模拟并重新拟合，"
+                   "区间为按单位重抽样的自助法 95% 区间。按{grain}汇总。",
+                   "Each target of the scheme “{scheme}”: units just meeting it (within {width:g} points) against a smooth "
+                   "distribution fitted to the units within {band:g} points of the target but outside the windows on either "
+                   "side (each unit's count binomial on its own denominator). The p-value comes from data drawn from the "
+                   "smooth distribution and fitted again; the interval is a 95% bootstrap over units. Units are summed by {grain}."),
+    "pile_none": ("方案中没有可由本表计数检验的目标。", "The scheme has no target that this table's counts can test."),
+    "pile_flagged": ("{n} 个目标处有堆积。", "Rates pile up at {n} target(s)."),
+    "pile_clear": ("没有发现堆积。", "No pile-up found."),
+    "pile_refused": ("未检验", "not tested"),
+    "threshold": ("目标", "target"),
+    "observed_units": ("实际单位数", "units observed"),
+    "expected_units": ("平滑分布预计", "smooth expectation"),
+    "excess_units": ("多出", "excess"),
+    "interval_95": ("95% 区间", "95% interval"),
+    "p_value": ("p 值", "p-value"),
+    "result": ("结论", "result"),
+    "pile_yes": ("堆积", "pile-up"),
+    "pile_no": ("无", "none"),
+    "units_per_bin": ("单位数", "units"),
+    "counterfactual": ("平滑分布预计", "smooth counterfactual"),
     "verdict_close": ("非常符合", "close conformity"),
     "verdict_acceptable": ("可以接受", "acceptable conformity"),
     "verdict_marginal": ("勉强符合", "marginal conformity"),

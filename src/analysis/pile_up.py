@@ -284,16 +284,17 @@ def pile_up(frame: pd.DataFrame, scheme, *, periods: str = "year", width: float 
         res.pop("density", None)
         flagged = bool(res.get("applies") and res["p_value"] < alpha and res["excess_low"] > 0
                        and res["ratio"] >= min_ratio)
-        rows.append({"indicator": t.indicator, "item": t.item, **res, "flagged": flagged})
+        rows.append({"indicator": t.indicator, "item": t.item, "periods": periods, **res, "flagged": flagged})
     return pd.DataFrame(rows)
 
 
-def findings(frame: pd.DataFrame, scheme, **options) -> list[dict]:
-    """One finding per threshold where units pile up, for :func:`analysis.checks.run_checks`."""
+def findings(frame: pd.DataFrame, scheme, tests: pd.DataFrame | None = None, **options) -> list[dict]:
+    """One finding per threshold where units pile up, for :func:`analysis.checks.run_checks`
+    (``tests``: the result of :func:`pile_up`, when it is already at hand)."""
     from .checks import _finding
 
     out = []
-    tests = pile_up(frame, scheme, **options)
+    tests = pile_up(frame, scheme, **options) if tests is None else tests
     if tests.empty:
         return out
     known = indicators()
@@ -301,7 +302,7 @@ def findings(frame: pd.DataFrame, scheme, **options) -> list[dict]:
         ind = known[r["indicator"]]
         side_zh, side_en = ("以上", "at or above") if r["direction"] == "higher" else ("以下", "at or below")
         u = ind.unit("zh") or ""
-        row = {"unit": "", "period": options.get("periods", "year")}
+        row = {"unit": "", "period": r.get("periods", "year")}
         out.append(_finding(row, "pile_up_at_target", "warning",
                             f"{ind.zh}刚好达到考核目标 {r['threshold']:g}{u}（{side_zh} {r['width']:g} 个点内）的单位有 "
                             f"{r['observed']} 个，平滑分布预计 {r['expected']:.1f} 个：多出 {r['excess']:.1f} 个"

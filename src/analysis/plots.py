@@ -199,3 +199,23 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
         ax.legend(handles=handles, loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def pile_up_bins(bins: pd.DataFrame, indicator_id: str, threshold: float, language: str = "zh") -> plt.Figure:
+    """Units per bin of rates around a target, with the smooth counterfactual; the
+    bin that just meets the target is drawn darker."""
+    _style()
+    ind = indicators()[indicator_id]
+    fig, ax = plt.subplots(figsize=(7.5, 3.4), dpi=100)
+    colours = [sns.color_palette()[3] if w == "meets" else sns.color_palette()[0] for w in bins["window"]]
+    width = float((bins["end"] - bins["start"]).iloc[0])
+    ax.bar(bins["start"], bins["observed"], width=width * 0.9, align="edge", color=colours,
+           label=t("observed_units", language))
+    ax.plot(bins["start"] + width / 2, bins["expected"], "o-", color="#222222", label=t("counterfactual", language))
+    ax.axvline(threshold, color="#555555", linestyle="--", linewidth=1)
+    ax.set_xlabel(ind.label(language))
+    ax.set_ylabel(t("units_per_bin", language))
+    ax.set_title(f"{ind.name(language)}: {t('threshold', language)} {threshold:g}")
+    ax.legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -396,3 +396,46 @@ def digits(frame: pd.DataFrame, language: str) -> list:
         out.append(text("not_applicable", language, test=t("benford_test", language),
                         reason=bf["reason_zh" if language == "zh" else "reason_en"]))
     return out
+
+
+def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, width: float = 2.0,
+             band: float = 10.0) -> list:
+    """The pile-up test at each target of the scheme: a table, and a picture where
+    the test applies."""
+    from .indicators import aggregate, denominator_column
+    from .pile_up import counterfactual_bins
+    from .plots import pile_up_bins
+    from .scoring import load_scheme
+
+    scheme = load_scheme(scheme) if isinstance(scheme, str) else scheme
+    grain = tests["periods"].iloc[0] if not tests.empty else "year"
+    out = [heading("pile_heading", language),
+           text("pile_intro", language, scheme=scheme.name(language), width=width, band=band,
+                grain=t(f"grain_{grain}", language))]
+    if tests.empty:
+        return out + [text("pile_none", language)]
+    n = int(tests["flagged"].sum())
+    out.append(text("pile_flagged" if n else "pile_clear", language, n=n))
+    known = indicators()
+    rows = []
+    for _, r in tests.iterrows():
+        row = {t("indicator", language): known[r["indicator"]].name(language), t("threshold", language): f"{r['threshold']:g}"}
+        if r["applies"]:
+            row.update({t("observed_units", language): f"{r['observed']:.0f}",
+                        t("expected_units", language): f"{r['expected']:.1f}",
+                        t("excess_units", language): f"{r['excess']:+.1f}",
+                        t("interval_95", language): f"{r['excess_low']:+.1f} – {r['excess_high']:+.1f}",
+                        t("p_value", language): f"{r['p_value']:.3g}",
+                        t("result", language): t("pile_yes" if r["flagged"] else "pile_no", language)})
+        else:
+            row[t("result", language)] = f"{t('pile_refused', language)}：{r['reason_zh']}" if language == "zh" \
+                else f"{t('pile_refused', language)}: {r['reason_en']}"
+        rows.append(row)
+    out.append(html_table(pd.DataFrame(rows).fillna(""), index=False))
+    agg = aggregate(frame, "unit", grain)
+    for _, r in tests[tests["applies"]].iterrows():
+        ind = known[r["indicator"]]
+        bins = counterfactual_bins(agg[ind.numerator[0]], agg[denominator_column(ind, agg)], r["threshold"],
+                                   scale=ind.scale, direction=r["direction"], width=width, band=band)
+        out.append(pile_up_bins(bins, ind.id, r["threshold"], language))
+    return out
