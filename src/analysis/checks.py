@@ -501,8 +501,61 @@ def benford(frame: pd.DataFrame, columns: list[str] | None = None, min_values: i
     return {"applies": True, "n": int(len(values)), "shares": share.tolist(), "mad": mad, "verdict": verdict}
 
 
+def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
+    """A period whose column holds another table's figures: its total is ``factor``
+    times (or a ``factor``-th of) the column's usual total, and most units lie outside
+    the range of their own other periods, the same way. Also a period whose counts
+    repeat another period's exactly, unit by unit (the same table pasted twice)."""
+    out = []
+    body = frame[~frame["is_total"]]
+    fields = count_fields()
+    cols = [c for c in body.columns if c in fields and body[c].notna().any()]
+    periods = body["period"].unique()
+    keys = key_columns(body)
+    if len(periods) < 3 or body.groupby("period").size().min() < 3 or not cols:
+        return out
+    for col in cols:
+        wide = body.pivot_table(index=keys, columns="period", values=col, aggfunc="first", dropna=False)
+        if wide.shape[0] < 3:
+            continue
+        totals = wide.sum(min_count=1)
+        usual = totals.median()
+        for p in wide.columns:
+            if not usual or pd.isna(totals[p]) or 1 / factor < totals[p] / usual < factor:
+                continue
+            others = wide.drop(columns=p)
+            up = totals[p] > usual
+            beyond = (wide[p] > others.max(axis=1)) if up else (wide[p] < others.min(axis=1))
+            share = beyond[wide[p].notna()].mean()
+            if share < 0.5:
+                continue
+            f = fields[col]
+            row = {"unit": "", "period": p}
+            out.append(_finding(row, "table_pasted", "warning",
+                                f"{p} 的{f.zh}合计 {totals[p]:g}，是各期通常合计 {usual:g} 的 {totals[p] / usual:.2g} 倍，"
+                                f"{share:.0%} 的单位超出自己其他各期的范围：可能贴进了另一张表",
+                                f"{f.en} in {p} add up to {totals[p]:g}, {totals[p] / usual:.2g}× the usual {usual:g}, and "
+                                f"{share:.0%} of the units lie beyond their own other periods: another table pasted here?",
+                                {"column": col, "total": totals[p], "usual_total": usual, "share_beyond": share}))
+    # a whole period repeated: every count of every unit equal to another period's
+    block = body.set_index(keys + ["period"])[cols].unstack("period")
+    seen: dict = {}
+    for p in periods:
+        values = block.xs(p, axis=1, level="period")
+        if values.notna().sum().sum() < 3 * len(cols) or (values.fillna(0) == 0).all().all():
+            continue
+        key = pd.util.hash_pandas_object(values.fillna(-1), index=False).sum()
+        if key in seen and values.equals(block.xs(seen[key], axis=1, level="period")):
+            out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
+                                f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
+                                f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
+                                {"same_as": seen[key]}))
+        seen.setdefault(key, p)
+    return out
+
+
 ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, reported_rates_agree,
-              reported_counts, decimal_slips, digit_slips, sources_disagree, time_jumps, srb_outliers)
+              reported_counts, decimal_slips, digit_slips, pasted_tables, sources_disagree, time_jumps, srb_outliers)
 
 SEVERITY_WEIGHT = {"error": 3.0, "warning": 2.0, "info": 0.5}
 

@@ -174,6 +174,12 @@ def _totals(frame: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def _printed_count(x) -> str:
+    if isinstance(x, str):  # a cell already spoilt as printed (7S)
+        return x
+    return "—" if pd.isna(x) else (f"{x:,.0f}" if x >= 10000 else f"{x:.0f}")
+
+
 def printed(frame: pd.DataFrame) -> pd.DataFrame:
     """The same table as a work report prints it: Chinese headers, periods as
     2019年1月, thousands separators on large figures, dashes for missing."""
@@ -189,5 +195,186 @@ def printed(frame: pd.DataFrame) -> pd.DataFrame:
         elif col == "reported_policy_compliant_birth_rate":
             out[header] = s.map(lambda x: "—" if pd.isna(x) else f"{x:.2f}%")
         else:
-            out[header] = s.map(lambda x: "—" if pd.isna(x) else (f"{x:,.0f}" if x >= 10000 else f"{x:.0f}"))
+            out[header] = s.map(_printed_count)
     return out
+
+
+# ----------------------------------------------------------------------------- planted errors
+
+# Each kind of error the believability checks look for, the check that should find
+# it, and what is done to a clean table to plant it. Kinds marked "unit" spoil all
+# periods of a unit, "period" all units of a period, "table" the whole table.
+KINDS = {
+    "sex_parts": ("parts_do_not_add_up", "cell", "女 typed 1–3 higher, so 男 + 女 ≠ 出生人数"),
+    "method_parts": ("parts_do_not_add_up", "cell", "放环 typed 1–3 higher, so the methods miss 综合避孕已落实"),
+    "numerator_above": ("numerator_exceeds_denominator", "cell", "政策内出生 1–3 more than 出生人数"),
+    "rate_misprint": ("reported_rate_disagrees", "cell", "计划生育率 printed 0.5–5 points off its counts"),
+    "decimal_lost": ("decimal_point_lost", "cell", "计划生育率 printed without its decimal point (×100)"),
+    "permille_for_percent": ("scale_slip", "cell", "计划生育率 printed a tenth of its value (‰ for %)"),
+    "digit_typo": ("digit_typo", "cell", "结扎 typed 100–900 higher (one digit's place)"),
+    "total_row": ("total_differs_from_units", "cell", "合计 row's 死亡人数 1–9 higher than its units"),
+    "unreadable": ("cell_not_number", "cell", "死亡人数 printed with a letter (7S)"),
+    "time_jump": ("time_jump", "cell", "死亡人数 five times its usual plus 15"),
+    "concealment": ("sources_disagree", "unit", "the family-planning office misses 40% of the births the health system counts"),
+    "sex_selection": ("srb_outlier", "unit", "boys born at a sex ratio of 160"),
+    "pasted_table": ("table_pasted", "period", "死亡人数 of one period replaced by 流动人口 (another table)"),
+    "pile_up": ("pile_up_at_target", "table", "units up to 8 points short of 计划生育率 88% report exactly enough to meet it"),
+    "digit_preference": ("last_digit", "table", "孕环检已检 of 100 or more rounded down to end in 0 or 5 in a third of the rows"),
+}
+
+
+def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[str] | None = None,
+                per_kind: int = 10, plant: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A township-style table of ``units`` villages × ``months`` with errors of every
+    kind in :data:`KINDS` planted (``per_kind`` cells of each cell kind, one unit per
+    unit kind, one period per period kind, and the table kinds), written as a work
+    report prints it; and the truth: one row per planted error (unit, period, kind,
+    check). With ``plant=False`` the same table, clean."""
+    kinds = list(KINDS) if kinds is None else kinds
+    names = [f"村{i:04d}" for i in range(units)]
+    frame = township(seed=seed, villages=names, months=months, plant=False)
+    rng = np.random.default_rng([seed, 999])
+    body = frame.index[frame["village"] != "合计"]
+    periods = sorted(frame["period"].unique())
+    truth = []
+    if plant:
+        frame["deaths"] = frame["deaths"].astype(object)
+        taken: set = set()
+        untouched_units = list(rng.permutation(names))
+
+        def pick(where=None, count=per_kind):
+            # distinct unit-periods, each spoilt once, away from the units kept for unit kinds
+            pool = [i for i in (body if where is None else where) if i not in taken
+                    and frame.at[i, "village"] not in reserved]
+            chosen = rng.choice(pool, size=min(count, len(pool)), replace=False)
+            for i in chosen:
+                # neighbouring periods of the unit stay clean, so a jump is not hidden by another
+                same = frame.index[(frame["village"] == frame.at[i, "village"])
+                                   & (frame["period"].isin(_around(periods, frame.at[i, "period"])))]
+                taken.update(same)
+            return chosen
+
+        reserved = set(untouched_units[:4])
+        unit_kinds = [k for k in kinds if KINDS[k][1] == "unit"]
+        for k, unit in zip(unit_kinds, untouched_units):
+            rows = frame.index[frame["village"] == unit]
+            if k == "concealment":
+                frame.loc[rows, "births_health"] = (frame.loc[rows, "births"] / 0.6).round()
+            elif k == "sex_selection":
+                total = frame.loc[rows, "births"].to_numpy()
+                boys = rng.binomial(total, 1.6 / 2.6)
+                frame.loc[rows, "births_male"] = boys
+                frame.loc[rows, "births_female"] = total - boys
+                _orders_follow(frame, rows)
+            truth.append({"unit": unit, "period": "all", "kind": k})
+        for k in [k for k in kinds if KINDS[k][1] == "cell"]:
+            if k == "total_row":
+                where = frame.index[frame["village"] == "合计"]
+                for i in rng.choice(where, size=min(per_kind, len(where)), replace=False):
+                    frame.at[i, "deaths"] = frame.at[i, "deaths"] + int(rng.integers(1, 10))
+                    truth.append({"unit": "合计", "period": frame.at[i, "period"], "kind": k})
+                continue
+            need = {"numerator_above": frame["births"] > 0,
+                    "rate_misprint": frame["births"] >= 5,
+                    "decimal_lost": frame["births"] > 0,
+                    "permille_for_percent": (frame["births"] > 0) & (frame["births_policy"] > 0),
+                    "time_jump": pd.Series(True, index=frame.index),
+                    }.get(k, pd.Series(True, index=frame.index))
+            where = frame.index[(frame["village"] != "合计") & need]
+            if k == "time_jump":  # a jump needs a period before it
+                where = where[frame.loc[where, "period"] != periods[0]]
+            for i in pick(where):
+                _plant_one(frame, i, k, rng)
+                truth.append({"unit": frame.at[i, "village"], "period": frame.at[i, "period"], "kind": k})
+        if "pasted_table" in kinds:
+            p = periods[len(periods) // 2]
+            rows = frame.index[(frame["period"] == p) & (frame["village"] != "合计")]
+            frame.loc[rows, "deaths"] = frame.loc[rows, "migrants"]
+            truth.append({"unit": "", "period": p, "kind": "pasted_table"})
+        if "pile_up" in kinds:
+            _pile_up(frame, rng, taken)
+            truth.append({"unit": "", "period": "year", "kind": "pile_up"})
+        if "digit_preference" in kinds:
+            truth.append({"unit": "", "period": "all", "kind": "digit_preference"})
+            _digit_preference(frame, rng)
+    totals = frame["village"] == "合计"
+    frame.loc[totals & frame["deaths"].isna(), "deaths"] = np.nan
+    truth = pd.DataFrame(truth, columns=["unit", "period", "kind"])
+    truth["check"] = truth["kind"].map(lambda k: KINDS[k][0])
+    return frame, truth
+
+
+def _around(periods: list[str], p: str) -> list[str]:
+    i = periods.index(p)
+    return periods[max(0, i - 1): i + 2]
+
+
+def _orders_follow(frame: pd.DataFrame, rows) -> None:
+    """Boys and girls by birth order redrawn to add up to the new boys and girls."""
+    for i in rows:
+        boys = int(frame.at[i, "births_male"])
+        sizes = [int(frame.at[i, f"births_order{k}"]) for k in ORDERS]
+        left = boys
+        for k, size in zip(ORDERS, sizes):
+            b = min(size, left)
+            frame.at[i, f"births_order{k}_male"] = b
+            frame.at[i, f"births_order{k}_female"] = size - b
+            left -= b
+
+
+def _plant_one(frame: pd.DataFrame, i, kind: str, rng) -> None:
+    rate = "reported_policy_compliant_birth_rate"
+    if kind == "sex_parts":
+        frame.at[i, "births_female"] += int(rng.integers(1, 4))
+    elif kind == "method_parts":
+        frame.at[i, "iud"] += int(rng.integers(1, 4))
+    elif kind == "numerator_above":
+        frame.at[i, "births_policy"] = frame.at[i, "births"] + int(rng.integers(1, 4))
+        frame.at[i, rate] = np.nan  # the office printed no rate above 100%
+    elif kind == "rate_misprint":
+        frame.at[i, rate] = round(min(100.0, frame.at[i, rate] + rng.choice([-1, 1]) * rng.uniform(0.5, 5)), 2)
+        if frame.at[i, rate] == 100.0:
+            frame.at[i, rate] = 99.0
+    elif kind == "decimal_lost":
+        frame.at[i, rate] = round(frame.at[i, rate] * 100)
+    elif kind == "permille_for_percent":
+        frame.at[i, rate] = round(frame.at[i, rate] / 10, 2)
+    elif kind == "digit_typo":
+        frame.at[i, "sterilisation"] += int(rng.integers(1, 10)) * 100
+    elif kind == "unreadable":
+        frame.at[i, "deaths"] = f"{frame.at[i, 'deaths']:.0f}S"
+    elif kind == "time_jump":
+        frame.at[i, "deaths"] = float(frame.at[i, "deaths"]) * 5 + 15
+
+
+def _pile_up(frame: pd.DataFrame, rng, taken: set, target: float = 88.0, share: float = 0.8) -> None:
+    """Villages whose yearly rate is up to 8 points short of the target move just
+    enough out-of-policy births into policy to meet it (the months are left as they
+    are but for the last one with births, which carries the change)."""
+    rate = "reported_policy_compliant_birth_rate"
+    body = frame[frame["village"] != "合计"].copy()
+    body["year"] = body["period"].str[:4]
+    yearly = body.groupby(["village", "year"])[["births", "births_policy"]].sum()
+    for (village, year), r in yearly.iterrows():
+        n, x = int(r["births"]), int(r["births_policy"])
+        if n == 0 or not (target - 8) * n <= x * 100 < target * n or rng.random() > share:
+            continue
+        need = int(np.ceil(target * n / 100 - 1e-9)) - x
+        rows = body.index[(body["village"] == village) & (body["year"] == year) & (body["births"] > body["births_policy"])]
+        rows = [i for i in rows if i not in taken]
+        for i in rows[::-1]:
+            if need <= 0:
+                break
+            move = min(need, int(frame.at[i, "births"] - frame.at[i, "births_policy"]))
+            frame.at[i, "births_policy"] += move
+            need -= move
+            frame.at[i, rate] = round(frame.at[i, "births_policy"] / frame.at[i, "births"] * 100, 2)
+
+
+def _digit_preference(frame: pd.DataFrame, rng, share: float = 1 / 3) -> None:
+    """Counts of 100 or more in a third of the rows rounded to end in 0 or 5, as
+    figures filled in from memory are (on a count no identity ties to others)."""
+    rows = frame.index[(frame["village"] != "合计") & (frame["checks_done"] >= 100)]
+    rows = rows[rng.random(len(rows)) < share]
+    # rounded down, so that no more are checked than were due
+    frame.loc[rows, "checks_done"] = (frame.loc[rows, "checks_done"] // 5) * 5
