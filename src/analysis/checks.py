@@ -151,7 +151,7 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
         step = 10.0 ** -decimals
         # quick float test first; the exact decimal test only where it is not clear-cut
         near = np.abs(exact - reported) <= step * 0.5 + 1e-9
-        below = (reported <= exact + 1e-9) & (exact - reported < step + 1e-9)
+        below = (reported <= exact + 1e-9) & (exact - reported < step - 1e-9)
         unclear = ~(near | below) | (np.abs(np.abs(exact - reported) - step * 0.5) < 1e-6)
         check = np.isfinite(exact) & (den.to_numpy(float) > 0) & unclear
         for i in np.where(check)[0]:
@@ -264,6 +264,9 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
         with np.errstate(divide="ignore", invalid="ignore"):
             for k in (1, 2, 3):
                 hit = (med > 0) & (v > 5 * med) & (v / 10 ** k / med > 0.5) & (v / 10 ** k / med < 2)
+                if ind.is_bounded:
+                    # a share cannot pass 100%: the decimal point moved as few places as bring it back
+                    hit = (v / 10 ** k <= 100) & (v / 10 ** (k - 1) > 100)
                 for i in np.where(hit)[0]:
                     row = body.iloc[i]
                     out.append(_finding(row, "decimal_point_lost", "warning",
@@ -382,9 +385,9 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
 def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
     """A count that jumps between consecutive periods of a unit by more than chance
     allows: the two counts' split is tested as Binomial(sum, share of the periods'
-    populations), exactly (two-sided, as ``scipy.stats.binomtest``)."""
+    populations), exactly (two-sided, as ``scipy.stats.binomtest``). Likewise a
+    period against all the unit's periods (with six or more of them)."""
     from .periods import sort_key
-    from .sex_ratio import exact_p_value
 
     out = []
     body = frame[~frame["is_total"]]
@@ -399,26 +402,58 @@ def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
     prev_pop = np.roll(pop, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(np.isfinite(pop + prev_pop) & (pop + prev_pop > 0), pop / (pop + prev_pop), 0.5)
+    unit_id = (~same_unit).cumsum()
+    # a column of a period that holds another table is one finding (table_pasted),
+    # not a jump in every unit there and a distorted level for all their periods
+    pasted = {(f["period"], f["evidence"]["column"]) for f in pasted_tables(frame) if "column" in f["evidence"]}
     for col in counts:
-        cur = body[col].to_numpy(float)
+        cur = body[col].to_numpy(float).copy()
+        for period in {pp for pp, c in pasted if c == col}:
+            cur[(body["period"] == period).to_numpy()] = np.nan
         prev = np.roll(cur, 1)
-        ok = same_unit & np.isfinite(cur) & np.isfinite(prev) & (cur + prev >= 10)
-        idx = np.where(ok)[0]
-        if not len(idx):
-            continue
         p = np.full(len(cur), np.nan)
-        # exact_p_value takes one share at a time; shares to 3 decimals keep the groups few
-        for s_val in np.unique(np.round(share[idx], 3)):
-            sel = idx[np.round(share[idx], 3) == s_val]
-            p[sel] = exact_p_value(cur[sel], cur[sel] + prev[sel], float(s_val))
+        ok = same_unit & np.isfinite(cur) & np.isfinite(prev) & (cur + prev >= 10)
+        _grouped_p(p, np.where(ok)[0], cur, cur + prev, share)
+        # a period far from the unit's own other periods (a jump up from a run of zeros
+        # and back is no match for its neighbours alone, but is for all of them)
+        seen = np.isfinite(cur) & np.isfinite(pop)
+        unit_total = np.bincount(unit_id, weights=np.where(seen, cur, 0))
+        unit_pop = np.bincount(unit_id, weights=np.where(seen, pop, 0))
+        periods_seen = np.bincount(unit_id, weights=seen.astype(float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = pop / unit_pop[unit_id]
+        p_rest = np.full(len(cur), np.nan)
+        fine = seen & (periods_seen[unit_id] >= 6) & (unit_total[unit_id] >= 10) & np.isfinite(own) & (own > 0)
+        _grouped_p(p_rest, np.where(fine)[0], cur, unit_total[unit_id], own)
         f = count_fields()[col]
-        for i in np.where(p < alpha)[0]:
+        for i in np.where((p < alpha) | (p_rest < alpha))[0]:
             row = body.iloc[i]
-            out.append(_finding(row, "time_jump", "warning",
-                                f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，超出随机波动（p = {p[i]:.2g}）",
-                                f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period, beyond chance (p = {p[i]:.2g})",
-                                {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[i]}))
+            if p[i] < alpha:
+                out.append(_finding(row, "time_jump", "warning",
+                                    f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，超出随机波动（p = {p[i]:.2g}）",
+                                    f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period, beyond chance (p = {p[i]:.2g})",
+                                    {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[i]}))
+            else:
+                rest, k = unit_total[unit_id[i]] - cur[i], int(periods_seen[unit_id[i]]) - 1
+                out.append(_finding(row, "time_jump", "warning",
+                                    f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（合计 {rest:g}），超出随机波动（p = {p_rest[i]:.2g}）",
+                                    f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all), "
+                                    f"beyond chance (p = {p_rest[i]:.2g})",
+                                    {"column": col, "current": cur[i], "other_periods": rest, "p_value": p_rest[i]}))
     return out
+
+
+def _grouped_p(out: np.ndarray, idx: np.ndarray, x: np.ndarray, n: np.ndarray, share: np.ndarray) -> None:
+    """Exact two-sided binomial p-values into ``out`` at ``idx``; ``exact_p_value`` takes
+    one share at a time, and shares to 3 significant digits keep the groups few."""
+    from .sex_ratio import exact_p_value
+
+    if not len(idx):
+        return
+    rounded = np.array([float(f"{v:.3g}") for v in share[idx]])
+    for s_val in np.unique(rounded):
+        sel = idx[rounded == s_val]
+        out[sel] = exact_p_value(x[sel], n[sel], float(s_val))
 
 
 def srb_outliers(frame: pd.DataFrame) -> list[dict]:
@@ -455,7 +490,11 @@ def last_digits(frame: pd.DataFrame, columns: list[str] | None = None, min_value
     fields = count_fields()
     cols = columns or [c for c in frame.columns
                        if c in fields and fields[c].over_time == "sum" and "amount" not in c]
-    values = pd.concat([body[c] for c in cols]).dropna() if cols else pd.Series(dtype=float)
+    # a figure a unit prints unchanged period after period is one figure, not many:
+    # counted once, its digit does not swamp the test
+    keys = key_columns(body)
+    values = (pd.concat([body[keys + [c]].drop_duplicates().rename(columns={c: "_v"})["_v"] for c in cols]).dropna()
+              if cols else pd.Series(dtype=float))
     values = values[(values >= min_count) & (values == values.round())].astype(np.int64)
     if len(values) < min_values:
         return {"applies": False, "n": len(values),
@@ -554,8 +593,28 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
     return out
 
 
+def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0.03) -> list[dict]:
+    """Last digits uneven beyond chance, as a finding on the whole table. (Benford's
+    test stays a description in the notebook: counts of units of similar size need
+    not follow the law, so its verdict is no evidence against a figure.)"""
+    out = []
+    row = {"unit": "", "period": "all"}
+    ld = last_digits(frame)
+    # thousands of counts make any small unevenness significant; a digit at least
+    # 3 points more or less common than its 10% is what figures filled in by hand leave
+    if ld["applies"] and ld["p_value"] < alpha and np.abs(np.asarray(ld["observed"]) / ld["n"] - 0.1).max() >= min_gap:
+        out.append(_finding(row, "last_digits_uneven", "warning",
+                            f"{ld['n']} 个不小于 100 的流量计数的末位数字不均匀（χ² = {ld['chi2']:.1f}，p = {ld['p_value']:.2g}）："
+                            f"末位为 0–9 的个数 {ld['observed']}",
+                            f"the last digits of {ld['n']} flow counts of 100 or more are uneven (χ² = {ld['chi2']:.1f}, "
+                            f"p = {ld['p_value']:.2g}): digits 0–9 end {ld['observed']} counts",
+                            {k: ld[k] for k in ("n", "observed", "chi2", "p_value")}))
+    return out
+
+
 ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, reported_rates_agree,
-              reported_counts, decimal_slips, digit_slips, pasted_tables, sources_disagree, time_jumps, srb_outliers)
+              reported_counts, decimal_slips, digit_slips, pasted_tables, sources_disagree, time_jumps, srb_outliers,
+              digit_findings)
 
 SEVERITY_WEIGHT = {"error": 3.0, "warning": 2.0, "info": 0.5}
 

@@ -58,7 +58,7 @@ PLANTED = [
 
 
 def township(seed: int = 20240601, villages: list[str] | None = None, months: int = 24,
-             start_year: int = 2019, plant: bool = True) -> pd.DataFrame:
+             start_year: int = 2019, plant: bool = True, populations: dict[str, int] | None = None) -> pd.DataFrame:
     """Village × month counts with canonical column names (and a 合计 row per month)."""
     names = villages or VILLAGES
     periods = [f"{start_year + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
@@ -67,6 +67,8 @@ def township(seed: int = 20240601, villages: list[str] | None = None, months: in
         # one stream per village: planting in one village leaves the others' draws alone
         rng = np.random.default_rng([seed, v_i])
         pop0 = int(rng.integers(600, 3500))
+        if populations and name in populations:  # a village as large as a small town
+            pop0 = populations[name]
         # share of boys by birth order (1st, 2nd, 3rd, 4th, 5th+) and the share of
         # births that are 2nd or later
         p_male = [1.063 / 2.063] * 5
@@ -219,7 +221,7 @@ KINDS = {
     "sex_selection": ("srb_outlier", "unit", "boys born at a sex ratio of 160"),
     "pasted_table": ("table_pasted", "period", "死亡人数 of one period replaced by 流动人口 (another table)"),
     "pile_up": ("pile_up_at_target", "table", "units up to 8 points short of 计划生育率 88% report exactly enough to meet it"),
-    "digit_preference": ("last_digit", "table", "孕环检已检 of 100 or more rounded down to end in 0 or 5 in a third of the rows"),
+    "digit_preference": ("last_digits_uneven", "table", "孕环检已检 of 100 or more rounded down to end in 0 or 5 in a third of the rows"),
 }
 
 
@@ -232,15 +234,18 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
     check). With ``plant=False`` the same table, clean."""
     kinds = list(KINDS) if kinds is None else kinds
     names = [f"村{i:04d}" for i in range(units)]
-    frame = township(seed=seed, villages=names, months=months, plant=False)
     rng = np.random.default_rng([seed, 999])
+    untouched_units = list(rng.permutation(names))
+    # sex selection shows beyond chance only on enough births: its village is drawn
+    # as large as a small town, in the clean table as well
+    large = {untouched_units[1]: 20000} if "sex_selection" in kinds else {}
+    frame = township(seed=seed, villages=names, months=months, plant=False, populations=large)
     body = frame.index[frame["village"] != "合计"]
     periods = sorted(frame["period"].unique())
     truth = []
     if plant:
         frame["deaths"] = frame["deaths"].astype(object)
         taken: set = set()
-        untouched_units = list(rng.permutation(names))
 
         def pick(where=None, count=per_kind):
             # distinct unit-periods, each spoilt once, away from the units kept for unit kinds
@@ -255,8 +260,14 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
             return chosen
 
         reserved = set(untouched_units[:4])
+        pasted = periods[len(periods) // 2]
+        if "pasted_table" in kinds:
+            # the pasted period and the next (whose jump back is the pasted one's doing) stay otherwise clean
+            taken.update(frame.index[frame["period"].isin(_around(periods, pasted)[1:])])
         unit_kinds = [k for k in kinds if KINDS[k][1] == "unit"]
-        for k, unit in zip(unit_kinds, untouched_units):
+        unit_of = {"concealment": untouched_units[0], "sex_selection": untouched_units[1]}
+        for k in unit_kinds:
+            unit = unit_of[k]
             rows = frame.index[frame["village"] == unit]
             if k == "concealment":
                 frame.loc[rows, "births_health"] = (frame.loc[rows, "births"] / 0.6).round()
@@ -276,7 +287,7 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
                 continue
             need = {"numerator_above": frame["births"] > 0,
                     "rate_misprint": frame["births"] >= 5,
-                    "decimal_lost": frame["births"] > 0,
+                    "decimal_lost": frame["births_policy"] > 0,
                     "permille_for_percent": (frame["births"] > 0) & (frame["births_policy"] > 0),
                     "time_jump": pd.Series(True, index=frame.index),
                     }.get(k, pd.Series(True, index=frame.index))
@@ -287,10 +298,9 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
                 _plant_one(frame, i, k, rng)
                 truth.append({"unit": frame.at[i, "village"], "period": frame.at[i, "period"], "kind": k})
         if "pasted_table" in kinds:
-            p = periods[len(periods) // 2]
-            rows = frame.index[(frame["period"] == p) & (frame["village"] != "合计")]
+            rows = frame.index[(frame["period"] == pasted) & (frame["village"] != "合计")]
             frame.loc[rows, "deaths"] = frame.loc[rows, "migrants"]
-            truth.append({"unit": "", "period": p, "kind": "pasted_table"})
+            truth.append({"unit": "", "period": pasted, "kind": "pasted_table"})
         if "pile_up" in kinds:
             _pile_up(frame, rng, taken)
             truth.append({"unit": "", "period": "year", "kind": "pile_up"})
@@ -332,9 +342,9 @@ def _plant_one(frame: pd.DataFrame, i, kind: str, rng) -> None:
         frame.at[i, "births_policy"] = frame.at[i, "births"] + int(rng.integers(1, 4))
         frame.at[i, rate] = np.nan  # the office printed no rate above 100%
     elif kind == "rate_misprint":
-        frame.at[i, rate] = round(min(100.0, frame.at[i, rate] + rng.choice([-1, 1]) * rng.uniform(0.5, 5)), 2)
-        if frame.at[i, rate] == 100.0:
-            frame.at[i, rate] = 99.0
+        off = rng.uniform(0.5, 5)
+        up = frame.at[i, rate] + off <= 100 and rng.random() < 0.5
+        frame.at[i, rate] = round(frame.at[i, rate] + (off if up else -off), 2)
     elif kind == "decimal_lost":
         frame.at[i, rate] = round(frame.at[i, rate] * 100)
     elif kind == "permille_for_percent":
@@ -378,3 +388,59 @@ def _digit_preference(frame: pd.DataFrame, rng, share: float = 1 / 3) -> None:
     rows = rows[rng.random(len(rows)) < share]
     # rounded down, so that no more are checked than were due
     frame.loc[rows, "checks_done"] = (frame.loc[rows, "checks_done"] // 5) * 5
+
+
+def detected(found: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """For each planted error, whether a finding of its check points at it: the same
+    unit and period (or the period after, for a jump), the same unit (errors of a
+    whole unit), the same period (a pasted table), or the table."""
+    hits = []
+    by_check = {c: g for c, g in found.groupby("check")}
+    for _, e in truth.iterrows():
+        f = by_check.get(e["check"])
+        if f is None:
+            hits.append(False)
+            continue
+        scope = KINDS[e["kind"]][1]
+        if scope == "cell":
+            at = (f["unit"] == e["unit"]) & (f["period"] == e["period"])
+            if e["kind"] == "time_jump":
+                at |= (f["unit"] == e["unit"]) & (f["period"] == _next_period(e["period"]))
+        elif scope == "unit":
+            at = f["unit"] == e["unit"]
+        elif scope == "period":
+            at = f["period"] == e["period"]
+        else:
+            at = f["unit"] == ""
+        hits.append(bool(at.any()))
+    return pd.Series(hits, index=truth.index, dtype=bool)
+
+
+def explained(found: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """For each finding, whether a planted error accounts for it: one planted in the
+    same unit and period or the period before (a jump back), in the unit as a whole,
+    in the period as a whole (or the one before), or anywhere in the period for a
+    total row (the office added up the true figures), or the table for table findings."""
+    cells = truth[truth["kind"].map(lambda k: KINDS[k][1]) == "cell"]
+    at = set(zip(cells["unit"], cells["period"]))
+    at |= {(u, _next_period(p)) for u, p in at}
+    units = set(truth.loc[truth["kind"].map(lambda k: KINDS[k][1]) == "unit", "unit"])
+    periods = set(truth.loc[truth["kind"].map(lambda k: KINDS[k][1]) == "period", "period"])
+    periods |= {_next_period(p) for p in periods}
+    planted_periods = set(cells["period"]) | periods
+    if truth["kind"].isin(["pile_up", "digit_preference"]).any():  # these change counts in every period
+        planted_periods |= set(found["period"])
+    tables = set(truth.loc[truth["kind"].map(lambda k: KINDS[k][1]) == "table", "check"])
+    out = []
+    for _, f in found.iterrows():
+        u, p = f["unit"], f["period"]
+        out.append(bool((u, p) in at or u in units or p in periods
+                        or (u == "合计" and p in planted_periods) or (u == "" and f["check"] in tables)))
+    return pd.Series(out, index=found.index, dtype=bool)
+
+
+def _next_period(p: str) -> str:
+    if len(p) == 7 and p[4] == "-":
+        y, m = int(p[:4]), int(p[5:])
+        return f"{y + m // 12}-{m % 12 + 1:02d}"
+    return p
