@@ -261,12 +261,20 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
             continue
         v = body[col].to_numpy(float)
         med = _neighbour_median(body, col).to_numpy(float)
+        need = (*ind.numerator, denominator_column(ind, frame))
+        agrees = np.zeros(len(v), bool)
+        if all(c in frame for c in need) and len(ind.numerator) == 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                from_counts = (body[ind.numerator[0]] * ind.scale / body[need[-1]]).to_numpy(float)
+            # a rate its own counts give is no slip of the pen (the counts may be wrong: other checks say so)
+            agrees = np.abs(from_counts - v) <= 0.01 * np.abs(v) + 0.01
         with np.errstate(divide="ignore", invalid="ignore"):
             for k in (1, 2, 3):
                 hit = (med > 0) & (v > 5 * med) & (v / 10 ** k / med > 0.5) & (v / 10 ** k / med < 2)
                 if ind.is_bounded:
                     # a share cannot pass 100%: the decimal point moved as few places as bring it back
                     hit = (v / 10 ** k <= 100) & (v / 10 ** (k - 1) > 100)
+                hit &= ~agrees
                 for i in np.where(hit)[0]:
                     row = body.iloc[i]
                     out.append(_finding(row, "decimal_point_lost", "warning",
