@@ -561,42 +561,52 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
     keys = key_columns(body)
     if len(periods) < 3 or body.groupby("period").size().min() < 3 or not cols:
         return out
+    # usual column totals first; units are looked at only where a total is far off
+    totals = body.groupby("period", sort=False)[cols].sum(min_count=1)
+    usual = totals.median()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = totals / usual
+    far = (ratio >= factor) | (ratio <= 1 / factor)
     for col in cols:
-        wide = body.pivot_table(index=keys, columns="period", values=col, aggfunc="first", dropna=False)
-        if wide.shape[0] < 3:
-            continue
-        totals = wide.sum(min_count=1)
-        usual = totals.median()
-        for p in wide.columns:
-            if not usual or pd.isna(totals[p]) or 1 / factor < totals[p] / usual < factor:
+        for p in far.index[far[col].fillna(False).to_numpy(bool)]:
+            if not usual[col]:
+                continue
+            wide = body.pivot_table(index=keys, columns="period", values=col, aggfunc="first", dropna=False)
+            if wide.shape[0] < 3:
                 continue
             others = wide.drop(columns=p)
-            up = totals[p] > usual
+            up = totals.at[p, col] > usual[col]
             beyond = (wide[p] > others.max(axis=1)) if up else (wide[p] < others.min(axis=1))
             share = beyond[wide[p].notna()].mean()
             if share < 0.5:
                 continue
             f = fields[col]
-            row = {"unit": "", "period": p}
-            out.append(_finding(row, "table_pasted", "warning",
-                                f"{p} 的{f.zh}合计 {totals[p]:g}，是各期通常合计 {usual:g} 的 {totals[p] / usual:.2g} 倍，"
-                                f"{share:.0%} 的单位超出自己其他各期的范围：可能贴进了另一张表",
-                                f"{f.en} in {p} add up to {totals[p]:g}, {totals[p] / usual:.2g}× the usual {usual:g}, and "
-                                f"{share:.0%} of the units lie beyond their own other periods: another table pasted here?",
-                                {"column": col, "total": totals[p], "usual_total": usual, "share_beyond": share}))
-    # a whole period repeated: every count of every unit equal to another period's
-    block = body.set_index(keys + ["period"])[cols].unstack("period")
-    seen: dict = {}
-    for p in periods:
-        values = block.xs(p, axis=1, level="period")
-        if values.notna().sum().sum() < 3 * len(cols) or (values.fillna(0) == 0).all().all():
-            continue
-        key = pd.util.hash_pandas_object(values.fillna(-1), index=False).sum()
-        if key in seen and values.equals(block.xs(seen[key], axis=1, level="period")):
+            total, u = totals.at[p, col], usual[col]
             out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
-                                f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
-                                f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
-                                {"same_as": seen[key]}))
+                                f"{p} 的{f.zh}合计 {total:g}，是各期通常合计 {u:g} 的 {total / u:.2g} 倍，"
+                                f"{share:.0%} 的单位超出自己其他各期的范围：可能贴进了另一张表",
+                                f"{f.en} in {p} add up to {total:g}, {total / u:.2g}× the usual {u:g}, and "
+                                f"{share:.0%} of the units lie beyond their own other periods: another table pasted here?",
+                                {"column": col, "total": total, "usual_total": u, "share_beyond": share}))
+    # a whole period repeated: every count of every unit equal to another period's.
+    # Rows are hashed and summed per period; equal sums are then compared in full.
+    rows = body[keys + ["period"] + cols].sort_values(keys)
+    row_hash = pd.util.hash_pandas_object(rows[keys + cols].fillna(-1), index=False).to_numpy()
+    sums = pd.Series(row_hash).groupby(rows["period"].to_numpy()).sum()
+    informative = rows.groupby("period")[cols].apply(lambda g: bool((g.fillna(0) != 0).any().any()))
+    seen: dict = {}
+    for p in [q for q in periods if q in sums.index]:
+        if not informative.get(p, False):
+            continue
+        key = sums[p]
+        if key in seen:
+            a_ = rows[rows["period"] == seen[key]][keys + cols].reset_index(drop=True)
+            b_ = rows[rows["period"] == p][keys + cols].reset_index(drop=True)
+            if a_.equals(b_):
+                out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
+                                    f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
+                                    f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
+                                    {"same_as": seen[key]}))
         seen.setdefault(key, p)
     return out
 
