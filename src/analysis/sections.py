@@ -402,6 +402,8 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
              band: float = 10.0) -> list:
     """The pile-up test at each target of the scheme: a table, and a picture where
     the test applies."""
+    import matplotlib.pyplot as plt
+
     from .indicators import aggregate, denominator_column
     from .pile_up import counterfactual_bins
     from .plots import pile_up_bins
@@ -437,5 +439,8 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
         ind = known[r["indicator"]]
         bins = counterfactual_bins(agg[ind.numerator[0]], agg[denominator_column(ind, agg)], r["threshold"],
                                    scale=ind.scale, direction=r["direction"], width=width, band=band)
-        out.append(pile_up_bins(bins, ind.id, r["threshold"], language))
+        fig = pile_up_bins(bins, ind.id, r["threshold"], language)
+        # closed, so that the inline backend does not show it a second time at the cell's end
+        plt.close(fig)
+        out.append(fig)
     return out
