@@ -149,10 +149,22 @@ def test_shantou_typing_errors_as_published():
 
 def test_guangzhou_natural_change_sheets_are_clean():
     path = need(REAL / "guangdong" / GUANGZHOU)
-    for sheet in ["2022", "2021", "2020", "2019", "2018", "2017", "2016", "2014", "2013", "2012", "2011", "2010"]:
+    # 2008 and 2009 print the English gloss on header rows of its own, the unit header
+    # two rows above the others
+    for sheet in ["2022", "2021", "2020", "2019", "2018", "2017", "2016", "2014", "2013", "2012", "2011", "2010",
+                  "2009", "2008"]:
         frame = analysis.load(path, sheet=sheet)
         found = checks.run_checks(frame)
         assert found.empty, (sheet, found["message_en"].tolist())
     # one sheet under the same name holds the migration table: it is refused, saying what it holds
     with pytest.raises(analysis.DataError, match="迁入人数"):
         analysis.load(path, sheet="2015")
+
+
+def test_guangzhou_2008_headers_with_english_rows_are_read():
+    path = need(REAL / "guangdong" / GUANGZHOU)
+    frame = analysis.load(path, sheet="2008")
+    liwan = frame[frame["unit"] == "荔湾区"].iloc[0]
+    assert (liwan["population_mean"], liwan["births"], liwan["deaths"]) == (705440, 5338, 5895)
+    assert liwan["reported_crude_birth_rate"] == 7.57
+    assert "全市" in set(frame.loc[frame["is_total"], "unit"])

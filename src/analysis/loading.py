@@ -173,6 +173,14 @@ def _find_header(grid: list[list[object]]) -> tuple[int, int]:
             best, best_score = i, score
     if best < 0:
         return -1, 0
+    # Stacked headers above the best row too (a yearbook puts 区、县级市 above 人数 and
+    # 出生率): rows with two or more texts and no figures. A title row has one text.
+    top = best
+    while top > 0 and best - top < 4:
+        row = grid[top - 1]
+        if len([v for v in row if _cell_text(v)]) < 2 or any(_is_numeric_cell(v) for v in row):
+            break
+        top -= 1
     depth = 1
     # Stacked headers: rows below the header that hold text but no figures.
     while best + depth < len(grid) and depth < 4:
@@ -184,13 +192,22 @@ def _find_header(grid: list[list[object]]) -> tuple[int, int]:
         if first and first != _cell_text(grid[best][0]):
             break  # a unit name in the first column: data starts here
         depth += 1
-    return best, depth
+    return top, best - top + depth
 
 
-def _header_parts(grid: list[list[object]], start: int, depth: int, ncol: int) -> list[list[str]]:
+def _chinese_parts(parts: list[str]) -> list[str]:
+    """A header's Chinese parts where it has any: yearbooks print an English gloss on
+    rows of its own (出生 / Birth / 人数 / Population), which only gets in the way."""
+    chinese = [p for p in parts if any("\u4e00" <= ch <= "\u9fff" for ch in p)]
+    return chinese if chinese else parts
+
+
+def _header_parts(grid: list[list[object]], start: int, depth: int, ncol: int,
+                  spread: bool = True) -> list[list[str]]:
     rows = [list(grid[start + k]) + [None] * (ncol - len(grid[start + k])) for k in range(depth)]
-    # CSV has no merged cells: a parent header spans to the right while its child row has text.
-    for k in range(depth - 1):
+    # CSV has no merged cells: a parent header spans to the right while its child row has
+    # text. A workbook says what it merged (filled in on reading), so nothing is guessed there.
+    for k in range(depth - 1 if spread else 0):
         last = None
         for c in range(ncol):
             if _cell_text(rows[k][c]):
@@ -291,7 +308,7 @@ def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Pat
                         f"name the columns as in README's column list, or {MAPPING_HINT}")
     if start < 0:
         start, depth = 0, 1
-    parts = _header_parts(cells, start, depth, ncol)
+    parts = _header_parts(cells, start, depth, ncol, spread=suffix not in EXCEL_SUFFIXES)
     printed = [" / ".join(p for i, p in enumerate(pp) if p and (i == 0 or p != pp[i - 1])) for pp in parts]
 
     # Refuse tables about persons before anything else is read from them.
@@ -318,7 +335,7 @@ def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Pat
             continue
         target = given.get(normalise_header(header)) or given.get(normalise_header("".join(parts[c])))
         if target is None:
-            target = match_header(parts[c])
+            target = match_header(_chinese_parts(parts[c]))
         if target is None or target == "ignore":
             ignored.append(header)
             continue
