@@ -63,10 +63,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "severity_info": ("提示", "info"),
     "definition": ("定义", "definition"),
     "title_checks": ("数据可信度检查", "Are the figures believable?"),
-    "checks_intro": ("逐一检查：各部分之和与合计、分子不大于分母、报告比率与计数、漏掉的小数点和打错的数字、不同部门的同一批出生、"
+    "checks_intro": ("逐一检查：各部分之和与合计、分子不大于分母、报告比率与计数、漏掉的小数点和打错的数字、贴错的表、不同部门的同一批出生、"
                      "随时间的跳变、性别比的离群值、末位数字与首位数字。共 {n} 条发现。",
                      "Checked: parts against totals, numerators within denominators, printed rates against counts, lost "
-                     "decimal points and digits typed wrong, the same births counted by two offices, jumps over time, sex-ratio "
+                     "decimal points and digits typed wrong, tables pasted under the wrong heading, the same births counted by two offices, jumps over time, sex-ratio "
                      "outliers, last and first digits. {n} findings."),
     "review_heading": ("优先核查名单", "What to look at first"),
     "review_intro": ("按证据分量排序（错误 3 分、警告 2 分、提示 0.5 分）：", "Units ranked by the weight of evidence (error 3, warning 2, info 0.5):"),
