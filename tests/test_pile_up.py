@@ -1,7 +1,6 @@
 """Piling up at the scheme's targets: calibrated on data drawn with and without a pile."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis import pile_up

@@ -1,7 +1,6 @@
 """Every kind of planted error is found where it was planted, and clean tables stay
 almost clean: the same generator as benchmarks/bench_recall.py, on one small draw."""
 
-import pandas as pd
 import pytest
 
 from analysis import checks, load, synthetic

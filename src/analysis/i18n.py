@@ -93,6 +93,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "pile_none": ("方案中没有可由本表计数检验的目标。", "The scheme has no target that this table's counts can test."),
     "pile_flagged": ("{n} 个目标处有堆积。", "Rates pile up at {n} target(s)."),
     "pile_clear": ("没有发现堆积。", "No pile-up found."),
+    "pile_none_tested": ("没有一个目标能够检验，原因见下表。", "No target could be tested; the table says why."),
     "pile_refused": ("未检验", "not tested"),
     "threshold": ("目标", "target"),
     "observed_units": ("实际单位数", "units observed"),

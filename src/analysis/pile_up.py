@@ -295,7 +295,6 @@ def counterfactual_bins(x, n, threshold: float, *, scale: float = 100, direction
     prob = _Problem(x, n, threshold, width, scale, direction, degree, band)
     chance = prob.cell_chances(prob.fit(prob.weights))
     units = prob._by_n(prob.weights)[prob.un]
-    rate = prob.ux * scale / prob.ns[prob.un]
     k = int(np.floor(band / width))
     rows = []
     for s in threshold + width * np.arange(-k, k):
@@ -325,7 +324,7 @@ def pile_up(frame: pd.DataFrame, scheme, *, periods: str = "year", width: float 
     departure from smoothness is beyond chance, and only a pile is worth a reader's time."""
     from .indicators import aggregate, denominator_column
 
-    agg = aggregate(frame, "unit", periods if periods != "as_is" else "as_is")
+    agg = aggregate(frame, "unit", periods)
     known = indicators()
     rows = []
     for t in thresholds(scheme):

@@ -417,7 +417,10 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
     if tests.empty:
         return out + [text("pile_none", language)]
     n = int(tests["flagged"].sum())
-    out.append(text("pile_flagged" if n else "pile_clear", language, n=n))
+    if not tests["applies"].any():
+        out.append(text("pile_none_tested", language))
+    else:
+        out.append(text("pile_flagged" if n else "pile_clear", language, n=n))
     known = indicators()
     rows = []
     for _, r in tests.iterrows():

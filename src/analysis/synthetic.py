@@ -240,18 +240,16 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
     # as large as a small town, in the clean table as well
     large = {untouched_units[1]: 20000} if "sex_selection" in kinds else {}
     frame = township(seed=seed, villages=names, months=months, plant=False, populations=large)
-    body = frame.index[frame["village"] != "合计"]
     periods = sorted(frame["period"].unique())
     truth = []
     if plant:
         frame["deaths"] = frame["deaths"].astype(object)
         taken: set = set()
 
-        def pick(where=None, count=per_kind):
+        def pick(where):
             # distinct unit-periods, each spoilt once, away from the units kept for unit kinds
-            pool = [i for i in (body if where is None else where) if i not in taken
-                    and frame.at[i, "village"] not in reserved]
-            chosen = rng.choice(pool, size=min(count, len(pool)), replace=False)
+            pool = [i for i in where if i not in taken and frame.at[i, "village"] not in reserved]
+            chosen = rng.choice(pool, size=min(per_kind, len(pool)), replace=False)
             for i in chosen:
                 # neighbouring periods of the unit stay clean, so a jump is not hidden by another
                 same = frame.index[(frame["village"] == frame.at[i, "village"])
@@ -289,7 +287,6 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
                     "rate_misprint": frame["births"] >= 5,
                     "decimal_lost": frame["births_policy"] > 0,
                     "permille_for_percent": (frame["births"] > 0) & (frame["births_policy"] > 0),
-                    "time_jump": pd.Series(True, index=frame.index),
                     }.get(k, pd.Series(True, index=frame.index))
             where = frame.index[(frame["village"] != "合计") & need]
             if k == "time_jump":  # a jump needs a period before it
@@ -307,8 +304,6 @@ def with_errors(units: int = 300, months: int = 24, seed: int = 1, kinds: list[s
         if "digit_preference" in kinds:
             truth.append({"unit": "", "period": "all", "kind": "digit_preference"})
             _digit_preference(frame, rng)
-    totals = frame["village"] == "合计"
-    frame.loc[totals & frame["deaths"].isna(), "deaths"] = np.nan
     truth = pd.DataFrame(truth, columns=["unit", "period", "kind"])
     truth["check"] = truth["kind"].map(lambda k: KINDS[k][0])
     return frame, truth
