@@ -26,7 +26,7 @@ def test_validate_refuses_in_one_line(name):
 def test_validate_reads(name):
     result = workbench("validate", need(BAD / name))
     assert result.returncode == 0, result.stderr
-    assert name in result.stdout and "-> births" in result.stdout
+    assert name in result.stdout and "→ births" in result.stdout
 
 
 def test_validate_reports_findings():

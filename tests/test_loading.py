@@ -55,7 +55,7 @@ def test_birth_headers(header):
 @pytest.mark.parametrize("parts, expected", [
     (["出生人数", "男"], "births_male"), (["出生", "人数"], "births"), (["死亡", "人数"], "deaths"),
     (["自然增长", "增长率"], "reported_natural_growth_rate"), (["年内出生", "出生率"], "reported_crude_birth_rate"),
-    (["计划生育率"], "reported_policy_compliant_birth_rate"), (["死亡人数", "男"], None),
+    (["计划生育率"], "reported_policy_compliant_birth_rate"), (["死亡人数", "男"], "deaths_male"),
     (["年平均人数\n(人)\nAnnual Average Population"], "population_mean"),
 ])
 def test_stacked_headers(parts, expected):

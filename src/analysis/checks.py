@@ -50,7 +50,19 @@ def _finding(row, check, severity, zh, en, evidence) -> dict:
 def unreadable_cells(frame: pd.DataFrame) -> list[dict]:
     out = []
     for p in frame.attrs.get("problems", []):
-        row = frame.loc[frame["source_row"] == p["row"]].iloc[0]
+        rows = frame.loc[frame["source_row"] == p["row"]]
+        if "sheet" in p and "sheet" in frame:
+            rows = rows[rows["sheet"] == p["sheet"]]
+        if rows.empty:
+            continue
+        row = rows.iloc[0]
+        if p.get("kind") == "period_misfit":
+            out.append(_finding(row, "period_misfit", "warning",
+                                f"第 {p['row']} 行的时期“{p['value']}”与本列其他时期的写法不同（应为{p['expected']}），读作 {row['period']}",
+                                f"row {p['row']}: period {p['value']!r} is not written like the column's other periods "
+                                f"({p['expected']}s); read as {row['period']!r}",
+                                {"column": p["column"], "value": p["value"]}))
+            continue
         out.append(_finding(row, "cell_not_number", "info",
                             f"“{p['column']}”的值“{p['value']}”不是数字，按缺失处理",
                             f"{p['column']!r} holds {p['value']!r}, not a number; read as missing",
@@ -100,19 +112,24 @@ def parts_add_up(frame: pd.DataFrame) -> list[dict]:
 
 
 def totals_match_units(frame: pd.DataFrame) -> list[dict]:
-    """A total row (合计, 全市) equals the sum of the units of its period."""
+    """A grand total row (role ``total``) equals the sum of the units of its period."""
     out = []
-    totals = frame[frame["is_total"]]
+    if "role" in frame:
+        totals = frame[frame["role"] == "total"]
+        body = frame[frame["role"] == "unit"]
+    else:
+        from .columns import is_total_name
+
+        totals = frame[frame["is_total"] & frame["unit"].map(is_total_name)]
+        body = frame[~frame["is_total"]]
     if totals.empty:
         return out
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
-    body = frame[~frame["is_total"]]
-    # Flush-left parents of indented rows are subtotals of part of the table; only
-    # the grand total (a recognised total name) is compared with the whole.
-    from .columns import is_total_name
-    for _, row in totals[totals["unit"].map(is_total_name)].iterrows():
+    for _, row in totals.iterrows():
         units = body[body["period"] == row["period"]]
+        if "sheet" in frame and pd.notna(row.get("sheet")):
+            units = units[units["sheet"] == row["sheet"]]
         for col in counts:
             if pd.isna(row[col]) or units[col].isna().any():
                 continue
@@ -123,6 +140,55 @@ def totals_match_units(frame: pd.DataFrame) -> list[dict]:
                                     f"合计行“{row['unit']}”的{f.zh}为 {row[col]:g}，各单位之和为 {s:g}（差 {row[col] - s:+g}）",
                                     f"total row {row['unit']!r}: {f.en} {row[col]:g}, units sum to {s:g} ({row[col] - s:+g})",
                                     {"column": col, "total": row[col], "sum_of_units": s}))
+    return out
+
+
+def aggregates_match_parts(frame: pd.DataFrame) -> list[dict]:
+    """A subtotal whose parts the reader found by the other columns, but that does not
+    add up in one column (西北板块 births 28,554 where its counties sum to 38,554)."""
+    out = []
+    fields = count_fields()
+    for a in frame.attrs.get("aggregates", []):
+        for col, (printed, summed) in a.get("mismatch", {}).items():
+            row = {"unit": a["unit"], "period": a["period"], "source_row": a["row"]}
+            f = fields.get(col)
+            zh_name, en_name = (f.zh, f.en) if f else (col, col)
+            parts = "、".join(a["parts"])
+            out.append(_finding(row, "subtotal_differs_from_parts", "error",
+                                f"“{a['unit']}”的{zh_name}为 {printed:g}，其组成单位（{parts}）之和为 {summed:g}（差 {printed - summed:+g}）",
+                                f"{a['unit']!r}: {en_name} {printed:g}, its parts ({', '.join(a['parts'])}) sum to {summed:g} "
+                                f"({printed - summed:+g})",
+                                {"column": col, "printed": printed, "sum_of_parts": summed, "parts": a["parts"]}))
+    return out
+
+
+def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
+    """births − deaths = natural increase (counts, exactly) and birth rate − death rate =
+    natural growth rate (printed rates, within their printed rounding)."""
+    out = []
+    if {"births", "deaths", "natural_increase"} <= set(frame.columns):
+        gap = frame["births"] - frame["deaths"] - frame["natural_increase"]
+        for _, row in frame[gap.notna() & (gap.abs() > 0.5)].iterrows():
+            diff = row["births"] - row["deaths"]
+            out.append(_finding(row, "natural_increase_differs", "error",
+                                f"出生 − 死亡 = {row['births']:g} − {row['deaths']:g} = {diff:g}，与自然增长人数 {row['natural_increase']:g} 不符",
+                                f"births − deaths = {row['births']:g} − {row['deaths']:g} = {diff:g}, but natural increase is "
+                                f"printed as {row['natural_increase']:g}",
+                                {"births": row["births"], "deaths": row["deaths"], "natural_increase": row["natural_increase"]}))
+    cols = ("reported_crude_birth_rate", "reported_crude_death_rate", "reported_natural_growth_rate")
+    if set(cols) <= set(frame.columns):
+        b, d, g = (frame[c] for c in cols)
+        # Each printed rate is off by at most half its last digit.
+        half = sum(0.5 * 10.0 ** -frame[c].map(lambda v: _printed_decimals(v) if pd.notna(v) else 2) for c in cols)
+        gap = b - d - g
+        for i in frame.index[gap.notna() & (gap.abs() > half + 1e-9)]:
+            row = frame.loc[i]
+            diff = row[cols[0]] - row[cols[1]]
+            out.append(_finding(row, "natural_growth_rate_differs", "error",
+                                f"出生率 − 死亡率 = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰，与自然增长率 {row[cols[2]]:g}‰ 不符",
+                                f"birth rate − death rate = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰, but the natural "
+                                f"growth rate is printed as {row[cols[2]]:g}‰",
+                                {c: row[c] for c in cols}))
     return out
 
 
@@ -630,7 +696,8 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
     return out
 
 
-ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, reported_rates_agree,
+ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, aggregates_match_parts,
+              natural_increase_identities, reported_rates_agree,
               reported_counts, decimal_slips, digit_slips, pasted_tables, sources_disagree, time_jumps, srb_outliers,
               digit_findings)
 

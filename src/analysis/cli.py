@@ -21,20 +21,59 @@ EXIT_FAILED = 1
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="table of counts: CSV, XLSX or Parquet")
-    p.add_argument("--sheet", help="XLSX sheet name or 0-based index (default: the first sheet)")
-    p.add_argument("--columns", metavar="MAPPING_FILE",
-                   help="column-mapping file (YAML 'header: canonical' or CSV header,canonical)")
+    p.add_argument("data", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
+    p.add_argument("--sheet", help="sheet name, 0-based index, or 'all' to stack every sheet that holds the table "
+                   "(default: the first sheet that holds a table)")
+    p.add_argument("--columns", metavar="MAPPING",
+                   help="column mapping: a file (YAML 'header: canonical' or CSV header,canonical) or "
+                   "'header=canonical,#3=births' (#N is the N-th column, for blank headers)")
     p.add_argument("--period", help="period of a table that has no period column")
+    p.add_argument("--unit-name", help="name of the one unit of a table without a unit column (default: the file name)")
+    p.add_argument("--layout", choices=["long", "wide", "transposed", "series"],
+                   help="override the layout the reader recognised")
+    p.add_argument("--scale", default="", metavar="COL=FACTOR,...",
+                   help="multiply columns printed in thousands or ten-thousands, e.g. population=10000")
+
+
+def _pairs(text: str, what: str) -> dict[str, str]:
+    out = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise WorkbenchError(f"{what}: {item!r} is not NAME=VALUE. Fix: write e.g. {what} population=10000")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _columns(arg: str | None):
+    if arg is None:
+        return None
+    if Path(arg).exists() or "=" not in arg:
+        return arg
+    return _pairs(arg, "--columns")
+
+
+def _scale(arg: str) -> dict[str, float]:
+    out = {}
+    for k, v in _pairs(arg, "--scale").items():
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise WorkbenchError(f"--scale: {v!r} is not a number. Fix: write e.g. --scale population=10000") from None
+    return out
 
 
 def _load(args):
     from .loading import load
 
-    return load(args.data, sheet=args.sheet, columns=args.columns, period=args.period)
+    return load(args.data, sheet=args.sheet, columns=_columns(args.columns), period=args.period,
+                unit_name=args.unit_name, layout=args.layout, scale=_scale(args.scale))
 
 
 def _write_csv(frame: pd.DataFrame, out: str | None) -> None:
+    from .writing import safe_cells
+
+    frame = safe_cells(frame)
     if out is None:
         frame.to_csv(sys.stdout, index=False)
         return
@@ -56,14 +95,17 @@ def cmd_validate(args) -> int:
     frame = _load(args)
     body = frame[~frame["is_total"]]
     a = frame.attrs
-    print(f"{a['file']}: {len(body)} rows, {body['unit'].nunique()} units ({a['unit_level']}), "
-          f"{body['period'].nunique()} periods, {int(frame['is_total'].sum())} total rows")
-    for header, canonical in a["mapping"].items():
-        print(f"  {header} -> {canonical}")
-    for col in a["ignored_columns"]:
-        print(f"  not used: {col}")
-    for note in a["notes"]:
-        print(f"  note: {note}")
+    zh = args.language == "zh"
+    roles = frame["role"].value_counts()
+    if zh:
+        print(f"{a['file']}：{len(body)} 行，{body['unit'].nunique()} 个单位，{body['period'].nunique()} 个时期；"
+              f"合计 {roles.get('total', 0)} 行，小计 {roles.get('subtotal', 0)} 行，“其中” {roles.get('of_which', 0)} 行")
+    else:
+        print(f"{a['file']}: {len(body)} rows, {body['unit'].nunique()} units ({a['unit_level']}), "
+              f"{body['period'].nunique()} periods; {roles.get('total', 0)} total, {roles.get('subtotal', 0)} subtotal, "
+              f"{roles.get('of_which', 0)} \"of which\" rows")
+    for d in a.get("decisions", []):
+        print(f"  [{d['topic']}] {d['zh'] if zh else d['en']}")
     found = run_checks(frame)
     if not found.empty:
         print(f"{len(found)} findings (see `workbench table checks {args.data}`):")
@@ -74,7 +116,9 @@ def cmd_validate(args) -> int:
 
 def cmd_table(args) -> int:
     frame = _load(args)
-    if args.what == "indicators":
+    if args.what == "tidy":
+        out = frame.drop(columns=["is_total"])
+    elif args.what == "indicators":
         from .indicators import indicator_table
 
         out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
@@ -161,12 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("validate", help="read a table and say what was found in it")
+    v = sub.add_parser("validate", help="read a table and say how it was read and what was found in it")
     _data_options(v)
+    v.add_argument("--language", default="en", choices=["zh", "en"], help="language of the decisions shown")
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["indicators", "srb", "scores", "checks"])
+    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks"],
+                   help="tidy: the table as read, one row per unit and period (what every other command reads)")
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
     t.add_argument("--level", default="unit", choices=LEVELS)

@@ -34,3 +34,11 @@ class ParameterError(WorkbenchError):
 
 class ReportError(WorkbenchError):
     """A notebook failed while a report was being made."""
+
+
+class NoTableError(DataError):
+    """The file or sheet holds no table of counts (empty, a cover page, notes).
+
+    A workbook reader moves on to the next sheet on this error, and on this one only:
+    a sheet with a wrong figure is reported, never skipped.
+    """

@@ -1,0 +1,269 @@
+"""Row roles: unit, total, subtotal or "of which", by markers and by arithmetic.
+
+Names and marks propose (``合计``, ``全市``, ``…板块``, ``#端州``, ``（再掲）``,
+indentation); the counts decide where they can. A row whose counts equal the
+sum of other rows is an aggregate of them, whatever it is called: a grand total
+when its parts are every unit of the table, a subtotal otherwise. A village
+named ``全兴村`` or a district named ``城区`` stays a unit unless its numbers say
+otherwise. Every aggregate keeps the list of its parts, so that a part that
+does not add up (a subtotal's births misprinted) becomes a finding naming it.
+
+The search for parts is by whole columns: contiguous runs of rows (prefix sums)
+and, for the small tables of yearbooks, every subset of up to 16 rows at once as
+a matrix product, so no table waits on a loop over cells.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+ROLES = ("unit", "total", "subtotal", "of_which")
+_LEVEL = "省市县区镇乡村国州盟旗"
+_TOTAL_EN = {"total", "grand total", "all", "sum", "whole country", "national", "nationwide", "country total",
+             "all areas", "overall", "entire country"}
+_SUBSET_LIMIT = 16
+_LARGE = 60
+
+
+def clean(name: str) -> str:
+    t = unicodedata.normalize("NFKC", str(name))
+    return re.sub(r"\s+", "", t)
+
+
+def indent_of(name: str) -> int:
+    raw = str(name)
+    return len(raw) - len(raw.lstrip(" \u3000\t"))
+
+
+def marker(name: str) -> str | None:
+    """What a row's name alone suggests: total, subtotal, of_which, weak_subtotal, or None."""
+    from .headers import simplified
+
+    t = simplified(clean(name))
+    low = t.lower().strip(":：")
+    if not t:
+        return None
+    if t[0] in "#＃" or t.startswith("其中") or "再掲" in t or "再揭" in t or low.startswith("of which"):
+        return "of_which"
+    if low in _TOTAL_EN or low.startswith("total ") or low.endswith(" total") and not low.startswith("sub"):
+        return "total"
+    if low in ("subtotal", "sub-total") or t.endswith("小计"):
+        return "subtotal"
+    if re.fullmatch(f"全[{_LEVEL}](合计|总计|共计)?", t) or t in ("合计", "总计", "共计", "总体", "全部", "总数"):
+        return "total"
+    if re.fullmatch(r".{1,8}(合计|总计)", t):
+        return "subtotal"
+    if t.endswith("板块") or t.endswith("片区") or re.fullmatch(r".{0,6}(地区|区域)合?计?", t) and len(t) <= 4:
+        return "subtotal"
+    if t in ("市区", "市辖区", "县级市", "郊区", "郊县", "城区", "农村", "城镇", "乡村", "镇区"):
+        return "weak_subtotal"
+    return None
+
+
+def _steps(values: np.ndarray) -> float:
+    """The printed step of a column (1 for whole counts, 0.01 for two decimals)."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return 1.0
+    for d in range(0, 5):
+        if np.all(np.abs(v * 10 ** d - np.round(v * 10 ** d)) < 1e-6):
+            return 10.0 ** -d
+    return 1e-4
+
+
+def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], group_cols: list[str]) -> tuple[pd.Series, list[dict], list[str]]:
+    """Role of every row, the aggregates found with their parts, and notes.
+
+    ``frame`` has ``_name`` (as printed, indentation kept) and the count columns
+    (persons); ``steps`` is the printed step of each count column in persons.
+    Returns ``(role, aggregates, notes)``; each aggregate is
+    ``{"row": index, "parts": [index…], "mismatch": [columns], "by": "arithmetic"|"name"}``.
+    """
+    role = pd.Series("unit", index=frame.index, dtype=object)
+    aggregates: list[dict] = []
+    notes: list[str] = []
+    names = pd.unique(frame["_name"].astype(object))
+    marks = frame["_name"].map({n: marker(n) for n in names})
+    role[marks == "of_which"] = "of_which"
+    groups = frame.groupby(group_cols, sort=False, dropna=False).groups if group_cols else {None: frame.index}
+    for _, idx in groups.items():
+        idx = list(idx)
+        sub = frame.loc[idx]
+        found = _aggregates(sub, counts, steps, marks.loc[idx], role.loc[idx])
+        units_left = [i for i in idx if role[i] == "unit" and i not in {a["row"] for a in found}]
+        # One grand total per group: the aggregate of every unit, the one named a total first;
+        # a region that happens to cover every unit (东部板块) stays a subtotal.
+        whole = [a for a in found if set(a["parts"]) >= set(units_left) and marks[a["row"]] not in ("subtotal", "weak_subtotal")]
+        whole.sort(key=lambda a: (marks[a["row"]] != "total", idx.index(a["row"])))
+        for agg in found:
+            role[agg["row"]] = "total" if (whole and agg is whole[0]) or marks[agg["row"]] == "total" else "subtotal"
+        aggregates += found
+        # Names alone where the counts could not say (a misprinted total is still a total).
+        for i in idx:
+            if role[i] == "unit" and marks[i] in ("total", "subtotal") and i not in {a["row"] for a in found}:
+                role[i] = marks[i]
+                aggregates.append({"row": i, "parts": [], "mismatch": [], "by": "name"})
+        _indented_children(sub, role, found)
+        # A row that repeats the row above it exactly, under an "of which" mark, was handled by the mark;
+        # without one, the counts cannot tell, and the duplicate check will name it.
+    return role, aggregates, notes
+
+
+def _indented_children(sub: pd.DataFrame, role: pd.Series, found: list[dict]) -> None:
+    """Indented rows under a flush-left unit that is not their sum: "of which" rows of that unit."""
+    raw = sub["_name"].astype(str)
+    indents = raw.str.len() - raw.str.lstrip(" \u3000\t").str.len()
+    if indents.nunique() < 2:
+        return
+    agg_rows = {a["row"] for a in found}
+    parent = None
+    parent_indent = None
+    for i in sub.index:
+        ind = indents[i]
+        if parent is not None and ind > parent_indent:
+            if role[parent] == "unit" and parent not in agg_rows and role[i] == "unit":
+                role[i] = "of_which"
+            continue
+        parent, parent_indent = i, ind
+    return
+
+
+def _aggregates(sub: pd.DataFrame, counts: list[str], steps: dict[str, float], marks: pd.Series, role: pd.Series) -> list[dict]:
+    cols = [c for c in counts if c in sub and sub[c].notna().any()]
+    if not cols or len(sub) < 3:
+        return []
+    # A few informative columns decide (the largest figures of different families);
+    # a table of fifty counts needs no more than six to tell a sum from chance.
+    if len(cols) > 6:
+        size = sub[cols].abs().sum()
+        by_family: dict[str, str] = {}
+        for c in size.sort_values(ascending=False).index:
+            by_family.setdefault(c.split("_")[0], c)
+        picked = list(by_family.values())[:4]
+        picked += [c for c in size.sort_values(ascending=False).index if c not in picked][:6 - len(picked)]
+        cols = [c for c in cols if c in picked]
+    values = sub[cols].to_numpy(dtype=float)
+    order = list(sub.index)
+    pos = {i: k for k, i in enumerate(order)}
+    eligible = [i for i in order if role[i] != "of_which"]
+    magnitude = np.nansum(np.abs(values), axis=1)
+    large = len(eligible) > _LARGE
+    if large:
+        # A long list of units: rows named as aggregates, and the largest row (a grand total
+        # without a name), are tried against the rows printed next to them and against all.
+        candidates = [i for i in eligible if marks[i] in ("total", "subtotal", "weak_subtotal")]
+        top = max(eligible, key=lambda i: magnitude[pos[i]])
+        candidates = list(dict.fromkeys(candidates + [top]))
+    else:
+        # A sum of several rows is seldom smaller than the typical row; named rows are always tried.
+        typical = float(np.median(magnitude[[pos[i] for i in eligible]])) if eligible else 0.0
+        candidates = [i for i in eligible if marks[i] in ("total", "subtotal", "weak_subtotal") or magnitude[pos[i]] >= typical]
+    candidates.sort(key=lambda i: magnitude[pos[i]])
+    tol_unit = np.array([steps.get(c, 1.0) for c in cols]) * 0.5
+    found: list[dict] = []
+    agg_rows: set = set()
+    for r in candidates:
+        pool = [i for i in eligible if i != r and i not in agg_rows and magnitude[pos[i]] <= magnitude[pos[r]] + 1e-9]
+        if len(pool) < 2:
+            continue
+        target = values[pos[r]]
+        has = np.isfinite(target)
+        if not has.any():
+            continue
+        best = _search(values, pos, pool, target, has, tol_unit, marks[r], large, eligible, r,
+                           [c.split('_')[0] for c in cols])
+        if best is not None:
+            parts, mismatch = best
+            found.append({"row": r, "parts": parts, "mismatch": [cols[j] for j in mismatch], "by": "arithmetic"})
+            agg_rows.add(r)
+    return found
+
+
+def _chance(target: np.ndarray, ok: np.ndarray, tol: np.ndarray, size: int, families: list[str]) -> float:
+    """Chance that one subset of ``size`` rows matches ``target`` in the ``ok`` columns by accident.
+
+    A sum of parts lands within the tolerance of the target with probability about
+    (width of the window) / (size of the target); columns of one family (births,
+    boys, girls) are not independent, so each family counts once, at its best.
+    """
+    width = 2 * tol * (size + 1)
+    p = np.minimum(1.0, width / np.maximum(np.abs(target), tol))
+    best: dict[str, float] = {}
+    for j in np.where(ok)[0]:
+        f = families[j]
+        best[f] = min(best.get(f, 1.0), float(p[j]))
+    return float(np.prod(list(best.values()))) if best else 1.0
+
+
+def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, families):
+    """The parts of row ``r`` among ``pool``, or None.
+
+    A subset is accepted when it matches every compared column (all but one when
+    three or more are compared: the odd one is a misprint to report), and when the
+    expected number of subsets that would match as well by accident, over all the
+    subsets tried, is small; a name that proposes an aggregate relaxes that bound.
+    """
+    rows = np.array([pos[i] for i in pool])
+    v = values[rows]
+    strong = mark in ("total", "subtotal", "weak_subtotal")
+    bound = 1.0 if strong else 0.01
+
+    def accept(sums, n_tried, size):
+        finite = np.isfinite(sums) & has
+        compared = int(finite.sum())
+        ok = finite & (np.abs(sums - target) <= tol_unit * (size + 1))
+        matched = int(ok.sum())
+        if compared == 0 or matched < (compared - 1 if compared >= 3 else compared) or matched < 1:
+            return None
+        chance = n_tried * _chance(target, ok, tol_unit, size, families)
+        if chance > bound:
+            return None
+        # A column that does not add up is a misprint only when the rest leaves no doubt.
+        if matched < compared and not strong and (len({families[j] for j in np.where(ok)[0]}) < 3 or chance > 1e-6):
+            return None
+        return list(np.where(finite & ~ok)[0])
+
+    m = len(pool)
+    best = None
+    prefix = np.vstack([np.zeros(v.shape[1]), np.cumsum(np.nan_to_num(v), axis=0)])
+    nan_prefix = np.vstack([np.zeros(v.shape[1]), np.cumsum(~np.isfinite(v), axis=0)])
+    if large:
+        k = int(np.searchsorted(np.array([pos[i] for i in pool]), pos[r]))  # where r sits among the pool
+        pairs = [(0, m)] + [(k, b) for b in range(k + 2, m + 1)] + [(a, k) for a in range(0, k - 1)]
+    else:
+        pairs = [(a, b) for a in range(m) for b in range(a + 2, m + 1)]
+    # Contiguous runs of the pool in file order (prefix sums): parts printed together.
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    sums = prefix[b] - prefix[a]
+    sums[(nan_prefix[b] - nan_prefix[a]) > 0] = np.nan
+    close = np.abs(sums - target) <= tol_unit * ((b - a)[:, None] + 1)
+    score = close.sum(axis=1) * 1000 + (b - a)
+    for j in np.argsort(-score)[:20]:
+        tried = 1 if (a[j] == 0 and b[j] == m) else len(pairs)
+        mism = accept(sums[j], tried, int(b[j] - a[j]))
+        if mism is not None:
+            best = ([pool[x] for x in range(a[j], b[j])], mism)
+            break
+    if best is not None and not best[1]:
+        return best
+    # Any subset of a small pool, all at once: rows of a 0/1 matrix times the values.
+    if not large and 2 <= m <= (_SUBSET_LIMIT if strong else _SUBSET_LIMIT - 4):
+        bits = ((np.arange(1, 2 ** m)[:, None] >> np.arange(m)) & 1).astype(np.int8)
+        size = bits.sum(axis=1)
+        bits, size = bits[size >= 2], size[size >= 2]
+        sums = bits @ np.nan_to_num(v)
+        sums = np.where(bits @ (~np.isfinite(v)).astype(np.int8) > 0, np.nan, sums)
+        close = np.abs(sums - target) <= tol_unit * (size[:, None] + 1)
+        score = close.sum(axis=1) * 1000 - size
+        for j in np.argsort(-score)[:5]:
+            mism = accept(sums[j], len(bits), int(size[j]))
+            if mism is not None:
+                if best is not None and len(best[1]) <= len(mism):
+                    return best
+                return [pool[x] for x in np.where(bits[j])[0]], mism
+    return best

@@ -1,0 +1,286 @@
+"""Files to grids of cells: CSV and text in any common encoding, workbooks, Parquet.
+
+A :class:`Sheet` holds one grid as a DataFrame with columns ``0 … n-1`` and the
+file's own 1-based row numbers as index, so that every message can name a row
+a user finds in a spreadsheet program. Workbook cells keep their types (numbers,
+dates); text files are read as text. Merged workbook cells are filled with their
+top-left value, which is what a reader of the printed table sees in every cell
+the merge covers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ""}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+# Encodings of tables seen in the field, in the order a tie is broken.
+_LIKELY = ("utf_8", "gb18030", "big5", "utf_16", "shift_jis", "euc_kr", "cp1252")
+# A head this long decides the layout; the rest of a large text file is read by
+# pandas' C parser straight into typed columns.
+HEAD_ROWS = 80
+_LARGE = 4 << 20
+
+
+@dataclass
+class Sheet:
+    name: str | None
+    grid: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    # For a large text file: how to read the body once the header is known.
+    text_source: dict | None = None
+    # A workbook sheet with merged ranges says what spans what; elsewhere a blank
+    # header cell beside a parent header is taken to be spanned by it.
+    merged: bool = False
+
+    def body(self, start: int) -> pd.DataFrame:
+        """Rows from file row ``start`` on (1-based), the whole file for a large text file."""
+        if self.text_source is None:
+            return self.grid.loc[self.grid.index >= start]
+        return _read_text_body(self.text_source, start)
+
+
+# ----------------------------------------------------------------------------- encodings
+
+def decode(raw: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding of a text file, found by a detector and confirmed by decoding.
+
+    UTF-8 with or without BOM and UTF-16 with BOM are taken at once; otherwise
+    charset-normalizer proposes and the most likely encodings of population
+    tables are tried. A stray NUL byte in an otherwise readable file does not
+    make it binary.
+    """
+    if not raw.strip():
+        raise DataError(name, "the file is empty", "export the table again; it has no content")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    # UTF-16 without BOM: every other byte of ASCII text is NUL.
+    head = raw[:4096]
+    if head.count(b"\x00") > len(head) // 4:
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _plausible(text):
+                return text, enc
+    cleaned = raw.replace(b"\x00", b"")
+    try:
+        return cleaned.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    tried: list[str] = []
+    best = from_bytes(cleaned[:65536]).best()
+    candidates = ([best.encoding] if best is not None else []) + [e for e in _LIKELY if e != "utf_8"]
+    for enc in dict.fromkeys(candidates):
+        tried.append(enc)
+        try:
+            text = cleaned.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if _plausible(text):
+            return text, enc
+    raise DataError(name, f"this is not a text table (not readable as {', '.join(tried)})",
+                    "save the sheet as CSV (UTF-8) or XLSX and load that file")
+
+
+def _plausible(text: str) -> bool:
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
+    return controls <= len(sample) // 200
+
+
+def _delimiter(sample: str, suffix: str) -> str:
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    best, best_score = ("\t" if suffix == ".tsv" else ","), 0.0
+    for d in (",", "\t", ";", "|"):
+        counts = [ln.count(d) for ln in lines]
+        if not counts or max(counts) == 0:
+            continue
+        # The delimiter splits most lines into the same number of fields.
+        common = max(set(counts), key=counts.count)
+        score = counts.count(common) / len(counts) * (common > 0) + 0.01 * common
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+# ----------------------------------------------------------------------------- text files
+
+def read_text(path: Path) -> list[Sheet]:
+    raw = path.read_bytes()
+    text, encoding = decode(raw, path.name)
+    delimiter = _delimiter(text[:65536], path.suffix.lower())
+    notes = []
+    if encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"encoding {encoding}")
+    if len(raw) > _LARGE:
+        head_text = "\n".join(text.splitlines()[:HEAD_ROWS])
+        grid = _grid(head_text, delimiter, path.name)
+        source = {"path": path, "encoding": "utf-8" if encoding == "utf-8-sig" else encoding, "delimiter": delimiter,
+                  "text": text if encoding not in ("utf-8", "utf-8-sig") else None, "ncol": grid.shape[1],
+                  "bom": encoding == "utf-8-sig", "name": path.name}
+        return [Sheet(None, grid, notes, source)]
+    return [Sheet(None, _grid(text, delimiter, path.name), notes)]
+
+
+def _grid(text: str, delimiter: str, name: str) -> pd.DataFrame:
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        raise DataError(name, "the file is empty", "export the table again; it has no content")
+    width = max(len(r) for r in rows)
+    for r_i, r in enumerate(rows):
+        for c_i, v in enumerate(r):
+            if len(v) > 32767:  # what a spreadsheet cell can hold
+                raise DataError(name, f"a cell holds {len(v):,} characters, more than a table cell can",
+                                "check that this is the table you mean; re-export it from the spreadsheet",
+                                row=r_i + 1, column=f"#{c_i + 1}")
+    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    frame.index = range(1, len(frame) + 1)
+    return frame
+
+
+def _read_text_body(src: dict, start: int) -> pd.DataFrame:
+    """The body of a large text file, read by pandas' C parser into typed columns."""
+    kwargs = dict(sep=src["delimiter"], header=None, skiprows=start - 1, names=list(range(src["ncol"])),
+                  keep_default_na=False, na_values=[""], skip_blank_lines=False, low_memory=False)
+    try:
+        if src["text"] is not None:
+            frame = pd.read_csv(io.StringIO(src["text"]), **kwargs)
+        else:
+            frame = pd.read_csv(src["path"], encoding=src["encoding"], **kwargs)
+    except pd.errors.ParserError as exc:
+        raise DataError(src["name"], f"rows have different numbers of fields ({str(exc).splitlines()[-1]})",
+                        "export the table again so that every row has the same columns") from None
+    if src.get("bom") and start == 1 and len(frame):
+        first = frame.iat[0, 0]
+        if isinstance(first, str):
+            frame.iat[0, 0] = first.lstrip("\ufeff")
+    frame.index = range(start, start + len(frame))
+    return frame
+
+
+# ----------------------------------------------------------------------------- workbooks
+
+def _refuse_sparse_xlsx(path: Path) -> None:
+    """Refuse a workbook whose cells lie far apart before a reader allocates the span.
+
+    A spreadsheet reader builds one grid from the first to the last used cell; one
+    stray cell at XFD1048576 makes that grid 17 billion cells, and the process
+    dies. The cell references are read from the sheet XML, which is quick.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            for member in members:
+                with z.open(member) as f:
+                    data = f.read(64 << 20)
+                refs = re.findall(rb'<c r="([A-Z]{1,3})(\d+)"', data)
+                if not refs:
+                    continue
+                rows = max(int(r) for _, r in refs)
+                cols = max(_column_number(c.decode()) for c, _ in refs)
+                if rows * cols > 20_000_000 and len(refs) * 1000 < rows * cols:
+                    far = max(refs, key=lambda rc: int(rc[1]) * 20000 + _column_number(rc[0].decode()))
+                    raise DataError(path.name, f"a cell at {far[0].decode()}{int(far[1])} lies far outside the table "
+                                    f"({len(refs)} cells spread over {rows:,} rows × {cols:,} columns)",
+                                    "delete the stray cells (Ctrl+End shows the last one) and save the workbook again")
+    except zipfile.BadZipFile:
+        return
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def read_workbook(path: Path) -> list[Sheet]:
+    """Every sheet of an XLSX, XLS, XLSB or ODS workbook, by python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _refuse_sparse_xlsx(path)
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # a damaged or mislabelled file: say so in one line
+        raise DataError(path.name, f"this is not a readable workbook ({type(exc).__name__})",
+                        "open it in a spreadsheet program and save it again as .xlsx") from None
+    sheets = []
+    for name in book.sheet_names:
+        try:
+            ws = book.get_sheet_by_name(name)
+            rows = ws.to_python(skip_empty_area=True)
+            merged = getattr(ws, "merged_cell_ranges", None) or []
+            start = ws.start or (0, 0)
+        except Exception as exc:
+            sheets.append(Sheet(name, pd.DataFrame(dtype=object), [f"unreadable ({type(exc).__name__})"]))
+            continue
+        sheets.append(Sheet(name, _workbook_grid(rows, merged, start), merged=bool(merged)))
+    return sheets
+
+
+def _workbook_grid(rows: list[list], merged, start) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame(dtype=object)
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+    r0, c0 = start
+    grid = grid.replace({None: ""})
+    # Merged cells: every cell of the range shows the top-left value.
+    for (top, left), (bottom, right) in merged:
+        t, b, lft, rgt = top - r0, bottom - r0, left - c0, right - c0
+        if t < 0 or lft < 0 or t >= len(grid) or lft >= width:
+            continue
+        value = grid.iat[t, lft]
+        block = grid.iloc[t:b + 1, lft:rgt + 1]
+        grid.iloc[t:b + 1, lft:rgt + 1] = block.where(block.astype(str) != "", value)
+    grid.index = range(r0 + 1, r0 + 1 + len(grid))
+    grid.columns = range(c0, c0 + width)
+    if c0:
+        grid.columns = range(width)
+    return grid
+
+
+def read_parquet(path: Path) -> list[Sheet]:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise DataError(path.name, f"this is not a readable Parquet file ({type(exc).__name__})",
+                        "write it again with pandas or pyarrow") from None
+    header = pd.DataFrame([list(map(str, frame.columns))], dtype=object)
+    body = frame.astype(object).where(frame.notna(), "")
+    body.columns = range(body.shape[1])
+    header.columns = range(body.shape[1])
+    grid = pd.concat([header, body], ignore_index=True)
+    grid.index = range(1, len(grid) + 1)
+    return [Sheet(None, grid)]
+
+
+def open_sheets(path: Path) -> list[Sheet]:
+    """All sheets of a file (one for a text or Parquet file)."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_workbook(path)
+    if suffix in PARQUET_SUFFIXES:
+        return read_parquet(path)
+    if suffix in TEXT_SUFFIXES:
+        return read_text(path)
+    raise DataError(path.name, f"files of type {suffix!r} are not read", "use CSV, XLSX, XLS, ODS or Parquet")
