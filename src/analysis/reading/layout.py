@@ -116,7 +116,7 @@ def profile(cells: pd.Series) -> Profile:
         v = pd.to_numeric(text[filled_mask], errors="coerce").to_numpy()
         idx = bool(np.isfinite(v).all()) and v[0] in (0, 1) and bool((v == np.arange(len(v)) + v[0]).all())
     distinct = int(pd.Series(list(text_of.values()))[lambda x: x != ""].nunique())
-    if len(cells) > len(sample):
+    if len(cells) > len(sample) and texts:
         distinct = max(distinct, int(cells.nunique()))
     return Profile(filled, figures, texts, distinct, uom, idx)
 
@@ -127,15 +127,38 @@ def _drop_notes(body: pd.DataFrame, value_cols: list[int]) -> tuple[pd.DataFrame
     """Footnotes and section labels: rows with words but no figures in the value columns."""
     if body.empty or not value_cols:
         return body, []
-    has_values = pd.Series(False, index=body.index)
+    has_values = np.zeros(len(body), dtype=bool)
     for c in value_cols:
         col = body[c]
         if pd.api.types.is_numeric_dtype(col.dtype):
-            has_values |= col.notna()
+            has_values |= col.notna().to_numpy()
         else:
-            has_values |= col.notna() & (col.astype(str).str.strip() != "")
+            codes, uniques = pd.factorize(col)
+            filled = np.array([cell_text(u) != "" for u in uniques] + [False])
+            has_values |= filled[codes]
+        if has_values.all():
+            break
     drop = list(body.index[~has_values])
-    return body.drop(index=drop), drop
+    return (body.drop(index=drop) if drop else body), drop
+
+
+def _by_value(cells: pd.Series, fn) -> pd.Series:
+    """``fn`` of every cell, computed once per distinct value (a million cells hold a few thousand names)."""
+    codes, uniques = pd.factorize(cells)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [fn(u) for u in uniques]
+    results[-1] = fn(None)
+    return pd.Series(results[codes], index=cells.index, dtype=object)
+
+
+def _texts(cells: pd.Series) -> pd.Series:
+    """Cells as clean text (codes printed as integers), None where blank."""
+    def one(v):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return cell_text(v) or None
+
+    return _by_value(cells, one)
 
 
 def _clean_name(v: object) -> str:
@@ -221,7 +244,7 @@ def _detect(meanings: list[Meaning], profiles: list[Profile], parts, body: pd.Da
     # Measures as rows: the first text column names measures, row after row.
     if text_cols and not given:
         c0 = text_cols[0]
-        labels = body[c0].map(cell_text) if c0 in body.columns else pd.Series([], dtype=object)
+        labels = body[c0].iloc[:200].map(cell_text) if c0 in body.columns else pd.Series([], dtype=object)
         labels = labels[labels != ""]
         named = sum(1 for t in labels.iloc[:60] if interpret([t]).kind == "measure")
         header_says = any("指标" in clean_part(p).text or "项目" in clean_part(p).text or
@@ -305,12 +328,12 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
     body, dropped = _drop_notes(body, value_cols)
     out = pd.DataFrame(index=body.index)
     if unit_col is not None:
-        out["_name"] = body[unit_col].map(_clean_name)
+        out["_name"] = _by_value(body[unit_col], _clean_name)
     else:
         layout = "series" if not wide else layout
         out["_name"] = unit_name or ""
     for c, level in hierarchy:
-        col = body[c].map(lambda v: cell_text(v) or None)
+        col = _texts(body[c])
         if col.isna().any() and col.notna().any() and unit_col is not None:
             n = int(col.isna().sum())
             col = col.ffill()
@@ -318,10 +341,10 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
                                       f"{n} blank cell(s) in {names[c]!r} continue the name above (merged cells saved as CSV)"))
         out[level] = col
     for c in [c for c, r in roles.items() if r == "category"]:
-        out[meanings[c].name] = body[c].map(lambda v: cell_text(v) or None)
+        out[meanings[c].name] = _texts(body[c])
     if code_cols:
-        code_col = max(code_cols, key=lambda c: (profiles[c].distinct, -c))  # the code that tells units apart
-        out["code"] = body[code_col].map(lambda v: cell_text(v if not isinstance(v, float) or not v.is_integer() else int(v)) or None)
+        code_col = max(code_cols, key=lambda c: (body[c].nunique(), -c))  # the code that tells units apart
+        out["code"] = _texts(body[code_col])
     if period_cols:
         out["_period"] = body[period_cols[0]]
     out["source_row"] = body.index.astype(int)

@@ -67,6 +67,8 @@ def marker(name: str) -> str | None:
 def _steps(values: np.ndarray) -> float:
     """The printed step of a column (1 for whole counts, 0.01 for two decimals)."""
     v = values[np.isfinite(values)]
+    if v.size > 50_000:
+        v = np.unique(v)
     if v.size == 0:
         return 1.0
     for d in range(0, 5):
@@ -81,105 +83,131 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
     ``frame`` has ``_name`` (as printed, indentation kept) and the count columns
     (persons); ``steps`` is the printed step of each count column in persons.
     Returns ``(role, aggregates, notes)``; each aggregate is
-    ``{"row": index, "parts": [index…], "mismatch": [columns], "by": "arithmetic"|"name"}``.
+    ``{"row": index, "parts": [index…], "mismatch": [columns], "by": "arithmetic"|"name"}``
+    with the frame's index labels.
     """
-    role = pd.Series("unit", index=frame.index, dtype=object)
+    codes, names = pd.factorize(frame["_name"])
+    marks = np.array([marker(n) for n in names] + [None], dtype=object)[codes]
+    raw = frame["_name"].astype(str)
+    indents = (raw.str.len() - raw.str.lstrip(" \u3000\t").str.len()).to_numpy()
+    role = np.where(marks == "of_which", "of_which", "unit").astype(object)
+    cols = _deciding_columns(frame, [c for c in counts if c in frame])
+    values = frame[cols].to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
+    labels = frame.index.to_numpy()
     aggregates: list[dict] = []
-    notes: list[str] = []
-    names = pd.unique(frame["_name"].astype(object))
-    marks = frame["_name"].map({n: marker(n) for n in names})
-    role[marks == "of_which"] = "of_which"
-    groups = frame.groupby(group_cols, sort=False, dropna=False).groups if group_cols else {None: frame.index}
-    for _, idx in groups.items():
-        idx = list(idx)
-        sub = frame.loc[idx]
-        found = _aggregates(sub, counts, steps, marks.loc[idx], role.loc[idx])
-        units_left = [i for i in idx if role[i] == "unit" and i not in {a["row"] for a in found}]
+    groups = frame.groupby(group_cols, sort=False, dropna=False).indices if group_cols else {None: np.arange(len(frame))}
+    for positions in groups.values():
+        positions = np.sort(np.asarray(positions))
+        found = _aggregates(values[positions], cols, steps, marks[positions], role[positions])
+        agg_local = {a["row"] for a in found}
+        units_left = set(np.where(role[positions] == "unit")[0]) - agg_local if found else set()
         # One grand total per group: the aggregate of every unit, the one named a total first;
         # a region that happens to cover every unit (东部板块) stays a subtotal.
-        whole = [a for a in found if set(a["parts"]) >= set(units_left) and marks[a["row"]] not in ("subtotal", "weak_subtotal")]
-        whole.sort(key=lambda a: (marks[a["row"]] != "total", idx.index(a["row"])))
-        for agg in found:
-            role[agg["row"]] = "total" if (whole and agg is whole[0]) or marks[agg["row"]] == "total" else "subtotal"
-        aggregates += found
+        whole = [a for a in found if set(a["parts"]) >= units_left and marks[positions[a["row"]]] not in ("subtotal", "weak_subtotal")]
+        whole.sort(key=lambda a: (marks[positions[a["row"]]] != "total", a["row"]))
+        for a in found:
+            mark = marks[positions[a["row"]]]
+            role[positions[a["row"]]] = "total" if (whole and a is whole[0]) or mark == "total" else "subtotal"
+            aggregates.append({"row": labels[positions[a["row"]]], "parts": list(labels[positions[a["parts"]]]),
+                               "mismatch": [cols[j] for j in a["mismatch"]], "by": "arithmetic"})
         # Names alone where the counts could not say (a misprinted total is still a total).
-        for i in idx:
-            if role[i] == "unit" and marks[i] in ("total", "subtotal") and i not in {a["row"] for a in found}:
-                role[i] = marks[i]
-                aggregates.append({"row": i, "parts": [], "mismatch": [], "by": "name"})
-        _indented_children(sub, role, found)
-        # A row that repeats the row above it exactly, under an "of which" mark, was handled by the mark;
-        # without one, the counts cannot tell, and the duplicate check will name it.
-    return role, aggregates, notes
+        named = [k for k in range(len(positions)) if k not in agg_local and role[positions[k]] == "unit"
+                 and marks[positions[k]] in ("total", "subtotal")] if (marks[positions] != None).any() else []  # noqa: E711
+        for k in named:
+            role[positions[k]] = marks[positions[k]]
+            aggregates.append({"row": labels[positions[k]], "parts": [], "mismatch": [], "by": "name"})
+        if len(set(indents[positions])) > 1:
+            _indented_children(positions, indents, role, {positions[k] for k in agg_local})
+    return pd.Series(role, index=frame.index, dtype=object), aggregates, []
 
 
-def _indented_children(sub: pd.DataFrame, role: pd.Series, found: list[dict]) -> None:
+def _deciding_columns(frame: pd.DataFrame, cols: list[str]) -> list[str]:
+    """A few informative count columns (the largest figures of different families):
+    a table of fifty counts needs no more than six to tell a sum from chance."""
+    if len(cols) <= 6:
+        return cols
+    size = pd.Series({c: float(np.nansum(np.abs(frame[c].to_numpy(dtype=float)))) for c in cols}).sort_values(ascending=False)
+    picked: list[str] = []
+    for c in size.index:
+        if c.split("_")[0] not in {p.split("_")[0] for p in picked}:
+            picked.append(c)
+        if len(picked) == 4:
+            break
+    picked += [c for c in size.index if c not in picked][:6 - len(picked)]
+    return [c for c in cols if c in picked]
+
+
+def _indented_children(positions: np.ndarray, indents: np.ndarray, role: np.ndarray, agg_rows: set) -> None:
     """Indented rows under a flush-left unit that is not their sum: "of which" rows of that unit."""
-    raw = sub["_name"].astype(str)
-    indents = raw.str.len() - raw.str.lstrip(" \u3000\t").str.len()
-    if indents.nunique() < 2:
-        return
-    agg_rows = {a["row"] for a in found}
     parent = None
-    parent_indent = None
-    for i in sub.index:
-        ind = indents[i]
-        if parent is not None and ind > parent_indent:
-            if role[parent] == "unit" and parent not in agg_rows and role[i] == "unit":
-                role[i] = "of_which"
+    for p in positions:
+        if parent is not None and indents[p] > indents[parent]:
+            if role[parent] == "unit" and parent not in agg_rows and role[p] == "unit":
+                role[p] = "of_which"
             continue
-        parent, parent_indent = i, ind
-    return
+        parent = p
 
 
-def _aggregates(sub: pd.DataFrame, counts: list[str], steps: dict[str, float], marks: pd.Series, role: pd.Series) -> list[dict]:
-    cols = [c for c in counts if c in sub and sub[c].notna().any()]
-    if not cols or len(sub) < 3:
+def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], marks: np.ndarray, role: np.ndarray) -> list[dict]:
+    """Aggregates within one group, by position in the group: {"row", "parts", "mismatch"}."""
+    n = len(values)
+    if not cols or n < 3:
         return []
+    keep = np.isfinite(values).any(axis=0)
     # A few informative columns decide (the largest figures of different families);
     # a table of fifty counts needs no more than six to tell a sum from chance.
-    if len(cols) > 6:
-        size = sub[cols].abs().sum()
-        by_family: dict[str, str] = {}
-        for c in size.sort_values(ascending=False).index:
-            by_family.setdefault(c.split("_")[0], c)
-        picked = list(by_family.values())[:4]
-        picked += [c for c in size.sort_values(ascending=False).index if c not in picked][:6 - len(picked)]
-        cols = [c for c in cols if c in picked]
-    values = sub[cols].to_numpy(dtype=float)
-    order = list(sub.index)
-    pos = {i: k for k, i in enumerate(order)}
-    eligible = [i for i in order if role[i] != "of_which"]
-    magnitude = np.nansum(np.abs(values), axis=1)
+    size = np.nansum(np.abs(values), axis=0)
+    order = [j for j in np.argsort(-size) if keep[j]]
+    picked: list[int] = []
+    families: set[str] = set()
+    for j in order:
+        f = cols[j].split("_")[0]
+        if f not in families:
+            picked.append(j)
+            families.add(f)
+        if len(picked) == 4:
+            break
+    picked += [j for j in order if j not in picked][:6 - len(picked)]
+    picked.sort()
+    if not picked:
+        return []
+    v = values[:, picked]
+    names = [cols[j] for j in picked]
+    eligible = np.where(role != "of_which")[0]
+    magnitude = np.nansum(np.abs(v), axis=1)
+    named = np.isin(marks, ["total", "subtotal", "weak_subtotal"])
     large = len(eligible) > _LARGE
     if large:
         # A long list of units: rows named as aggregates, and the largest row (a grand total
         # without a name), are tried against the rows printed next to them and against all.
-        candidates = [i for i in eligible if marks[i] in ("total", "subtotal", "weak_subtotal")]
-        top = max(eligible, key=lambda i: magnitude[pos[i]])
-        candidates = list(dict.fromkeys(candidates + [top]))
+        candidates = list(eligible[named[eligible]]) + [int(eligible[np.argmax(magnitude[eligible])])]
+        candidates = list(dict.fromkeys(candidates))
     else:
         # A sum of several rows is seldom smaller than the typical row; named rows are always tried.
-        typical = float(np.median(magnitude[[pos[i] for i in eligible]])) if eligible else 0.0
-        candidates = [i for i in eligible if marks[i] in ("total", "subtotal", "weak_subtotal") or magnitude[pos[i]] >= typical]
-    candidates.sort(key=lambda i: magnitude[pos[i]])
-    tol_unit = np.array([steps.get(c, 1.0) for c in cols]) * 0.5
+        typical = float(np.median(magnitude[eligible])) if len(eligible) else 0.0
+        candidates = [int(i) for i in eligible if named[i] or magnitude[i] >= typical]
+    candidates.sort(key=lambda i: magnitude[i])
+    tol_unit = np.array([steps.get(c, 1.0) for c in names]) * 0.5
+    fams = [c.split("_")[0] for c in names]
     found: list[dict] = []
-    agg_rows: set = set()
+    is_agg = np.zeros(n, dtype=bool)
     for r in candidates:
-        pool = [i for i in eligible if i != r and i not in agg_rows and magnitude[pos[i]] <= magnitude[pos[r]] + 1e-9]
+        mask = np.zeros(n, dtype=bool)
+        mask[eligible] = True
+        mask &= ~is_agg & (magnitude <= magnitude[r] + 1e-9)
+        mask[r] = False
+        pool = np.where(mask)[0]
         if len(pool) < 2:
             continue
-        target = values[pos[r]]
+        target = v[r]
         has = np.isfinite(target)
         if not has.any():
             continue
-        best = _search(values, pos, pool, target, has, tol_unit, marks[r], large, eligible, r,
-                           [c.split('_')[0] for c in cols])
+        best = _search(v, pool, r, target, has, tol_unit, marks[r], large, fams)
         if best is not None:
-            parts, mismatch = best
-            found.append({"row": r, "parts": parts, "mismatch": [cols[j] for j in mismatch], "by": "arithmetic"})
-            agg_rows.add(r)
+            parts, _ = best
+            found.append({"row": int(r), "parts": np.asarray(parts, dtype=int), "mismatch": []})
+            is_agg[r] = True
     return found
 
 
@@ -199,7 +227,7 @@ def _chance(target: np.ndarray, ok: np.ndarray, tol: np.ndarray, size: int, fami
     return float(np.prod(list(best.values()))) if best else 1.0
 
 
-def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, families):
+def _search(values, pool, r, target, has, tol_unit, mark, large, families):
     """The parts of row ``r`` among ``pool``, or None.
 
     A subset is accepted when it matches every compared column (all but one when
@@ -207,8 +235,7 @@ def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, 
     expected number of subsets that would match as well by accident, over all the
     subsets tried, is small; a name that proposes an aggregate relaxes that bound.
     """
-    rows = np.array([pos[i] for i in pool])
-    v = values[rows]
+    v = values[pool]
     strong = mark in ("total", "subtotal", "weak_subtotal")
     bound = 1.0 if strong else 0.01
 
@@ -232,7 +259,7 @@ def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, 
     prefix = np.vstack([np.zeros(v.shape[1]), np.cumsum(np.nan_to_num(v), axis=0)])
     nan_prefix = np.vstack([np.zeros(v.shape[1]), np.cumsum(~np.isfinite(v), axis=0)])
     if large:
-        k = int(np.searchsorted(np.array([pos[i] for i in pool]), pos[r]))  # where r sits among the pool
+        k = int(np.searchsorted(pool, r))  # where r sits among the pool
         pairs = [(0, m)] + [(k, b) for b in range(k + 2, m + 1)] + [(a, k) for a in range(0, k - 1)]
     else:
         pairs = [(a, b) for a in range(m) for b in range(a + 2, m + 1)]
@@ -247,7 +274,7 @@ def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, 
         tried = 1 if (a[j] == 0 and b[j] == m) else len(pairs)
         mism = accept(sums[j], tried, int(b[j] - a[j]))
         if mism is not None:
-            best = ([pool[x] for x in range(a[j], b[j])], mism)
+            best = (pool[a[j]:b[j]], mism)
             break
     if best is not None and not best[1]:
         return best
@@ -265,5 +292,5 @@ def _search(values, pos, pool, target, has, tol_unit, mark, large, eligible, r, 
             if mism is not None:
                 if best is not None and len(best[1]) <= len(mism):
                     return best
-                return [pool[x] for x in np.where(bits[j])[0]], mism
+                return pool[np.where(bits[j])[0]], mism
     return best

@@ -121,19 +121,24 @@ def _delimiter(sample: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- text files
 
 def read_text(path: Path) -> list[Sheet]:
+    size = path.stat().st_size
+    if size > _LARGE:
+        # A large file: the encoding, the delimiter and the header come from its first
+        # megabyte; pandas' C parser reads the rest straight into typed columns.
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+        head = head[: head.rfind(b"\n") + 1] or head
+        text, encoding = decode(head, path.name)
+        delimiter = _delimiter(text[:65536], path.suffix.lower())
+        grid = _grid("\n".join(text.splitlines()[:HEAD_ROWS]), delimiter, path.name)
+        notes = [] if encoding in ("utf-8", "utf-8-sig") else [f"encoding {encoding}"]
+        source = {"path": path, "encoding": "utf-8" if encoding == "utf-8-sig" else encoding, "delimiter": delimiter,
+                  "ncol": grid.shape[1], "bom": encoding == "utf-8-sig", "name": path.name}
+        return [Sheet(None, grid, notes, source)]
     raw = path.read_bytes()
     text, encoding = decode(raw, path.name)
     delimiter = _delimiter(text[:65536], path.suffix.lower())
-    notes = []
-    if encoding not in ("utf-8", "utf-8-sig"):
-        notes.append(f"encoding {encoding}")
-    if len(raw) > _LARGE:
-        head_text = "\n".join(text.splitlines()[:HEAD_ROWS])
-        grid = _grid(head_text, delimiter, path.name)
-        source = {"path": path, "encoding": "utf-8" if encoding == "utf-8-sig" else encoding, "delimiter": delimiter,
-                  "text": text if encoding not in ("utf-8", "utf-8-sig") else None, "ncol": grid.shape[1],
-                  "bom": encoding == "utf-8-sig", "name": path.name}
-        return [Sheet(None, grid, notes, source)]
+    notes = [] if encoding in ("utf-8", "utf-8-sig") else [f"encoding {encoding}"]
     return [Sheet(None, _grid(text, delimiter, path.name), notes)]
 
 
@@ -157,14 +162,21 @@ def _read_text_body(src: dict, start: int) -> pd.DataFrame:
     """The body of a large text file, read by pandas' C parser into typed columns."""
     kwargs = dict(sep=src["delimiter"], header=None, skiprows=start - 1, names=list(range(src["ncol"])),
                   keep_default_na=False, na_values=[""], skip_blank_lines=False, low_memory=False)
+    encoding = src["encoding"]
     try:
-        if src["text"] is not None:
-            frame = pd.read_csv(io.StringIO(src["text"]), **kwargs)
-        else:
-            frame = pd.read_csv(src["path"], encoding=src["encoding"], **kwargs)
+        try:
+            frame = pd.read_csv(src["path"], encoding=encoding, **kwargs)
+        except UnicodeDecodeError:
+            if encoding != "utf-8":
+                raise
+            # The first megabyte was UTF-8 and a later byte is not: the file is GB18030.
+            frame = pd.read_csv(src["path"], encoding="gb18030", **kwargs)
     except pd.errors.ParserError as exc:
         raise DataError(src["name"], f"rows have different numbers of fields ({str(exc).splitlines()[-1]})",
                         "export the table again so that every row has the same columns") from None
+    except UnicodeDecodeError:
+        raise DataError(src["name"], f"the file is not readable as {encoding} after its first megabyte",
+                        "save the table again as CSV (UTF-8)") from None
     if src.get("bom") and start == 1 and len(frame):
         first = frame.iat[0, 0]
         if isinstance(first, str):

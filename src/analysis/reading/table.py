@@ -156,6 +156,7 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     shaped = reshape(grid, titles, header_rows, first, body, file=file, sheet=sh.name, spread=not sh.merged,
                      columns=mapping, layout=layout, unit_name=unit_name or path.stem)
     _refuse_id_numbers(body, file)
+    del body  # the measures now live in shaped.frame; let the raw cells go
     decisions = [Decision("layout", _LAYOUT_ZH[shaped.layout], _LAYOUT_EN[shaped.layout])] + shaped.decisions
     if header_rows:
         decisions.append(Decision("header", f"表头在第 {_span(header_rows)} 行，数据从第 {first} 行起",
@@ -300,10 +301,10 @@ def _period_of_sheet(period, sheet_name, title) -> tuple[str, str]:
 def _refuse_id_numbers(body: pd.DataFrame, file: str) -> None:
     for c in body.columns:
         col = body[c]
-        if col.dtype != object:
+        if pd.api.types.is_numeric_dtype(col.dtype):
             continue
-        uniq = pd.Series(pd.unique(col.dropna().astype(str)))
-        if not uniq.str.strip().str.fullmatch(_ID_NUMBER).any():
+        uniq = pd.Series([u.strip() for u in pd.unique(col.dropna()) if isinstance(u, str)], dtype=object)
+        if uniq.empty or not uniq.str.fullmatch(_ID_NUMBER).any():
             continue
         hit = col.astype(str).str.strip().str.fullmatch(_ID_NUMBER)
         if hit.any():
@@ -472,7 +473,7 @@ def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Decision]]:
 def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decision], list[dict]]:
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
-    group = [c for c in ("sheet", "period", *CATEGORIES) if c in frame]
+    group = [c for c in ("sheet", "period", *CATEGORIES) if c in frame and frame[c].notna().any()]
     role, aggregates, _ = row_roles.assign(frame, counts, steps, group)
     frame["role"] = role
     out = []
@@ -493,9 +494,25 @@ def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decisio
          "period": frame.at[a["row"], "period"], "sheet": frame.at[a["row"], "sheet"] if "sheet" in frame else None,
          "parts": [row_roles.clean(frame.at[i, "_name"]) for i in a["parts"]],
          "part_rows": [int(frame.at[i, "source_row"]) for i in a["parts"]],
-         "mismatch": {c: (float(frame.at[a["row"], c]), float(frame.loc[a["parts"], c].sum())) for c in a["mismatch"]},
+         "mismatch": _mismatch(frame, a, counts, steps),
          "by": a["by"]} for a in aggregates]
     return frame, out, found
+
+
+def _mismatch(frame: pd.DataFrame, agg: dict, counts: list[str], steps: dict) -> dict:
+    """Columns in which an aggregate found by the other columns does not equal its parts."""
+    if not agg["parts"]:
+        return {}
+    out = {}
+    parts = frame.loc[agg["parts"], counts]
+    row = frame.loc[agg["row"], counts]
+    for c in counts:
+        if pd.isna(row[c]) or parts[c].isna().any():
+            continue
+        s = float(parts[c].sum())
+        if abs(s - float(row[c])) > 0.5 * steps.get(c, 1.0) * (len(parts) + 1):
+            out[c] = (float(row[c]), s)
+    return out
 
 
 def _why(how: str, lang: str) -> str:
@@ -517,9 +534,9 @@ def unit_label(raw: object) -> str:
 
 
 def _finish(frame: pd.DataFrame, file: str, attrs: dict) -> pd.DataFrame:
-    names = pd.unique(frame["_name"].astype(object))
-    labels = {n: unit_label(n) for n in names}
-    frame["unit"] = frame["_name"].map(labels)
+    codes, names = pd.factorize(frame["_name"])
+    labels = np.array([unit_label(n) for n in names] + [""], dtype=object)
+    frame["unit"] = labels[codes]
     frame.loc[frame["role"] == "of_which", "unit"] = frame.loc[frame["role"] == "of_which", "unit"].str.lstrip("#＃")
     empty = (frame["unit"] == "") & (frame["role"] == "unit")
     if empty.any():

@@ -93,11 +93,12 @@ def numbers(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     comma = uses_decimal_comma(rest)
     if comma:  # the whole column is read the continental way, clean cells included
         rest = cells[cells.notna()]
-    parsed = {v: number(v, comma) for v in pd.unique(rest.astype(object))}
-    out = rest.astype(object).map(parsed)
-    is_bad = out.isna() & out.map(lambda v: v is None)
-    values.loc[out.index] = out.where(~is_bad, np.nan).astype(float)
-    bad.loc[out.index] = is_bad.astype(bool)
+    codes, uniques = pd.factorize(rest)
+    parsed = [number(u, comma) for u in uniques]
+    lookup = np.array([np.nan if p is None else p for p in parsed] + [np.nan], dtype=float)
+    failed = np.array([p is None for p in parsed] + [False], dtype=bool)
+    values.loc[rest.index] = lookup[codes]
+    bad.loc[rest.index] = failed[codes]
     return values, bad
 
 
@@ -127,7 +128,7 @@ def periods(cells: pd.Series, *, roc: bool | None = None) -> tuple[pd.Series, pd
     * a column of dates that holds one date a year, each on 1 January, is a
       column of years (``2017-01-01`` is the year 2017, not January 2017).
     """
-    distinct = pd.unique(cells.dropna().astype(object))
+    distinct = list(pd.factorize(cells)[1])
     texts = {v: _text(v) for v in distinct}
     parsed = {v: parse_period(v) for v in distinct}
     # yyymm (5 digits) is ROC; a 4-digit value is ROC (yymm) only when it cannot be a year.
@@ -155,8 +156,8 @@ def periods(cells: pd.Series, *, roc: bool | None = None) -> tuple[pd.Series, pd
     elif dates:
         for v, (y, mo, _) in dates.items():
             parsed[v] = (f"{y:04d}-{mo:02d}", "month")
-    label = cells.map(lambda v: parsed[v][0] if v in parsed else None)
-    kind = cells.map(lambda v: parsed[v][1] if v in parsed else None)
+    label = cells.map({v: p[0] for v, p in parsed.items()})
+    kind = cells.map({v: p[1] for v, p in parsed.items()})
     # A kind that only a few cells have, among a column of another kind, is a misprint.
     odd: list[dict] = []
     kinds = kind.dropna()
