@@ -1,13 +1,14 @@
 """Population and family-planning statistics of administrative units.
 
-The public entry points: :func:`load` reads any table of counts into the canonical
-frame; :func:`indicator_table` computes every indicator by unit and period.
+The public entry points: :func:`read_table` reads any table of counts into the tidy
+long table, :func:`load` into the frame the analyses take; :func:`indicator_table` computes every indicator by unit and period.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from .errors import DataError, ParameterError, ReportError, WorkbenchError
-from .loading import load
+from .loading import load, load_parameters
+from .reading import read_table
 
 try:
     __version__ = version("analysis")
@@ -16,5 +17,5 @@ except PackageNotFoundError:  # running from a source tree
 
 from .indicators import aggregate, indicator_table  # noqa: E402
 
-__all__ = ["load", "aggregate", "indicator_table", "DataError", "ParameterError", "ReportError",
+__all__ = ["load", "load_parameters", "read_table", "aggregate", "indicator_table", "DataError", "ParameterError", "ReportError",
            "WorkbenchError", "__version__"]

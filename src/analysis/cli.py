@@ -189,7 +189,13 @@ def cmd_report(args) -> int:
     if missing:
         raise WorkbenchError(f"no such notebook: {', '.join(missing)}")
     params = parse_parameters(args.parameter, notebooks)
-    facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=args.columns, notebooks=notebooks)
+    columns = _columns(args.columns)
+    if isinstance(columns, dict):
+        raise WorkbenchError("report: --columns takes a mapping file here (the notebooks read it). "
+                             "Fix: write the pairs into a YAML file, one 'header: canonical' per line")
+    _scale(args.scale)  # refuse a malformed --scale before any kernel starts
+    facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=columns, notebooks=notebooks,
+                        period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale)
     for rec in facts["notebooks"]:
         print(Path(args.output) / rec["html"])
     return 0

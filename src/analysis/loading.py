@@ -26,7 +26,7 @@ from .reading.sources import decode
 from .reading.table import file_sha256, read_table
 from .reading.values import number as parse_number
 
-__all__ = ["load", "read_mapping", "parse_number", "file_sha256"]
+__all__ = ["load", "load_parameters", "read_mapping", "parse_number", "file_sha256"]
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -90,3 +90,28 @@ def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Pat
     a["notes"] = a.get("notes", []) + [d["en"] for d in a.get("decisions", []) if d["topic"] in ("note", "sheet", "scale")]
     a.setdefault("unit_level", "unit")
     return frame
+
+
+def parse_scale(text: str) -> dict[str, float]:
+    """``"population=10000,births=10000"`` (or with ``:``) as ``{column: factor}``."""
+    out: dict[str, float] = {}
+    for item in filter(None, (x.strip() for x in str(text or "").split(","))):
+        key, sep, value = item.replace(":", "=", 1).partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise DataError("scale", f"{item!r} is not COLUMN=FACTOR", "write e.g. population=10000")
+    return out
+
+
+def load_parameters(data_path: str, sheet: str = "", columns_file: str = "", table_period: str = "",
+                    unit_name: str = "", layout: str = "", scale: str = "") -> pd.DataFrame:
+    """:func:`load` from a notebook's parameters: text parameters, "" meaning "not given";
+    relative paths start at the project root."""
+    from .paths import resolve
+
+    return load(resolve(data_path), sheet=sheet or None, columns=resolve(columns_file) if columns_file else None,
+                period=table_period or None, unit_name=unit_name or None, layout=layout or None,
+                scale=parse_scale(scale))

@@ -37,7 +37,7 @@ from .paths import notebooks_dir, project_root
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "workbench" / "report.html.j2"
 FONT_PLACEHOLDER = "/*@@workbench-font@@*/"
 # Parameters the report command fills in itself from its own arguments.
-DATA_PARAMETERS = ("data_path", "sheet", "columns_file")
+DATA_PARAMETERS = ("data_path", "sheet", "columns_file", "table_period", "unit_name", "layout", "scale")
 
 
 def default_notebooks() -> list[Path]:
@@ -94,7 +94,7 @@ def parse_parameters(pairs: list[str], notebooks: list[Path]) -> dict[str, objec
             raise ParameterError(f"parameter {pair!r} has no value; write -p name=value")
         if name in DATA_PARAMETERS:
             raise ParameterError(f"parameter {name} is set by the command itself; give the data file "
-                                 "as the argument and use --sheet / --columns")
+                                 "as the argument and use --sheet, --columns, --period, --unit-name, --layout or --scale")
         if name not in declared:
             known = ", ".join(n for n in declared if n not in DATA_PARAMETERS)
             raise ParameterError(f"unknown parameter {name!r}; the notebooks take: {known}")
@@ -198,7 +198,8 @@ def _failed_cell(nb_path: Path) -> tuple[str, str]:
 
 def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None = None, *,
                 sheet: str | None = None, columns: str | Path | None = None,
-                notebooks: list[Path] | None = None, language: str | None = None) -> dict:
+                notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
+                unit_name: str | None = None, layout: str | None = None, scale: str = "") -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
 
     Raises DataError before anything is written when the data cannot be used, and
@@ -208,7 +209,11 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
 
     started = _now()
     data = Path(data).resolve()
-    frame = load(data, sheet=sheet, columns=columns)  # refuse bad data before writing anything
+    from .loading import parse_scale
+
+    # refuse bad data before writing anything
+    frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
+                 scale=parse_scale(scale))
     notebooks = [Path(n).resolve() for n in (notebooks or default_notebooks())]
     if not notebooks:
         raise ReportError(f"no notebooks found in {notebooks_dir()}")
@@ -236,6 +241,9 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 given["sheet"] = "" if sheet is None else str(sheet)
             if "columns_file" in declared:
                 given["columns_file"] = str(Path(columns).resolve()) if columns else ""
+            for name, value in (("table_period", period), ("unit_name", unit_name), ("layout", layout), ("scale", scale)):
+                if name in declared:
+                    given[name] = value or ""
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
             plans.append((nb_path, given, effective))
         def run(plan):

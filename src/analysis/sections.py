@@ -447,3 +447,20 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
         plt.close(fig)
         out.append(fig)
     return out
+
+
+# What each page needs from the table; a page without it says so in one sentence and goes on.
+_PAGE_NEEDS = {
+    "sex_ratio": (("births_male", "births_female"),
+                  "本表没有分性别的出生数（男婴、女婴），无法计算出生人口性别比；需要它们的部分从略。",
+                  "The table has no births by sex (boys and girls), so the sex ratio at birth cannot be computed; "
+                  "the sections that need them are left out."),
+}
+
+
+def unavailable(frame: pd.DataFrame, page: str, language: str) -> list:
+    """One sentence saying why a page cannot run on this table; empty when it can."""
+    needs, zh, en = _PAGE_NEEDS[page]
+    if all(c in frame.columns and frame[c].notna().any() for c in needs):
+        return []
+    return [Markdown(zh if language == "zh" else en)]
