@@ -23,6 +23,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "missing_note": ("缺失的数按缺失处理，不当作 0；含缺失月份的合计也为缺失。",
                      "Missing figures stay missing, never zero; a sum over periods with a missing part is missing too."),
     "indicators_heading": ("指标", "Indicators"),
+    "no_indicators": ("本表的列不足以计算任何指标（例如有出生数但没有人口数）；表中印出的比率见下方的可信度检查。",
+                      "No indicator can be computed from the columns of this table (for example, births without a "
+                      "population); the rates it prints are checked under believability below."),
     "indicators_intro": ("按{level}、{grain}汇总：先把计数相加，再计算比率，从不平均比率。共 {n} 项指标。",
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),

@@ -62,12 +62,16 @@ def overview(frame: pd.DataFrame, language: str) -> list:
                          "→": [f"{column_label(v, language)} ({v})" for v in mapping.values()]})
     out += [heading("columns_found", language, 3),
             html_table(cols, index=False, collapsed=t("columns_summary", language, n=len(mapping)))]
-    if frame.attrs.get("ignored_columns"):
-        out.append(text("columns_ignored", language, cols="; ".join(frame.attrs["ignored_columns"])))
-    if frame.attrs.get("notes"):
+    # How the table was read, in the reader's language: layout, periods, units of measure, row roles, sheets.
+    decisions = [d["zh" if language == "zh" else "en"] for d in frame.attrs.get("decisions", [])
+                 if d["topic"] != "header" or "→" not in d["en"]]
+    if decisions:
+        out += [heading("load_notes", language, 3), Markdown("\n".join(f"- {esc(n)}" for n in decisions))]
+    elif frame.attrs.get("notes"):
         out += [heading("load_notes", language, 3),
                 Markdown("\n".join(f"- {esc(n)}" for n in frame.attrs["notes"]))]
-    value_cols = [c for c in body.columns if c not in ("source_row", "is_total", "period_kind", *TEXT_COLUMNS)]
+    value_cols = [c for c in body.columns if c not in ("source_row", "is_total", "period_kind", "role", "sheet", "code",
+                                                       *TEXT_COLUMNS)]
     missing = body[value_cols].isna().sum()
     missing = missing[missing > 0]
     out.append(heading("missing_heading", language, 3))
@@ -87,6 +91,8 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
            text("indicators_intro", language, level=level_name(level, language),
                 grain=t(f"grain_{grain}", language), n=n),
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
+    if table.empty:
+        return out + [Markdown(t("no_indicators", language))]
     w = wide(table, language)
     # parents that are the same on every row (one county, one township) say nothing per row
     constant = [n for n in w.index.names if n not in ("unit", "period") and w.index.get_level_values(n).nunique() == 1]

@@ -95,10 +95,15 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
     values = frame[cols].to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
     labels = frame.index.to_numpy()
     aggregates: list[dict] = []
+    notes: list[str] = []
     groups = frame.groupby(group_cols, sort=False, dropna=False).indices if group_cols else {None: np.arange(len(frame))}
     for positions in groups.values():
         positions = np.sort(np.asarray(positions))
         found = _aggregates(values[positions], cols, steps, marks[positions], role[positions])
+        before = role[positions] == "of_which"
+        found = _of_which_needed(values[positions], cols, steps, marks[positions], role, positions, found)
+        for k in np.where(before & (role[positions] == "unit"))[0]:
+            notes.append(str(frame["_name"].iloc[positions[k]]).strip())
         agg_local = {a["row"] for a in found}
         units_left = set(np.where(role[positions] == "unit")[0]) - agg_local if found else set()
         # One grand total per group: the aggregate of every unit, the one named a total first;
@@ -118,7 +123,30 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
             aggregates.append({"row": labels[positions[k]], "parts": [], "mismatch": [], "by": "name"})
         if len(set(indents[positions])) > 1:
             _indented_children(positions, indents, role, {positions[k] for k in agg_local})
-    return pd.Series(role, index=frame.index, dtype=object), aggregates, []
+    return pd.Series(role, index=frame.index, dtype=object), aggregates, notes
+
+
+def _of_which_needed(values, cols, steps, marks, role, positions, found) -> list[dict]:
+    """A row marked "of which" that the total needs is a unit after all.
+
+    Yearbooks mark a district ``#端州`` as part of the row above it; when that row
+    is gone, the mark stays, and the total equals the units only with it.
+    """
+    local = role[positions]
+    ofw = np.where(local == "of_which")[0]
+    matched = {a["row"] for a in found}
+    totals = [k for k in np.where(marks == "total")[0] if k not in matched]
+    if not len(ofw) or not totals:
+        return found
+    trial = local.copy()
+    trial[ofw] = "unit"
+    again = _aggregates(values, cols, steps, marks, trial)
+    hit = next((a for a in again if a["row"] in totals and set(a["parts"]) & set(ofw)), None)
+    if hit is None:
+        return found
+    for k in set(hit["parts"]) & set(ofw):
+        role[positions[k]] = "unit"
+    return again
 
 
 def _deciding_columns(frame: pd.DataFrame, cols: list[str]) -> list[str]:
@@ -176,6 +204,7 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
     eligible = np.where(role != "of_which")[0]
     magnitude = np.nansum(np.abs(v), axis=1)
     named = np.isin(marks, ["total", "subtotal", "weak_subtotal"])
+    strong_named = np.isin(marks, ["total", "subtotal"])
     large = len(eligible) > _LARGE
     if large:
         # A long list of units: rows named as aggregates, and the largest row (a grand total
@@ -194,7 +223,8 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
     for r in candidates:
         mask = np.zeros(n, dtype=bool)
         mask[eligible] = True
-        mask &= ~is_agg & (magnitude <= magnitude[r] + 1e-9)
+        # Rows named as aggregates (合计, 小计, …板块) are never parts of another aggregate.
+        mask &= ~is_agg & ~strong_named & (magnitude <= magnitude[r] + 1e-9)
         mask[r] = False
         pool = np.where(mask)[0]
         if len(pool) < 2:

@@ -474,9 +474,14 @@ def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decisio
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
     group = [c for c in ("sheet", "period", *CATEGORIES) if c in frame and frame[c].notna().any()]
-    role, aggregates, _ = row_roles.assign(frame, counts, steps, group)
+    role, aggregates, promoted = row_roles.assign(frame, counts, steps, group)
     frame["role"] = role
     out = []
+    if promoted:
+        shown = "、".join(dict.fromkeys(promoted))
+        out.append(Decision("role", f"{shown} 标为“其中”，但合计只有算上它才等于各单位之和，按单位计",
+                            f"{', '.join(dict.fromkeys(promoted))} marked as \"of which\", but the total equals the units "
+                            f"only with it: counted as a unit"))
     for r in ("total", "subtotal", "of_which"):
         rows = frame[frame["role"] == r]
         if rows.empty:
