@@ -107,10 +107,15 @@ class Meaning:
 # Words of a measure, longest first where one contains another.
 _MEASURES_ZH = [("自然增长", "natural_increase"), ("出生", "births"), ("死亡", "deaths"), ("结婚", "marriages"),
                 ("离婚", "divorces"), ("户数", "households"), ("人口", "population"), ("人数", None)]
+# Korean headers (출생아수 births, 사망자수 deaths, 인구 population, 자연증가 natural increase, 혼인 marriages,
+# 이혼 divorces, 세대수 households; 남/여 sex; 율 rate), composed like the Chinese ones.
+_MEASURES_KO = [("자연증가", "natural_increase"), ("출생", "births"), ("사망", "deaths"), ("혼인", "marriages"),
+                ("이혼", "divorces"), ("세대", "households"), ("인구", "population")]
 _SEX_ZH = {"男": "male", "女": "female"}
 # Words that make a column about something the workbench does not count (ages, migration, infants,
 # changes between years), so that `#婴儿` under 死亡率 is never read as a second death rate.
-_NOT_OURS_ZH = ("岁", "迁入", "迁出", "迁往", "迁移", "婴儿", "孕产妇", "比上年", "增减", "增长%", "较上年", "机械")
+_NOT_OURS_ZH = ("岁", "迁入", "迁出", "迁往", "迁移", "婴儿", "孕产妇", "比上年", "增减", "增长%", "较上年", "机械",
+                "密度", "比例", "比重", "城镇化", "城镇人口", "乡村人口", "农业人口", "非农", "面积")
 _MEAN_ZH = ("平均", "年中")
 _EN_MEASURES = {"birth": "births", "births": "births", "born": "births", "livebirths": "births", "b": "births",
                 "death": "deaths", "deaths": "deaths", "d": "deaths", "population": "population",
@@ -171,7 +176,10 @@ def interpret(raw_parts: list[object]) -> Meaning:
     found = match_header(texts)
     if found in ("unit", "period") or found in GEOGRAPHY:
         return Meaning(found if found in ("unit", "period") else "geography", found, unit)
-    composed = _compose_zh(texts, unit) if has_cjk(joined) else _compose_en(texts)
+    if re.search(r"[\uac00-\ud7a3]", joined):
+        composed = _compose_ko(texts, unit)
+    else:
+        composed = _compose_zh(texts, unit) if has_cjk(joined) else _compose_en(texts)
     if composed is not None and (found is None or _more_specific(composed, found)):
         return Meaning("measure", composed, unit, "composed")
     if found is not None:
@@ -216,6 +224,24 @@ def _compose_zh(texts: list[str], unit: str | None) -> str | None:
     if sex:
         sexed = f"{measure.split('_')[0] if measure.startswith('population') else measure}_{sex}"
         return sexed
+    return measure
+
+
+def _compose_ko(texts: list[str], unit: str | None) -> str | None:
+    joined = "".join(texts).replace(" ", "")
+    measure = next((name for word, name in _MEASURES_KO if word in joined), None)
+    if measure is None:
+        return None
+    if "성비" in joined:
+        return "reported_srb" if measure == "births" else None
+    if joined.endswith("율") or joined.endswith("률") or unit in ("‰", "%"):
+        rate = _RATE_OF.get(measure)
+        return f"reported_{rate}" if rate else None
+    sex = "male" if re.search(r"남(자|아)?$|\(남\)", joined) else "female" if re.search(r"여(자|아)?$|\(여\)", joined) else None
+    if measure == "population" and ("연앙" in joined or "평균" in joined):
+        measure = "population_mean"
+    if sex:
+        return f"{'population' if measure.startswith('population') else measure}_{sex}"
     return measure
 
 
@@ -278,6 +304,8 @@ def is_figure(v: object) -> bool:
     if not t:
         return False
     n = number(t)
+    if n is None and "," in t:
+        n = number(t, decimal_comma=True)  # 12,00 is a figure where commas mark decimals
     return n is not None and n == n
 
 
@@ -304,31 +332,48 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
     texts = {r: [cell_text(v) for v in head.loc[r]] for r in rows}
     filled = {r: [i for i, t in enumerate(texts[r]) if t] for r in rows}
 
+    columns = list(head.columns)
+    figure_cols = {r: frozenset(i for i in filled[r] if is_figure(head.at[r, columns[i]])) for r in rows}
+
+    def year_header(r) -> bool:
+        figures = [head.at[r, columns[i]] for i in figure_cols[r]]
+        # 2018 2019 2020 over the figures: a header of years
+        return len(figures) >= 2 and all(is_year_label(v) for v in figures) and len(set(map(cell_text, figures))) == len(figures)
+
     def data_like(r) -> bool:
-        cells = [head.at[r, c] for c in head.columns if texts[r][list(head.columns).index(c)]]
-        if not cells:
+        if not filled[r] or year_header(r):
             return False
-        figures = [v for v in cells if is_figure(v)]
-        if len(figures) >= 2 and all(is_year_label(v) for v in figures) and len(set(map(cell_text, figures))) == len(figures):
-            return False  # 2018 2019 2020 over the figures: a header of years
-        return len(figures) >= max(1, len(cells) / 2)
+        return len(figure_cols[r]) >= max(1, len(filled[r]) / 2)
+
+    def same_shape(i) -> bool:
+        """A row with figures whose next two rows have figures in the same columns:
+        a table of one measure beside names and periods (甲区, 2019年, 1200)."""
+        r = rows[i]
+        if not figure_cols[r] or year_header(r):
+            return False
+        nxt = [q for q in rows[i + 1:] if filled[q]][:2]
+        return len(nxt) >= 1 and all(figure_cols[q] == figure_cols[r] and filled[q] == filled[r] for q in nxt)
 
     first = None
     for i, r in enumerate(rows):
-        if data_like(r):
+        if data_like(r) or same_shape(i):
             nxt = next((q for q in rows[i + 1:] if filled[q]), None)
-            if nxt is None or data_like(nxt) or len(filled[r]) >= 3:
+            if nxt is None or data_like(nxt) or figure_cols[nxt] or len(filled[r]) >= 3:
                 first = r
                 break
     if first is None:
         return None
     above = [r for r in rows if r < first]
     header: list[int] = []
+    labels_skipped = 0
     for r in reversed(above):
         f = filled[r]
         if not f:
             if header:
                 break
+            continue
+        if not header and f == [0] and labels_skipped < 3:
+            labels_skipped += 1  # a section label (行政区划) between the header and the figures
             continue
         values = {texts[r][i] for i in f}
         spread_title = len(values) == 1 and len(f) >= max(2, 0.8 * len(texts[r]))

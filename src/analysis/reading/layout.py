@@ -109,7 +109,8 @@ def profile(cells: pd.Series) -> Profile:
                  "uom" if _unit_of(t) is not None else "text") for u, t in text_of.items()}
     kind = sample.map(kinds)
     figures = int((kind == "figure").sum())
-    uom = filled > 0 and bool((kind[filled_mask] == "uom").all())
+    # A column of units of measure (人, 万人, 户, ‰) may hold one the reader does not know (人/平方公里).
+    uom = filled > 0 and float((kind[filled_mask] == "uom").mean()) >= 0.6
     texts = filled - figures
     idx = False
     if figures == filled and filled > 2:
@@ -208,7 +209,7 @@ def reshape(grid: pd.DataFrame, titles: list[int], header_rows: list[int], first
                 meanings[c] = Meaning("unit", "unit", m.unit, "content")
     chosen = layout or _detect(meanings, profiles, parts, body, given)
     if chosen == "transposed":
-        shaped = _transposed(grid, parts, names, meanings, profiles, body, title_text, file)
+        shaped = _transposed(grid, parts, names, meanings, profiles, body, title_text, file, unit_name)
     else:
         shaped = _long(parts, names, meanings, profiles, body, title_text, file, chosen, unit_name, given)
     shaped.decisions[:0] = pre
@@ -455,10 +456,13 @@ def _unit_and_hierarchy(name_cols, meanings, profiles, body, names):
 
 # ----------------------------------------------------------------------------- transposed
 
-def _transposed(grid, parts, names, meanings, profiles, body, title_text, file) -> Shaped:
+def _transposed(grid, parts, names, meanings, profiles, body, title_text, file, unit_name) -> Shaped:
     decisions: list[Decision] = []
     ncol = len(parts)
     text_cols = [c for c in range(ncol) if profiles[c].texts > 0 and not profiles[c].uom]
+    if not text_cols:
+        raise DataError(file, "--layout transposed needs a column that names the measures, and this table has none",
+                        "leave --layout out, or use --layout long")
     label_col = text_cols[0]
     uom_col = next((c for c in range(ncol) if profiles[c].uom), None)
     value_cols = [c for c in range(ncol) if c not in (label_col, uom_col) and profiles[c].figures > 0]
@@ -471,9 +475,22 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file) 
             decisions.append(Decision("header", f"“{names[c]}”列是变化率，不读取", f"column {names[c]!r} is a change between years, left out"))
             continue
         years = year_in(joined)
-        unit_words = [clean_part(t).text for t in texts if not year_in(t)]
-        unit_words = [w for w in unit_words if w]
-        targets.append((c, unit_words[-1] if unit_words else None, years[0] if years else None))
+        # A name printed over two header rows (普 宁 / 侨 区) is one name; a word of an upper
+        # row that spans neighbouring columns (其中, a year) is a group label, not part of it.
+        words = []
+        for k, cell in enumerate(parts[c]):
+            t = cell_text(cell)
+            if not t or year_in(t):
+                continue
+            w = clean_part(t).text
+            last_row = k == len(parts[c]) - 1
+            spans = any(0 <= j < len(parts) and j != c and clean_part(cell_text(parts[j][k])).text == w
+                        for j in (c - 1, c + 1))
+            if w and (last_row or not spans) and w not in ("其中", "其中:", "其中：", "of which"):
+                words.append(w)
+        words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+        name = "".join(words) if words else None
+        targets.append((c, name, years[0] if years else None))
     body = body.copy()
     labels = body[label_col].map(_clean_name)
     rows = []
@@ -488,12 +505,14 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file) 
         has_values = any(cell_text(body.at[r, c]) for c, _, _ in targets)
         m = interpret([text])
         shown = text
-        qualifier = text in ("男", "女") or m.kind != "measure"
-        if qualifier and parent_label is not None and indent > parent_indent:
+        bare_sex = text in ("男", "女", "男性", "女性", "male", "female", "Male", "Female")
+        qualifier = bare_sex or m.kind != "measure"
+        # 男 / 女 belong to the measure above them, printed indented or not.
+        if qualifier and parent_label is not None and (indent > parent_indent or bare_sex):
             m2 = interpret([parent_label, text])
             if m2.kind == "measure":
                 m, shown = m2, f"{parent_label} / {text}"
-        elif m.kind == "measure":
+        elif m.kind == "measure" and not bare_sex:
             parent_label, parent_indent = text, indent
         if not has_values:
             continue
@@ -510,6 +529,20 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file) 
     records: dict[tuple[str, str | None], dict] = {}
     measures_printed: dict[str, str] = {}
     scales: dict[str, float] = {}
+    named = [t for t in targets if t[1]]
+    if not named:
+        decisions.append(Decision("role", "各列都没有单位名称：整张表是一个单位（序列）",
+                                  "no column names a unit: the whole table is one unit (a series)"))
+    seen_keys: dict[tuple, int] = {}
+    for c, unit, period in targets:
+        key = (unit or "", period)
+        if key in seen_keys:
+            decisions.append(Decision("header", f"第 {c + 1} 列与第 {seen_keys[key] + 1} 列的单位和时期相同，只用前者",
+                                      f"column {c + 1} names the same unit and period as column {seen_keys[key] + 1}; "
+                                      f"the first is used"))
+        else:
+            seen_keys[key] = c
+    targets = [t for t in targets if seen_keys[(t[1] or "", t[2])] == t[0]]
     for r, name, scale, text in rows:
         if name in measures_printed:
             continue  # the first row of a measure wins
@@ -520,6 +553,10 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file) 
             rec = records.setdefault(key, {"_name": unit or "", "_period": period, "source_row": int(r), "_column": c + 1})
             rec[name] = body.at[r, c]
     frame = pd.DataFrame(list(records.values()))
+    if not named:
+        frame["_name"] = unit_name
+        return Shaped(frame, measures_printed, scales, "series", [], "header" if frame["_period"].notna().any() else "",
+                      decisions, unit_header=names[label_col])
     if (frame["_name"] == "").any():
         decisions.append(Decision("role", "没有单位名称的列是全表合计，记作“合计”",
                                   "columns without a unit name hold the table's total: named 合计 (total)"))

@@ -24,7 +24,10 @@ import pandas as pd
 ROLES = ("unit", "total", "subtotal", "of_which")
 _LEVEL = "省市县区镇乡村国州盟旗"
 _TOTAL_EN = {"total", "grand total", "all", "sum", "whole country", "national", "nationwide", "country total",
-             "all areas", "overall", "entire country"}
+             "all areas", "overall", "entire country", "all regions", "country",
+             # Korean, Japanese and Vietnamese words for the whole (전국 = whole country, 합계/계 = sum,
+             # 総数/総計/全国 = total, toàn quốc / cả nước = whole country, tổng số = total)
+             "전국", "합계", "계", "총계", "総数", "総計", "合計", "全国", "toàn quốc", "cả nước", "tổng số", "tổng"}
 _SUBSET_LIMIT = 16
 _LARGE = 60
 
@@ -44,7 +47,7 @@ def marker(name: str) -> str | None:
     from .headers import simplified
 
     t = simplified(clean(name))
-    low = t.lower().strip(":：")
+    low = " ".join(unicodedata.normalize("NFKC", str(name)).split()).lower().strip(":：")
     if not t:
         return None
     if t[0] in "#＃" or t.startswith("其中") or "再掲" in t or "再揭" in t or low.startswith("of which"):
@@ -88,6 +91,7 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
     """
     codes, names = pd.factorize(frame["_name"])
     marks = np.array([marker(n) for n in names] + [None], dtype=object)[codes]
+    keys = np.array([clean(n).lstrip("#＃") for n in names] + [""], dtype=object)[codes]
     raw = frame["_name"].astype(str)
     indents = (raw.str.len() - raw.str.lstrip(" \u3000\t").str.len()).to_numpy()
     role = np.where(marks == "of_which", "of_which", "unit").astype(object)
@@ -99,9 +103,9 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
     groups = frame.groupby(group_cols, sort=False, dropna=False).indices if group_cols else {None: np.arange(len(frame))}
     for positions in groups.values():
         positions = np.sort(np.asarray(positions))
-        found = _aggregates(values[positions], cols, steps, marks[positions], role[positions])
+        found = _aggregates(values[positions], cols, steps, marks[positions], role[positions], keys[positions])
         before = role[positions] == "of_which"
-        found = _of_which_needed(values[positions], cols, steps, marks[positions], role, positions, found)
+        found = _of_which_needed(values[positions], cols, steps, marks[positions], role, positions, found, keys[positions])
         for k in np.where(before & (role[positions] == "unit"))[0]:
             notes.append(str(frame["_name"].iloc[positions[k]]).strip())
         agg_local = {a["row"] for a in found}
@@ -126,7 +130,7 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
     return pd.Series(role, index=frame.index, dtype=object), aggregates, notes
 
 
-def _of_which_needed(values, cols, steps, marks, role, positions, found) -> list[dict]:
+def _of_which_needed(values, cols, steps, marks, role, positions, found, keys) -> list[dict]:
     """A row marked "of which" that the total needs is a unit after all.
 
     Yearbooks mark a district ``#端州`` as part of the row above it; when that row
@@ -140,7 +144,7 @@ def _of_which_needed(values, cols, steps, marks, role, positions, found) -> list
         return found
     trial = local.copy()
     trial[ofw] = "unit"
-    again = _aggregates(values, cols, steps, marks, trial)
+    again = _aggregates(values, cols, steps, marks, trial, keys)
     hit = next((a for a in again if a["row"] in totals and set(a["parts"]) & set(ofw)), None)
     if hit is None:
         return found
@@ -176,7 +180,8 @@ def _indented_children(positions: np.ndarray, indents: np.ndarray, role: np.ndar
         parent = p
 
 
-def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], marks: np.ndarray, role: np.ndarray) -> list[dict]:
+def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], marks: np.ndarray, role: np.ndarray,
+                keys: np.ndarray) -> list[dict]:
     """Aggregates within one group, by position in the group: {"row", "parts", "mismatch"}."""
     n = len(values)
     if not cols or n < 3:
@@ -210,7 +215,12 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
         # A long list of units: rows named as aggregates, and the largest row (a grand total
         # without a name), are tried against the rows printed next to them and against all.
         candidates = list(eligible[named[eligible]]) + [int(eligible[np.argmax(magnitude[eligible])])]
-        candidates = list(dict.fromkeys(candidates))
+        if n <= 20000:
+            # Rows followed by rows whose names begin with theirs (新北市, 新北市板橋區 …): parents by name.
+            nxt = np.append(keys[1:], "")
+            heads = [i for i in eligible if len(keys[i]) >= 2 and str(nxt[i]).startswith(keys[i]) and nxt[i] != keys[i]]
+            candidates += heads
+        candidates = [int(i) for i in dict.fromkeys(candidates)]
     else:
         # A sum of several rows is seldom smaller than the typical row; named rows are always tried.
         typical = float(np.median(magnitude[eligible])) if len(eligible) else 0.0
@@ -233,7 +243,10 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
         has = np.isfinite(target)
         if not has.any():
             continue
-        best = _search(v, pool, r, target, has, tol_unit, marks[r], large, fams)
+        # Parts whose names begin with the row's name (甲縣 over 甲縣A鄉, 甲縣B鄉) are its parts by name too.
+        prefix = keys[r] if len(keys[r]) >= 2 else None
+        best = _search(v, pool, r, target, has, tol_unit, marks[r], large, fams,
+                       None if prefix is None else np.array([str(k).startswith(prefix) for k in keys]))
         if best is not None:
             parts, _ = best
             found.append({"row": int(r), "parts": np.asarray(parts, dtype=int), "mismatch": []})
@@ -257,7 +270,7 @@ def _chance(target: np.ndarray, ok: np.ndarray, tol: np.ndarray, size: int, fami
     return float(np.prod(list(best.values()))) if best else 1.0
 
 
-def _search(values, pool, r, target, has, tol_unit, mark, large, families):
+def _search(values, pool, r, target, has, tol_unit, mark, large, families, named_parts=None):
     """The parts of row ``r`` among ``pool``, or None.
 
     A subset is accepted when it matches every compared column (all but one when
@@ -269,7 +282,12 @@ def _search(values, pool, r, target, has, tol_unit, mark, large, families):
     strong = mark in ("total", "subtotal", "weak_subtotal")
     bound = 1.0 if strong else 0.01
 
-    def accept(sums, n_tried, size):
+    def accept(sums, n_tried, size, parts=None):
+        strong_here = strong or (named_parts is not None and parts is not None and bool(named_parts[parts].all()))
+        return _accept(sums, n_tried, size, strong_here)
+
+    def _accept(sums, n_tried, size, strong):
+        bound = 1.0 if strong else 0.01
         finite = np.isfinite(sums) & has
         compared = int(finite.sum())
         ok = finite & (np.abs(sums - target) <= tol_unit * (size + 1))
@@ -302,7 +320,7 @@ def _search(values, pool, r, target, has, tol_unit, mark, large, families):
     score = close.sum(axis=1) * 1000 + (b - a)
     for j in np.argsort(-score)[:20]:
         tried = 1 if (a[j] == 0 and b[j] == m) else len(pairs)
-        mism = accept(sums[j], tried, int(b[j] - a[j]))
+        mism = accept(sums[j], tried, int(b[j] - a[j]), pool[a[j]:b[j]])
         if mism is not None:
             best = (pool[a[j]:b[j]], mism)
             break
@@ -318,7 +336,7 @@ def _search(values, pool, r, target, has, tol_unit, mark, large, families):
         close = np.abs(sums - target) <= tol_unit * (size[:, None] + 1)
         score = close.sum(axis=1) * 1000 - size
         for j in np.argsort(-score)[:5]:
-            mism = accept(sums[j], len(bits), int(size[j]))
+            mism = accept(sums[j], len(bits), int(size[j]), pool[np.where(bits[j])[0]])
             if mism is not None:
                 if best is not None and len(best[1]) <= len(mism):
                     return best

@@ -118,7 +118,6 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
     frame, dec, meta["aggregates"] = _roles(frame, meta["steps"])
     decisions += dec
     frame = _finish(frame, p.name, meta)
-    meta.pop("steps", None)
     frame.attrs = {**meta, "decisions": [d.as_dict() for d in decisions], "file": p.name, "source": str(p.resolve()),
                    "sha256": file_sha256(p)}
     return frame

@@ -46,7 +46,11 @@ def number(value: object, decimal_comma: bool = False) -> float | None:
     s = s.rstrip("%‰").strip()
     if decimal_comma:
         s = s.replace(".", "").replace(",", ".")
-    else:
+    elif "," in s:
+        # Commas group digits by thousands (1,234,567) or the Indian way (54,39,79,233);
+        # "1,24" is neither: a typo, not 124.
+        if not re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3})(\.\d+)?", s):
+            return None
         s = s.replace(",", "")
     if ":" in s:
         left, _, right = s.partition(":")
@@ -64,12 +68,15 @@ def uses_decimal_comma(cells: pd.Series) -> bool:
     Decided on the column's own cells: any cell that can only be read with a
     decimal comma, and none that can only be read with a decimal point.
     """
-    text = cells.dropna().astype(str).str.strip()
-    text = text[text.str.contains(",", regex=False)]
+    every = cells.dropna().astype(str).str.strip()
+    text = every[every.str.contains(",", regex=False)]
     if text.empty:
         return False
-    comma = text.str.match(_DECIMAL_COMMA).any()
+    comma = text.str.match(_DECIMAL_COMMA).mean() >= 0.5
     point = text.str.match(_DECIMAL_POINT).any() or text.str.contains(r"\d,\d{3}\.\d", regex=True).any()
+    # 11.27 cannot be written with a decimal comma (its dot would group thousands): one such
+    # cell says the column uses a decimal point, and a stray "9,82" is a typo to report.
+    point = point or every.str.match(r"^[+-]?\d+\.(\d{1,2}|\d{4,})$").any()
     return bool(comma and not point)
 
 
@@ -90,7 +97,7 @@ def numbers(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values, bad
     rest = cells[todo]
     # Cells that came out of a workbook may be numbers already; the rest are text.
-    comma = uses_decimal_comma(rest)
+    comma = uses_decimal_comma(cells if len(cells) <= 100_000 else rest)
     if comma:  # the whole column is read the continental way, clean cells included
         rest = cells[cells.notna()]
     codes, uniques = pd.factorize(rest)
