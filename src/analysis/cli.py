@@ -95,13 +95,19 @@ def cmd_validate(args) -> int:
     frame = _load(args)
     body = frame[~frame["is_total"]]
     a = frame.attrs
-    zh = args.language == "zh"
+    from .columns import has_cjk
+
+    # In the table's own language unless asked otherwise: Chinese headers get Chinese decisions.
+    zh = args.language == "zh" if args.language else any(has_cjk(h) for h in a.get("mapping", {}))
     roles = frame["role"].value_counts()
+    from .columns import key_columns
+
+    n_units = len(body[key_columns(body)].drop_duplicates())  # the same name under two parents is two units
     if zh:
-        print(f"{a['file']}：{len(body)} 行，{body['unit'].nunique()} 个单位，{body['period'].nunique()} 个时期；"
+        print(f"{a['file']}：{len(body)} 行，{n_units} 个单位，{body['period'].nunique()} 个时期；"
               f"合计 {roles.get('total', 0)} 行，小计 {roles.get('subtotal', 0)} 行，“其中” {roles.get('of_which', 0)} 行")
     else:
-        print(f"{a['file']}: {len(body)} rows, {body['unit'].nunique()} units ({a['unit_level']}), "
+        print(f"{a['file']}: {len(body)} rows, {n_units} units ({a['unit_level']}), "
               f"{body['period'].nunique()} periods; {roles.get('total', 0)} total, {roles.get('subtotal', 0)} subtotal, "
               f"{roles.get('of_which', 0)} \"of which\" rows")
     for d in a.get("decisions", []):
@@ -213,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="read a table and say how it was read and what was found in it")
     _data_options(v)
-    v.add_argument("--language", default="en", choices=["zh", "en"], help="language of the decisions shown")
+    v.add_argument("--language", default=None, choices=["zh", "en"],
+                   help="language of the decisions shown (default: the table's, Chinese for Chinese headers)")
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")

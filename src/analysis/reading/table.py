@@ -234,6 +234,9 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
         name = unit_name or path.stem
         frame["_name"] = name
         decisions.append(Decision("role", f"没有单位列：整张表是一个单位“{name}”", f"no unit column: the whole table is one unit, {name!r}"))
+    elif shaped.layout == "transposed":
+        decisions.append(Decision("header", f"单位名称取自列标题；指标名称取自“{shaped.unit_header}”列",
+                                  f"unit names from the column headers; measures from column {shaped.unit_header!r}"))
     else:
         decisions.append(Decision("header", f"单位名称取自“{shaped.unit_header}”列", f"unit names from column {shaped.unit_header!r}"))
     if shaped.hierarchy:
