@@ -128,8 +128,10 @@ def totals_match_units(frame: pd.DataFrame) -> list[dict]:
     counts = [c for c in frame.columns if c in fields]
     for _, row in totals.iterrows():
         units = body[body["period"] == row["period"]]
-        if "sheet" in frame and pd.notna(row.get("sheet")):
+        if "sheet" in frame and pd.notna(row.get("sheet")) and (units["sheet"] == row["sheet"]).any():
             units = units[units["sheet"] == row["sheet"]]
+        if units.empty:
+            continue  # a total printed without its units (a yearbook's previous year): nothing to compare
         for col in counts:
             if pd.isna(row[col]) or units[col].isna().any():
                 continue
