@@ -244,3 +244,27 @@ def test_sample_loads_with_every_column(sample_frame):
     assert not sample_frame.attrs["ignored_columns"]
     assert {"births", "births_male", "births_health", "reported_policy_compliant_birth_rate"} <= mapped
     assert SAMPLE.read_bytes()[:3] == b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".xls"])
+def test_ods_and_xls_workbooks_read_like_xlsx(tmp_path, suffix):
+    """Old .xls and OpenDocument workbooks are read as .xlsx is, sheet names and all."""
+    frame = pd.DataFrame({"单位": ["甲村", "乙村"], "年份": [2019, 2019], "出生人数": [20, 30], "总人口": [1500, 2100]})
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".ods":
+        frame.to_excel(path, engine="odf", index=False, sheet_name="2019")
+    else:
+        import xlwt
+
+        book = xlwt.Workbook()
+        sheet = book.add_sheet("2019")
+        for j, h in enumerate(frame.columns):
+            sheet.write(0, j, h)
+        for i, row in enumerate(frame.itertuples(index=False)):
+            for j, v in enumerate(row):
+                sheet.write(i + 1, j, v)
+        book.save(str(path))
+    f = analysis.load(path)
+    assert list(f["unit"]) == ["甲村", "乙村"]
+    assert list(f["births"]) == [20, 30] and list(f["population"]) == [1500, 2100]
+    assert set(f["period"]) == {"2019"} and set(f["sheet"]) == {"2019"}

@@ -150,3 +150,29 @@ def test_notebooks_are_clean_and_portable():
             assert re.match(r"^\w+: (str|int|float|bool|list|dict) = .+  # \S", line), line
         stored = sum(len(json.dumps(c.get("outputs", []))) for c in nb.cells if c.cell_type == "code")
         assert stored < 5000, f"{path.name} stores {stored} bytes of outputs"
+
+
+def test_report_on_a_table_without_births_by_sex_or_periods(tmp_path):
+    """A yearbook-like table: counts and printed rates, no boys and girls, no period column.
+    All four pages are written, the sex-ratio page says in one sentence why it has no ratios,
+    and the period given on the command line reaches every notebook."""
+    data = tmp_path / "districts.csv"
+    data.write_text("地区,年平均人口,出生人数,死亡人数,出生率\n全市,150000,1500,900,10.00\n"
+                    "甲区,100000,1000,600,10.00\n乙区,50000,500,300,10.00\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = workbench("report", data, "-o", out, "--period", "2020", "-p", "language=en")
+    assert r.returncode == 0, r.stderr
+    pages = sorted(p.name for p in out.glob("*.html"))
+    assert pages == ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html", "04-believability.html"]
+    srb = (out / "02-sex-ratio.html").read_text("utf-8")
+    assert "no births by sex" in srb
+    run = json.loads((out / "run.json").read_text("utf-8"))
+    for nb in run["notebooks"]:
+        executed = nbformat.read(out / nb["notebook"], as_version=4) if (out / nb["notebook"]).exists() else None
+        if executed is not None:
+            injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+            assert injected and 'table_period = "2020"' in injected[0].source
+    page = (out / "01-indicators.html").read_text("utf-8")
+    assert "2020" in page and ">all<" not in page
+    # crude birth rate of 甲区 from its own counts: 1000 / 100000 × 1000 = 10.00
+    assert "10.00" in page

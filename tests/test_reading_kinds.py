@@ -1,0 +1,573 @@
+"""The table reader (``analysis.reading``) on small made-up tables, one kind each.
+
+Every test writes its own table into ``tmp_path`` (nothing is copied from real
+files) and asserts what a user must get. Expected values are computed here from
+the table's own figures, never taken from the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import workbench
+
+ROLES = {"unit", "total", "subtotal", "of_which"}
+TOPICS = {"layout", "header", "scale", "period", "role", "sheet", "note"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def csv_text(rows: list[list[object]], delimiter: str = ",") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def write_csv(tmp_path, name: str, rows: list[list[object]], encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(csv_text(rows).encode(encoding))
+    return path
+
+
+def read(path, **kw) -> pd.DataFrame:
+    from analysis.reading import read_table
+
+    frame = read_table(path, **kw)
+    assert isinstance(frame, pd.DataFrame)
+    assert {"unit", "period", "period_kind", "role", "source_row"} <= set(frame.columns), list(frame.columns)
+    assert set(frame["role"]) <= ROLES, set(frame["role"])
+    return frame
+
+
+def load(path, **kw) -> pd.DataFrame:
+    import analysis
+
+    frame = analysis.load(path, **kw)
+    assert (frame["is_total"] == (frame["role"] != "unit")).all()
+    return frame
+
+
+def findings_of(path, **kw) -> pd.DataFrame:
+    from analysis.checks import run_checks
+
+    return run_checks(load(path, **kw))
+
+
+def decisions(frame: pd.DataFrame) -> list[dict]:
+    out = frame.attrs.get("decisions")
+    assert isinstance(out, list), "frame.attrs['decisions'] is missing"
+    for d in out:
+        assert {"topic", "zh", "en"} <= set(d), d
+        assert d["topic"] in TOPICS, d
+    return out
+
+
+def one(frame: pd.DataFrame, **where) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for col, value in where.items():
+        mask &= frame[col].astype(str) == str(value)
+    rows = frame[mask]
+    assert len(rows) == 1, f"{len(rows)} rows where {where}:\n{frame}"
+    return rows.iloc[0]
+
+
+def roles_of(frame: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(frame["unit"], frame["role"]))
+
+
+def show(frame: pd.DataFrame) -> str:
+    cols = [c for c in frame.columns if c not in ("period_kind", "sheet")]
+    return frame[cols].to_string()
+
+
+# ----------------------------------------------------------------------------- 1. subtotals by arithmetic and names
+
+def test_county_subtotals_over_townships_by_name_and_sum(tmp_path):
+    towns = {
+        "甲縣": {"甲縣A鄉": (1234, 567), "甲縣B鄉": (2345, 890), "甲縣C鄉": (876, 432)},
+        "乙縣": {"乙縣A鄉": (1543, 701), "乙縣B鄉": (2089, 955), "乙縣C鄉": (1198, 612)},
+        "丙縣": {"丙縣A鄉": (987, 511), "丙縣B鄉": (1765, 804), "丙縣C鄉": (2311, 1093)},
+    }
+    body = []
+    for county, parts in towns.items():
+        body.append([county, sum(b for b, _ in parts.values()), sum(d for _, d in parts.values())])
+        body += [[name, b, d] for name, (b, d) in parts.items()]
+    all_towns = [v for parts in towns.values() for v in parts.values()]
+    total = ["全國", sum(b for b, _ in all_towns), sum(d for _, d in all_towns)]
+    path = write_csv(tmp_path, "counties.csv", [["地區", "出生數", "死亡數"], total, *body])
+
+    frame = read(path)
+    roles = roles_of(frame)
+    assert roles["全國"] == "total", show(frame)
+    for county, parts in towns.items():
+        assert roles[county] == "subtotal", f"{county}: {roles[county]}\n{show(frame)}"
+        for name in parts:
+            assert roles[name] == "unit", f"{name}: {roles[name]}\n{show(frame)}"
+    units = frame[frame["role"] == "unit"]
+    assert len(units) == 9
+    assert units["births"].sum() == pytest.approx(total[1])
+    assert units["deaths"].sum() == pytest.approx(total[2])
+
+
+# ----------------------------------------------------------------------------- 2. names that sound like aggregates
+
+def test_names_that_sound_like_aggregates(tmp_path):
+    # A village named 全兴村 whose figures are no sum of the others: a village.
+    villages = {"东风村": (23, 17), "全兴村": (58, 37), "红旗村": (18, 11), "新华村": (29, 22), "团结村": (14, 9)}
+    path = write_csv(tmp_path, "villages.csv", [["村名", "出生人数", "死亡人数"]] + [[n, b, d] for n, (b, d) in villages.items()])
+    frame = read(path)
+    assert sorted(frame["unit"]) == sorted(villages)
+    assert (frame["role"] == "unit").all(), show(frame)
+
+    # 城区 is a district whose figures are no sum; 市区 is the sum of the three streets printed after it.
+    units = {"城区": (3120, 1980), "甲街道": (1045, 612), "乙街道": (1378, 803), "丙街道": (912, 598),
+             "东乡": (1567, 1102), "西乡": (1233, 874)}
+    streets = ["甲街道", "乙街道", "丙街道"]
+
+    def row(name, b, d):
+        return [name, b, d, b - d]
+
+    sb, sd = sum(units[s][0] for s in streets), sum(units[s][1] for s in streets)
+    tb, td = sum(b for b, _ in units.values()), sum(d for _, d in units.values())
+    rows = [["地区", "出生人数", "死亡人数", "自然增长人数"], row("全市", tb, td), row("城区", *units["城区"]),
+            row("市区", sb, sd)] + [row(s, *units[s]) for s in streets] + [row("东乡", *units["东乡"]), row("西乡", *units["西乡"])]
+    path = write_csv(tmp_path, "districts.csv", rows)
+    frame = read(path)
+    roles = roles_of(frame)
+    assert roles["城区"] == "unit", show(frame)
+    assert roles["市区"] == "subtotal", show(frame)
+    assert roles["全市"] == "total", show(frame)
+    assert sorted(frame.loc[frame["role"] == "unit", "unit"]) == sorted(units)
+
+
+# ----------------------------------------------------------------------------- 3. regional aggregates by arithmetic only
+
+def test_regional_aggregates_not_named_as_such(tmp_path):
+    counties = {"东安县": (2345, 1456), "西林县": (3120, 2087), "南山县": (1876, 1190), "北川县": (2764, 1823),
+                "青河县": (1543, 1012), "白水县": (2108, 1389)}
+    regions = {"中心区": ["东安县", "南山县", "青河县"], "山区县": ["西林县", "白水县"]}  # not contiguous
+
+    def row(name, b, d):
+        return [name, b, d, b - d]
+
+    def summed(names):
+        return sum(counties[n][0] for n in names), sum(counties[n][1] for n in names)
+
+    rows = [["地区", "出生人数", "死亡人数", "自然增长人数"], row("全市合计", *summed(counties))]
+    rows += [row(n, *v) for n, v in counties.items()]
+    rows += [row(r, *summed(parts)) for r, parts in regions.items()]  # printed at the bottom
+    path = write_csv(tmp_path, "regions.csv", rows)
+
+    frame = read(path)
+    roles = roles_of(frame)
+    assert roles["中心区"] == "subtotal", show(frame)
+    assert roles["山区县"] == "subtotal", show(frame)
+    assert roles["全市合计"] == "total", show(frame)
+    units = frame[frame["role"] == "unit"]
+    assert sorted(units["unit"]) == sorted(counties)
+    assert units["births"].sum() == pytest.approx(one(frame, unit="全市合计")["births"])
+
+
+# ----------------------------------------------------------------------------- 4. "of which" marks
+
+def test_of_which_mark_without_its_row(tmp_path):
+    units = {"端州": (3210, 1870), "鼎湖": (1530, 980), "高要": (4120, 2650), "四会": (3890, 2310)}
+    tb, td = sum(b for b, _ in units.values()), sum(d for _, d in units.values())
+    header = ["地区", "出生人数", "死亡人数"]
+
+    # The row that #端州 repeats is not printed: the total needs 端州.
+    rows = [header, ["全市", tb, td], ["#端州", *units["端州"]]] + [[n, *v] for n, v in units.items() if n != "端州"]
+    path = write_csv(tmp_path, "no_parent.csv", rows)
+    frame = read(path)
+    duan = frame[frame["unit"].str.contains("端州")]
+    assert len(duan) == 1, show(frame)
+    assert duan["role"].iloc[0] == "unit", show(frame)
+    assert one(frame, role="total")["unit"] == "全市"
+    told = [d for d in decisions(frame) if d["topic"] == "role" and "端州" in d["en"] + d["zh"]]
+    assert told, decisions(frame)
+    assert frame.loc[frame["role"] == "unit", "births"].sum() == pytest.approx(tb)
+
+    # 端州城区 printed above it with the same figures: #端州 repeats it.
+    rows = [header, ["全市", tb, td], ["端州城区", *units["端州"]], ["#端州", *units["端州"]]]
+    rows += [[n, *v] for n, v in units.items() if n != "端州"]
+    path = write_csv(tmp_path, "with_parent.csv", rows)
+    frame = read(path)
+    duan = frame[frame["unit"].str.fullmatch("#?端州")]
+    assert len(duan) == 1 and duan["role"].iloc[0] == "of_which", show(frame)
+    assert one(frame, unit="端州城区")["role"] == "unit"
+    assert frame.loc[frame["role"] == "unit", "births"].sum() == pytest.approx(tb)
+
+
+# ----------------------------------------------------------------------------- 5. misprints found by identities
+
+def test_misprinted_subtotal_and_identities(tmp_path):
+    # county: births, deaths, natural increase, birth rate, death rate, natural growth rate
+    northwest = {"龙门县": (12345, 6789, 5556, 12.35, 6.79, 5.56),
+                 "凤山县": (23456, 11234, 12222, 16.20, 5.10, 1.11),   # 11.10 printed as 1.11
+                 "石桥县": (9876, 5432, 4444, 15.94, 4.85, 11.10)}     # 11.09 by subtraction: printed rounding
+    others = {"东湖区": (15432, 8765, 6667, 13.01, 7.39, 5.62),
+              "南岭县": (8123, 4567, 3565, 10.52, 5.91, 4.61)}       # 8123 − 4567 = 3556, printed 3565
+    counties = {**northwest, **others}
+
+    def col(rows, j):
+        return sum(v[j] for v in rows.values())
+
+    header = ["地区", "出生人数", "死亡人数", "自然增长人数", "出生率(‰)", "死亡率(‰)", "自然增长率(‰)"]
+    total = ["全市合计", col(counties, 0), col(counties, 1), col(counties, 2), "", "", ""]
+    region = ["西北板块", col(northwest, 0) - 10000, col(northwest, 1), col(northwest, 2), "", "", ""]
+    rows = [header, total, region] + [[n, *v] for n, v in northwest.items()] + [[n, *v] for n, v in others.items()]
+    path = write_csv(tmp_path, "misprints.csv", rows)
+
+    frame = read(path)
+    assert one(frame, unit="西北板块")["role"] == "subtotal", show(frame)
+    assert one(frame, unit="全市合计")["role"] == "total", show(frame)
+    findings = findings_of(path)
+    shown = findings[["unit", "check", "message_en"]].to_string()
+
+    sub = findings[(findings["check"] == "subtotal_differs_from_parts") & (findings["unit"] == "西北板块")]
+    assert len(sub) >= 1, shown
+    assert any("births" in m or "birth" in m for m in sub["message_en"]), shown
+
+    ni = findings[findings["check"] == "natural_increase_differs"]
+    assert "南岭县" in set(ni["unit"]), shown
+
+    rate = findings[findings["check"] == "natural_growth_rate_differs"]
+    assert "凤山县" in set(rate["unit"]), shown
+    assert "石桥县" not in set(rate["unit"]), shown  # off only by printed rounding
+    assert not ((findings["unit"] == "石桥县")).any(), shown
+
+
+# ----------------------------------------------------------------------------- 6. long table, one measure
+
+def test_long_one_measure_text_period(tmp_path):
+    path = write_csv(tmp_path, "one_measure.csv", [["地区", "年份", "出生人数"], ["甲区", "2019年", 1200], ["乙区", "2019年", 980]])
+    frame = read(path)
+    assert sorted(frame["unit"]) == ["乙区", "甲区"]
+    assert set(frame["period"]) == {"2019"}
+    assert set(frame["period_kind"]) == {"year"}
+    assert one(frame, unit="甲区")["births"] == pytest.approx(1200)
+    assert one(frame, unit="乙区")["births"] == pytest.approx(980)
+    assert (frame["role"] == "unit").all()
+
+
+# ----------------------------------------------------------------------------- 7. transposed yearbook table
+
+def test_transposed_yearbook(tmp_path):
+    rows = [
+        ["某市2020年人口主要指标", "", "", "", ""],
+        ["指标名称", "计量单位", "合计", "甲区", "乙区"],
+        ["行政区划", "", "", "", ""],
+        ["人口密度", "人/平方公里", 850, 1200, 600],
+        ["年末总人口", "万人", 52.3, 30.1, 22.2],
+        ["男", "万人", 26.5, 15.2, 11.3],
+        ["女", "万人", 25.8, 14.9, 10.9],
+        ["出生人数", "人", 4812, 2700, 2112],
+        ["男", "人", 2500, 1400, 1100],
+        ["女", "人", 2312, 1300, 1012],
+    ]
+    path = write_csv(tmp_path, "yearbook.csv", rows)
+    frame = read(path)
+    units = frame[frame["role"] == "unit"]
+    assert sorted(units["unit"]) == ["乙区", "甲区"], show(frame)
+    assert "行政区划" not in set(frame["unit"])
+    jia, yi = one(frame, unit="甲区"), one(frame, unit="乙区")
+    # 万人 scaled; 人口密度 is not the population
+    assert jia["population"] == pytest.approx(301_000), show(frame)
+    assert yi["population"] == pytest.approx(222_000), show(frame)
+    # 男 / 女 under 年末总人口: population by sex, not births
+    assert jia["population_male"] == pytest.approx(152_000), show(frame)
+    assert jia["population_female"] == pytest.approx(149_000), show(frame)
+    assert yi["population_male"] == pytest.approx(113_000), show(frame)
+    # 男 / 女 under 出生人数: births by sex
+    assert (jia["births"], jia["births_male"], jia["births_female"]) == (2700, 1400, 1300), show(frame)
+    assert (yi["births"], yi["births_male"], yi["births_female"]) == (2112, 1100, 1012), show(frame)
+
+
+# ----------------------------------------------------------------------------- 8. unit names over two header rows
+
+def test_unit_names_over_two_header_rows(tmp_path):
+    rows = [
+        ["指标", "计量单位", "合计", "甲镇", "普 宁", "大南山"],
+        ["", "", "", "", "侨 区", "侨 区"],
+        ["出生人数", "人", 620, 300, 180, 140],
+        ["死亡人数", "人", 410, 200, 120, 90],
+    ]
+    path = write_csv(tmp_path, "two_rows.csv", rows)
+    frame = read(path)
+    units = frame[frame["role"] == "unit"]
+    assert sorted(units["unit"]) == sorted(["甲镇", "普宁侨区", "大南山侨区"]), show(frame)
+    assert one(frame, unit="普宁侨区")["births"] == pytest.approx(180)
+    assert one(frame, unit="大南山侨区")["deaths"] == pytest.approx(90)
+    assert units["births"].sum() == pytest.approx(620)
+
+
+# ----------------------------------------------------------------------------- 9. national series, years as columns
+
+def test_national_series_years_as_columns(tmp_path):
+    rows = [["指标", "2024年", "2023年"], ["出生人口(万人)", 954, 902], ["死亡人口(万人)", 1093, 1110]]
+    path = write_csv(tmp_path, "china_series.csv", rows)
+
+    frame = read(path, unit_name="全国")
+    assert set(frame["unit"]) == {"全国"}, show(frame)
+    assert sorted(frame["period"]) == ["2023", "2024"]
+    assert (frame["role"] == "unit").all(), show(frame)
+    assert one(frame, period="2024")["births"] == pytest.approx(9_540_000)
+    assert one(frame, period="2023")["deaths"] == pytest.approx(11_100_000)
+
+    plain = read(path)
+    assert set(plain["unit"]) == {"china_series"}, show(plain)
+    assert (plain["role"] == "unit").all(), show(plain)
+    assert one(plain, period="2024")["births"] == pytest.approx(9_540_000)
+
+
+# ----------------------------------------------------------------------------- 10. commas in figures
+
+def test_commas_in_figures(tmp_path):
+    rows = [["地区", "出生人数", "自然增长率(‰)"],
+            ["甲村", "1,234", "0.81"],
+            ["乙村", "12,345", "0.48"],
+            ["丙村", "2,001", "1,24"]]
+    path = write_csv(tmp_path, "commas.csv", rows)
+    frame = read(path)
+    assert one(frame, unit="甲村")["births"] == 1234
+    assert one(frame, unit="乙村")["births"] == 12345
+    assert one(frame, unit="丙村")["births"] == 2001
+    assert one(frame, unit="甲村")["reported_natural_growth_rate"] == pytest.approx(0.81)
+    bing = one(frame, unit="丙村")["reported_natural_growth_rate"]
+    assert pd.isna(bing), f"'1,24' read as {bing}"
+    problems = frame.attrs.get("problems", [])
+    assert any(p.get("value") == "1,24" and p.get("row") == 4 for p in problems), problems
+
+    india = write_csv(tmp_path, "india.csv", [["State", "Year", "Population", "Births"],
+                                              ["Uttar Pradesh", 2011, "19,98,12,341", "54,39,792"],
+                                              ["Kerala", 2011, "3,34,06,061", "4,96,251"],
+                                              ["Goa", 2011, "14,58,545", "19,960"]])
+    frame = read(india)
+    assert one(frame, unit="Uttar Pradesh")["population"] == 199812341
+    assert one(frame, unit="Kerala")["population"] == 33406061
+    assert one(frame, unit="Goa")["population"] == 1458545
+    assert one(frame, unit="Uttar Pradesh")["births"] == 5439792
+
+    grouped = write_csv(tmp_path, "indian.csv", [["State", "Year", "Population"], ["A", 2011, "54,39,79,233"],
+                                                 ["B", 2011, "3,34,06,061"]])
+    assert one(read(grouped), unit="A")["population"] == 543979233
+
+
+# ----------------------------------------------------------------------------- 11. periods
+
+def test_periods_misfit_and_dates(tmp_path):
+    names = ["甲村", "乙村", "丙村", "丁村", "戊村", "己村", "庚村", "辛村", "壬村", "癸村", "子村", "丑村"]
+    rows = [["村名", "年月", "出生人数", "死亡人数"]]
+    births = [12, 9, 15, 7, 11, 8, 14, 10, 6, 13, 5, 16]
+    for k, n in enumerate(names):
+        rows.append([n, "10806" if n == "丁村" else "2019-06", births[k], 3 + k % 4])
+    path = write_csv(tmp_path, "months.csv", rows)
+    misfit_row = 1 + names.index("丁村") + 1  # file row of 丁村
+    findings = findings_of(path)
+    misfit = findings[findings["check"] == "period_misfit"]
+    assert len(misfit) == 1, findings[["unit", "period", "check", "message_en"]].to_string() + "\n" + show(read(path))
+    assert misfit["source_row"].iloc[0] == misfit_row
+    assert misfit["unit"].iloc[0] == "丁村"
+    assert "10806" in misfit["message_en"].iloc[0]
+
+    dates = write_csv(tmp_path, "dates.csv", [["County", "Year", "Births", "Population"],
+                                              ["A County", "2017-01-01", 1200, 100000],
+                                              ["A County", "2018-01-01", 1150, 101000],
+                                              ["B County", "2017-01-01", 800, 70000],
+                                              ["B County", "2018-01-01", 790, 70500]])
+    frame = read(dates)
+    assert set(frame["period"]) == {"2017", "2018"}, show(frame)
+    assert set(frame["period_kind"]) == {"year"}
+
+
+# ----------------------------------------------------------------------------- 12. encodings
+
+def _numbers(frame: pd.DataFrame) -> list[tuple]:
+    return sorted(zip(frame["unit"], frame["period"], frame["births"], frame["deaths"]))
+
+
+def test_encodings(tmp_path):
+    zh_rows = [["地區", "年份", "出生數", "死亡數"], ["甲區", 2019, 120, 90], ["乙區", 2019, 80, 70], ["丙區", 2019, 65, 41]]
+    text = csv_text(zh_rows)
+    (tmp_path / "utf8").mkdir()
+    reference = tmp_path / "utf8" / "table.csv"
+    reference.write_text(text, encoding="utf-8")
+    want = _numbers(read(reference))
+    assert want == [("丙區", "2019", 65, 41), ("乙區", "2019", 80, 70), ("甲區", "2019", 120, 90)]
+
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes(text.encode("big5"))
+    assert _numbers(read(big5)) == want, "Big5"
+
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(b"\xff\xfe" + csv_text(zh_rows, "\t").encode("utf-16-le"))
+    assert _numbers(read(utf16)) == want, "UTF-16 with BOM, tabs"
+
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(text.replace("120", "120\x00").encode("utf-8"))
+    assert _numbers(read(nul)) == want, "UTF-8 with a NUL byte"
+
+    ja_rows = [["地区", "年", "出生数", "死亡数"], ["東区", 2019, 120, 90], ["北区", 2019, 80, 70], ["港区", 2019, 65, 41]]
+    ja_text = csv_text(ja_rows)
+    ja_ref = tmp_path / "utf8" / "ja.csv"
+    ja_ref.write_text(ja_text, encoding="utf-8")
+    ja_want = _numbers(read(ja_ref))
+    assert ja_want == [("北区", "2019", 80, 70), ("東区", "2019", 120, 90), ("港区", "2019", 65, 41)]
+    sjis = tmp_path / "sjis.csv"
+    sjis.write_bytes(ja_text.encode("shift_jis"))
+    assert _numbers(read(sjis)) == ja_want, "Shift-JIS"
+
+
+# ----------------------------------------------------------------------------- 13. workbooks
+
+def _book(path, sheets: dict[str, list[list[object]]]):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_workbooks(tmp_path):
+    from analysis.errors import DataError
+
+    table = [["地区", "出生人数", "死亡人数", "年末总人口"], ["甲区", 500, 300, 60000], ["乙区", 320, 210, 41000]]
+    cover = [["2020年人口统计资料"], ["说明：本资料由市统计局编印。"], ["数据截至当年12月31日。"]]
+    path = _book(tmp_path / "cover.xlsx", {"说明": cover, "数据": table})
+    frame = read(path)
+    assert sorted(frame["unit"]) == ["乙区", "甲区"]
+    assert one(frame, unit="甲区")["births"] == 500
+    said = [d for d in decisions(frame) if d["topic"] == "sheet" and "数据" in d["en"]]
+    assert said, decisions(frame)
+
+    path = _book(tmp_path / "notes.xlsx", {"封面": cover, "目录": [["一、人口"], ["二、出生"]]})
+    with pytest.raises(DataError) as err:
+        read(path)
+    assert "封面" in str(err.value) and "目录" in str(err.value), str(err.value)
+
+    years = {}
+    for k, year in enumerate(("2019", "2020", "2021")):
+        years[year] = [["地区", "出生人数", "死亡人数", "年末总人口"],
+                       ["甲区", 500 - 20 * k, 300 + 5 * k, 60000 + 100 * k],
+                       ["乙区", 320 - 10 * k, 210 + 3 * k, 41000 + 50 * k]]
+    migration = [["地区", "迁入人数", "迁出人数"], ["甲区", 1200, 900], ["乙区", 800, 650]]
+    path = _book(tmp_path / "years.xlsx", {**years, "迁移": migration})
+    frame = read(path, sheet="all")
+    assert sorted(frame["period"].unique()) == ["2019", "2020", "2021"], show(frame)
+    assert len(frame) == 6
+    assert one(frame, unit="甲区", period="2021")["births"] == 460
+    left = [d for d in decisions(frame) if d["topic"] == "sheet" and "迁移" in d["en"]
+            and re.search(r"left out|not read|skipp", d["en"])]
+    assert left, decisions(frame)
+
+
+# ----------------------------------------------------------------------------- 14. resident and registered population
+
+def test_resident_and_registered_population(tmp_path):
+    rows = [["地区", "户籍人口", "常住人口", "出生人数", "出生率(‰)"],
+            ["甲区", 50000, 62000, 500, 10.00],
+            ["乙区", 40000, 45000, 360, 9.00],
+            ["丙区", 25000, 31000, 300, 12.00]]
+    path = write_csv(tmp_path, "two_populations.csv", rows)
+    frame = read(path)
+    assert {"population", "population_registered", "population_resident"} <= set(frame.columns), list(frame.columns)
+    assert list(frame.sort_values("unit")["population"]) == list(frame.sort_values("unit")["population_registered"])
+    assert one(frame, unit="甲区")["population"] == 50000
+    assert one(frame, unit="甲区")["population_resident"] == 62000
+    why = [d for d in decisions(frame) if "registered" in d["en"] and "resident" in d["en"]
+           and re.search(r"because|birth rate", d["en"])]
+    assert why, decisions(frame)
+
+
+# ----------------------------------------------------------------------------- 15. % where ‰ is meant
+
+def test_birth_rate_printed_in_percent(tmp_path):
+    rows = [["地区", "年平均人口", "出生人数", "出生率(‰)"],
+            ["甲区", 50000, 500, 1.00],
+            ["乙区", 40000, 360, 0.90],
+            ["丙区", 25000, 300, 1.20]]
+    path = write_csv(tmp_path, "percent.csv", rows)
+    frame = read(path)
+    said = [d for d in decisions(frame) if d["topic"] == "scale" and "birth" in d["en"]
+            and re.search(r"%|tenth|10", d["en"])]
+    assert said, decisions(frame)
+
+    # the same table with rates that agree with the counts: nothing said
+    right = write_csv(tmp_path, "permille.csv", [r if i == 0 else [*r[:3], r[3] * 10] for i, r in enumerate(rows)])
+    assert not [d for d in decisions(read(right)) if d["topic"] == "scale"]
+
+
+# ----------------------------------------------------------------------------- 16. command line
+
+def test_cli_tidy(tmp_path):
+    path = write_csv(tmp_path, "blank_header.csv", [["", "出生人数", "死亡人数", "年平均人口"],
+                                                    ["全市", 800, 500, 100000],
+                                                    ["甲区", 500, 300, 60000],
+                                                    ["乙区", 300, 200, 40000]])
+    out = tmp_path / "out.csv"
+    r = workbench("table", "tidy", path, "--columns", "#1=unit", "-o", out)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"period": str, "unit": str})
+    assert sorted(table["unit"]) == ["乙区", "全市", "甲区"]
+    assert table.loc[table["unit"] == "甲区", "births"].item() == 500
+
+    scaled = tmp_path / "scaled.csv"
+    r = workbench("table", "tidy", path, "--columns", "#1=unit", "--scale", "births=10000", "-o", scaled)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(scaled, encoding="utf-8-sig", dtype={"period": str, "unit": str})
+    assert table.loc[table["unit"] == "甲区", "births"].item() == 5_000_000
+    assert table.loc[table["unit"] == "甲区", "deaths"].item() == 300
+
+    numbers = write_csv(tmp_path, "numbers.csv", [["年份", "出生人数", "死亡人数"], [2019, 1200, 900], [2020, 1100, 950]])
+    r = workbench("table", "tidy", numbers, "--layout", "transposed", "-o", tmp_path / "t.csv")
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+
+    formula = write_csv(tmp_path, "formula.csv", [["地区", "出生人数", "死亡人数"], ["=甲区", 500, 300], ["乙区", 320, 210]])
+    out = tmp_path / "formula_out.csv"
+    r = workbench("table", "tidy", formula, "-o", out)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"period": str, "unit": str})
+    assert "'=甲区" in set(table["unit"]), list(table["unit"])
+    assert "=甲区" not in set(table["unit"])
+
+
+# ----------------------------------------------------------------------------- 17. same name twice
+
+def test_same_name_twice(tmp_path):
+    from analysis.columns import GEOGRAPHY
+
+    rows = [["乡镇", "村", "出生人数", "死亡人数"],
+            ["甲镇", "新村", 31, 12], ["甲镇", "东村", 17, 9], ["乙镇", "新村", 25, 14], ["乙镇", "西村", 22, 11]]
+    path = write_csv(tmp_path, "villages.csv", rows)
+    frame = read(path)
+    assert len(frame) == 4 and (frame["role"] == "unit").all(), show(frame)
+    xin = frame[frame["unit"] == "新村"]
+    assert len(xin) == 2, show(frame)
+    parents = [c for c in GEOGRAPHY if c in frame.columns]
+    assert parents, list(frame.columns)
+    assert sorted(xin[parents[0]]) == ["乙镇", "甲镇"], show(frame)
+    assert sorted(xin["births"]) == [25, 31]
+
+    rows = [["代码", "地区", "出生人数", "死亡人数"],
+            ["440101", "东区", 310, 120], ["440201", "东区", 250, 140], ["440301", "西区", 170, 90]]
+    path = write_csv(tmp_path, "codes.csv", rows)
+    frame = read(path)
+    assert len(frame) == 3 and (frame["role"] == "unit").all(), show(frame)
+    east = frame[frame["unit"].str.contains("东区")]
+    assert len(east) == 2, show(frame)
+    assert east["unit"].nunique() == 2, show(frame)  # told apart
+    assert sorted(east["births"]) == [250, 310]
+    assert sorted(east["code"]) == ["440101", "440201"]
