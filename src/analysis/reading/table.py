@@ -116,6 +116,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         decisions += dec
         decisions.append(Decision("sheet", f"读取并合并了 {len(frames)} 个工作表", f"read and stacked {len(frames)} sheets"))
     frame, dec, meta["aggregates"] = _roles(frame, meta["steps"])
+    if all(m.get("series") for m in metas):
+        frame["role"] = "unit"  # one unit, whatever the user named it (全国 is a unit here, not a total row)
+        dec = [d for d in dec if d.topic != "role" or "→" in d.en]
     decisions += dec
     frame = _finish(frame, p.name, meta)
     frame.attrs = {**meta, "decisions": [d.as_dict() for d in decisions], "file": p.name, "source": str(p.resolve()),
@@ -247,7 +250,7 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     frame["sheet"] = sh.name
     for pr in problems:
         pr["sheet"] = sh.name
-    meta = {"problems": problems, "steps": steps, "unit_level": _unit_level(shaped),
+    meta = {"series": shaped.layout == "series", "problems": problems, "steps": steps, "unit_level": _unit_level(shaped),
             "mapping": {printed: name for name, printed in shaped.measures.items()}, "header_rows": header_rows}
     return frame, decisions, meta
 
@@ -544,7 +547,7 @@ def _finish(frame: pd.DataFrame, file: str, attrs: dict) -> pd.DataFrame:
     codes, names = pd.factorize(frame["_name"])
     labels = np.array([unit_label(n) for n in names] + [""], dtype=object)
     frame["unit"] = labels[codes]
-    frame.loc[frame["role"] == "of_which", "unit"] = frame.loc[frame["role"] == "of_which", "unit"].str.lstrip("#＃")
+    frame["unit"] = frame["unit"].str.lstrip("#＃")  # the mark said "of which"; the role now says it
     empty = (frame["unit"] == "") & (frame["role"] == "unit")
     if empty.any():
         measures = [c for c in frame.columns if c in count_fields() or c.startswith("reported_")]

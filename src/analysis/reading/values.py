@@ -141,7 +141,10 @@ def periods(cells: pd.Series, *, roc: bool | None = None) -> tuple[pd.Series, pd
     # yyymm (5 digits) is ROC; a 4-digit value is ROC (yymm) only when it cannot be a year.
     roc_like = {v for v in distinct if _ROC_MONTH.match(texts[v]) and not (len(texts[v]) == 4 and 1800 <= int(texts[v]) <= 2100)}
     if roc is None:
-        roc = bool(roc_like) and len(roc_like) >= 0.5 * len(distinct)
+        # ROC only where nothing in the column is a Gregorian period: 10806 among 2019-06s
+        # is a misprint to report, not a reason to read the column in the ROC calendar.
+        gregorian = [v for v in distinct if v not in roc_like and parsed[v][1] != "label"]
+        roc = bool(roc_like) and not gregorian and len(roc_like) >= 0.5 * len(distinct)
     if roc:
         for v in roc_like:
             m = _ROC_MONTH.match(texts[v])
