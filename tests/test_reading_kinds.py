@@ -571,3 +571,44 @@ def test_same_name_twice(tmp_path):
     assert east["unit"].nunique() == 2, show(frame)  # told apart
     assert sorted(east["births"]) == [250, 310]
     assert sorted(east["code"]) == ["440101", "440201"]
+
+
+def test_regions_above_their_provinces_in_a_wide_table(tmp_path):
+    """A statistics office's wide table: regions printed above their provinces (no word marks
+    them), a whole-country row, a province that no longer exists printed `..`, one column per
+    year ("Total 2019", "Total Prel. 2020") mapped to population. Regions are subtotals by their
+    sums, the country is the total, the empty province takes part in no sum."""
+    provinces = {"North": [("A", 812.4, 830.1), ("Gone", None, None), ("B", 1154.8, 1170.2), ("C", 933.3, 951.9)],
+                 "South": [("D", 2033.3, 2050.0), ("E", 1255.8, 1260.7), ("F", 854.5, 860.3)]}
+    rows = [["Cities, provinces", "Total 2019", "Total Prel. 2020"]]
+    country = [0.0, 0.0]
+    body = []
+    for region, members in provinces.items():
+        sums = [round(sum(m[k] for m in members if m[k] is not None), 1) for k in (1, 2)]
+        country = [round(country[k] + sums[k], 1) for k in (0, 1)]
+        body.append([region, *sums])
+        body += [[name, ".." if a is None else a, ".." if b is None else b] for name, a, b in members]
+    rows += [[" WHOLE COUNTRY", *country]] + body
+    path = write_csv(tmp_path, "popsize.csv", rows)
+    frame = read(path, columns={"Total 2019": "population", "Total Prel. 2020": "population"}, scale={"population": 1000})
+    roles = frame[frame["period"] == "2019"].set_index("unit")["role"]
+    assert roles["WHOLE COUNTRY"] == "total"
+    assert roles["North"] == roles["South"] == "subtotal"
+    assert (roles[["A", "B", "C", "D", "E", "F", "Gone"]] == "unit").all()
+    assert set(frame["period"]) == {"2019", "2020"}
+    a = frame[(frame["unit"] == "A") & (frame["period"] == "2019")].iloc[0]
+    assert a["population"] == pytest.approx(812_400)
+    assert frame.loc[frame["unit"] == "Gone", "population"].isna().all()
+
+
+def test_requoted_csv_headers_lose_their_stray_quotes(tmp_path):
+    """A CSV whose header cells were quoted twice (""Crude birth rate 2017""): the headers read
+    without the quotes, and the wide columns by year are found."""
+    path = tmp_path / "rates.csv"
+    path.write_text('""Region"";""Crude birth rate 2017"";""Crude birth rate 2018""\n'
+                    "WHOLE COUNTRY;14.90;14.60\nNorth;14.70;14.90\nSouth;15.10;14.30\n", encoding="utf-8")
+    frame = read(path)
+    assert set(frame["period"]) == {"2017", "2018"}
+    assert frame.set_index(["unit", "period"]).at[("North", "2018"), "reported_crude_birth_rate"] == pytest.approx(14.90)
+    assert not any('"' in d["en"].replace("'", "") for d in frame.attrs["decisions"] if "→" in d["en"])
+    assert frame.set_index(["unit", "period"]).at[("WHOLE COUNTRY", "2017"), "role"] == "total"

@@ -56,7 +56,7 @@ def clean_part(raw: object) -> Part:
     """One header cell: cleaned text and the unit of measure it carries."""
     if raw is None:
         return Part("", None)
-    text = simplified(str(raw)).replace("\r", "\n")
+    text = simplified(str(raw)).replace("\r", "\n").strip().strip('"').strip()  # stray quotes of a re-quoted CSV
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     # A bilingual cell prints the English gloss on lines of its own: keep the Chinese lines.
     if any(has_cjk(ln) for ln in lines):
@@ -292,7 +292,7 @@ def cell_text(v: object) -> str:
         return ""
     if isinstance(v, float) and v != v:
         return ""
-    return " ".join(str(v).split())
+    return " ".join(str(v).split()).strip('"')
 
 
 def is_figure(v: object) -> bool:

@@ -295,6 +295,8 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
                 continue
             rest = [re.sub(r"(19|20)\d{2}\s*(年度|年末|年)?", "", cell_text(x)) for x in parts[c]]
             m = interpret([r for r in rest if r.strip()]) if any(r.strip() for r in rest) else Meaning("unknown", None)
+            if c in given and given[c] not in ("ignore", "unit", "period", "code", *GEOGRAPHY):
+                m = Meaning("measure", given[c], meanings[c].unit, "given")
             if m.kind != "measure" and title_meaning.kind == "measure":
                 m = Meaning("measure", title_meaning.name, title_meaning.unit or clean_part(title_text).unit, "title")
             if m.kind == "measure":

@@ -206,7 +206,8 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
         return []
     v = values[:, picked]
     names = [cols[j] for j in picked]
-    eligible = np.where(role != "of_which")[0]
+    # A row with no figures at all (a province that no longer exists, printed ..) is no part of any sum.
+    eligible = np.where((role != "of_which") & np.isfinite(v).any(axis=1))[0]
     magnitude = np.nansum(np.abs(v), axis=1)
     named = np.isin(marks, ["total", "subtotal", "weak_subtotal"])
     strong_named = np.isin(marks, ["total", "subtotal"])
@@ -220,6 +221,9 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
             nxt = np.append(keys[1:], "")
             heads = [i for i in eligible if len(keys[i]) >= 2 and str(nxt[i]).startswith(keys[i]) and nxt[i] != keys[i]]
             candidates += heads
+        if n <= 500:
+            # Regions printed above their provinces: every row is tried against the rows next to it.
+            candidates += [int(i) for i in eligible]
         candidates = [int(i) for i in dict.fromkeys(candidates)]
     else:
         # A sum of several rows is seldom smaller than the typical row; named rows are always tried.

@@ -491,11 +491,11 @@ def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decisio
         rows = frame[frame["role"] == r]
         if rows.empty:
             continue
-        names = list(dict.fromkeys(row_roles.clean(n) for n in rows["_name"]))
+        names = list(dict.fromkeys(unit_label(n) for n in rows["_name"]))
         zh = {"total": "合计", "subtotal": "小计（部分单位之和）", "of_which": "“其中”行"}[r]
         en = {"total": "total", "subtotal": "subtotal (sum of some units)", "of_which": '"of which"'}[r]
         by = {a["row"]: a["by"] for a in aggregates}
-        how = {row_roles.clean(frame.at[i, "_name"]): by.get(i, "mark") for i in rows.index}
+        how = {unit_label(frame.at[i, "_name"]): by.get(i, "mark") for i in rows.index}
         reason_en = "; ".join(f"{n} ({_why(how[n], 'en')})" for n in names[:12])
         reason_zh = "；".join(f"{n}（{_why(how[n], 'zh')}）" for n in names[:12])
         out.append(Decision("role", f"{zh}：{reason_zh}", f"{en}: {reason_en}"))
