@@ -23,7 +23,7 @@ import pandas as pd
 from .columns import TEXT_COLUMNS, count_fields, normalise_header
 from .errors import DataError
 from .reading.sources import decode
-from .reading.table import file_sha256, read_table
+from .reading.table import file_sha256, read_table, shared
 from .reading.values import number as parse_number
 
 __all__ = ["load", "load_parameters", "read_mapping", "parse_number", "file_sha256"]
@@ -89,6 +89,7 @@ def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Pat
     a["ignored_columns"] = [d["en"] for d in a.get("decisions", []) if d["topic"] == "header" and "left out" in d["en"]]
     a["notes"] = a.get("notes", []) + [d["en"] for d in a.get("decisions", []) if d["topic"] in ("note", "sheet", "scale")]
     a.setdefault("unit_level", "unit")
+    frame.attrs = shared(a)
     return frame
 
 

@@ -222,8 +222,9 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
             heads = [i for i in eligible if len(keys[i]) >= 2 and str(nxt[i]).startswith(keys[i]) and nxt[i] != keys[i]]
             candidates += heads
         if n <= 500:
-            # Regions printed above their provinces: every row is tried against the rows next to it.
-            candidates += [int(i) for i in eligible]
+            # Regions printed above (or below) their provinces: every row whose figure in the
+            # largest column equals a run of rows right after or right before it is tried.
+            candidates += _adjacent_sums(v, eligible, steps, names)
         candidates = [int(i) for i in dict.fromkeys(candidates)]
     else:
         # A sum of several rows is seldom smaller than the typical row; named rows are always tried.
@@ -256,6 +257,35 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
             found.append({"row": int(r), "parts": np.asarray(parts, dtype=int), "mismatch": []})
             is_agg[r] = True
     return found
+
+
+def _adjacent_sums(v: np.ndarray, eligible: np.ndarray, steps: dict, names: list[str]) -> list[int]:
+    """Rows equal, in the deciding column of largest figures, to a run of at least two
+    rows printed right after or right before them: one binary search each on prefix sums."""
+    x = v[eligible]
+    usable = [j for j in range(v.shape[1]) if np.nanmin(x[:, j]) >= 0] if np.isfinite(x).any() else []
+    if not usable:
+        return []
+    j = max(usable, key=lambda k: np.nansum(x[:, k]))
+    col = np.nan_to_num(x[:, j])
+    prefix = np.concatenate([[0.0], np.cumsum(col)])
+    tol = 0.5 * steps.get(names[j], 1.0)
+    target = x[:, j]
+    m = len(eligible)
+    k = np.arange(m)
+    out = []
+    # after: prefix[e] - prefix[k + 1] == target, e >= k + 3
+    want = prefix[np.minimum(k + 1, m)] + target
+    e = np.searchsorted(prefix, want - tol * (m + 1), side="left")
+    e = np.minimum(e, m)
+    hit_after = np.isfinite(target) & (e >= k + 3) & (np.abs(prefix[e] - want) <= tol * (e - k))
+    # before: prefix[k] - prefix[b] == target, b <= k - 2
+    want_b = prefix[k] - target
+    b = np.searchsorted(prefix, want_b - tol * (m + 1), side="left")
+    b = np.minimum(b, m)
+    hit_before = np.isfinite(target) & (b <= k - 2) & (np.abs(prefix[b] - want_b) <= tol * (k - b + 1))
+    out = [int(eligible[i]) for i in np.where((hit_after | hit_before) & (target > 0))[0]]
+    return out
 
 
 def _chance(target: np.ndarray, ok: np.ndarray, tol: np.ndarray, size: int, families: list[str]) -> float:

@@ -115,15 +115,51 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         frame, dec = _drop_repeats(frame)
         decisions += dec
         decisions.append(Decision("sheet", f"读取并合并了 {len(frames)} 个工作表", f"read and stacked {len(frames)} sheets"))
-    frame, dec, meta["aggregates"] = _roles(frame, meta["steps"])
+    frame, dec, aggregates = _roles(frame, meta["steps"])
+    # attrs travel with every pandas operation (deep-copied each time): keep only the aggregates
+    # that do not add up, which the checks report, not the parts of every total.
+    # A grand total is compared with its units by the checks themselves.
+    meta["aggregates"] = [{**a, "parts": a["parts"][:30], "part_rows": a["part_rows"][:30]} for a in aggregates
+                          if a["mismatch"] and a["role"] == "subtotal"]
     if all(m.get("series") for m in metas):
         frame["role"] = "unit"  # one unit, whatever the user named it (全国 is a unit here, not a total row)
         dec = [d for d in dec if d.topic != "role" or "→" in d.en]
     decisions += dec
     frame = _finish(frame, p.name, meta)
-    frame.attrs = {**meta, "decisions": [d.as_dict() for d in decisions], "file": p.name, "source": str(p.resolve()),
-                   "sha256": file_sha256(p)}
+    frame.attrs = shared({**meta, "decisions": [d.as_dict() for d in decisions], "file": p.name,
+                          "source": str(p.resolve()), "sha256": file_sha256(p)})
     return frame
+
+
+class _SharedList(list):
+    """Facts of the reading, shared (not deep-copied) by the frames pandas derives from this one.
+
+    pandas deep-copies ``attrs`` into every frame and series an operation makes; with the
+    decisions and problems of a real table that is thousands of copies per check. The facts
+    are never changed after reading, so one copy serves them all.
+    """
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class _SharedDict(dict):
+    __doc__ = _SharedList.__doc__
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def shared(attrs: dict) -> dict:
+    """``attrs`` whose list and dict values are shared by derived frames (see :class:`_SharedList`)."""
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, list):
+            v = _SharedList(v)
+        elif isinstance(v, dict):
+            v = _SharedDict(v)
+        out[k] = v
+    return out
 
 
 # ----------------------------------------------------------------------------- sheets
@@ -505,7 +541,7 @@ def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decisio
          "parts": [row_roles.clean(frame.at[i, "_name"]) for i in a["parts"]],
          "part_rows": [int(frame.at[i, "source_row"]) for i in a["parts"]],
          "mismatch": _mismatch(frame, a, counts, steps),
-         "by": a["by"]} for a in aggregates]
+         "by": a["by"], "role": frame.at[a["row"], "role"]} for a in aggregates]
     return frame, out, found
 
 
