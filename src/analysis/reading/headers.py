@@ -83,6 +83,8 @@ def clean_part(raw: object) -> Part:
 def _unit_of(text: str) -> str | None:
     t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
     t = t.removeprefix("单位:").removeprefix("单位").removeprefix("unit:")
+    if len(t) > 2 and t[0] in "([【" and t[-1] in ")]】":
+        t = t[1:-1]  # (万人) in a column of units of measure
     if t in UNIT_SCALES:
         return t
     if t in RATE_UNITS or t in ("‰", "%"):

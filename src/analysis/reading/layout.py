@@ -248,6 +248,10 @@ def _detect(meanings: list[Meaning], profiles: list[Profile], parts, body: pd.Da
         labels = body[c0].iloc[:200].map(cell_text) if c0 in body.columns else pd.Series([], dtype=object)
         labels = labels[labels != ""]
         named = sum(1 for t in labels.iloc[:60] if interpret([t]).kind == "measure")
+        # Measures as rows name each measure once (or once per sex); a column that repeats one
+        # measure name row after row is a long export with a value column, not a transposed table.
+        if labels.iloc[:200].nunique() < 0.3 * min(len(labels), 200):
+            named = 0
         header_says = any("指标" in clean_part(p).text or "项目" in clean_part(p).text or
                           clean_part(p).text.lower() in ("indicator", "item", "variable") for p in parts[c0])
         if (named >= 2 and named >= 0.4 * min(len(labels), 60) and len(measures) <= 1) or (header_says and named >= 1):
@@ -507,7 +511,7 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file, 
         has_values = any(cell_text(body.at[r, c]) for c, _, _ in targets)
         m = interpret([text])
         shown = text
-        bare_sex = text in ("男", "女", "男性", "女性", "male", "female", "Male", "Female")
+        bare_sex = clean_part(text).text in ("男", "女", "男性", "女性", "male", "female", "Male", "Female")
         qualifier = bare_sex or m.kind != "measure"
         # 男 / 女 belong to the measure above them, printed indented or not.
         if qualifier and parent_label is not None and (indent > parent_indent or bare_sex):

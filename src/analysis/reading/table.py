@@ -221,8 +221,8 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
             factor = float(scale[name])
             decisions.append(Decision("scale", f"按参数把 {name} 乘以 {factor:g}", f"{name} multiplied by {factor:g} as asked"))
         elif factor != 1.0:
-            decisions.append(Decision("scale", f"“{printed}”的计量单位为 {factor:g} 人，已换算为人",
-                                      f"{printed!r} is printed in units of {factor:g} persons; converted to persons"))
+            decisions.append(Decision("scale", f"“{printed}”以 {factor:g} 为计量单位印出，已乘以 {factor:g}",
+                                      f"{printed!r} is printed in units of {factor:g}; multiplied by {factor:g}"))
         step = row_roles._steps(values.to_numpy())
         steps[name] = step * factor
         # 790.57 万人 is 7,905,700 persons, not 7,905,700.000000001
