@@ -612,3 +612,38 @@ def test_requoted_csv_headers_lose_their_stray_quotes(tmp_path):
     assert frame.set_index(["unit", "period"]).at[("North", "2018"), "reported_crude_birth_rate"] == pytest.approx(14.90)
     assert not any('"' in d["en"].replace("'", "") for d in frame.attrs["decisions"] if "→" in d["en"])
     assert frame.set_index(["unit", "period"]).at[("WHOLE COUNTRY", "2017"), "role"] == "total"
+
+
+def test_main_indicators_table_with_bracketed_units(tmp_path):
+    """A "人口主要指标" sheet: units of measure in brackets in their own column, sex rows
+    carrying the unit (`男 (万人)`), urban shares and densities beside the counts."""
+    rows = [["4-1 人口主要指标"], ["(2022年)"],
+            ["指标名称", "单位", "全市", "甲区", "乙区"],
+            ["常住人口", "(万人)", "300.00", "180.00", "120.00"],
+            ["  城镇人口比例", "(%)", "72.91", "84.67", "55.00"],
+            ["  人口密度", "(人/平方公里)", "533", "1349", "300"],
+            ["户籍人口情况", "", "", "", ""],
+            ["  年末总人口", "(万人)", "200.00", "110.00", "90.00"],
+            ["    男 (万人)", "", "101.00", "56.00", "45.00"],
+            ["    女 (万人)", "", "99.00", "54.00", "45.00"],
+            ["    城镇人口", "(万人)", "150.00", "100.00", "50.00"],
+            ["  年内出生人数", "(万人)", "2.00", "1.20", "0.80"],
+            ["  出生率", "(‰)", "10.00", "10.91", "8.89"]]
+    frame = read(write_csv(tmp_path, "main.csv", rows)).set_index("unit")
+    assert frame.at["甲区", "population"] == pytest.approx(1_100_000)  # 年末总人口, not the urban population
+    assert frame.at["甲区", "population_resident"] == pytest.approx(1_800_000)
+    assert frame.at["甲区", "population_male"] == pytest.approx(560_000)
+    assert frame.at["甲区", "births"] == pytest.approx(12_000)
+    assert "births_male" not in frame.columns
+    assert frame.at["全市", "role"] == "total" and set(frame["period"]) == {"2022"}
+
+
+def test_long_export_with_a_value_column_is_not_read_as_transposed(tmp_path):
+    """A database export (measure name in one column, value in another) is not a table of
+    measures as rows: it is refused with a way out, never read into wrong units."""
+    rows = [["id", "表章項目", "地域", "時間軸", "unit", "value"]]
+    rows += [[i, "人口", area, f"{year}年", "人", 1000 + i] for i, (area, year) in
+             enumerate([(a, y) for a in ("北海道", "青森県", "岩手県") for y in (1920, 1925, 1930, 1935)])]
+    r = workbench("table", "tidy", write_csv(tmp_path, "export.csv", rows))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--columns" in r.stderr and len(r.stderr.strip().splitlines()) == 1
