@@ -279,7 +279,10 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     else:
         decisions.append(Decision("header", f"单位名称取自“{shaped.unit_header}”列", f"unit names from column {shaped.unit_header!r}"))
     if shaped.hierarchy:
-        decisions.append(Decision("header", f"上级单位列：{', '.join(shaped.hierarchy)}", f"hierarchy columns: {', '.join(shaped.hierarchy)}"))
+        from ..columns import geography_labels
+
+        zh = "、".join(geography_labels()[h]["zh"] for h in shaped.hierarchy)
+        decisions.append(Decision("header", f"上级单位列：{zh}", f"hierarchy columns: {', '.join(shaped.hierarchy)}"))
     frame, dec = _population(frame)
     decisions += dec
     decisions += _percent_for_permille(frame)
