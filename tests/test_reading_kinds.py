@@ -647,3 +647,12 @@ def test_long_export_with_a_value_column_is_not_read_as_transposed(tmp_path):
     r = workbench("table", "tidy", write_csv(tmp_path, "export.csv", rows))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "--columns" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_cell_over_the_csv_field_limit_is_named(tmp_path):
+    """A cell of 200,000 characters: one line naming the row and column, exit 2, no traceback."""
+    path = tmp_path / "huge.csv"
+    path.write_text("单位,年份,出生人数\n" + "甲" * 200_000 + ",2019,3\n", encoding="utf-8")
+    r = workbench("validate", path)
+    assert r.returncode == 2 and "unexpected" not in r.stderr and "Traceback" not in r.stderr
+    assert "row 2" in r.stderr and "单位" in r.stderr and len(r.stderr.strip().splitlines()) == 1

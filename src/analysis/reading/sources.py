@@ -143,7 +143,21 @@ def read_text(path: Path) -> list[Sheet]:
 
 
 def _grid(text: str, delimiter: str, name: str) -> pd.DataFrame:
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        # The csv module stops at a field over its limit (131,072 characters): say where it is.
+        line = text.splitlines()[reader.line_num - 1] if reader.line_num else ""
+        widths = [len(f) for f in line.split(delimiter)]
+        col = widths.index(max(widths)) + 1 if widths else None
+        raise DataError(name, f"a cell is too large to be a table cell ({exc})",
+                        "check that this is the table you mean; re-export it from the spreadsheet",
+                        row=reader.line_num,
+                        column=None if col is None else (rows[0][col - 1] if rows and col <= len(rows[0]) and rows[0][col - 1]
+                                                         else f"#{col}")) from None
     if not rows:
         raise DataError(name, "the file is empty", "export the table again; it has no content")
     width = max(len(r) for r in rows)
