@@ -16,7 +16,6 @@ assigns row roles the same way for every layout.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np

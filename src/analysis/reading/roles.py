@@ -37,11 +37,6 @@ def clean(name: str) -> str:
     return re.sub(r"\s+", "", t)
 
 
-def indent_of(name: str) -> int:
-    raw = str(name)
-    return len(raw) - len(raw.lstrip(" \u3000\t"))
-
-
 def marker(name: str) -> str | None:
     """What a row's name alone suggests: total, subtotal, of_which, weak_subtotal, or None."""
     from .headers import simplified
@@ -314,7 +309,6 @@ def _search(values, pool, r, target, has, tol_unit, mark, large, families, named
     """
     v = values[pool]
     strong = mark in ("total", "subtotal", "weak_subtotal")
-    bound = 1.0 if strong else 0.01
 
     def accept(sums, n_tried, size, parts=None):
         strong_here = strong or (named_parts is not None and parts is not None and bool(named_parts[parts].all()))

@@ -233,7 +233,6 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
             raise DataError(file, f"--scale names {name!r}, which this table does not have",
                             f"use one of: {', '.join(shaped.measures)}")
     for name, printed in shaped.measures.items():
-        src = "given" if mapping else "read"
         decisions.append(Decision("header", f"“{printed}” → {name}", f"{printed!r} → {name}"))
     # Periods: a column, the column headers, the caller, the sheet name, the title.
     if "_period" in frame:
@@ -435,7 +434,7 @@ def _collapse(decisions: list[Decision], n_sheets: int) -> list[Decision]:
         return decisions
     out: list[Decision] = []
     seen: dict[str, int] = {}
-    periods_zh, periods_en = [], []
+    periods_en = []
     for d in decisions:
         m = re.fullmatch(r"period (\S+) from (.+)", d.en)
         if d.topic == "period" and m:
