@@ -656,3 +656,20 @@ def test_a_cell_over_the_csv_field_limit_is_named(tmp_path):
     r = workbench("validate", path)
     assert r.returncode == 2 and "unexpected" not in r.stderr and "Traceback" not in r.stderr
     assert "row 2" in r.stderr and "单位" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_last_digits_are_the_printed_ones_after_scaling(tmp_path):
+    """A series printed in 万人 and scaled to persons ends in 0000; the last-digit test looks
+    at the digits that were printed, so scaling alone raises no finding."""
+    import numpy as np
+
+    from analysis import load
+    from analysis.checks import last_digits
+
+    rng = np.random.default_rng(7)
+    rows = [["年份", "出生", "死亡"]] + [[y, int(rng.integers(1000, 3000)), int(rng.integers(600, 1200))]
+                                     for y in range(1950, 2024)]
+    frame = load(write_csv(tmp_path, "series.csv", rows), scale={"births": 10000, "deaths": 10000})
+    assert frame["births"].iloc[0] == rows[1][1] * 10000
+    test = last_digits(frame)
+    assert test["applies"] and test["observed"][0] < 0.5 * test["n"]  # not every printed digit is 0

@@ -572,9 +572,12 @@ def last_digits(frame: pd.DataFrame, columns: list[str] | None = None, min_value
     # a figure a unit prints unchanged period after period is one figure, not many:
     # counted once, its digit does not swamp the test
     keys = key_columns(body)
-    values = (pd.concat([body[keys + [c]].drop_duplicates().rename(columns={c: "_v"})["_v"] for c in cols]).dropna()
+    # The digit that was printed: a column printed in 万人 and scaled to persons ends in 0000.
+    steps = frame.attrs.get("steps", {})
+    printed = {c: body[c] / steps[c] if steps.get(c, 1.0) > 1 else body[c] for c in cols}
+    values = (pd.concat([body[keys].assign(_v=printed[c]).drop_duplicates()["_v"] for c in cols]).dropna()
               if cols else pd.Series(dtype=float))
-    values = values[(values >= min_count) & (values == values.round())].astype(np.int64)
+    values = values[(values >= min_count) & ((values - values.round()).abs() < 1e-6)].round().astype(np.int64)
     if len(values) < min_values:
         return {"applies": False, "n": len(values),
                 "reason_en": f"only {len(values)} counts of {min_count} or more; at least {min_values} are needed",
