@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from conftest import workbench
+from reading_helpers import decisions, findings_of, one, read
 
-ROLES = {"unit", "total", "subtotal", "of_which"}
-TOPICS = {"layout", "header", "scale", "period", "role", "sheet", "note"}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -32,48 +31,6 @@ def write_csv(tmp_path, name: str, rows: list[list[object]], encoding: str = "ut
     path = tmp_path / name
     path.write_bytes(csv_text(rows).encode(encoding))
     return path
-
-
-def read(path, **kw) -> pd.DataFrame:
-    from analysis.reading import read_table
-
-    frame = read_table(path, **kw)
-    assert isinstance(frame, pd.DataFrame)
-    assert {"unit", "period", "period_kind", "role", "source_row"} <= set(frame.columns), list(frame.columns)
-    assert set(frame["role"]) <= ROLES, set(frame["role"])
-    return frame
-
-
-def load(path, **kw) -> pd.DataFrame:
-    import analysis
-
-    frame = analysis.load(path, **kw)
-    assert (frame["is_total"] == (frame["role"] != "unit")).all()
-    return frame
-
-
-def findings_of(path, **kw) -> pd.DataFrame:
-    from analysis.checks import run_checks
-
-    return run_checks(load(path, **kw))
-
-
-def decisions(frame: pd.DataFrame) -> list[dict]:
-    out = frame.attrs.get("decisions")
-    assert isinstance(out, list), "frame.attrs['decisions'] is missing"
-    for d in out:
-        assert {"topic", "zh", "en"} <= set(d), d
-        assert d["topic"] in TOPICS, d
-    return out
-
-
-def one(frame: pd.DataFrame, **where) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for col, value in where.items():
-        mask &= frame[col].astype(str) == str(value)
-    rows = frame[mask]
-    assert len(rows) == 1, f"{len(rows)} rows where {where}:\n{frame}"
-    return rows.iloc[0]
 
 
 def roles_of(frame: pd.DataFrame) -> dict[str, str]:

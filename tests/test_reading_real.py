@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import REAL, need, workbench
+from reading_helpers import decisions, load, one, read, tidy_csv
 
 ZHAOQING = REAL / "guangdong" / "肇庆市人口变动情况（自然变动）.xlsx"
 GUANGZHOU = REAL / "guangdong" / "广州人口自然变动情况.xlsx"
@@ -23,8 +24,6 @@ TAIWAN = REAL / "taiwan_village_monthly" / "2019"
 KOREA = REAL / "korea_dong" / "CBR_2017.csv"
 NATIONAL = REAL / "china_national" / "births_deaths_10k_1950_2023.csv"
 
-ROLES = {"unit", "total", "subtotal", "of_which"}
-TOPICS = {"layout", "header", "scale", "period", "role", "sheet", "note"}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -32,50 +31,6 @@ TOPICS = {"layout", "header", "scale", "period", "role", "sheet", "note"}
 def bare(name) -> str:
     """A name without the spaces yearbooks print inside names (`怀 集`)."""
     return re.sub(r"\s+", "", str(name))
-
-
-def read(path, **kw) -> pd.DataFrame:
-    from analysis.reading import read_table
-
-    frame = read_table(path, **kw)
-    assert isinstance(frame, pd.DataFrame)
-    assert {"unit", "period", "role", "source_row"} <= set(frame.columns), list(frame.columns)
-    assert set(frame["role"]) <= ROLES, set(frame["role"])
-    return frame
-
-
-def load(path, **kw) -> pd.DataFrame:
-    import analysis
-
-    frame = analysis.load(path, **kw)
-    assert (frame["is_total"] == (frame["role"] != "unit")).all()
-    return frame
-
-
-def decisions(frame: pd.DataFrame) -> list[dict]:
-    out = frame.attrs.get("decisions")
-    assert isinstance(out, list), "frame.attrs['decisions'] is missing"
-    for d in out:
-        assert {"topic", "zh", "en"} <= set(d) and d["topic"] in TOPICS, d
-    return out
-
-
-def one(frame: pd.DataFrame, **where) -> pd.Series:
-    """The single row whose columns equal the given values (names compared without spaces)."""
-    mask = pd.Series(True, index=frame.index)
-    for col, value in where.items():
-        mask &= frame[col].map(bare) == bare(value)
-    rows = frame[mask]
-    assert len(rows) == 1, f"{len(rows)} rows where {where}:\n{frame}"
-    return rows.iloc[0]
-
-
-def tidy_csv(tmp_path, path, *args) -> pd.DataFrame:
-    out = tmp_path / "tidy.csv"
-    r = workbench("table", "tidy", path, *args, "-o", out)
-    assert r.returncode == 0, r.stderr
-    assert out.read_bytes().startswith(b"\xef\xbb\xbf"), "tidy CSV is not UTF-8 with BOM"
-    return pd.read_csv(out, encoding="utf-8-sig", dtype={"period": str, "unit": str, "sheet": str})
 
 
 def raw_rows(path, skip: int = 1) -> list[list[str]]:
