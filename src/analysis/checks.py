@@ -114,14 +114,10 @@ def parts_add_up(frame: pd.DataFrame) -> list[dict]:
 def totals_match_units(frame: pd.DataFrame) -> list[dict]:
     """A grand total row (role ``total``) equals the sum of the units of its period."""
     out = []
-    if "role" in frame:
-        totals = frame[frame["role"] == "total"]
-        body = frame[frame["role"] == "unit"]
-    else:
-        from .columns import is_total_name
-
-        totals = frame[frame["is_total"] & frame["unit"].map(is_total_name)]
-        body = frame[~frame["is_total"]]
+    # Roles come from the reader; a frame made some other way has only is_total.
+    role = frame["role"] if "role" in frame else frame["is_total"].map({True: "total", False: "unit"})
+    totals = frame[role == "total"]
+    body = frame[role == "unit"]
     if totals.empty:
         return out
     fields = count_fields()

@@ -54,13 +54,9 @@ def _columns(arg: str | None):
 
 
 def _scale(arg: str) -> dict[str, float]:
-    out = {}
-    for k, v in _pairs(arg, "--scale").items():
-        try:
-            out[k] = float(v)
-        except ValueError:
-            raise WorkbenchError(f"--scale: {v!r} is not a number. Fix: write e.g. --scale population=10000") from None
-    return out
+    from .loading import parse_scale
+
+    return parse_scale(arg)
 
 
 def _load(args):

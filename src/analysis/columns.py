@@ -125,28 +125,6 @@ def personal_headers() -> frozenset[str]:
     return frozenset(normalise_header(a) for a in _fields_spec()["personal"])
 
 
-@lru_cache(maxsize=1)
-def total_names() -> frozenset[str]:
-    return frozenset(normalise_header(a) for a in _fields_spec()["total_names"])
-
-
-@lru_cache(maxsize=1)
-def subtotal_names() -> frozenset[str]:
-    return frozenset(normalise_header(a) for a in _fields_spec().get("subtotal_names", []))
-
-
-def is_subtotal_name(name: str) -> bool:
-    return normalise_header(name) in subtotal_names()
-
-
-def is_total_name(name: str) -> bool:
-    key = normalise_header(name)
-    if key in total_names() and key not in subtotal_names():
-        return True
-    # 全市, 全县, 全 镇 ...: "the whole of" one administrative level.
-    return len(key) in (2, 3) and key.startswith("全") and key[-1] in "省市县区镇乡村街国"
-
-
 def match_header(parts: list[str]) -> str | None:
     """Canonical name for a header made of one or more stacked header cells."""
     table = alias_table()

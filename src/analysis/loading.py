@@ -103,7 +103,7 @@ def parse_scale(text: str) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep or not key.strip():
-            raise DataError("scale", f"{item!r} is not COLUMN=FACTOR", "write e.g. population=10000")
+            raise DataError("--scale", f"{item!r} is not COLUMN=FACTOR", "write e.g. --scale population=10000")
     return out
 
 

@@ -60,15 +60,15 @@ def clean_part(raw: object) -> Part:
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     # A bilingual cell prints the English gloss on lines of its own: keep the Chinese lines.
     if any(has_cjk(ln) for ln in lines):
-        lines = [ln for ln in lines if has_cjk(ln) or _unit_of(ln)]
+        lines = [ln for ln in lines if has_cjk(ln) or unit_of(ln)]
     text = " ".join(lines)
     unit = None
     for m in _BRACKET.finditer(text):
-        u = _unit_of(m.group(1))
+        u = unit_of(m.group(1))
         if u:
             unit = u
     # Remove bracketed units of measure; other bracketed words (县(市、区)) stay.
-    text = _BRACKET.sub(lambda m: "" if _unit_of(m.group(1)) else m.group(0), text)
+    text = _BRACKET.sub(lambda m: "" if unit_of(m.group(1)) else m.group(0), text)
     if unit is None:
         for sym in ("‰", "%"):
             if sym in text:
@@ -80,7 +80,7 @@ def clean_part(raw: object) -> Part:
     return Part(text, unit)
 
 
-def _unit_of(text: str) -> str | None:
+def unit_of(text: str) -> str | None:
     t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
     t = t.removeprefix("单位:").removeprefix("单位").removeprefix("unit:")
     if len(t) > 2 and t[0] in "([【" and t[-1] in ")]】":

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..columns import GEOGRAPHY
 from ..errors import DataError, NoTableError
-from .headers import Meaning, cell_text, clean_part, interpret, is_figure, unit_scale, _unit_of
+from .headers import Meaning, cell_text, clean_part, interpret, is_figure, unit_scale, unit_of
 from .values import MISSING_MARKS, year_in
 
 LAYOUTS = ("long", "wide", "transposed", "series")
@@ -105,7 +105,7 @@ def profile(cells: pd.Series) -> Profile:
     filled_mask = text != ""
     filled = int(filled_mask.sum())
     kinds = {u: ("empty" if not t else "figure" if is_figure(u) or t.lower() in MISSING_MARKS else
-                 "uom" if _unit_of(t) is not None else "text") for u, t in text_of.items()}
+                 "uom" if unit_of(t) is not None else "text") for u, t in text_of.items()}
     kind = sample.map(kinds)
     figures = int((kind == "figure").sum())
     # A column of units of measure (人, 万人, 户, ‰) may hold one the reader does not know (人/平方公里).
@@ -526,7 +526,7 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file, 
                                       f"indicator {text!r} is not a measure the workbench uses; left out"))
             continue
         uom = cell_text(body.at[r, uom_col]) if uom_col is not None else None
-        scale = unit_scale(_unit_of(uom) if uom else m.unit)
+        scale = unit_scale(unit_of(uom) if uom else m.unit)
         rows.append((r, m.name, scale, shown))
     if not rows:
         raise NoTableError(file, "the indicator column names no measure the workbench uses",

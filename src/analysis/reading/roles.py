@@ -62,7 +62,7 @@ def marker(name: str) -> str | None:
     return None
 
 
-def _steps(values: np.ndarray) -> float:
+def printed_step(values: np.ndarray) -> float:
     """The printed step of a column (1 for whole counts, 0.01 for two decimals)."""
     v = values[np.isfinite(values)]
     if v.size > 50_000:

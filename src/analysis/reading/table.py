@@ -223,7 +223,7 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
         elif factor != 1.0:
             decisions.append(Decision("scale", f"“{printed}”以 {factor:g} 为计量单位印出，已乘以 {factor:g}",
                                       f"{printed!r} is printed in units of {factor:g}; multiplied by {factor:g}"))
-        step = row_roles._steps(values.to_numpy())
+        step = row_roles.printed_step(values.to_numpy())
         steps[name] = step * factor
         # 790.57 万人 is 7,905,700 persons, not 7,905,700.000000001
         digits = max(0, int(round(-np.log10(step * factor)))) if step * factor < 1 else 0
