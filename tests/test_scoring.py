@@ -275,3 +275,23 @@ def test_combined_scheme_weights_its_parts(sample_frame):
     both = combined.merge(community[["unit", "period", "total"]], on=["unit", "period"], suffixes=("", "_community"))
     assert np.allclose(both["total"], 0.3 * both["total_community"] + 0.7 * 80.0)
     assert set(combined["rank"]) >= {1}
+
+
+def test_bootstrap_identical_from_process_to_process(tmp_path):
+    """Same data, same numbers: the score intervals do not depend on the process's hash seed
+    (a set of the scheme's rates once decided which rate took which random draws)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import SAMPLE
+
+    outs = []
+    for hashseed in ("1", "2"):
+        out = tmp_path / f"scores_{hashseed}.csv"
+        r = subprocess.run([sys.executable, "-m", "analysis.cli", "table", "scores", str(SAMPLE), "--scheme",
+                            "village_2006", "--bootstrap", "100", "-o", str(out)],
+                           env={**os.environ, "PYTHONHASHSEED": hashseed}, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]

@@ -14,6 +14,7 @@ one table or a thousand bootstrap replicates of it at once.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -300,7 +301,7 @@ def gather(frame: pd.DataFrame, scheme: Scheme, level: str = "unit", periods: st
     reads |= {it.rule["zero_if"].get("reads") for it in scheme.leaves() if it.rule and "zero_if" in it.rule}
     reads |= {it.rule.get("task") for it in scheme.leaves() if it.rule and isinstance(it.rule.get("task"), str)}
     rates, arrays = {}, {}
-    for name in filter(None, reads):
+    for name in sorted(filter(None, reads)):  # a set's order changes from one process to the next
         ind = indicators().get(name)
         if ind is not None:
             need = (*ind.numerator, denominator_column(ind, agg))
@@ -640,9 +641,11 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
     values = gather(frame, scheme, level, periods, period_range)
-    rng = np.random.default_rng(seed)
     drawn = {}
     for name, (num, den, scale) in values.rates.items():
+        # Each rate draws from its own stream, keyed by the seed and the rate's name, so the
+        # draws do not depend on the order the scheme lists its rates in, nor on the process.
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
         ind = indicators()[name]
         shape = (replicates, len(num))
         if ind.ratio:  # boys : girls -- redraw the boys among all births
