@@ -19,11 +19,11 @@ import pandas as pd
 
 from ..columns import CATEGORIES, GEOGRAPHY, count_fields
 from ..errors import DataError, NoTableError
-from ..periods import sort_key
+from ..periods import parse_period, sort_key
 from . import roles as row_roles
 from .headers import cell_text, find_header
 from .layout import LAYOUTS, Decision, reshape
-from .sources import WORKBOOK_SUFFIXES, Sheet, open_sheets
+from .sources import Sheet, open_sheets
 from .values import numbers, periods, year_in
 
 _ID_NUMBER = r"\d{17}[\dXx]"
@@ -68,7 +68,6 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         raise DataError(p.name, f"unknown layout {layout!r}", f"use one of {', '.join(LAYOUTS)}")
     mapping = _mapping(columns)
     sheets = open_sheets(p)
-    is_book = p.suffix.lower() in WORKBOOK_SUFFIXES
     decisions: list[Decision] = []
     for sh in sheets:
         for n in sh.notes:
@@ -77,7 +76,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
     frames, metas, left_out = [], [], []
     for sh in chosen:
         try:
-            frame, dec, meta = _read_sheet(sh, p, mapping, period, unit_name, layout, scale or {}, len(chosen) > 1 or is_book)
+            frame, dec, meta = _read_sheet(sh, p, mapping, period, unit_name, layout, scale or {})
         except DataError as err:
             if len(chosen) == 1 or (sheet is None and not isinstance(err, NoTableError)):
                 raise
@@ -180,7 +179,7 @@ def _choose(sheets: list[Sheet], sheet, name: str) -> list[Sheet]:
                     "pass one of these names with --sheet, or --sheet all")
 
 
-def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale, in_book) -> tuple[pd.DataFrame, list[Decision], dict]:
+def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale) -> tuple[pd.DataFrame, list[Decision], dict]:
     file = path.name if sh.name is None else f"{path.name}, sheet {sh.name}"
     grid = sh.grid
     if grid.empty or not any(cell_text(v) for v in grid.iloc[:200].to_numpy().ravel()):
@@ -234,40 +233,8 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
                             f"use one of: {', '.join(shaped.measures)}")
     for name, printed in shaped.measures.items():
         decisions.append(Decision("header", f"“{printed}” → {name}", f"{printed!r} → {name}"))
-    # Periods: a column, the column headers, the caller, the sheet name, the title.
-    if "_period" in frame:
-        label, kind, odd = periods(frame["_period"])
-        for o in odd:
-            problems.append({"row": int(frame.at[o["index"], "source_row"]), "column": shaped.period_header or "period",
-                             "canonical": "period", "value": o["value"], "kind": "period_misfit",
-                             "expected": o["expected"]})
-        empty = label.isna()
-        if empty.all() and period:
-            label, kind = pd.Series(str(period), index=frame.index), pd.Series("year", index=frame.index)
-        elif empty.any():
-            row = int(frame.loc[empty, "source_row"].iloc[0])
-            raise DataError(file, "the period is empty", "fill in the period of every row", row=row,
-                            column=shaped.period_header or None)
-        frame["period"], frame["period_kind"] = label, kind
-        how = "列" if shaped.period_from == "column" else "列标题"
-        decisions.append(Decision("period", f"时期取自{how}（{_kinds(kind)}）",
-                                  f"periods from the {'column ' + repr(shaped.period_header) if shaped.period_from == 'column' else 'column headers'} ({_kinds(kind, 'en')})"))
-        if period:
-            decisions.append(Decision("period", "表中已有时期，参数 --period 未使用", "--period not used: the table names its periods"))
-    else:
-        source, label = _period_of_sheet(period, sh.name, title_text)
-        frame["period"] = label
-        from ..periods import parse_period
-
-        lab, kind = parse_period(label) if label != "all" else ("all", "label")
-        frame["period"], frame["period_kind"] = lab, kind
-        zh, en = {"parameter": ("参数 --period", "the --period parameter"), "sheet": ("工作表名", "the sheet name"),
-                  "title": ("标题行", "the title row"), "none": ("无", "nowhere")}[source]
-        if source == "none":
-            decisions.append(Decision("period", "表中没有时期，所有行记为一个时期“all”（用 --period 指定）",
-                                      "the table names no period; all rows are one period 'all' (name it with --period)"))
-        else:
-            decisions.append(Decision("period", f"时期 {lab} 取自{zh}", f"period {lab} from {en}"))
+    frame, dec = _periods(frame, shaped, file, period, sh.name, title_text, problems)
+    decisions += dec
     if shaped.layout == "series":
         name = unit_name or path.stem
         frame["_name"] = name
@@ -291,6 +258,44 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     meta = {"series": shaped.layout == "series", "problems": problems, "steps": steps, "unit_level": _unit_level(shaped),
             "mapping": {printed: name for name, printed in shaped.measures.items()}, "header_rows": header_rows}
     return frame, decisions, meta
+
+
+def _periods(frame: pd.DataFrame, shaped, file: str, period, sheet_name, title_text: str,
+             problems: list[dict]) -> tuple[pd.DataFrame, list[Decision]]:
+    """``period`` and ``period_kind`` of every row: from a period column, the column headers,
+    the caller, the sheet name or the title, in that order. Misfits go to ``problems``."""
+    decisions: list[Decision] = []
+    if "_period" in frame:
+        label, kind, odd = periods(frame["_period"])
+        for o in odd:
+            problems.append({"row": int(frame.at[o["index"], "source_row"]), "column": shaped.period_header or "period",
+                             "canonical": "period", "value": o["value"], "kind": "period_misfit",
+                             "expected": o["expected"]})
+        empty = label.isna()
+        if empty.all() and period:
+            label, kind = pd.Series(str(period), index=frame.index), pd.Series("year", index=frame.index)
+        elif empty.any():
+            row = int(frame.loc[empty, "source_row"].iloc[0])
+            raise DataError(file, "the period is empty", "fill in the period of every row", row=row,
+                            column=shaped.period_header or None)
+        frame["period"], frame["period_kind"] = label, kind
+        how = "列" if shaped.period_from == "column" else "列标题"
+        decisions.append(Decision("period", f"时期取自{how}（{_kinds(kind)}）",
+                                  f"periods from the {'column ' + repr(shaped.period_header) if shaped.period_from == 'column' else 'column headers'} ({_kinds(kind, 'en')})"))
+        if period:
+            decisions.append(Decision("period", "表中已有时期，参数 --period 未使用", "--period not used: the table names its periods"))
+    else:
+        source, label = _period_of_sheet(period, sheet_name, title_text)
+        lab, kind = parse_period(label) if label != "all" else ("all", "label")
+        frame["period"], frame["period_kind"] = lab, kind
+        zh, en = {"parameter": ("参数 --period", "the --period parameter"), "sheet": ("工作表名", "the sheet name"),
+                  "title": ("标题行", "the title row"), "none": ("无", "nowhere")}[source]
+        if source == "none":
+            decisions.append(Decision("period", "表中没有时期，所有行记为一个时期“all”（用 --period 指定）",
+                                      "the table names no period; all rows are one period 'all' (name it with --period)"))
+        else:
+            decisions.append(Decision("period", f"时期 {lab} 取自{zh}", f"period {lab} from {en}"))
+    return frame, decisions
 
 
 _LAYOUT_ZH = {"long": "长表：单位为行，指标为列", "wide": "宽表：每个时期一列", "transposed": "转置表：指标为行，单位为列",
