@@ -46,7 +46,8 @@ def test_table_indicators_to_file(tmp_path):
     r = workbench("table", "indicators", SAMPLE, "-o", out, "--level", "township", "--periods", "year")
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["county", "unit", "period", "indicator", "value", "numerator", "denominator"]
+    assert list(table.columns) == ["county", "unit", "period", "indicator", "value", "numerator", "denominator",
+                                    "note_zh", "note_en"]
     assert set(table["unit"]) == {"青山镇"} and set(table["period"]) == {2019, 2020}
     srb = table[(table["indicator"] == "srb") & (table["period"] == 2020)]
     assert srb["value"].item() == pytest.approx(100 * srb["numerator"].item() / srb["denominator"].item())
@@ -55,7 +56,7 @@ def test_table_indicators_to_file(tmp_path):
 def test_table_indicators_rounding_to_stdout():
     r = workbench("table", "indicators", need(BAD / "gbk_encoded.csv"), "--rounding", "truncate", "--decimals", "1")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[0] == "unit,period,indicator,value,numerator,denominator"
+    assert r.stdout.splitlines()[0] == "unit,period,indicator,value,numerator,denominator,note_zh,note_en"
     row = next(line for line in r.stdout.splitlines() if line.startswith("上浦村,2008,policy_compliant_birth_rate"))
     assert row.split(",")[3] == "94.7"  # 36/38 = 94.736…, truncated
 

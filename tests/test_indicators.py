@@ -150,7 +150,8 @@ def test_levels_up_the_hierarchy(sample_frame):
 
 def test_indicator_table_columns(sample_frame):
     table = analysis.indicator_table(sample_frame, periods="year")
-    assert list(table.columns) == ["county", "township", "unit", "period", "indicator", "value", "numerator", "denominator"]
+    assert list(table.columns) == ["county", "township", "unit", "period", "indicator", "value", "numerator", "denominator",
+                                    "note_zh", "note_en"]
     assert set(table["indicator"]) == set(indicators())  # the sample holds every count
     assert "合计" not in set(table["unit"])
 
@@ -169,3 +170,65 @@ def test_period_range(sample_frame):
     assert sorted(t["period"].unique()) == ["2019-03", "2019-04", "2019-05"]
     t = analysis.indicator_table(sample_frame, periods="year", period_range="2020")
     assert t["period"].unique().tolist() == ["2020"]
+
+
+# ----------------------------------------------------------------------------- edges (../shared/cases/edges)
+
+EDGES = REFERENCE.parent / "cases" / "edges"
+
+
+def test_each_unit_brings_its_own_person_years():
+    path = need(EDGES / "units_with_different_months.csv")
+    frame = analysis.load(path)
+    town = analysis.indicator_table(frame, level="township", periods="year", indicator_ids=["crude_birth_rate"])
+    # EXPECT.md: 13 births / (1,200 × 12/12 + 1,200 × 1/12) person-years = 10.0‰
+    person_years = 1200 * 12 / 12 + 1200 * 1 / 12
+    assert town["denominator"].item() == pytest.approx(person_years)
+    assert town["value"].item() == pytest.approx(13 / person_years * 1000)
+    assert town["value"].item() == pytest.approx(10.0)
+    villages = analysis.indicator_table(frame, level="unit", periods="year", indicator_ids=["crude_birth_rate"])
+    assert villages["value"].tolist() == pytest.approx([10.0, 10.0])  # 12/1200 and 1/100
+
+
+def test_months_pooled_over_units_with_population_changing():
+    # two units, months of different populations: person-years are summed row by row of each unit's mean
+    frame = pd.DataFrame({
+        "township": ["T"] * 4, "unit": ["a", "a", "a", "b"], "period": ["2020-01", "2020-02", "2020-03", "2020-01"],
+        "period_kind": ["month"] * 4, "is_total": [False] * 4, "source_row": [2, 3, 4, 5],
+        "births": [1.0, 2.0, 3.0, 4.0], "population": [100.0, 110.0, 120.0, 600.0]})
+    town = analysis.indicator_table(frame, level="township", periods="quarter", indicator_ids=["crude_birth_rate"])
+    expected = (1 + 2 + 3 + 4) / (110 * 3 / 12 + 600 / 12) * 1000
+    assert town["value"].item() == pytest.approx(expected)
+
+
+def test_a_parent_missing_part_of_a_count_says_which_units():
+    path = need(EDGES / "missing_part_of_parent.csv")
+    frame = analysis.load(path)
+    for level in ("province", "all"):
+        table = analysis.indicator_table(frame, level=level, indicator_ids=["crude_birth_rate", "srb"])
+        for _, row in table.iterrows():
+            assert np.isnan(row["value"])  # never the undercount 50 / 12,000
+            assert "1 of 3 units" in row["note_en"] and "二洞" in row["note_en"]
+            assert "二洞" in row["note_zh"] and "3 个单位中有 1 个" in row["note_zh"]
+    units = analysis.indicator_table(frame, indicator_ids=["crude_birth_rate"])
+    assert units.loc[units["unit"] == "二洞", "note_en"].item() == "births not given"
+    assert (units.loc[units["unit"] != "二洞", "note_en"] == "").all()
+
+
+def test_months_missing_within_a_unit_are_named():
+    frame = pd.DataFrame({
+        "unit": ["a"] * 3, "period": ["2020-01", "2020-02", "2020-03"], "period_kind": ["month"] * 3,
+        "is_total": [False] * 3, "source_row": [2, 3, 4], "births": [1.0, np.nan, 3.0], "population": [100.0] * 3})
+    table = analysis.indicator_table(frame, periods="quarter", indicator_ids=["crude_birth_rate"])
+    assert np.isnan(table["value"].item())
+    assert table["note_en"].item() == "births missing for 1 of 3 periods: 2020-02"
+
+
+def test_no_girls_is_an_infinite_ratio_and_no_births_says_so():
+    frame = _frame(births_male=[12, 0, 5], births_female=[0, 0, 5])
+    table = analysis.indicator_table(frame, indicator_ids=["srb"])
+    assert table["value"].iloc[0] == np.inf and table["note_en"].iloc[0] == "no girls: the ratio is infinite"
+    assert np.isnan(table["value"].iloc[1]) and table["note_en"].iloc[1] == "no births"
+    assert table["value"].iloc[2] == 100 and table["note_en"].iloc[2] == ""
+    rounded = analysis.indicator_table(frame, indicator_ids=["srb"], rounding="half_up", decimals=2)
+    assert rounded["value"].iloc[0] == np.inf

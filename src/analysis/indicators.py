@@ -75,9 +75,17 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
 
     Returns geography columns above the level, any category columns
     (``area_type``), ``unit`` (the name at the level), ``period``, every count
-    column and ``exposure_years``. Total rows of the input are left out unless
-    ``include_totals`` (unit level only), which keeps them as units of their own.
-    A sum over periods in which one is missing is missing, not an undercount.
+    column, ``exposure_years`` (the longest span any of its units covers) and,
+    where the table has a population, ``person_years``: each unit's mean
+    population times the years that unit itself reports, summed over units. A
+    township of a village reporting 12 months and one reporting January only has
+    1 + 1/12 village-years of exposure, not 2.
+
+    Total rows of the input are left out unless ``include_totals`` (unit level
+    only), which keeps them as units of their own. A sum over periods or units of
+    which one is missing is missing, not an undercount; the column
+    ``_missing_<count>`` then says which parts were missing (a :class:`Gap`), so
+    that indicators can say why they are blank.
     """
     _check_choice("periods", periods, GRAINS)
     keys = level_keys(frame, level)
@@ -92,11 +100,12 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
     # work on the distinct periods of the table, not on every row
     kinds = body[["period", "period_kind"]].drop_duplicates()
     kinds["_order"] = kinds["period"].map(sort_key)
-    # person-years behind each row, so crude rates of months or of pooled years are per year
+    # the years behind each row, so crude rates of months or of pooled years are per year
     kinds["exposure_years"] = [length_in_years(p, k) for p, k in zip(kinds["period"], kinds["period_kind"])]
     kinds["_coarse"] = [coarsen(p, k, periods) for p, k in zip(kinds["period"], kinds["period_kind"])]
     body = body.merge(kinds, on=["period", "period_kind"], how="left", validate="many_to_one")
     body = body.sort_values("_order", kind="stable")
+    body["_printed_period"] = body["period"]
     body["period"] = body.pop("_coarse")
 
     # 1. over time, within each finest unit
@@ -113,28 +122,103 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
         else:  # rows are in time order, so the last duplicate is the end of the period
             part = body.drop_duplicates(gkeys, keep="last").set_index(gkeys)[cols]
         parts.append(part)
-    exposure = body.groupby(gkeys, sort=False, dropna=False)["exposure_years"].sum(min_count=1)
-    over_time = pd.concat([*parts, exposure], axis=1)[[*counts, "exposure_years"]].reset_index()
+    # a period of unknown length (a label such as 上半年) counts as one year, as a printed rate would
+    exposure = body["exposure_years"].fillna(1.0).groupby([body[k] for k in gkeys], sort=False, dropna=False).sum()
+    gaps = _gaps(body, gkeys, [c for c in counts if fields[c].over_time == "sum"], "_printed_period", "periods")
+    over_time = pd.concat([*parts, exposure], axis=1)
+    if len(gaps.columns):
+        over_time = over_time.join(gaps)
+    over_time = over_time[[*counts, "exposure_years", *gaps.columns]].reset_index()
+    pop = population_column(over_time)
+    if pop:
+        # each unit's own person-years: its mean population over the years it reports
+        over_time["person_years"] = over_time[pop] * over_time["exposure_years"]
 
     # 2. across units, up to the level
     regroup = keys != [c for c in finest if c not in CATEGORIES]
+    over_time["_part"] = over_time["unit"]
     if level == "all":
         over_time["unit"] = "all"
         out_keys = cats + ["unit"]
     elif not regroup:
         out_keys = finest
     else:
-        over_time["unit"] = over_time[keys[-1]]
         out_keys = keys[:-1] + cats + ["unit"]
     if regroup:
-        g = over_time.groupby(out_keys + ["period"], sort=False, dropna=False)
+        if level != "all":
+            over_time["unit"] = over_time[keys[-1]]
+        summed = [*counts, *(["person_years"] if pop else [])]
+        group_keys = out_keys + ["period"]
+        g = over_time.groupby(group_keys, sort=False, dropna=False)
         exposure = g["exposure_years"].max()
-        over_time = _strict_sum(over_time, out_keys + ["period"], counts).assign(exposure_years=exposure).reset_index()
+        # a unit whose count is missing, or whose periods miss some of it, leaves its parent's sum missing
+        for c in summed:
+            if f"_missing_{c}" not in over_time:
+                over_time[f"_missing_{c}"] = None
+        gaps = _gaps(over_time, group_keys, summed, "_part", "units", inner=True)
+        over_time = pd.concat([_strict_sum(over_time, group_keys, summed), exposure], axis=1)
+        if len(gaps.columns):
+            over_time = over_time.join(gaps)
+        over_time = over_time.reset_index()
     order = over_time["period"].map({p: sort_key(p) for p in over_time["period"].unique()})
     over_time = over_time.assign(_o=order).sort_values(out_keys + ["_o"]).drop(columns="_o")
-    over_time = over_time.reset_index(drop=True)
+    over_time = over_time.drop(columns="_part", errors="ignore").reset_index(drop=True)
     over_time.attrs = {**frame.attrs, "level": level, "periods": periods}
     return over_time
+
+
+class Gap(tuple):
+    """Which parts of a sum were missing: ``(kind, missing names, number of parts)``,
+    kind ``"units"`` or ``"periods"``."""
+
+    __slots__ = ()
+
+    @property
+    def kind(self) -> str:
+        return self[0]
+
+    @property
+    def missing(self) -> tuple:
+        return self[1]
+
+    @property
+    def parts(self) -> int:
+        return self[2]
+
+    def text(self, what: str, language: str) -> str:
+        """"births missing for 1 of 3 units: 二洞" in Chinese or English (``what`` in that language)."""
+        names = list(self.missing)
+        shown = names[:5]
+        more = len(names) - len(shown)
+        if language == "zh":
+            kind = "个单位" if self.kind == "units" else "期"
+            listed = "、".join(map(str, shown)) + (f" 等 {len(names)} 个" if more else "")
+            return f"{self.parts} {kind}中有 {len(names)} {kind}缺{what}：{listed}"
+        kind = "units" if self.kind == "units" else "periods"
+        listed = ", ".join(map(str, shown)) + (f" and {more} more" if more else "")
+        return f"{what} missing for {len(names)} of {self.parts} {kind}: {listed}"
+
+
+def _gaps(frame: pd.DataFrame, keys: list[str], cols: list[str], name_col: str, kind: str,
+          inner: bool = False) -> pd.DataFrame:
+    """``_missing_<col>`` for each group with a missing part: a :class:`Gap` naming the
+    parts (periods or units) whose value is missing; ``inner`` also counts parts that
+    carry a gap of their own. Missing values are few, so only those rows are looked at."""
+    index = frame.groupby(keys, sort=False, dropna=False).size()
+    out = pd.DataFrame(index=index.index)
+    for c in cols:
+        bad = frame[c].isna()
+        if inner and f"_missing_{c}" in frame:
+            bad |= frame[f"_missing_{c}"].notna()
+        if not bad.any():
+            continue
+        names = frame.loc[bad].groupby(keys, sort=False, dropna=False)[name_col].agg(
+            lambda s: tuple(dict.fromkeys(s.astype(str))))
+        col = pd.Series(None, index=out.index, dtype=object)
+        for key, missing in names.items():
+            col.at[key] = Gap((kind, missing, int(index.at[key])))
+        out[f"_missing_{c}"] = col
+    return out
 
 
 def _strict_sum(frame: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
@@ -145,10 +229,18 @@ def _strict_sum(frame: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.Dat
     return total.mask(gaps.reindex(total.index).fillna(False).astype(bool))
 
 
+def population_column(frame: pd.DataFrame) -> str | None:
+    """The population behind crude rates: the mean population where the table has it."""
+    for c in ("population_mean", "population"):
+        if c in frame.columns:
+            return c
+    return None
+
+
 def denominator_column(ind: Indicator, frame: pd.DataFrame) -> str:
     """Crude rates use the mean population where the table has it."""
-    if ind.denominator == "population" and "population_mean" in frame.columns:
-        return "population_mean"
+    if ind.denominator == "population":
+        return population_column(frame) or "population"
     return ind.denominator
 
 
@@ -183,12 +275,18 @@ def exact_rate(numerator: float, denominator: float, scale: int, decimals: int, 
         return round_value(q, decimals, mode)
 
 
+INDICATOR_COLUMNS = ["indicator", "value", "numerator", "denominator", "note_zh", "note_en"]
+
+
 def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, rounding: str = "none",
             decimals: int = 2) -> pd.DataFrame:
     """Long table of indicators for the rows of an aggregated frame.
 
     Columns: the frame's key columns, ``indicator``, ``value``, ``numerator``,
-    ``denominator``. A zero or missing denominator gives a missing value.
+    ``denominator`` (person-years for crude rates), ``note_zh``, ``note_en``. A
+    value is never left blank without a note saying why: a count missing for some
+    units or periods (named), a zero denominator, no births. A sex ratio with boys
+    and no girls is infinite ("no girls"), not missing.
     """
     _check_choice("rounding", rounding, ROUNDING)
     keys = key_columns(frame) + ["period"]
@@ -203,25 +301,77 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
         num = frame[ind.numerator[0]].astype(float)
         if len(ind.numerator) == 2:
             num = num - frame[ind.numerator[1]].astype(float)
-        den = frame[denominator_column(ind, frame)].astype(float)
-        if ind.denominator == "population" and "exposure_years" in frame:
-            # population × years = person-years: a month's births give a yearly rate
-            den = den * frame["exposure_years"].fillna(1.0)
+        den_col = denominator_column(ind, frame)
+        den = frame[den_col].astype(float)
+        if ind.denominator == "population":
+            # person-years: a month's births give a yearly rate, and units reporting
+            # different spans each bring their own exposure
+            if "person_years" in frame:
+                den_col, den = "person_years", frame["person_years"].astype(float)
+            elif "exposure_years" in frame:
+                den = den * frame["exposure_years"].fillna(1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = (num * ind.scale / den).where(den > 0)
+            if ind.ratio:  # boys and no girls: the ratio is infinite, and says so
+                value = value.mask((den == 0) & (num > 0), np.inf)
         if rounding != "none":
-            value = pd.Series([exact_rate(n, d, ind.scale, decimals, rounding) for n, d in zip(num, den)],
-                              index=frame.index)
+            rounded = pd.Series([exact_rate(n, d, ind.scale, decimals, rounding) for n, d in zip(num, den)],
+                                index=frame.index)
+            value = rounded.where(~np.isinf(value), value)
         piece = frame[keys].copy()
         piece["indicator"] = ind.id
         piece["value"] = value.astype(float)
         piece["numerator"] = num
         piece["denominator"] = den
+        piece["note_zh"], piece["note_en"] = _notes(frame, ind, den_col, num, den, value)
         pieces.append(piece)
     if not pieces:
-        return pd.DataFrame(columns=keys + ["indicator", "value", "numerator", "denominator"])
+        return pd.DataFrame(columns=keys + INDICATOR_COLUMNS)
     out = pd.concat(pieces, ignore_index=True)
     return out
+
+
+def _field_name(col: str, language: str) -> str:
+    if col == "person_years":
+        col = "population"
+    f = count_fields().get(col)
+    return (f.zh if language == "zh" else f.en) if f else col
+
+
+def _notes(frame: pd.DataFrame, ind: Indicator, den_col: str, num: pd.Series, den: pd.Series,
+           value: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Why a value is blank or infinite, in Chinese and English ("" where it is neither)."""
+    zh = np.full(len(frame), "", dtype=object)
+    en = np.full(len(frame), "", dtype=object)
+    todo = (value.isna() | np.isinf(value)).to_numpy()
+    if not todo.any():
+        return zh, en
+    cols = [*ind.numerator, den_col]
+    for i in np.where(todo)[0]:
+        parts_zh, parts_en = [], []
+        for c in dict.fromkeys(cols):
+            v = frame[c].iat[i]
+            if not pd.isna(v):
+                continue
+            gap = frame[f"_missing_{c}"].iat[i] if f"_missing_{c}" in frame else None
+            if isinstance(gap, Gap) and not (gap.kind == "periods" and gap.parts == 1):
+                parts_zh.append(gap.text(_field_name(c, "zh"), "zh"))
+                parts_en.append(gap.text(_field_name(c, "en"), "en"))
+            else:
+                parts_zh.append(f"表中没有{_field_name(c, 'zh')}")
+                parts_en.append(f"{_field_name(c, 'en')} not given")
+        if not parts_en and ind.ratio:
+            if num.iat[i] > 0 and den.iat[i] == 0:
+                parts_zh.append("无女婴：性别比为无穷大")
+                parts_en.append("no girls: the ratio is infinite")
+            elif num.iat[i] == 0 and den.iat[i] == 0:
+                parts_zh.append("无出生")
+                parts_en.append("no births")
+        if not parts_en and den.iat[i] == 0:
+            parts_zh.append(f"{_field_name(den_col, 'zh')}为 0")
+            parts_en.append(f"{_field_name(den_col, 'en')} is 0")
+        zh[i], en[i] = "；".join(parts_zh), "; ".join(parts_en)
+    return zh, en
 
 
 def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *,
