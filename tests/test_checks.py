@@ -56,14 +56,41 @@ def test_ratio_interval_is_clopper_pearson_on_the_split():
     assert ratio == 1.5 and lo == pytest.approx(p_lo / (1 - p_lo)) and hi == pytest.approx(p_hi / (1 - p_hi))
 
 
+def test_ratio_interval_keeps_its_finite_bound_when_one_count_is_zero():
+    # 12 against 0: the ratio is infinite; Clopper-Pearson's lower bound for 12 of 12 is (0.025)^(1/12)
+    ratio, lo, hi = checks.ratio_interval(12, 0)
+    p_lo = 0.025 ** (1 / 12)
+    assert ratio == np.inf and hi == np.inf and lo == pytest.approx(p_lo / (1 - p_lo))
+    ratio, lo, hi = checks.ratio_interval(0, 12)
+    p_hi = 1 - 0.025 ** (1 / 12)
+    assert ratio == 0 and lo == 0 and hi == pytest.approx(p_hi / (1 - p_hi))
+
+
 def test_dual_system_estimate():
-    # Chapman's form: (100 + 1)(80 + 1)/(60 + 1) - 1
+    # Chapman's form: (100 + 1)(80 + 1)/(60 + 1) - 1, Seber's variance, Chao's log-normal interval by hand
     est = checks.dual_system(100, 80, 60)
-    assert est["total"] == pytest.approx(101 * 81 / 61 - 1)
-    assert est["low"] >= 100 + 80 - 60 and est["low"] < est["total"] < est["high"]
+    total = 101 * 81 / 61 - 1
+    var = 101 * 81 * 40 * 20 / (61 ** 2 * 62)
+    seen, missed = 100 + 80 - 60, total - 120
+    c = np.exp(1.959963984540054 * np.sqrt(np.log(1 + var / missed ** 2)))
+    assert est["total"] == pytest.approx(total)
+    assert est["low"] == pytest.approx(seen + missed / c) and est["high"] == pytest.approx(seen + missed * c)
+    assert est["low"] > seen and "Chao" in est["method"]
     assert est["completeness_1"] == pytest.approx(100 / est["total"])
     with pytest.raises(ValueError):
         checks.dual_system(10, 10, 11)
+
+
+def test_dual_system_interval_covers_at_small_matched_counts():
+    # 150 births, each office finds a quarter of them: about 9 matched
+    rng = np.random.default_rng(20261130)
+    hits = 0
+    runs = 1000
+    for _ in range(runs):
+        a, b = rng.random(150) < 0.25, rng.random(150) < 0.25
+        est = checks.dual_system(a.sum(), b.sum(), (a & b).sum())
+        hits += est["low"] <= 150 <= est["high"]
+    assert hits / runs >= 0.92
 
 
 def test_offices_compared_with_dual_system():
@@ -72,17 +99,52 @@ def test_offices_compared_with_dual_system():
     found = [f for f in checks.sources_disagree(frame) if f["period"] == "2020"]
     assert [f["unit"] for f in found] == ["u0"]
     ev = found[0]["evidence"]
-    assert ev["ratio"] == pytest.approx(2884 / 2419) and ev["low"] > 1
+    assert ev["ratio"] == pytest.approx(2884 / 2419) and ev["tolerance"] == 0.10
     assert 0.7 < ev["dual_system"]["completeness_1"] < 0.85
     assert "dual-system" in found[0]["message_en"] and "双系统" in found[0]["message_zh"]
 
 
+def test_offices_compared_within_a_tolerance_not_as_independent_counts():
+    frame = _frame(births=[1000, 1000, 3, 0, 40], births_health=[1080, 1200, 6, 12, 40])
+    flagged = {f["unit"] for f in checks.sources_disagree(frame) if f["period"] == "2020"}
+    # 8% apart: within 10%; 20%: beyond; 3 against 6: too few births to tell timing from coverage;
+    # 0 against 12: beyond, with an infinite ratio
+    assert flagged == {"u1", "u3"}
+    zero = next(f for f in checks.sources_disagree(frame) if f["unit"] == "u3" and f["period"] == "2020")
+    assert "∞" in zero["message_en"] and "nan" not in zero["message_en"]
+
+
 def test_jumps_over_time():
-    frame = _frame(births=[20, 22, 60, 58], population=[1000] * 4)
+    frame = _frame(births=[20, 22, 80, 78], population=[1000] * 4)
     frame["unit"] = "a"
     frame["period"] = ["2017", "2018", "2019", "2020"]
     found = checks.time_jumps(frame)
     assert [(f["period"], f["evidence"]["previous"]) for f in found] == [("2019", 22.0)]
+    # the q-value is Benjamini-Hochberg over the three tests: 3 × the smallest p
+    ev = found[0]["evidence"]
+    assert ev["q_value"] == pytest.approx(3 * ev["p_value"])
+
+
+def test_interval_null_p_by_hand():
+    from scipy import stats
+
+    # 80 of 102 births in the second of two equal periods, against a change of at most 1.5-fold:
+    # at the upper end the second period's share is 1.5 / 2.5 = 0.6
+    p = checks.interval_null_p([80], [102], [0.5], 1.5)[0]
+    assert p == pytest.approx(2 * stats.binom.sf(79, 102, 0.6))
+    # with min_ratio 1 it is the ordinary exact test's one-sided tail, doubled
+    assert checks.interval_null_p([80], [102], [0.5], 1.0)[0] == pytest.approx(2 * stats.binom.sf(79, 102, 0.5))
+
+
+def test_an_ordinary_change_in_a_large_county_is_no_jump():
+    # 50,000 births, then 8% fewer: far beyond chance, but a change demographers see every year
+    frame = _frame(births=[50000, 46000, 46500, 47000], population=[4_000_000] * 4)
+    frame["unit"] = "big county"
+    frame["period"] = ["2017", "2018", "2019", "2020"]
+    assert checks.time_jumps(frame) == []
+    # halved is a finding
+    frame["births"] = [50000, 25000, 46500, 47000]
+    assert [f["period"] for f in checks.time_jumps(frame)] == ["2018", "2019"]
 
 
 def test_digits_and_benford_say_when_they_do_not_apply():
@@ -168,3 +230,85 @@ def test_guangzhou_2008_headers_with_english_rows_are_read():
     assert (liwan["population_mean"], liwan["births"], liwan["deaths"]) == (705440, 5338, 5895)
     assert liwan["reported_crude_birth_rate"] == 7.57
     assert "全市" in set(frame.loc[frame["is_total"], "unit"])
+
+
+# ----------------------------------------------------------------------------- edges (../shared/cases/edges)
+
+EDGES = REAL.parent / "cases" / "edges"
+
+
+def test_rates_at_full_precision_are_no_finding():
+    frame = analysis.load(need(EDGES / "full_precision_rates.csv"))
+    # the file is what EXPECT.md says: every printed rate is 1000 × births / population as a double
+    body = frame[~frame["is_total"]]
+    assert np.allclose(body["reported_crude_birth_rate"], 1000 * body["births"] / body["population"], rtol=1e-14)
+    assert checks.run_checks(frame).empty  # 乙洞's 1.0 is 3 / 3000 × 1000, no % printed for ‰ either
+
+
+def test_broken_identities_and_nothing_else():
+    frame = analysis.load(need(EDGES / "identities_broken.csv"))
+    found = checks.run_checks(frame)
+    assert sorted(zip(found["unit"], found["check"])) == [("乙县", "natural_growth_rate_differs"),
+                                                          ("甲县", "natural_increase_differs")]
+    jia = found[found["unit"] == "甲县"].iloc[0]["evidence"]
+    assert jia["births"] - jia["deaths"] == 600 and jia["natural_increase"] == 700
+
+
+def test_infinite_srb_finding_says_no_girls():
+    frame = analysis.load(need(EDGES / "srb_zero_girls_message.csv"))
+    found = checks.run_checks(frame)
+    a = found[(found["unit"] == "A") & (found["check"] == "srb_outlier")]
+    assert len(a) == 1
+    assert "∞ (no girls)" in a["message_en"].item() and "∞（无女婴）" in a["message_zh"].item()
+    assert "nan" not in (a["message_en"].item() + a["message_zh"].item()).lower()
+    assert a["evidence"].item()["srb"] == np.inf
+
+
+def test_a_rate_is_compared_at_its_column_precision(tmp_path):
+    # rates printed to two decimals: 1.00 reads back as 1.0 but still has two decimals
+    p = tmp_path / "t.csv"
+    p.write_text("单位,出生人数,年平均人口,出生率\n甲,5,5000,1.00\n乙,26,26000,1.00\n丙,60,5000,12.00\n丁,61,5000,12.25\n",
+                 encoding="utf-8")
+    found = checks.reported_rates_agree(analysis.load(p))
+    # 乙: 26 / 26000 = 1.00; 丙: 12.00 exact; 丁: 12.20 printed 12.25 -> off at two decimals
+    assert [f["unit"] for f in found] == ["丁"]
+    p.write_text("单位,出生人数,年平均人口,出生率\n甲,52,50000,1.00\n乙,26,26000,1.00\n", encoding="utf-8")
+    # 甲: 1.04 printed as 1.00 is a disagreement at two decimals, though "1.0" alone would pass at one
+    assert [f["unit"] for f in checks.reported_rates_agree(analysis.load(p))] == ["甲"]
+
+
+def test_year_end_population_allows_the_mean_population_behind_a_printed_rate():
+    # the printed rate is 1000 × births / mean of the two year-ends; the table gives year-ends only
+    frame = _frame(births=[300, 330], population=[30000, 33000], reported_crude_birth_rate=[10.0, 10.48])
+    frame["unit"] = "a"
+    frame["period"] = ["2019", "2020"]
+    assert round(1000 * 330 / ((30000 + 33000) / 2), 2) == 10.48  # not 10.00 as on the year-end figure
+    assert checks.reported_rates_agree(frame) == []
+    frame.loc[1, "reported_crude_birth_rate"] = 11.48
+    found = checks.reported_rates_agree(frame)
+    assert [f["period"] for f in found] == ["2020"] and "year-end" in found[0]["message_en"]
+
+
+def test_implausible_figures_name_their_likely_cause():
+    # a population column printed in 万人 and read as persons: 1,200 births a year among "45.2" people
+    frame = _frame(births=[1200, 100, 300, 90], population=[45.2, 1.0, 2.7, 0.8],
+                   reported_crude_birth_rate=[265.5, 10.0, 11.1, 11.2])
+    found = checks.implausible_values(frame)
+    counts = [f for f in found if f["check"] == "implausible_count"]
+    assert len(counts) == 1 and counts[0]["unit"] == ""  # one finding on the column, not one per unit
+    assert "--scale population=10000" in counts[0]["message_en"] and "万人" in counts[0]["message_zh"]
+    assert [f["unit"] for f in found if f["check"] == "implausible_rate"] == ["u0"]
+    # births at 16% of the population in one unit of many: that unit, with no --scale hint
+    found = checks.implausible_values(_frame(births=[160, 10, 12], population=[1000] * 3))
+    assert [(f["unit"], f["check"]) for f in found] == [("u0", "implausible_count")]
+    assert "--scale" not in found[0]["message_en"] and "mistyped" in found[0]["message_en"]
+    # a month's births are a twelfth of a year's: 100 births a month in 10,000 is 12% a year, plausible
+    monthly = _frame(births=[100], population=[10000])
+    monthly["period"], monthly["period_kind"] = "2020-01", "month"
+    assert checks.implausible_values(monthly) == []
+
+
+def test_fractional_counts_suggest_a_thousands_separator():
+    found = checks.implausible_values(_frame(births=[1.234, 12], deaths=[3, 4]))
+    assert [(f["unit"], f["check"]) for f in found] == [("u0", "fractional_count")]
+    assert "1,234" in found[0]["message_en"] and "1234" in found[0]["message_zh"]

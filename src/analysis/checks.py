@@ -180,7 +180,7 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
     if set(cols) <= set(frame.columns):
         b, d, g = (frame[c] for c in cols)
         # Each printed rate is off by at most half its last digit.
-        half = sum(0.5 * 10.0 ** -frame[c].map(lambda v: _printed_decimals(v) if pd.notna(v) else 2) for c in cols)
+        half = sum(0.5 * 10.0 ** -printed_decimals(frame, c, frame[c].to_numpy(float)).astype(float) for c in cols)
         gap = b - d - g
         for i in frame.index[gap.notna() & (gap.abs() > half + 1e-9)]:
             row = frame.loc[i]
@@ -198,9 +198,47 @@ def _printed_decimals(value: float) -> int:
     return 0 if text.endswith(".0") else len(text.split(".")[1]) if "." in text else 0
 
 
+# A column printed with this many decimals or more is a machine's full precision, not a
+# figure rounded for print: compare it with the counts' rate up to floating-point error.
+FULL_PRECISION = 6
+
+
+def printed_decimals(frame: pd.DataFrame, col: str, values: np.ndarray) -> np.ndarray:
+    """The decimals each printed figure of ``col`` was rounded to.
+
+    The column's own step where the reader recorded one (a column printed to two
+    decimals prints 1.00, read back as 1.0: that is two decimals, not none); each
+    figure's own digits where the column runs to four or more (full precision)."""
+    own = np.array([_printed_decimals(v) if np.isfinite(v) else 0 for v in values], dtype=int)
+    step = frame.attrs.get("steps", {}).get(col)
+    if step and step >= 1e-3:
+        return np.maximum(own, int(round(-np.log10(step))))
+    return own
+
+
+def _agrees_at_print(reported: np.ndarray, low: np.ndarray, high: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    """Whether a printed figure can come from an exact rate between ``low`` and ``high``
+    rounded half up or truncated to its decimals; figures at full precision must equal
+    it up to floating-point error. Float arithmetic; :func:`reported_rates_agree`
+    settles the cases within a hair of a rounding boundary exactly."""
+    step = 10.0 ** -decimals.astype(float)
+    fuzz = 1e-9 * np.maximum(1.0, np.abs(high))
+    full = decimals >= FULL_PRECISION
+    step = np.where(full, 0.0, step)
+    half_up = (reported >= low - 0.5 * step - fuzz) & (reported <= high + 0.5 * step + fuzz)
+    truncated = (reported >= low - step - fuzz) & (reported <= high + fuzz)
+    return half_up | truncated
+
+
 def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
-    """A printed rate agrees with its counts when half-up rounding or truncation
-    at its printed decimals reproduces it."""
+    """A printed rate agrees with its counts when half-up rounding or truncation at
+    its printed decimals reproduces it (a figure at full precision must equal it).
+
+    Where the table's population is a year-end figure (no mean population), a
+    printed crude rate is likely computed on the mean population, which the table does
+    not give: it agrees when some population between the year-end figure and the mean
+    of the unit's two year-ends (or within 3% of the year-end figure, where the
+    previous one is not in the table) reproduces it."""
     out = []
     for ind in indicators().values():
         col = f"reported_{ind.id}"
@@ -210,29 +248,150 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
         den_col = need[-1]
         rows = frame[frame[col].notna()]
         num = rows[ind.numerator[0]] - (rows[ind.numerator[1]] if len(ind.numerator) == 2 else 0)
-        den = rows[den_col]
+        den = rows[den_col].to_numpy(float)
+        den_low, den_high = den.copy(), den.copy()
+        year_end = ind.denominator == "population" and den_col == "population"
+        if year_end:
+            prev = _previous_year(frame, rows, den_col)
+            mean = np.where(np.isfinite(prev), (prev + den) / 2, np.nan)
+            den_low = np.where(np.isfinite(mean), np.minimum(den, mean), 0.97 * den)
+            den_high = np.where(np.isfinite(mean), np.maximum(den, mean), 1.03 * den)
         with np.errstate(divide="ignore", invalid="ignore"):
-            exact = (num * ind.scale / den).to_numpy(float)
+            n = num.to_numpy(float)
+            exact = n * ind.scale / den
+            a, b = n * ind.scale / den_high, n * ind.scale / den_low
+            low, high = np.minimum(a, b), np.maximum(a, b)
         reported = rows[col].to_numpy(float)
-        decimals = np.array([_printed_decimals(v) for v in reported])
-        step = 10.0 ** -decimals
-        # quick float test first; the exact decimal test only where it is not clear-cut
-        near = np.abs(exact - reported) <= step * 0.5 + 1e-9
-        below = (reported <= exact + 1e-9) & (exact - reported < step - 1e-9)
-        unclear = ~(near | below) | (np.abs(np.abs(exact - reported) - step * 0.5) < 1e-6)
-        check = np.isfinite(exact) & (den.to_numpy(float) > 0) & unclear
+        decimals = printed_decimals(frame, col, reported)
+        fits = _agrees_at_print(reported, low, high, decimals)
+        # within a hair of a rounding boundary: settle it with exact decimals
+        step = 10.0 ** -decimals.astype(float)
+        hair = (np.abs(np.abs(reported - exact) - 0.5 * step) < 1e-6) | (np.abs(np.abs(reported - exact) - step) < 1e-6)
+        check = np.isfinite(exact) & (den > 0) & (~fits | (hair & ~year_end & (decimals < FULL_PRECISION)))
         for i in np.where(check)[0]:
             row = rows.iloc[i]
             d = int(decimals[i])
-            fits = [m for m in ("half_up", "truncate")
-                    if exact_rate(num.iloc[i], den.iloc[i], ind.scale, d, m) == round(reported[i], d)]
-            if fits:
+            if d < FULL_PRECISION and not year_end and any(
+                    exact_rate(num.iloc[i], den[i], ind.scale, d, m) == round(reported[i], d) for m in ("half_up", "truncate")):
                 continue
             e = exact[i]
+            shown = min(d + 2, 8)
+            note_zh = note_en = ""
+            if year_end:
+                note_zh = f"（表中只有年末人口，已允许分母在 {den_low[i]:.0f}–{den_high[i]:.0f} 之间）"
+                note_en = f" (the table has year-end population only; denominators {den_low[i]:.0f}–{den_high[i]:.0f} allowed)"
             out.append(_finding(row, "reported_rate_disagrees", "warning",
-                                f"报告的{ind.zh} {reported[i]:g} 与按数计算的 {e:.{d + 2}f} 不符（差 {reported[i] - e:+.{d + 2}f}）",
-                                f"reported {ind.en} {reported[i]:g} disagrees with {e:.{d + 2}f} from the counts ({reported[i] - e:+.{d + 2}f})",
+                                f"报告的{ind.zh} {reported[i]:.{d}f} 与按数计算的 {e:.{shown}f} 不符（差 {reported[i] - e:+.{shown}f}）{note_zh}",
+                                f"reported {ind.en} {reported[i]:.{d}f} disagrees with {e:.{shown}f} from the counts "
+                                f"({reported[i] - e:+.{shown}f}){note_en}",
                                 {"indicator": ind.id, "reported": reported[i], "computed": e, "decimals": d}))
+    return out
+
+
+def _previous_year(frame: pd.DataFrame, rows: pd.DataFrame, col: str) -> np.ndarray:
+    """The same unit's ``col`` in the year before each row's (NaN where the table lacks it
+    or the periods are not years)."""
+    if "period_kind" not in frame or not (rows["period_kind"] == "year").all():
+        return np.full(len(rows), np.nan)
+    keys = key_columns(frame)
+    table = frame[~frame["is_total"] | True][keys + ["period", col]].dropna(subset=[col])
+    table = table.assign(period=(pd.to_numeric(table["period"], errors="coerce") + 1))
+    table = table.dropna(subset=["period"]).drop_duplicates(keys + ["period"])
+    look = rows[keys].assign(period=pd.to_numeric(rows["period"], errors="coerce"))
+    merged = look.merge(table.rename(columns={col: "_prev"}), on=keys + ["period"], how="left")
+    return merged["_prev"].to_numpy(float)
+
+
+# Figures no table of a population can hold. Each finding names the likely slip.
+MAX_CRUDE_RATE = 100.0  # per 1000 a year: the highest national birth rates are about 50
+MAX_BIRTHS_SHARE = 0.15  # births in a year over the population
+_UNIT_ZH = {10000: "万人", 1000: "千人", 100: "百人"}
+_UNIT_EN = {10000: "ten thousands (万人)", 1000: "thousands (千人)", 100: "hundreds"}
+
+
+def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) -> list[dict]:
+    """Figures that cannot be right whatever the other figures say, each with the likely
+    cause: a printed crude rate above 100‰ (% printed for ‰, or a decimal point
+    lost), births or deaths in a year above 15% of the population (a population printed
+    in 万人 or 千人 and read as persons), and a fractional count of persons (a
+    thousands separator read as a decimal point, 1.234 for 1,234)."""
+    from .periods import length_in_years
+
+    out = []
+    body = frame
+    fields = count_fields()
+    for ind in ("crude_birth_rate", "crude_death_rate"):
+        col = f"reported_{ind}"
+        if col not in body:
+            continue
+        meta = indicators()[ind]
+        for i in np.where(body[col].to_numpy(float) > MAX_CRUDE_RATE)[0]:
+            row = body.iloc[i]
+            v = row[col]
+            out.append(_finding(row, "implausible_rate", "error",
+                                f"报告的{meta.zh} {v:g}‰ 超过 {MAX_CRUDE_RATE:g}‰，任何人口都不可能：可能把 % 印成了 ‰，或漏了小数点",
+                                f"reported {meta.en} {v:g}‰ is above {MAX_CRUDE_RATE:g}‰, which no population has: % printed "
+                                f"for ‰, or a lost decimal point?", {"indicator": ind, "reported": v}))
+    pop = "population_mean" if "population_mean" in body else "population" if "population" in body else None
+    if pop is not None:
+        years = body["period_kind"].map({"year": 1.0, "quarter": 0.25, "month": 1 / 12}) if "period_kind" in body \
+            else pd.Series(1.0, index=body.index)
+        years = years.fillna(1.0).to_numpy(float)
+        # a period that holds another table is one finding (table_pasted), not one per unit
+        pasted = pasted_tables(frame) if pasted is None else pasted
+        for c in ("births", "deaths"):
+            if c not in body:
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = body[c].to_numpy(float) / (body[pop].to_numpy(float) * years)
+            share[body["period"].isin({f["period"] for f in pasted if f["evidence"].get("column") == c}).to_numpy()] = np.nan
+            high = np.isfinite(share) & (share > MAX_BIRTHS_SHARE)
+            f, pf = fields[c], fields[pop]
+            if high.sum() > 0.5 * np.isfinite(share).sum() and high.sum() >= 3:
+                # most units at once: the population column is in other units than persons
+                per_year = 1000 * np.nanmedian(share[np.isfinite(share)])
+                factor = next((k for k in (10000, 1000, 100) if 1 <= per_year / k <= 60), None)
+                hint_zh = f"：{pf.zh}可能以{_UNIT_ZH[factor]}为单位印出（用 --scale {pop}={factor}）" if factor else ""
+                hint_en = f": {pf.en} probably printed in {_UNIT_EN[factor]} (use --scale {pop}={factor})" if factor else ""
+                out.append(_finding({"unit": "", "period": "all", "source_row": None}, "implausible_count", "error",
+                                    f"{int(high.sum())} 行中一年的{f.zh}超过{pf.zh}的 {MAX_BIRTHS_SHARE:.0%}（中位数 {per_year:.0f}‰）{hint_zh}",
+                                    f"in {int(high.sum())} rows {f.en} in a year exceed {MAX_BIRTHS_SHARE:.0%} of the {pf.en} "
+                                    f"(median {per_year:.0f}‰){hint_en}",
+                                    {"column": c, "rows": int(high.sum()), "median_per_1000": per_year, "scale": factor}))
+                continue
+            for i in np.where(high)[0]:
+                row = body.iloc[i]
+                out.append(_finding(row, "implausible_count", "error",
+                                    f"一年的{f.zh}相当于{pf.zh}的 {share[i]:.0%}，超过 {MAX_BIRTHS_SHARE:.0%}：其中一个数可能打错",
+                                    f"{f.en} in a year come to {share[i]:.0%} of the {pf.en}, above {MAX_BIRTHS_SHARE:.0%}: "
+                                    f"one of the two figures mistyped?",
+                                    {"column": c, "share_per_year": share[i], "population_column": pop}))
+    # persons come whole; money and means need not
+    persons = [c for c in body.columns if c in fields and "amount" not in c and c != "population_mean"]
+    steps = frame.attrs.get("steps", {})
+    for c in persons:
+        v = body[c].to_numpy(float)
+        frac = np.isfinite(v) & (np.abs(v - np.round(v)) > 1e-6)
+        if steps.get(c, 1.0) < 1 and frac.sum() > len(v) / 2:
+            # a whole column of decimals is a column printed in some other unit: one finding
+            row = body.iloc[int(np.where(frac)[0][0])]
+            f = fields[c]
+            out.append(_finding({**row, "unit": "", "period": "all"}, "fractional_count", "warning",
+                                f"“{f.zh}”一列多为小数：可能以万人或千人为单位印出，表头未注明（用 --scale {c}=10000 或 {c}=1000）",
+                                f"{f.en} are mostly fractions: printed in ten thousands or thousands without the header "
+                                f"saying so? (use --scale {c}=10000 or {c}=1000)", {"column": c}))
+            continue
+        for i in np.where(frac)[0]:
+            row = body.iloc[i]
+            f = fields[c]
+            text = repr(float(v[i]))
+            separator = len(text.split(".")[1]) == 3
+            cause_zh = f"可能是千分位逗号被读成了小数点（{v[i]:g} 应为 {v[i] * 1000:.0f}？）" if separator else "人数应为整数"
+            cause_en = (f"a thousands separator read as a decimal point ({v[i]:g} for {v[i] * 1000:,.0f})?" if separator
+                        else "a count of persons is a whole number")
+            out.append(_finding(row, "fractional_count", "warning",
+                                f"{f.zh} {v[i]:g} 不是整数：{cause_zh}",
+                                f"{f.en} {v[i]:g} is not a whole number: {cause_en}", {"column": c, "value": v[i]}))
     return out
 
 
@@ -240,7 +399,11 @@ def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None
     """All findings for a loaded frame, errors first. With an assessment ``scheme``
     (its id, file or object), also whether units pile up just past its targets
     (``pile_tests``: :func:`analysis.pile_up.pile_up` already run on it)."""
-    rows = [f for check in ALL_CHECKS for f in check(frame)]
+    # periods holding another table are found once and handed to the checks they would mislead
+    pasted = pasted_tables(frame)
+    rows = [f for check in ALL_CHECKS
+            for f in (pasted if check is pasted_tables else
+                      check(frame, pasted=pasted) if check in (time_jumps, implausible_values) else check(frame))]
     if scheme is not None:
         from .pile_up import findings as pile_up_findings
 
@@ -354,9 +517,13 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             exact = (body[ind.numerator[0]] * ind.scale / body[need[-1]]).to_numpy(float)
-        tolerance = 10.0 ** -np.array([_printed_decimals(x) for x in v])
+        decimals = printed_decimals(frame, col, v)
+        # a figure its own counts give at its printed precision is no slip, whatever it looks like
+        own = _agrees_at_print(v, exact, exact, decimals)
+        half_step = 0.5 * 10.0 ** -decimals.astype(float)
         for factor, zh, en in ((10, "‰ 印成了 %？", "‰ printed as %?"), (0.1, "% 印成了 ‰？", "% printed as ‰?")):
-            hit = np.isfinite(exact) & (exact > 0) & (np.abs(v - exact * factor) <= 0.01 * np.abs(exact * factor) + tolerance)
+            hit = (np.isfinite(exact) & (exact > 0) & ~own
+                   & (np.abs(v - exact * factor) <= 0.01 * np.abs(exact * factor) + half_step))
             for i in np.where(hit)[0]:
                 out.append(_finding(body.iloc[i], "scale_slip", "warning",
                                     f"报告的{ind.zh} {v[i]:g} 是按数计算的 {exact[i]:.3g} 的 {factor:g} 倍：{zh}",
@@ -383,22 +550,33 @@ def digit_slips(frame: pd.DataFrame) -> list[dict]:
 
 
 def ratio_interval(x1: float, x2: float, level: float = 0.95) -> tuple[float, float, float]:
-    """Ratio of two Poisson counts with the exact interval from the binomial split
-    of their sum (Clopper–Pearson on x1 / (x1 + x2))."""
+    """Ratio x1 / x2 of two independent Poisson counts with the exact interval from the
+    binomial split of their sum (Clopper-Pearson on x1 / (x1 + x2)). With x2 = 0 the
+    ratio is infinite and its lower bound finite; with x1 = 0 the ratio is 0 and its
+    upper bound finite. Not for two counts of the same events (see :func:`sources_disagree`)."""
     from statsmodels.stats.proportion import proportion_confint
 
     n = x1 + x2
-    if n <= 0 or x2 <= 0:
-        return (np.inf if x1 > 0 else np.nan), np.nan, np.nan
+    if not n > 0:
+        return np.nan, np.nan, np.nan
     lo, hi = proportion_confint(x1, n, alpha=1 - level, method="beta")
-    to_ratio = (lambda p: p / (1 - p) if p < 1 else np.inf)
-    return x1 / x2, to_ratio(lo), to_ratio(hi)
+    lo, hi = (0.0 if x1 == 0 else lo), (1.0 if x2 == 0 else hi)
+
+    def to_ratio(p):
+        return p / (1 - p) if p < 1 else np.inf
+
+    return (x1 / x2 if x2 > 0 else np.inf), to_ratio(lo), to_ratio(hi)
 
 
 def dual_system(n1: float, n2: float, matched: float, level: float = 0.95) -> dict:
-    """Chandra Sekar–Deming estimate of all births from two sources that were linked:
-    N = n1 n2 / m (Chapman's form (n1+1)(n2+1)/(m+1) − 1, less biased when m is small),
-    with its variance, and each source's completeness n / N."""
+    """Dual-system estimate of all births from two sources linked record by record:
+    Chapman's form of the Chandra Sekar-Deming (Lincoln-Petersen) estimate,
+    N = (n1 + 1)(n2 + 1)/(m + 1) − 1, less biased than n1 n2 / m when m is small, with
+    Seber's variance and Chao's (1987) log-normal interval: the births missed by both
+    sources, f0 = N − (n1 + n2 − m), are taken as log-normal, so that the interval
+    never falls below the births seen and keeps its coverage when m is small (a
+    symmetric Wald interval does neither). Each source's completeness is n / N.
+    Method name in ``method``."""
     from scipy import stats
 
     z = stats.norm.ppf(0.5 + level / 2)
@@ -406,16 +584,38 @@ def dual_system(n1: float, n2: float, matched: float, level: float = 0.95) -> di
         raise ValueError("matched births cannot exceed either source's count")
     total = (n1 + 1) * (n2 + 1) / (matched + 1) - 1
     var = (n1 + 1) * (n2 + 1) * (n1 - matched) * (n2 - matched) / ((matched + 1) ** 2 * (matched + 2))
-    se = np.sqrt(var)
-    low, high = max(total - z * se, n1 + n2 - matched), total + z * se
-    return {"total": total, "low": low, "high": high, "completeness_1": n1 / total, "completeness_2": n2 / total,
+    seen = n1 + n2 - matched
+    missed = total - seen
+    if missed > 0 and var > 0:
+        c = np.exp(z * np.sqrt(np.log(1 + var / missed ** 2)))
+        low, high = seen + missed / c, seen + missed * c
+    else:  # every birth seen by both: nothing missed, nothing to spread
+        low = high = max(total, seen)
+    return {"method": "Chapman estimate, Chao (1987) log-normal interval",
+            "total": total, "low": low, "high": high, "se": float(np.sqrt(var)),
+            "completeness_1": n1 / total, "completeness_2": n2 / total,
             "completeness_1_low": n1 / high, "completeness_1_high": n1 / low,
             "completeness_2_low": n2 / high, "completeness_2_high": n2 / low}
 
 
-def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
-    """The same births counted by two offices: the gap and its ratio with an exact
-    interval; where linked counts exist, the dual-system estimate."""
+# Two offices counting the same births disagree by timing and coverage, not by chance:
+# their gap is held to a tolerance, not tested as two independent Poisson counts.
+SOURCES_TOLERANCE = 0.10
+SOURCES_MIN_GAP = 10
+
+
+def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float = SOURCES_TOLERANCE,
+                     min_gap: float = SOURCES_MIN_GAP) -> list[dict]:
+    """The same births counted by two offices (family planning and the health system or
+    the police): a finding where the counts differ by more than ``tolerance`` of the
+    larger one and by at least ``min_gap`` births, for each period and for each unit over
+    all its periods (small monthly gaps add up).
+
+    Both offices count the same children, so their counts are not independent draws
+    and a Poisson test of their ratio would mean nothing: if both were complete they
+    would agree exactly. The gap is a tolerance instead. Where linked counts exist
+    (``births_matched``), the dual-system estimate (:func:`dual_system`) gives the
+    total and each office's completeness with an interval."""
     out = []
     fields = count_fields()
     for other in ("births_health", "births_police"):
@@ -423,45 +623,86 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95) -> list[dict]:
             continue
         body = frame[~frame["is_total"] & frame["births"].notna() & frame[other].notna()]
         cols = ["births", other] + (["births_matched"] if "births_matched" in body else [])
-        # each period, and each unit over all its periods: small monthly gaps add up
         pooled = body.groupby("unit", sort=False)[cols].sum(min_count=1).reset_index()
         pooled["period"] = "all"
         pooled["source_row"] = None
         rows = pd.concat([body[["unit", "period", "source_row", *cols]], pooled], ignore_index=True)
-        # the exact interval excludes 1 only where the split of the sum is unlikely at 1:1
         a_all, b_all = rows["births"].to_numpy(float), rows[other].to_numpy(float)
-        from scipy import stats as _stats
-
-        total = a_all + b_all
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_split = 2 * np.minimum(_stats.binom.cdf(b_all, total, 0.5), _stats.binom.sf(b_all - 1, total, 0.5))
-        for i in np.where((total > 0) & (p_split < 1 - level + 0.02))[0]:
+        gap = np.abs(b_all - a_all)
+        beyond = (gap >= min_gap) & (gap > tolerance * np.maximum(a_all, b_all))
+        for i in np.where(beyond)[0]:
             row = rows.iloc[i]
             a, b = row["births"], row[other]
-            ratio, lo, hi = ratio_interval(b, a, level)
-            if not (np.isfinite(lo) and (lo > 1 or hi < 1)):
-                continue
-            evidence = {"source": other, "births": a, other: b, "ratio": ratio, "low": lo, "high": hi}
+            ratio = b / a if a > 0 else np.inf
+            shown = "∞" if not np.isfinite(ratio) else f"{ratio:.2f}"
+            evidence = {"source": other, "births": a, other: b, "ratio": ratio, "tolerance": tolerance, "min_gap": min_gap}
             extra_zh = extra_en = ""
-            if "births_matched" in row and pd.notna(row.get("births_matched")):
+            if "births_matched" in row and pd.notna(row.get("births_matched")) and row["births_matched"] <= min(a, b):
                 ds = dual_system(a, b, row["births_matched"], level)
                 evidence["dual_system"] = ds
-                extra_zh = (f"；双系统估计出生 {ds['total']:.0f}（{ds['low']:.0f}–{ds['high']:.0f}），"
+                extra_zh = (f"；双系统估计出生 {ds['total']:.0f}（{level:.0%} 区间 {ds['low']:.0f}–{ds['high']:.0f}），"
                             f"计生部门完整率 {ds['completeness_1']:.0%}")
-                extra_en = (f"; dual-system estimate {ds['total']:.0f} births ({ds['low']:.0f}–{ds['high']:.0f}), "
+                extra_en = (f"; dual-system estimate {ds['total']:.0f} births ({level:.0%} interval {ds['low']:.0f}–{ds['high']:.0f}), "
                             f"family-planning completeness {ds['completeness_1']:.0%}")
             out.append(_finding(row, "sources_disagree", "warning",
-                                f"{fields[other].zh} {b:g} 与计生部门出生数 {a:g} 不符：比值 {ratio:.2f}（95% 区间 {lo:.2f}–{hi:.2f}）{extra_zh}",
-                                f"{fields[other].en} {b:g} against family-planning births {a:g}: ratio {ratio:.2f} "
-                                f"(95% interval {lo:.2f}–{hi:.2f}){extra_en}", evidence))
+                                f"{fields[other].zh} {b:g} 与计生部门出生数 {a:g} 相差 {b - a:+g}（比值 {shown}），超出容差"
+                                f"（{tolerance:.0%} 且至少 {min_gap:g} 人）{extra_zh}",
+                                f"{fields[other].en} {b:g} against family-planning births {a:g}: {b - a:+g} (ratio {shown}), "
+                                f"beyond the tolerance ({tolerance:.0%} and at least {min_gap:g} births){extra_en}", evidence))
     return out
 
 
-def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
-    """A count that jumps between consecutive periods of a unit by more than chance
-    allows: the two counts' split is tested as Binomial(sum, share of the periods'
-    populations), exactly (two-sided, as ``scipy.stats.binomtest``). Likewise a
-    period against all the unit's periods (with six or more of them)."""
+# A change a demographer would look at twice: births or deaths of a unit up by half or
+# down by a third from one period to the next (or against its other periods), after
+# allowing for population. Ordinary year-to-year changes of 5-15% in a large county, or
+# the seasonal swing of months, stay inside it.
+JUMP_MIN_RATIO = 1.5
+# Findings from one test repeated over every unit and period keep their false
+# discovery rate (Benjamini-Hochberg) at this level over the table.
+FDR = 0.05
+
+
+def interval_null_p(x, n, share, min_ratio: float) -> np.ndarray:
+    """Exact p-value that x of n (Binomial) is further from ``share`` than a rate ratio
+    of ``min_ratio`` either way: the null hypothesis is a ratio within
+    [1/min_ratio, min_ratio], tested one-sided at its nearer end, doubled for the two
+    directions. ``min_ratio = 1`` is the ordinary exact test of no change."""
+    from scipy import stats
+
+    x, n, w = (np.asarray(v, dtype=float) for v in (x, n, share))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = min_ratio * w / (min_ratio * w + 1 - w)
+        down = w / (w + min_ratio * (1 - w))
+        p_up = stats.binom.sf(x - 1, n, up)  # P(X >= x) at the upper end
+        p_down = stats.binom.cdf(x, n, down)  # P(X <= x) at the lower end
+    return np.minimum(1.0, 2 * np.minimum(p_up, p_down))
+
+
+def bh_q_values(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) over all finite p; NaN elsewhere."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return q
+
+
+def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MIN_RATIO,
+               pasted: list[dict] | None = None) -> list[dict]:
+    """A count that jumps between consecutive periods of a unit, or a period far from
+    the unit's other periods (six or more), by more than chance and by more than an
+    ordinary change.
+
+    Each test is exact: the two counts' split is Binomial(sum, share of the periods'
+    populations) against a change of at least ``min_ratio`` either way (an interval
+    null, :func:`interval_null_p`). The tests of the whole table, every unit, period
+    and count, are then held to a false discovery rate of ``fdr`` (Benjamini-Hochberg),
+    so that a table of 10,000 units × 36 months does not turn chance into findings.
+    """
+    from .formatting import p_text
     from .periods import sort_key
 
     out = []
@@ -480,72 +721,102 @@ def time_jumps(frame: pd.DataFrame, alpha: float = 0.001) -> list[dict]:
     unit_id = (~same_unit).cumsum()
     # a column of a period that holds another table is one finding (table_pasted),
     # not a jump in every unit there and a distorted level for all their periods
-    pasted = {(f["period"], f["evidence"]["column"]) for f in pasted_tables(frame) if "column" in f["evidence"]}
+    pasted = {(f["period"], f["evidence"]["column"]) for f in (pasted_tables(frame) if pasted is None else pasted)
+              if "column" in f["evidence"]}
+    tests = []  # (column, row positions, p-values, kind) of every test, adjusted together below
     for col in counts:
         cur = body[col].to_numpy(float).copy()
         for period in {pp for pp, c in pasted if c == col}:
             cur[(body["period"] == period).to_numpy()] = np.nan
         prev = np.roll(cur, 1)
-        p = np.full(len(cur), np.nan)
         ok = same_unit & np.isfinite(cur) & np.isfinite(prev) & (cur + prev >= 10)
-        _grouped_p(p, np.where(ok)[0], cur, cur + prev, share)
-        # a period far from the unit's own other periods (a jump up from a run of zeros
-        # and back is no match for its neighbours alone, but is for all of them)
+        idx = np.where(ok)[0]
+        tests.append((col, "previous", idx, interval_null_p(cur[idx], (cur + prev)[idx], share[idx], min_ratio), cur, prev))
+        # a period against all the unit's periods (a jump up from a run of zeros and
+        # back is no match for its neighbours alone, but is for all of them)
         seen = np.isfinite(cur) & np.isfinite(pop)
         unit_total = np.bincount(unit_id, weights=np.where(seen, cur, 0))
         unit_pop = np.bincount(unit_id, weights=np.where(seen, pop, 0))
         periods_seen = np.bincount(unit_id, weights=seen.astype(float))
         with np.errstate(divide="ignore", invalid="ignore"):
             own = pop / unit_pop[unit_id]
-        p_rest = np.full(len(cur), np.nan)
         fine = seen & (periods_seen[unit_id] >= 6) & (unit_total[unit_id] >= 10) & np.isfinite(own) & (own > 0)
-        _grouped_p(p_rest, np.where(fine)[0], cur, unit_total[unit_id], own)
+        idx = np.where(fine)[0]
+        rest = (unit_total[unit_id] - cur, periods_seen[unit_id] - 1)
+        tests.append((col, "others", idx, interval_null_p(cur[idx], unit_total[unit_id][idx], own[idx], min_ratio),
+                      cur, rest))
+    q = bh_q_values(np.concatenate([t[3] for t in tests]) if tests else [])
+    start = 0
+    flagged: dict[int, dict] = {}
+    for col, kind, idx, p, cur, other in tests:
+        qs = q[start:start + len(idx)]
+        start += len(idx)
         f = count_fields()[col]
-        for i in np.where((p < alpha) | (p_rest < alpha))[0]:
+        for j in np.where(qs < fdr)[0]:
+            i = idx[j]
+            if (i, col) in flagged:  # one finding per cell: the consecutive test is the plainer story
+                continue
             row = body.iloc[i]
-            if p[i] < alpha:
-                out.append(_finding(row, "time_jump", "warning",
-                                    f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，超出随机波动（p = {p[i]:.2g}）",
-                                    f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period, beyond chance (p = {p[i]:.2g})",
-                                    {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[i]}))
+            if kind == "previous":
+                prev = other
+                finding = _finding(row, "time_jump", "warning",
+                                   f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，变化超过 {min_ratio:g} 倍，超出随机波动"
+                                   f"（q = {p_text(qs[j])}）",
+                                   f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period: a change beyond "
+                                   f"{min_ratio:g}-fold and beyond chance (q = {p_text(qs[j])})",
+                                   {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[j], "q_value": qs[j],
+                                    "min_ratio": min_ratio})
             else:
-                rest, k = unit_total[unit_id[i]] - cur[i], int(periods_seen[unit_id[i]]) - 1
-                out.append(_finding(row, "time_jump", "warning",
-                                    f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（合计 {rest:g}），超出随机波动（p = {p_rest[i]:.2g}）",
-                                    f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all), "
-                                    f"beyond chance (p = {p_rest[i]:.2g})",
-                                    {"column": col, "current": cur[i], "other_periods": rest, "p_value": p_rest[i]}))
-    return out
+                rest, k = other[0][i], int(other[1][i])
+                finding = _finding(row, "time_jump", "warning",
+                                   f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（合计 {rest:g}），相差超过 {min_ratio:g} 倍，"
+                                   f"超出随机波动（q = {p_text(qs[j])}）",
+                                   f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all): beyond "
+                                   f"{min_ratio:g}-fold and beyond chance (q = {p_text(qs[j])})",
+                                   {"column": col, "current": cur[i], "other_periods": rest, "p_value": p[j],
+                                    "q_value": qs[j], "min_ratio": min_ratio})
+            flagged[(i, col)] = finding
+    return list(flagged.values())
 
 
-def _grouped_p(out: np.ndarray, idx: np.ndarray, x: np.ndarray, n: np.ndarray, share: np.ndarray) -> None:
-    """Exact two-sided binomial p-values into ``out`` at ``idx``; ``exact_p_value`` takes
-    one share at a time, and shares to 3 significant digits keep the groups few."""
-    from .sex_ratio import exact_p_value
-
-    if not len(idx):
-        return
-    rounded = np.array([float(f"{v:.3g}") for v in share[idx]])
-    for s_val in np.unique(rounded):
-        sel = idx[rounded == s_val]
-        out[sel] = exact_p_value(x[sel], n[sel], float(s_val))
+SRB_MARGIN = 4.0
 
 
-def srb_outliers(frame: pd.DataFrame) -> list[dict]:
-    """Units whose sex ratio lies beyond the 99.8% funnel limits of the reference."""
-    from .sex_ratio import srb_table
+def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float = SRB_MARGIN, reference=None) -> list[dict]:
+    """Units whose sex ratio at birth lies beyond the reference's range widened by
+    ``margin`` points (106.3 [105.4, 107.2] becomes 101.4–111.2) by more than chance:
+    an exact binomial test of the boys against the nearer end of that band, held to a
+    false discovery rate of ``fdr`` over the units (Benjamini-Hochberg)."""
+    from .formatting import p_text, ratio_text
+    from .sex_ratio import DEFAULT_REFERENCE, srb_table, to_share
 
     if "births_male" not in frame or "births_female" not in frame:
         return []
-    table = srb_table(frame, periods="all")  # a unit's whole span: sex ratios need births
+    reference = reference or DEFAULT_REFERENCE
+    table = srb_table(frame, periods="all", reference=reference)  # a unit's whole span: sex ratios need births
+    low = (reference.low if reference.low is not None else reference.value) - margin
+    high = (reference.high if reference.high is not None else reference.value) + margin
+    from scipy import stats
+
+    boys, births = table["boys"].to_numpy(float), (table["boys"] + table["girls"]).to_numpy(float)
+    ok = births > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_high = stats.binom.sf(boys - 1, births, to_share(high))
+        p_low = stats.binom.cdf(boys, births, to_share(low))
+    p = np.where(ok, np.minimum(1.0, 2 * np.minimum(p_high, p_low)), np.nan)
+    q = bh_q_values(p)
     out = []
-    for _, row in table[table["funnel_zone"].isin(["high_998", "low_998"])].iterrows():
-        hi = row["funnel_zone"] == "high_998"
+    for i in np.where(q < fdr)[0]:
+        row = table.iloc[i]
+        hi = p_high[i] <= p_low[i]
+        srb = np.inf if row["girls"] == 0 else 100 * row["boys"] / row["girls"]
+        srb_zh, srb_en = ratio_text(srb, "zh"), ratio_text(srb, "en")
         out.append(_finding(row, "srb_outlier", "warning",
-                            f"出生人口性别比 {row['srb']:.1f}（男 {row['boys']:g}、女 {row['girls']:g}）{'高于' if hi else '低于'}参照水平的 99.8% 控制限",
-                            f"sex ratio at birth {row['srb']:.1f} ({row['boys']:g} boys, {row['girls']:g} girls) "
-                            f"{'above' if hi else 'below'} the 99.8% limits around the reference",
-                            {"srb": row["srb"], "p_value": row["p_value"], "q_value": row["q_value"]}))
+                            f"出生人口性别比 {srb_zh}（男 {row['boys']:g}、女 {row['girls']:g}）{'高于' if hi else '低于'}"
+                            f" {high if hi else low:.1f}，超出随机波动（q = {p_text(q[i])}）",
+                            f"sex ratio at birth {srb_en} ({row['boys']:g} boys, {row['girls']:g} girls) "
+                            f"{'above' if hi else 'below'} {high if hi else low:.1f} beyond chance (q = {p_text(q[i])})",
+                            {"srb": srb, "band": [low, high], "p_value": p[i], "q_value": q[i]}))
     return out
 
 
@@ -701,7 +972,7 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
 
 
 ALL_CHECKS = (unreadable_cells, numerator_exceeds_denominator, parts_add_up, totals_match_units, aggregates_match_parts,
-              natural_increase_identities, reported_rates_agree,
+              natural_increase_identities, reported_rates_agree, implausible_values,
               reported_counts, decimal_slips, digit_slips, pasted_tables, sources_disagree, time_jumps, srb_outliers,
               digit_findings)
 

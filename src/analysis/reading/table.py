@@ -24,7 +24,7 @@ from . import roles as row_roles
 from .headers import cell_text, find_header
 from .layout import LAYOUTS, Decision, reshape
 from .sources import Sheet, open_sheets
-from .values import numbers, periods, year_in
+from .values import numbers, periods, printed_decimals, year_in
 
 _ID_NUMBER = r"\d{17}[\dXx]"
 
@@ -223,6 +223,9 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
             decisions.append(Decision("scale", f"“{printed}”以 {factor:g} 为计量单位印出，已乘以 {factor:g}",
                                       f"{printed!r} is printed in units of {factor:g}; multiplied by {factor:g}"))
         step = row_roles.printed_step(values.to_numpy())
+        shown = printed_decimals(frame[name])
+        if shown is not None and 10.0 ** -shown < step:
+            step = 10.0 ** -shown  # 12.50 printed is a step of 0.01, though it reads back as 12.5
         steps[name] = step * factor
         # 790.57 万人 is 7,905,700 persons, not 7,905,700.000000001
         digits = max(0, int(round(-np.log10(step * factor)))) if step * factor < 1 else 0

@@ -109,6 +109,17 @@ def numbers(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, bad
 
 
+def printed_decimals(cells: pd.Series) -> int | None:
+    """The most decimals any cell of a text column is printed with (``1.00`` has two,
+    though it reads back as 1.0); None for a column of numbers, whose print the file
+    does not keep. Looks at the distinct texts only."""
+    if pd.api.types.is_numeric_dtype(cells.dtype):
+        return None
+    texts = pd.Series(cells.dropna().unique()).astype(str)
+    found = texts.str.extract(r"^[^0-9]*[0-9,\s]*[.·]([0-9]+)\s*[%‰]?\s*$", expand=False).dropna()
+    return int(found.str.len().max()) if len(found) else None
+
+
 # ----------------------------------------------------------------------------- periods
 
 _ROC_MONTH = re.compile(r"^(\d{2,3})(0[1-9]|1[0-2])$")
