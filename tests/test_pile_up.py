@@ -1,6 +1,7 @@
 """Piling up at the scheme's targets: calibrated on data drawn with and without a pile."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import pile_up
@@ -50,10 +51,80 @@ def test_pile_is_found_with_an_interval_above_zero():
     r = pile_up.test_threshold(x, n, 88, replicates=200)
     assert moved > 60
     assert r["p_value"] < 0.01
-    assert r["excess_low"] > 0
+    assert r["excess_low"] > 0 and r["shift_low"] > 0
     assert r["ratio"] > 1.2
-    # the units that left the window below are missing there
+    # the units that left the window below are missing there, and count too
     assert r["observed_short"] < r["expected_short"]
+    assert r["deficit"] == pytest.approx(r["expected_short"] - r["observed_short"])
+    assert r["shift"] == pytest.approx(r["excess"] + r["deficit"])
+    assert r["deficit_low"] > 0
+
+
+def test_p_value_near_001_is_resolved():
+    """A small p-value comes from all 4,000 tables drawn under the null: its Monte-Carlo
+    standard error at 0.01 would be sqrt(0.01 * 0.99 / 4000) = 0.0016, under half of 0.01 / 3.
+    A large one stops early, once 50 tables have reached the observed shift."""
+    x, n, _ = draw(1500, 11, move=0.6)
+    r = pile_up.test_threshold(x, n, 88, replicates=0)
+    assert r["null_draws"] == pile_up.NULL_DRAWS >= 2000
+    assert r["p_value"] == pytest.approx(1 / (pile_up.NULL_DRAWS + 1))
+    assert np.sqrt(0.01 * 0.99 / r["null_draws"]) < 0.01 / 3 / 2
+    x, n, _ = draw(1500, 1)
+    clean = pile_up.test_threshold(x, n, 88, replicates=0)
+    assert clean["null_draws"] < pile_up.NULL_DRAWS
+    assert clean["p_value"] == pytest.approx(pile_up.EXCEEDANCES / clean["null_draws"])
+    assert clean["p_value"] > 50 / 4000 and clean["p_value_se"] < 0.2 * clean["p_value"]
+
+
+def test_same_seed_same_result():
+    x, n, _ = draw(600, 4, move=0.3)
+    first = pile_up.test_threshold(x, n, 88, draws=300, replicates=100, seed=5)
+    assert first == pile_up.test_threshold(x, n, 88, draws=300, replicates=100, seed=5)
+    assert first["null_draws"] <= 300
+
+
+def test_a_hole_below_the_target_counts_without_a_heap_above():
+    # units just short of 88% report 100%: the window below empties, the one above is as
+    # a smooth distribution gives it
+    x, n, _ = draw(1500, 21)
+    rng = np.random.default_rng(21)
+    short = (x * 100 < 88 * n) & (x * 100 >= 86 * n) & (rng.random(len(x)) < 0.7)
+    x = np.where(short, n, x)
+    assert short.sum() > 40
+    r = pile_up.test_threshold(x, n, 88, replicates=200)
+    assert r["excess_low"] < 0 < r["excess_high"]  # nothing piles up above
+    assert r["deficit_low"] > 0 and r["ratio_short"] < 1 / 1.2
+    assert r["p_value"] < 0.01 and r["shift_low"] > 0
+
+
+def _frame(x, n):
+    frame = pd.DataFrame({"unit": [f"村{i}" for i in range(len(x))], "period": "2020", "period_kind": "year",
+                          "is_total": False, "source_row": np.arange(len(x)) + 2,
+                          "births": n.astype(float), "births_policy": x.astype(float)})
+    frame.attrs["unit_level"] = "village"
+    return frame
+
+
+def test_scheme_flags_a_planted_pile_and_not_a_smooth_table():
+    x, n, _ = draw(1500, 11, move=0.6)
+    tests = pile_up.pile_up(_frame(x, n), "community_2009", replicates=200)
+    policy = tests.set_index("indicator").loc["policy_compliant_birth_rate"]
+    assert policy["flagged"] and policy["null_draws"] == pile_up.NULL_DRAWS
+    found = pile_up.findings(_frame(x, n), "community_2009", tests=tests)
+    assert len(found) == 1
+    assert "4,000 tables drawn under the null" in found[0]["message_en"] and "模拟 4000 张表" in found[0]["message_zh"]
+    assert "deficit below" in found[0]["message_en"]
+    x, n, _ = draw(1500, 2)
+    clean = pile_up.pile_up(_frame(x, n), "community_2009", replicates=200)
+    assert clean["applies"].any() and not clean["flagged"].any()
+
+
+def test_scheme_flags_a_hole_below_the_target():
+    x, n, _ = draw(1500, 21)
+    rng = np.random.default_rng(21)
+    short = (x * 100 < 88 * n) & (x * 100 >= 86 * n) & (rng.random(len(x)) < 0.7)
+    tests = pile_up.pile_up(_frame(np.where(short, n, x), n), "community_2009", replicates=200)
+    assert tests.set_index("indicator").loc["policy_compliant_birth_rate", "flagged"]
 
 
 def test_lower_is_better_threshold():
