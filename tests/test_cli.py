@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -80,3 +82,16 @@ def test_table_checks_lists_planted_problems():
 def test_bad_level_is_one_line():
     r = workbench("table", "indicators", need(BAD / "gbk_encoded.csv"), "--level", "province")
     assert r.returncode == 2 and "no province column" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_checks_write_evidence_as_json(tmp_path):
+    import json
+
+    data = tmp_path / "srb.csv"
+    data.write_text("村,出生人数-男,出生人数-女\nA,12,0\nB,30,28\nC,25,27\n", encoding="utf-8")
+    r = workbench("table", "checks", data)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(io.StringIO(r.stdout))
+    evidence = json.loads(table.loc[table["unit"] == "A", "evidence"].item())
+    assert evidence["srb"] == "inf" and 0 < evidence["q_value"] < 0.05
+    assert "np.float64" not in r.stdout and "nan" not in r.stdout.lower()

@@ -151,7 +151,12 @@ def cmd_table(args) -> int:
         from .checks import run_checks
 
         out = run_checks(frame, scheme=scoring.load_scheme(args.scheme) if args.scheme else None)
-        out["evidence"] = out["evidence"].map(lambda e: repr(e))
+        import json
+
+        from .formatting import json_safe
+
+        # JSON that any tool reads back (numbers as numbers, an infinite ratio as "inf"), not Python's repr
+        out["evidence"] = out["evidence"].map(lambda e: json.dumps(json_safe(e), ensure_ascii=False))
     _write_csv(out, args.output)
     return 0
 
