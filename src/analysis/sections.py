@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown
 
@@ -39,7 +40,7 @@ def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbe
     summary line (a plain ``<details>``, which needs no script).
     """
     body = frame.to_html(escape=True, na_rep="—", index=index, border=0, classes="numbers" if numbers else None,
-                         float_format=lambda v: f"{v:,.{decimals}f}")
+                         float_format=lambda v: ("∞" if v > 0 else "−∞") if np.isinf(v) else f"{v:,.{decimals}f}")
     if collapsed is not None:
         body = f'<details class="workbench-more"><summary>{esc(collapsed)}</summary>{body}</details>'
     return HTML(body)
@@ -102,7 +103,24 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
         w = w.droplevel(constant)
     w.index = w.index.set_names([column_label(c, language) for c in w.index.names])
     out.append(html_table(w, decimals, numbers=True))
-    return out
+    return out + blank_values(table, language)
+
+
+def blank_values(table: pd.DataFrame, language: str, limit: int = 30) -> list:
+    """Why a value is blank (—) or infinite (∞): never a silent gap in a table."""
+    note = "note_zh" if language == "zh" else "note_en"
+    if note not in table or not (table[note] != "").any():
+        return []
+    rows = table[table[note] != ""]
+    regs = indicators()
+    shown = pd.DataFrame({
+        t("unit", language): rows["unit"], t("period", language): rows["period"],
+        t("indicator", language): rows["indicator"].map(lambda i: regs[i].label(language) if i in regs else i),
+        t("why_blank", language): rows[note],
+    })
+    return [text("blank_values_intro", language, n=len(rows)),
+            html_table(shown.head(limit), index=False,
+                       collapsed=None if len(rows) <= 5 else t("blank_values_more", language, n=len(rows)))]
 
 
 def glossary(language: str, ids: list[str] | None = None) -> list:
