@@ -312,3 +312,20 @@ def test_fractional_counts_suggest_a_thousands_separator():
     found = checks.implausible_values(_frame(births=[1.234, 12], deaths=[3, 4]))
     assert [(f["unit"], f["check"]) for f in found] == [("u0", "fractional_count")]
     assert "1,234" in found[0]["message_en"] and "1234" in found[0]["message_zh"]
+
+
+def test_p_values_below_the_floating_point_range_print_as_a_bound():
+    from scipy import stats
+
+    from analysis.formatting import p_text
+
+    tiny = stats.binom.sf(9999, 10000, 0.5)  # 0.5 ** 10000 underflows to 0
+    assert tiny == 0.0 and p_text(tiny) == "< 1e-300"
+    assert p_text(5e-310) == "< 1e-300"  # a subnormal double: its digits are noise
+    assert p_text(1e-299) == "1e-299" and p_text(0.01234) == "0.012" and p_text(float("nan")) == "—"
+    # a finding of a huge jump prints the bound, not 0 or a subnormal number
+    frame = _frame(births=[5000, 5000, 20000, 5000, 5000, 5000], population=[1_000_000] * 6)
+    frame["unit"] = "a"
+    frame["period"] = ["2015", "2016", "2017", "2018", "2019", "2020"]
+    found = checks.time_jumps(frame)
+    assert found and all("q = < 1e-300" in f["message_en"] for f in found)

@@ -732,18 +732,18 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
         ok = same_unit & np.isfinite(cur) & np.isfinite(prev) & (cur + prev >= 10)
         idx = np.where(ok)[0]
         tests.append((col, "previous", idx, interval_null_p(cur[idx], (cur + prev)[idx], share[idx], min_ratio), cur, prev))
-        # a period against all the unit's periods (a jump up from a run of zeros and
-        # back is no match for its neighbours alone, but is for all of them)
-        seen = np.isfinite(cur) & np.isfinite(pop)
-        unit_total = np.bincount(unit_id, weights=np.where(seen, cur, 0))
-        unit_pop = np.bincount(unit_id, weights=np.where(seen, pop, 0))
-        periods_seen = np.bincount(unit_id, weights=seen.astype(float))
+        # a period against the unit's other periods (a jump up from a run of zeros and
+        # back is no match for its neighbours alone, but is for all of them). The others
+        # are trimmed of their highest and lowest rate, so that one wild period does not
+        # make every ordinary period look far from the rest.
+        seen = np.isfinite(cur) & np.isfinite(pop) & (pop > 0)
+        rest_count, rest_pop, rest_n = _trimmed_others(unit_id, np.where(seen, cur, np.nan), np.where(seen, pop, np.nan))
         with np.errstate(divide="ignore", invalid="ignore"):
-            own = pop / unit_pop[unit_id]
-        fine = seen & (periods_seen[unit_id] >= 6) & (unit_total[unit_id] >= 10) & np.isfinite(own) & (own > 0)
+            own = pop / (pop + rest_pop)
+        fine = seen & (rest_n >= 3) & (cur + rest_count >= 10) & np.isfinite(own) & (own > 0)
         idx = np.where(fine)[0]
-        rest = (unit_total[unit_id] - cur, periods_seen[unit_id] - 1)
-        tests.append((col, "others", idx, interval_null_p(cur[idx], unit_total[unit_id][idx], own[idx], min_ratio),
+        rest = (rest_count, rest_n)
+        tests.append((col, "others", idx, interval_null_p(cur[idx], (cur + rest_count)[idx], own[idx], min_ratio),
                       cur, rest))
     q = bh_q_values(np.concatenate([t[3] for t in tests]) if tests else [])
     start = 0
@@ -769,9 +769,10 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
             else:
                 rest, k = other[0][i], int(other[1][i])
                 finding = _finding(row, "time_jump", "warning",
-                                   f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（合计 {rest:g}），相差超过 {min_ratio:g} 倍，"
+                                   f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（去掉最高、最低一期后合计 {rest:g}），相差超过 {min_ratio:g} 倍，"
                                    f"超出随机波动（q = {p_text(qs[j])}）",
-                                   f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all): beyond "
+                                   f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all, their highest "
+                                   f"and lowest left out): beyond "
                                    f"{min_ratio:g}-fold and beyond chance (q = {p_text(qs[j])})",
                                    {"column": col, "current": cur[i], "other_periods": rest, "p_value": p[j],
                                     "q_value": qs[j], "min_ratio": min_ratio})
@@ -780,6 +781,41 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
 
 
 SRB_MARGIN = 4.0
+
+
+def _trimmed_others(unit_id: np.ndarray, count: np.ndarray, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row: the count and population of its unit's other rows, without the other
+    row of highest and the one of lowest rate, and how many rows that leaves. Rows are
+    sorted by unit already; NaN counts take no part."""
+    n = len(count)
+    ok = np.isfinite(count) & np.isfinite(pop)
+    c0, p0 = np.where(ok, count, 0.0), np.where(ok, pop, 0.0)
+    total_c = np.bincount(unit_id, weights=c0)[unit_id]
+    total_p = np.bincount(unit_id, weights=p0)[unit_id]
+    k = np.bincount(unit_id, weights=ok.astype(float))[unit_id]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(ok, count / pop, np.nan)
+    # rank rows within their unit by rate (missing last): the two lowest and two highest positions
+    order = np.lexsort((np.nan_to_num(rate, nan=np.inf), unit_id))
+    first = np.r_[0, np.flatnonzero(np.diff(unit_id[order])) + 1]
+    start = np.repeat(first, np.diff(np.r_[first, n]))
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n) - start
+    kk = k.astype(np.int64)
+    base = np.empty(n, dtype=np.int64)
+    base[order] = start
+
+    def at(offset: np.ndarray) -> np.ndarray:
+        return order[np.clip(base + offset, 0, n - 1)]
+
+    low = np.where(pos == 0, at(np.ones(n, dtype=np.int64)), at(np.zeros(n, dtype=np.int64)))
+    high = np.where(pos == kk - 1, at(kk - 2), at(kk - 1))
+    drop_c = np.where(kk >= 3, c0[low] + c0[high], 0.0)
+    drop_p = np.where(kk >= 3, p0[low] + p0[high], 0.0)
+    rest_c = total_c - c0 - drop_c
+    rest_p = total_p - p0 - drop_p
+    rest_n = np.where(ok, k - 1 - 2 * (kk >= 3), 0)
+    return rest_c, rest_p, rest_n
 
 
 def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float = SRB_MARGIN, reference=None) -> list[dict]:
@@ -956,6 +992,8 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
     """Last digits uneven beyond chance, as a finding on the whole table. (Benford's
     test stays a description in the notebook: counts of units of similar size need
     not follow the law, so its verdict is no evidence against a figure.)"""
+    from .formatting import p_text
+
     out = []
     row = {"unit": "", "period": "all"}
     ld = last_digits(frame)
@@ -963,10 +1001,10 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
     # 3 points more or less common than its 10% is what figures filled in by hand leave
     if ld["applies"] and ld["p_value"] < alpha and np.abs(np.asarray(ld["observed"]) / ld["n"] - 0.1).max() >= min_gap:
         out.append(_finding(row, "last_digits_uneven", "warning",
-                            f"{ld['n']} 个不小于 100 的流量计数的末位数字不均匀（χ² = {ld['chi2']:.1f}，p = {ld['p_value']:.2g}）："
+                            f"{ld['n']} 个不小于 100 的流量计数的末位数字不均匀（χ² = {ld['chi2']:.1f}，p = {p_text(ld['p_value'])}）："
                             f"末位为 0–9 的个数 {ld['observed']}",
                             f"the last digits of {ld['n']} flow counts of 100 or more are uneven (χ² = {ld['chi2']:.1f}, "
-                            f"p = {ld['p_value']:.2g}): digits 0–9 end {ld['observed']} counts",
+                            f"p = {p_text(ld['p_value'])}): digits 0–9 end {ld['observed']} counts",
                             {k: ld[k] for k in ("n", "observed", "chi2", "p_value")}))
     return out
 

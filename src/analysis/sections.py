@@ -13,6 +13,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from .columns import TEXT_COLUMNS
+from .formatting import p_text
 from .i18n import column_label, level_name, t
 from .indicators import wide
 from .periods import sort_key
@@ -408,7 +409,7 @@ def digits(frame: pd.DataFrame, language: str) -> list:
     out = [heading("digits_heading", language)]
     ld = last_digits(frame)
     if ld["applies"]:
-        out.append(text("last_digit_result", language, n=ld["n"], chi2=ld["chi2"], p=ld["p_value"]))
+        out.append(text("last_digit_result", language, n=ld["n"], chi2=ld["chi2"], p=p_text(ld["p_value"])))
     else:
         out.append(text("not_applicable", language, test=t("last_digit_test", language),
                         reason=ld["reason_zh" if language == "zh" else "reason_en"]))
@@ -454,7 +455,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
                         t("expected_units", language): f"{r['expected']:.1f}",
                         t("excess_units", language): f"{r['excess']:+.1f}",
                         t("interval_95", language): f"{r['excess_low']:+.1f} – {r['excess_high']:+.1f}",
-                        t("p_value", language): f"{r['p_value']:.3g}",
+                        t("p_value", language): p_text(r["p_value"]),
                         t("result", language): t("pile_yes" if r["flagged"] else "pile_no", language)})
         else:
             row[t("result", language)] = f"{t('pile_refused', language)}：{r['reason_zh']}" if language == "zh" \
