@@ -203,21 +203,25 @@ def _gaps(frame: pd.DataFrame, keys: list[str], cols: list[str], name_col: str, 
           inner: bool = False) -> pd.DataFrame:
     """``_missing_<col>`` for each group with a missing part: a :class:`Gap` naming the
     parts (periods or units) whose value is missing; ``inner`` also counts parts that
-    carry a gap of their own. Missing values are few, so only those rows are looked at."""
-    index = frame.groupby(keys, sort=False, dropna=False).size()
-    out = pd.DataFrame(index=index.index)
+    carry a gap of their own. A group of one period needs no names (the value itself is
+    missing), so only groups of several parts are looked at, and only their missing rows."""
+    group = frame.groupby(keys, sort=False, dropna=False)
+    size = group.size()
+    out = pd.DataFrame(index=size.index)
+    gid = group.ngroup().to_numpy()
+    parts = size.to_numpy()
     for c in cols:
-        bad = frame[c].isna()
+        bad = frame[c].isna().to_numpy().copy()
         if inner and f"_missing_{c}" in frame:
-            bad |= frame[f"_missing_{c}"].notna()
+            bad |= frame[f"_missing_{c}"].notna().to_numpy()
+        bad &= (parts[gid] > 1) | (kind == "units")
         if not bad.any():
             continue
-        names = frame.loc[bad].groupby(keys, sort=False, dropna=False)[name_col].agg(
-            lambda s: tuple(dict.fromkeys(s.astype(str))))
-        col = pd.Series(None, index=out.index, dtype=object)
-        for key, missing in names.items():
-            col.at[key] = Gap((kind, missing, int(index.at[key])))
-        out[f"_missing_{c}"] = col
+        names = pd.Series(frame[name_col].to_numpy()[bad]).astype(str).groupby(gid[bad], sort=False).agg(
+            lambda s: tuple(dict.fromkeys(s)))
+        gaps = np.full(len(size), None, dtype=object)
+        gaps[names.index.to_numpy()] = [Gap((kind, m, int(parts[g]))) for g, m in zip(names.index, names.to_numpy())]
+        out[f"_missing_{c}"] = gaps
     return out
 
 
@@ -340,38 +344,39 @@ def _field_name(col: str, language: str) -> str:
 
 def _notes(frame: pd.DataFrame, ind: Indicator, den_col: str, num: pd.Series, den: pd.Series,
            value: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Why a value is blank or infinite, in Chinese and English ("" where it is neither)."""
-    zh = np.full(len(frame), "", dtype=object)
-    en = np.full(len(frame), "", dtype=object)
-    todo = (value.isna() | np.isinf(value)).to_numpy()
-    if not todo.any():
-        return zh, en
-    cols = [*ind.numerator, den_col]
-    for i in np.where(todo)[0]:
-        parts_zh, parts_en = [], []
-        for c in dict.fromkeys(cols):
-            v = frame[c].iat[i]
-            if not pd.isna(v):
-                continue
-            gap = frame[f"_missing_{c}"].iat[i] if f"_missing_{c}" in frame else None
-            if isinstance(gap, Gap) and not (gap.kind == "periods" and gap.parts == 1):
-                parts_zh.append(gap.text(_field_name(c, "zh"), "zh"))
-                parts_en.append(gap.text(_field_name(c, "en"), "en"))
-            else:
-                parts_zh.append(f"表中没有{_field_name(c, 'zh')}")
-                parts_en.append(f"{_field_name(c, 'en')} not given")
-        if not parts_en and ind.ratio:
-            if num.iat[i] > 0 and den.iat[i] == 0:
-                parts_zh.append("无女婴：性别比为无穷大")
-                parts_en.append("no girls: the ratio is infinite")
-            elif num.iat[i] == 0 and den.iat[i] == 0:
-                parts_zh.append("无出生")
-                parts_en.append("no births")
-        if not parts_en and den.iat[i] == 0:
-            parts_zh.append(f"{_field_name(den_col, 'zh')}为 0")
-            parts_en.append(f"{_field_name(den_col, 'en')} is 0")
-        zh[i], en[i] = "；".join(parts_zh), "; ".join(parts_en)
-    return zh, en
+    """Why a value is blank or infinite, in Chinese and English ("" where it is neither).
+    Whole columns at a time; only rows whose sum has a gap (a few parents) are visited
+    one by one, to name their missing parts."""
+    zh, en = pd.Series("", index=frame.index, dtype=object), pd.Series("", index=frame.index, dtype=object)
+    if not (value.isna() | np.isinf(value)).any():
+        return zh.to_numpy(), en.to_numpy()
+
+    def add(mask, text_zh, text_en):
+        for out, text, sep in ((zh, text_zh, "；"), (en, text_en, "; ")):
+            text = text if isinstance(text, pd.Series) else pd.Series(text, index=frame.index, dtype=object)
+            joined = out.where(out == "", out + sep) + text
+            out.loc[mask] = joined[mask]
+
+    missing_any = pd.Series(False, index=frame.index)
+    for c in dict.fromkeys([*ind.numerator, den_col]):
+        gone = frame[c].isna()
+        if not gone.any():
+            continue
+        missing_any |= gone
+        gap_col = frame[f"_missing_{c}"] if f"_missing_{c}" in frame else pd.Series(None, index=frame.index, dtype=object)
+        named = gone & gap_col.map(lambda g: isinstance(g, Gap) and not (g.kind == "periods" and g.parts == 1))
+        plain = gone & ~named
+        add(plain, f"表中没有{_field_name(c, 'zh')}", f"{_field_name(c, 'en')} not given")
+        if named.any():
+            add(named, gap_col[named].map(lambda g: g.text(_field_name(c, "zh"), "zh")).reindex(frame.index, fill_value=""),
+                gap_col[named].map(lambda g: g.text(_field_name(c, "en"), "en")).reindex(frame.index, fill_value=""))
+    rest = ~missing_any
+    if ind.ratio:
+        add(rest & (num > 0) & (den == 0), "无女婴：性别比为无穷大", "no girls: the ratio is infinite")
+        add(rest & (num == 0) & (den == 0), "无出生", "no births")
+    else:
+        add(rest & (den == 0), f"{_field_name(den_col, 'zh')}为 0", f"{_field_name(den_col, 'en')} is 0")
+    return zh.to_numpy(), en.to_numpy()
 
 
 def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *,
