@@ -295,3 +295,83 @@ def test_bootstrap_identical_from_process_to_process(tmp_path):
         assert r.returncode == 0, r.stderr
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+# ----------------------------------------------------------------------------- statistics at the edges
+
+def test_unit_at_100_percent_varies_in_the_bootstrap(tmp_path):
+    """20 of 20 against a target of 95%: the observed share never varies, but the
+    unit's rate does. The share of draws that lose points is the Jeffreys posterior's
+    P(rate < 95%) (draw="rate"), or under its posterior predictive (draw="count") the chance
+    that a table of 20 births prints fewer than 19, both computed here by scipy and matched
+    within Monte-Carlo error."""
+    from scipy import stats
+
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 95, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "p", "points": 10, "rule": rule}],
+                tiers=[{"id": "short", "name_zh": "未达标", "name_en": "short of the target", "below": 10}])
+    frame = _frame(births=[20, 200], births_policy=[20, 150])
+    reps = 20_000
+    boot = scoring.bootstrap(frame, s, replicates=reps, seed=7).set_index("unit")
+    assert boot.loc["u0", "score_low"] < boot.loc["u0", "score_high"] == 10.0  # not a zero width
+    expected = stats.beta.cdf(0.95, 20 + 0.5, 0 + 0.5)
+    assert 0.1 < expected < 0.4
+    se = np.sqrt(expected * (1 - expected) / reps)
+    assert abs(boot.loc["u0", "p_tier_short"] - expected) < 4 * se
+    # the posterior predictive: fewer than 19 of 20 (95%) in a table of the same size
+    count = scoring.bootstrap(frame, s, replicates=reps, seed=7, draw="count").set_index("unit")
+    expected = stats.betabinom.cdf(18, 20, 20 + 0.5, 0 + 0.5)
+    se = np.sqrt(expected * (1 - expected) / reps)
+    assert abs(count.loc["u0", "p_tier_short"] - expected) < 4 * se
+    # a count of 20 prints 90%, 85%, ..., never between: 5 points a step
+    assert count.loc["u0", "score_low"] in (0.0, 5.0) and count.loc["u0", "score_high"] == 10.0
+    with pytest.raises(SchemeError, match="draw"):
+        scoring.bootstrap(frame, s, replicates=10, draw="share")
+
+
+def test_score_interval_is_the_rule_on_the_jeffreys_interval(tmp_path):
+    from scipy import stats
+
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 95, "per_point": 0.2}
+    s = _scheme(tmp_path, [{"id": "p", "points": 10, "rule": rule}])
+    boot = scoring.bootstrap(_frame(births=[20], births_policy=[15]), s, replicates=20_000, seed=2).iloc[0]
+    low, high = stats.beta.ppf([0.025, 0.975], 15.5, 5.5) * 100
+    assert high < 95
+    assert boot["score_low"] == pytest.approx(10 - 0.2 * (95 - low), abs=0.1)
+    assert boot["score_high"] == pytest.approx(10 - 0.2 * (95 - high), abs=0.1)
+
+
+def _srb_scheme(tmp_path, floor=0.0, veto=(">", 110)):
+    item = {"id": "srb", "name_zh": "出生人口性别比", "name_en": "sex ratio at birth", "points": 10,
+            "rule": {"kind": "target", "reads": "srb", "target": 107, "direction": "lower", "per_point": 1}}
+    if floor is None:
+        item["floor"] = None
+    return _scheme(tmp_path, [item], vetoes=[{"id": "srb_veto", "name_zh": "性别比", "name_en": "sex ratio",
+                                             "reads": "srb", "op": veto[0], "value": veto[1]}])
+
+
+def test_infinite_sex_ratio_is_as_far_from_normal_as_can_be(tmp_path):
+    # boys and no girls; no births at all; a normal unit
+    frame = _frame(births_male=[10, 0, 53], births_female=[0, 0, 50], births=[10, 0, 103])
+    result = score(frame, _srb_scheme(tmp_path))
+    t = result.totals.set_index("unit")
+    assert t.loc["u0", "total"] == 0.0 and t.loc["u0", "vetoed"]  # never full points, never NaN
+    assert t.loc["u1", "total"] == 10.0 and not t.loc["u1", "vetoed"]  # no births: nothing to judge
+    assert t.loc["u2", "total"] == 10.0 and t.loc["u0", "rank"] == 3
+    lost = result.reasons.set_index("unit")
+    assert "∞ (no girls)" in lost.loc["u0"].iloc[0]["message_en"] and "无女婴" in lost.loc["u0"].iloc[0]["message_zh"]
+    assert "u1" not in lost.index
+    # a veto on a low ratio does not fall on a unit with no births
+    low = score(frame, _srb_scheme(tmp_path, veto=("<", 100))).totals.set_index("unit")
+    assert not low["vetoed"].any()
+    # without a floor, an infinite ratio loses without bound: ranked last, not NaN
+    s = _srb_scheme(tmp_path, floor=None)
+    assert [p.kind for p in validate(s)] == ["unbounded"]
+    t = score(frame, s).totals.set_index("unit")
+    assert t.loc["u0", "total"] == -np.inf and t.loc["u0", "rank"] == 3
+    for scheme in (_srb_scheme(tmp_path), s):
+        for draw in ("rate", "count"):
+            boot = scoring.bootstrap(frame, scheme, replicates=500, draw=draw).set_index("unit")
+            assert not boot.drop(columns="period").isna().any().any()
+            assert boot.loc["u1", "score_low"] == boot.loc["u1", "score_high"] == 10.0
+            assert boot.loc["u1", "p_vetoed"] == 0.0

@@ -3,9 +3,9 @@
 A scheme is a YAML file (``schemes/FORMAT.md``). :func:`load_scheme` reads it,
 :func:`validate` lists what does not add up, :func:`score` gives each unit and
 period its points per item, total, rank, tier, veto and the reason for every
-point lost, :func:`bootstrap` carries the binomial uncertainty of every rate
-through the scheme, and :func:`sensitivity` shows how rankings move when targets
-change.
+point lost, :func:`bootstrap` carries the uncertainty of every rate (its
+Jeffreys posterior) through the scheme, and :func:`sensitivity` shows how rankings
+move when targets change.
 
 Rules are evaluated on numpy arrays of any shape, so that the same code scores
 one table or a thousand bootstrap replicates of it at once.
@@ -25,6 +25,7 @@ import yaml
 
 from .columns import count_fields, key_columns
 from .errors import WorkbenchError
+from .formatting import ratio_text
 from .indicators import aggregate, denominator_column
 from .registry import indicators
 
@@ -237,6 +238,10 @@ def _check_rule(scheme: Scheme, it: Item, label: str) -> list[Problem]:
         elif ind is not None and ind.is_bounded and r.get("direction", "higher") == "higher" and float(target) > 100:
             add("unreachable", f"“{it.name_zh}”的目标 {target}% 超过 100%，无法达到",
                 f"{label}: target {target}% is above 100% and cannot be met")
+        if ind is not None and ind.ratio and it.floor is None and r.get("direction", "higher") == "lower":
+            add("unbounded", f"“{it.name_zh}”没有下限（floor: null）：有男婴无女婴的单位性别比为无穷大，扣分无上限（−∞）",
+                f"{label} has no floor (floor: null): a unit with boys and no girls has an infinite sex ratio "
+                "and loses without bound (−∞)")
     elif kind == "band":
         if "full_at" not in r or "zero_at" not in r or r["full_at"] == r["zero_at"]:
             add("bad_rule", f"“{it.name_zh}”的区间须有不同的 full_at 和 zero_at",
@@ -283,6 +288,16 @@ class Values:
     def _is_ratio(self, name: str) -> bool:
         ind = indicators().get(name)
         return bool(ind is not None and ind.ratio)
+
+    def holds(self, name: str, op: str, value: float) -> np.ndarray:
+        """Where a veto's or a zero_if's condition holds. A missing count is none (0);
+        a rate of nothing (no births, no couples due) meets no condition; an infinite
+        sex ratio is above every value."""
+        seen = self.get(name)
+        cond = OPS[op](np.nan_to_num(seen, nan=0.0, posinf=np.inf), float(value))
+        if name in self.rates:
+            cond = cond & self.applicable(name)
+        return cond
 
     def applicable(self, name: str) -> np.ndarray:
         """False where a rate has nothing to be a rate of (no births, no couples due)."""
@@ -407,8 +422,7 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
         out = np.maximum(out, item.floor)
     if "zero_if" in r:
         z = r["zero_if"]
-        cond = OPS[z.get("op", ">")](np.nan_to_num(values.get(z["reads"]), nan=0.0), float(z.get("value", 0)))
-        out = np.where(cond, 0.0, out)
+        out = np.where(values.holds(z["reads"], z.get("op", ">"), z.get("value", 0)), 0.0, out)
     return np.asarray(out, dtype=float), np.asarray(value, dtype=float)
 
 
@@ -466,8 +480,7 @@ def _vetoed(scheme: Scheme, values: Values) -> tuple[np.ndarray, list[tuple[dict
     shape = values.get(next(iter(values.rates), "")).shape if values.rates else (len(values.keys),)
     any_hit = np.zeros(shape, dtype=bool)
     for v in scheme.vetoes:
-        cond = OPS[v.get("op", ">")](np.nan_to_num(values.get(v["reads"]), nan=0.0), float(v.get("value", 0)))
-        cond = np.broadcast_to(cond, shape)
+        cond = np.broadcast_to(values.holds(v["reads"], v.get("op", ">"), v.get("value", 0)), shape)
         hits.append((v, cond))
         any_hit = any_hit | cond
     return any_hit, hits
@@ -600,8 +613,8 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
             part = keys.iloc[hit].copy()
             part["item"], part["rule"], part["observed"] = f"veto:{v['id']}", "veto", seen[hit]
             part["target"], part["points_lost"] = v.get("value"), np.nan
-            part["message_zh"] = [f"一票否决：{v.get('name_zh', v['id'])}（{x:g}）" for x in seen[hit]]
-            part["message_en"] = [f"vetoed: {v.get('name_en', v['id'])} ({x:g})" for x in seen[hit]]
+            part["message_zh"] = [f"一票否决：{v.get('name_zh', v['id'])}（{_seen(x, 'zh')}）" for x in seen[hit]]
+            part["message_en"] = [f"vetoed: {v.get('name_en', v['id'])} ({_seen(x, 'en')})" for x in seen[hit]]
             reasons.append(part)
     items = pd.concat(rows, ignore_index=True)
     reason_cols = list(keys.columns) + ["item", "rule", "observed", "target", "points_lost", "message_zh", "message_en"]
@@ -611,55 +624,102 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
 
 
 def _fmt(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, float) and math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.4g}"
 
 
 _REASONS = {
-    "manual": ("{name}：考核评分 {obs}，失 {lost:.4g} 分", "{name}: inspector's points {obs}, {lost:.4g} lost"),
-    "per_event": ("{name}：{obs} 例，每例 {per} 分，失 {lost:.4g} 分", "{name}: {obs} cases at {per} each, {lost:.4g} lost"),
-    "other": ("{name}：实际 {obs}，目标 {target}，失 {lost:.4g} 分",
-              "{name}: observed {obs}, target {target}, {lost:.4g} points lost"),
+    "manual": ("{name}：考核评分 {obs}，失 {lost} 分", "{name}: inspector's points {obs}, {lost} lost"),
+    "per_event": ("{name}：{obs} 例，每例 {per} 分，失 {lost} 分", "{name}: {obs} cases at {per} each, {lost} lost"),
+    "other": ("{name}：实际 {obs}，目标 {target}，失 {lost} 分",
+              "{name}: observed {obs}, target {target}, {lost} points lost"),
 }
+
+
+def _seen(value, language: str) -> str:
+    """A value a rule or veto read, as a reason prints it (an infinite one is a sex
+    ratio with boys and no girls, and says so)."""
+    if isinstance(value, float) and math.isinf(value):
+        return ratio_text(value, language)
+    return f"{value:g}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
 
 
 def _reason(it: Item, r: dict, obs, target, lost, language: str) -> str:
     """Why an item lost points, in one sentence."""
     zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
-    return (zh if language == "zh" else en).format(name=it.name(language), obs=_fmt(obs), target=_fmt(target),
-                                                   per=r.get("per_event"), lost=lost)
+    seen = ratio_text(obs, language) if isinstance(obs, float) and math.isinf(obs) else _fmt(obs)
+    return (zh if language == "zh" else en).format(name=it.name(language), obs=seen, target=_fmt(target),
+                                                   per=r.get("per_event"), lost=_fmt(float(lost)))
 
 
 # ----------------------------------------------------------------------------- uncertainty
 
+DRAWS = ("rate", "count")
+
+
+def _posterior_draws(num, den, shape, rng, draw: str) -> np.ndarray:
+    """``num`` of ``den`` redrawn ``shape[0]`` times: each unit's rate from its Jeffreys
+    posterior Beta(x + 1/2, n - x + 1/2), then (``draw="count"``) the count as
+    Binomial(n, rate), or (``"rate"``) that rate times n, as a count need not be whole
+    here. Units with no denominator draw 0 of 0."""
+    n = np.maximum(np.nan_to_num(np.asarray(den, dtype=float), nan=0.0, posinf=0.0), 0.0)
+    x = np.clip(np.nan_to_num(np.asarray(num, dtype=float), nan=0.0, posinf=0.0), 0.0, n)
+    rate = rng.beta(x + 0.5, n - x + 0.5, size=shape)
+    if draw == "count":
+        return rng.binomial(n.astype(np.int64), rate).astype(float)
+    return rate * n
+
+
 def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
               period_range: str = "", replicates: int = 1000, seed: int = 1, what_if: dict | str | None = None,
-              manual_default: str = "full", level_conf: float = 0.95) -> pd.DataFrame:
-    """Parametric bootstrap: every rate's numerator is redrawn as Binomial(denominator,
-    observed rate) (boys as Binomial(births, observed share of boys); a task's
-    completion is kept as counted) and the scheme applied to each replicate. Returns, per unit and
-    period, the score interval, the rank interval, P(vetoed) and P(tier) for each tier."""
+              manual_default: str = "full", level_conf: float = 0.95, draw: str = "rate") -> pd.DataFrame:
+    """How sure the scores are: every rate the scheme reads is redrawn from what its
+    counts say about it, and the scheme applied to each of ``replicates`` draws.
+    Returns, per unit and period, the score interval, the rank interval, P(vetoed) and
+    P(tier) for each tier.
+
+    Each unit's rate is drawn from its Jeffreys posterior, Beta(x + 1/2, n - x + 1/2)
+    (a share of boys among all births for a sex ratio); a task's completion (done
+    against a task, not a share of it) is kept as counted. By default
+    (``draw="rate"``) the scheme scores the drawn rate itself: the question is how
+    sure we are of the score of the unit's underlying rate, which is what the
+    posterior describes. For an item whose points move with one rate, the score
+    interval is then the rule applied to the Jeffreys interval of that rate, whose
+    coverage is close to nominal even at small counts and at 0% or 100% (Brown, Cai
+    and DasGupta 2001). ``draw="count"`` draws the count too, Binomial(n, drawn rate):
+    the posterior predictive, what a replay of the year on the same denominators would
+    print. It answers another question (how often would the unit miss the target by
+    the luck of the count), lands on the rates a table can print (multiples of 5% for
+    20 births) and, adding a second binomial draw, is about sqrt(2) times wider at
+    large counts. Either way a unit observed at 0% or 100% varies, where redrawing from
+    the observed share (the old parametric bootstrap) left it fixed and gave it an
+    interval of zero width; an infinite sex ratio (boys, no girls) draws finite ones.
+
+    Every rate draws from its own stream, keyed by ``seed`` and the rate's name, so the
+    draws do not depend on the order the scheme lists its rates in, nor on the
+    process. Score intervals are order statistics of the draws (the lower and upper
+    ones at each end), so an item without a floor that an infinite ratio sends to
+    -inf gives -inf, not NaN.
+    """
+    if draw not in DRAWS:
+        raise SchemeError(f"draw must be one of {', '.join(DRAWS)}, not {draw!r}")
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
     values = gather(frame, scheme, level, periods, period_range)
     drawn = {}
     for name, (num, den, scale) in values.rates.items():
-        # Each rate draws from its own stream, keyed by the seed and the rate's name, so the
-        # draws do not depend on the order the scheme lists its rates in, nor on the process.
         rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
         ind = indicators()[name]
         shape = (replicates, len(num))
-        if ind.ratio:  # boys : girls -- redraw the boys among all births
-            whole = np.nan_to_num(num + den, nan=0).astype(np.int64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                p = np.nan_to_num(np.where(whole > 0, num / whole, 0.0))
-            part = rng.binomial(whole, np.clip(p, 0, 1), size=shape).astype(float)
-            drawn[name] = (part, whole - part, scale)
+        if ind.ratio:  # boys : girls -- the share of boys among all births
+            whole = np.nan_to_num(num + den, nan=0.0)
+            boys = _posterior_draws(num, whole, shape, rng, draw)
+            drawn[name] = (boys, whole - boys, scale)
         elif ind.is_bounded or ind.scale == 1000:  # a share of its denominator
-            n = np.nan_to_num(den, nan=0).astype(np.int64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                p = np.nan_to_num(np.where(den > 0, num / den, 0.0))
-            drawn[name] = (rng.binomial(n, np.clip(p, 0, 1), size=shape).astype(float),
-                           np.broadcast_to(den, shape), scale)
+            drawn[name] = (_posterior_draws(num, den, shape, rng, draw), np.broadcast_to(den, shape), scale)
         else:  # done against a task: not a draw from the task, kept as counted
             drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
     arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
@@ -677,12 +737,14 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
                      len(scheme.tiers) + 1)
     a = (1 - level_conf) / 2
     out = values.keys.copy()
-    out["score_low"], out["score_high"] = np.quantile(total, [a, 1 - a], axis=0)
+    out["score_low"] = np.quantile(total, a, axis=0, method="lower")
+    out["score_high"] = np.quantile(total, 1 - a, axis=0, method="higher")
     out["rank_low"], out["rank_high"] = np.quantile(rank, [a, 1 - a], axis=0, method="lower")
     out["p_vetoed"] = (codes == veto_code).mean(axis=0)
     for i, t in enumerate(scheme.tiers, start=1):
         out[f"p_tier_{t['id']}"] = (codes == i).mean(axis=0)
     out.attrs["replicates"] = replicates
+    out.attrs["draw"] = draw
     return out
 
 
