@@ -375,3 +375,58 @@ def test_infinite_sex_ratio_is_as_far_from_normal_as_can_be(tmp_path):
             assert not boot.drop(columns="period").isna().any().any()
             assert boot.loc["u1", "score_low"] == boot.loc["u1", "score_high"] == 10.0
             assert boot.loc["u1", "p_vetoed"] == 0.0
+
+
+def test_key_management_needs_both_bottom_three_and_below_85(tmp_path):
+    """village_2006: "排位在倒数三位且总分在85分以下" -- 且 is AND, and so is the engine."""
+    village = load_scheme("village_2006")
+    tier = next(t for t in village.tiers if t["id"] == "key_management")
+    assert tier["bottom"] == 3 and tier["below"] == 85 and "且" in tier["quote"]
+    assert "either" not in tier["note"] and "every condition of a tier must hold" in tier["note"]
+    rule = {"kind": "manual", "reads": "input_points"}
+    s = _scheme(tmp_path, [{"id": "p", "points": 100, "rule": rule}], inputs=[{"column": "input_points", "max": 100}],
+                tiers=village.tiers)
+    # 84 is below 85 but sixth of nine; 83, 82 and 81 are the bottom three and below 85
+    t = score(_frame(input_points=[99, 97, 95, 88, 86, 84, 83, 82, 81]), s).totals
+    assert t["tier"].tolist() == ["commended"] * 3 + [""] * 3 + ["key_management"] * 3
+    # the bottom three, none below 85
+    t = score(_frame(input_points=[99, 97, 95, 90, 88, 87, 86, 85.5]), s).totals
+    assert "key_management" not in set(t["tier"])
+    # below 80 is vetoed, whatever the rank
+    t = score(_frame(input_points=[99, 97, 95, 90, 88, 87, 86, 79]), s).totals
+    assert t["tier"].tolist()[-1] == "vetoed" and t["vetoed"].tolist()[-1]
+
+
+def test_validator_names_tier_keys_the_engine_does_not_read_and_floors_that_cancel_deductions(tmp_path):
+    rule = {"kind": "manual", "reads": "input_points"}
+    items = [{"id": "p", "points": 100, "rule": rule},
+             {"id": "minus", "points": 0, "outside_scale": True, "items": [
+                 {"id": "m", "points": 0, "outside_scale": True, "floor": None,
+                  "rule": {"kind": "per_event", "reads": "input_cases", "per_event": -5}}]}]
+    s = _scheme(tmp_path, items, inputs=[{"column": "input_points"}, {"column": "input_cases"}],
+                tiers=[{"id": "key", "name_zh": "重点", "name_en": "key", "bottom": 3, "below": 85, "join": "any"}])
+    kinds = sorted(p.kind for p in validate(s))
+    assert kinds == ["bad_tier", "floored_deductions"]
+    frame = _frame(input_points=[90], input_cases=[2])
+    assert score(frame, s).totals["total"].item() == 90.0  # the floor of 0 cancels the deduction
+    s.all_items()[1].floor = None
+    assert score(frame, s).totals["total"].item() == 80.0
+
+
+def test_deductions_of_the_1000_point_scheme_deduct(sample_frame):
+    base = score(sample_frame, "village_1000", periods="year").totals["total"].to_numpy()
+    frame = sample_frame.assign(input_cadre_violations_current=1.0, input_township_criticism=1.0)
+    after = score(frame, "village_1000", periods="year").totals["total"].to_numpy()
+    # 20 for the cadre's violation, 5 and 2 for one criticism (both clauses of the document)
+    assert np.allclose(base - after, 27.0)
+
+
+def test_combined_scheme_carries_a_veto_of_its_parts(sample_frame):
+    frame = sample_frame.assign(input_town_other_total=80.0, input_malignant_cases=0.0)
+    first = frame.loc[~frame["is_total"], "unit"].iloc[0]
+    frame.loc[frame["unit"] == first, "input_malignant_cases"] = 1.0
+    town = score(frame, "town_2009", periods="year").totals
+    hit = town[town["unit"] == first]
+    assert hit["vetoed"].all() and (hit["tier"] == "vetoed").all()
+    assert hit["veto_reasons"].str.contains("serious incident").all()
+    assert not town.loc[town["unit"] != first, "vetoed"].any()

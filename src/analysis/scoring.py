@@ -31,6 +31,7 @@ from .registry import indicators
 
 RULE_KINDS = ("target", "proportional", "per_event", "band", "manual")
 PARTIAL = ("continuous", "whole_down", "whole_up")
+TIER_CONDITIONS = ("below", "at_least", "bottom", "top")  # a tier's conditions, all of which must hold
 OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal, "!=": np.not_equal}
 
 
@@ -202,9 +203,21 @@ def validate(scheme: Scheme) -> list[Problem]:
         if v.get("op") not in OPS:
             add(f"veto {v.get('id')}", "bad_rule", f"否决条件的比较符 {v.get('op')!r} 无效", f"veto {v.get('id')}: unknown op {v.get('op')!r}")
     for tier in scheme.tiers:
-        if not any(k in tier for k in ("below", "bottom", "top", "at_least")):
+        if not any(k in tier for k in TIER_CONDITIONS):
             add(f"tier {tier.get('id')}", "bad_tier", f"等级“{tier.get('name_zh')}”没有条件",
                 f"tier {tier.get('id')} has no condition (below, at_least, bottom or top)")
+        unknown = sorted(set(tier) - set(TIER_CONDITIONS) - {"id", "name_zh", "name_en", "quote", "note"})
+        if unknown:
+            add(f"tier {tier.get('id')}", "bad_tier", f"等级“{tier.get('name_zh')}”有引擎不认识的键 {', '.join(unknown)}"
+                "（一个等级的各条件须同时满足）",
+                f"tier {tier.get('id')} has keys the engine does not read: {', '.join(unknown)} "
+                "(every condition of a tier must hold)")
+    for it in scheme.all_items():
+        if it.children and it.points == 0 and it.floor is not None and not any(map(_has_bonus, it.leaves())):
+            add(it.path, "floored_deductions", f"“{it.name_zh}”为 0 分且下限为 {it.floor:g}：其分项只会扣分，"
+                "下限使扣分全部失效（应写 floor: null）",
+                f"{it.name_en} ({it.path}) is worth 0 points with a floor of {it.floor:g}: its sub-items only "
+                "deduct, and the floor cancels every deduction (write floor: null)")
     return out
 
 
@@ -805,7 +818,19 @@ def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_
     out["scheme"] = scheme.id
     groups = out["period"].to_numpy()
     out["rank"] = _ranks(out["total"].to_numpy(float), groups).astype(int)
-    out["vetoed"], out["tier"], out["veto_reasons"] = False, "", ""
+    # a veto in a part fails the whole ("年终对松源镇实行一票否决"): it is carried into the total
+    keys = [c for c in out.columns if c in ("unit", "period") or c in key_columns(out)]
+    vetoes = [t[keys + ["vetoed", "veto_reasons"]] for t, _ in parts if "vetoed" in t.columns]
+    if vetoes:
+        hit = pd.concat(vetoes, ignore_index=True)
+        hit = hit[hit["vetoed"].astype(bool)].groupby(keys, sort=False)["veto_reasons"].agg(
+            lambda r: ", ".join(dict.fromkeys(x for x in r if x)))
+        hit = out[keys].merge(hit.rename("veto_reasons").reset_index(), on=keys, how="left")["veto_reasons"]
+        out["vetoed"] = hit.notna().to_numpy()
+        out["veto_reasons"] = hit.fillna("").to_numpy()
+    else:
+        out["vetoed"], out["veto_reasons"] = False, ""
+    out["tier"] = np.where(out["vetoed"], _veto_tier(scheme), "")
     reason_frame = pd.concat(reasons, ignore_index=True) if reasons else pd.DataFrame()
     return Scores(scheme, out, pd.DataFrame(), reason_frame)
 
