@@ -95,3 +95,30 @@ def test_checks_write_evidence_as_json(tmp_path):
     evidence = json.loads(table.loc[table["unit"] == "A", "evidence"].item())
     assert evidence["srb"] == "inf" and 0 < evidence["q_value"] < 0.05
     assert "np.float64" not in r.stdout and "nan" not in r.stdout.lower()
+
+
+def test_srb_reference_keeps_its_source_unless_the_user_gives_another():
+    from analysis.cli import _reference, build_parser
+    from analysis.sex_ratio import DEFAULT_REFERENCE
+
+    def ref(*extra):
+        return _reference(build_parser().parse_args(["table", "srb", "x.csv", *extra]))
+
+    assert ref() is DEFAULT_REFERENCE
+    assert str(ref()).startswith("106.3 [105.4, 107.2] (Chao et al. 2019")
+    assert ref("--reference", "106.3") is DEFAULT_REFERENCE  # the default's own value is still the default
+    assert str(ref("--reference", "105")) == "105 (given by the user)"  # Chao's range is not 105's
+    assert str(ref("--reference", "105", "--reference-source", "某县抽样调查")) == "105 (某县抽样调查)"
+    assert str(ref("--reference", "105", "--reference-low", "104", "--reference-high", "106")) == \
+        "105 [104, 106] (given by the user)"
+    r = workbench("table", "srb", SAMPLE, "--reference", "300")
+    assert r.returncode == 2 and "not plausible" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_table_srb_says_which_reference_it_used(tmp_path):
+    r = workbench("table", "srb", SAMPLE, "-o", tmp_path / "srb.csv")
+    assert r.returncode == 0, r.stderr
+    assert "106.3 [105.4, 107.2] (Chao et al. 2019" in r.stderr and "given by the user" not in r.stderr
+    assert (pd.read_csv(tmp_path / "srb.csv")["reference"] == 106.3).all()
+    r = workbench("table", "srb", SAMPLE, "--reference", "105", "-o", tmp_path / "srb105.csv")
+    assert r.returncode == 0 and "105 (given by the user)" in r.stderr and "Chao" not in r.stderr

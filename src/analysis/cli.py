@@ -141,9 +141,10 @@ def cmd_table(args) -> int:
         if args.reasons:
             _write_csv(result.reasons, args.reasons)
     elif args.what == "srb":
-        from .sex_ratio import Reference, srb_table
+        from .sex_ratio import srb_table
 
-        ref = Reference(args.reference, args.reference_low, args.reference_high, args.reference_source)
+        ref = _reference(args)
+        print(f"reference sex ratio at birth: {ref}", file=sys.stderr)
         out = srb_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                         reference=ref, method=args.method)
     else:
@@ -159,6 +160,22 @@ def cmd_table(args) -> int:
         out["evidence"] = out["evidence"].map(lambda e: json.dumps(json_safe(e), ensure_ascii=False))
     _write_csv(out, args.output)
     return 0
+
+
+def _reference(args):
+    """The reference of `table srb`: the default, with its range and source, unless the
+    user gives another value, a range or a source; then only what the user gave (a
+    value without a source is "given by the user")."""
+    from .sex_ratio import DEFAULT_REFERENCE, Reference
+
+    value = DEFAULT_REFERENCE.value if args.reference is None else args.reference
+    given = (args.reference_low, args.reference_high, args.reference_source)
+    if value == DEFAULT_REFERENCE.value and all(g is None for g in given):
+        return DEFAULT_REFERENCE
+    try:
+        return Reference(value, *given)
+    except ValueError as exc:
+        raise WorkbenchError(f"--reference: {exc}") from None
 
 
 def cmd_scheme_list(args) -> int:
@@ -235,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rounding", default="none", choices=ROUNDING)
     t.add_argument("--decimals", type=int, default=2)
     ref = DEFAULT_REFERENCE
-    t.add_argument("--reference", type=float, default=ref.value,
-                   help=f"srb: reference sex ratio at birth (default {ref.value}, {ref.source})")
+    t.add_argument("--reference", type=float, default=None,
+                   help=f"srb: reference sex ratio at birth (default {ref}); another value is "
+                   "'given by the user' unless --reference-source says where it comes from")
     t.add_argument("--reference-low", type=float, default=None, help="srb: lower end of the reference's range")
     t.add_argument("--reference-high", type=float, default=None, help="srb: upper end of the reference's range")
     t.add_argument("--reference-source", default=None, help="srb: where the reference comes from")
