@@ -4,18 +4,21 @@ the behaviour of funnels and shrinkage."""
 from __future__ import annotations
 
 import csv
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import beta, binomtest, norm
 
 import analysis
 from analysis.sex_ratio import (DEFAULT_REFERENCE, Reference, births_for_band, exact_p_value, fit_prior,
                                 funnel_limits, funnel_zone, prediction_band, rate_funnel, shrink, srb_interval,
                                 srb_table)
 
-from conftest import REAL, REFERENCE, need
+from conftest import REAL, REFERENCE, SHARED, need
+
+EDGES = SHARED / "cases" / "edges"
 
 
 def _rows(name):
@@ -47,6 +50,83 @@ def test_prediction_bands(row):
     band = prediction_band([int(row["births"])], Reference(float(row["reference_srb"]), source="test")).iloc[0]
     assert band["boys_low"] == int(row["boys_low"]) and band["boys_high"] == int(row["boys_high"])
     assert round(band["srb_low"], 1) == float(row["srb_low"]) and round(band["srb_high"], 1) == float(row["srb_high"])
+
+
+def _srb(p):
+    return np.inf if p == 1 else 100 * p / (1 - p)
+
+
+def _wilson(k, n, level=0.95):
+    """Wilson's score interval for k of n, by its formula."""
+    z = norm.ppf(0.5 + level / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 20, 150, 3000])
+def test_interval_edges(n):
+    """No boys: the lower bound is exactly 0; no girls: the upper bound is infinite,
+    for every method; the other bound is the method's own."""
+    for method in ("wilson", "clopper_pearson", "jeffreys"):
+        low, high = srb_interval([0, n], [n, 0], method)
+        assert low[0] == 0.0 and high[1] == np.inf, method
+    # Jeffreys with the boundary modification of Brown, Cai and DasGupta (2001)
+    low, high = srb_interval([0, n], [n, 0], "jeffreys")
+    assert high[0] == pytest.approx(_srb(beta.ppf(0.975, 0.5, n + 0.5)), rel=1e-9)
+    assert low[1] == pytest.approx(_srb(beta.ppf(0.025, n + 0.5, 0.5)), rel=1e-9)
+    low, high = srb_interval([0, n], [n, 0], "wilson")
+    assert high[0] == pytest.approx(_srb(_wilson(0, n)[1]), rel=1e-9)
+    assert low[1] == pytest.approx(_srb(_wilson(n, n)[0]), rel=1e-9)
+    low, high = srb_interval([0, n], [n, 0], "clopper_pearson")
+    assert high[0] == pytest.approx(_srb(beta.ppf(0.975, 1, n)), rel=1e-9)
+    assert low[1] == pytest.approx(_srb(beta.ppf(0.025, n, 1)), rel=1e-9)
+
+
+def test_interval_inside_the_edges_is_the_methods_own():
+    for k, n in [(1, 2), (1, 10), (9, 10), (251, 436)]:
+        low, high = srb_interval([k], [n - k], "jeffreys")
+        assert low[0] == pytest.approx(_srb(beta.ppf(0.025, k + 0.5, n - k + 0.5)), rel=1e-9)
+        assert high[0] == pytest.approx(_srb(beta.ppf(0.975, k + 0.5, n - k + 0.5)), rel=1e-9)
+        low, high = srb_interval([k], [n - k], "wilson")
+        assert (low[0], high[0]) == pytest.approx(tuple(_srb(v) for v in _wilson(k, n)), rel=1e-9)
+
+
+def test_zero_boys_jeffreys_case():
+    frame = analysis.load(need(EDGES / "srb_zero_boys_jeffreys.csv"))
+    table = srb_table(frame, method="jeffreys").set_index("unit")
+    assert (table.loc[table["boys"] == 0, "ci_low"] == 0).all() and (table["boys"] == 0).sum() == 2
+    assert table.loc["B", "girls"] == 0 and table.loc["B", "ci_high"] == np.inf and table.loc["B", "srb"] == np.inf
+    assert table.loc["A", "ci_high"] == pytest.approx(_srb(beta.ppf(0.975, 0.5, 3.5)), rel=1e-9)
+    assert table.loc["B", "ci_low"] == pytest.approx(_srb(beta.ppf(0.025, 5.5, 0.5)), rel=1e-9)
+
+
+def test_zero_girls_is_an_infinite_ratio_with_finite_statistics():
+    frame = analysis.load(need(EDGES / "srb_zero_girls_message.csv"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = srb_table(frame).set_index("unit")
+    a = table.loc["A"]
+    assert a["boys"] == 12 and a["girls"] == 0 and a["srb"] == np.inf and a["ci_high"] == np.inf
+    assert a["note_zh"] == "无女婴：性别比为无穷大" and a["note_en"] == "no girls: the ratio is infinite"
+    # 12 boys of 12 against a share of 0.515: P = 0.515^12, about 3e-4
+    assert a["p_value"] == pytest.approx(exact_p_value([12], [12], DEFAULT_REFERENCE.p0)[0]) and a["p_value"] < 1e-3
+    assert a["funnel_zone"] == "high_998"
+    assert np.isfinite([a["shrunk_srb"], a["shrunk_low"], a["shrunk_high"]]).all()
+    assert a["shrunk_low"] < a["shrunk_srb"] < a["shrunk_high"]
+    assert list(table.loc[["B", "C"], "note_en"]) == ["", ""] and np.isfinite(table.loc[["B", "C"], "srb"]).all()
+
+
+def test_no_births_is_no_ratio(tmp_path):
+    path = tmp_path / "births.csv"
+    path.write_text("村,出生人数-男,出生人数-女\nA,0,0\nB,0,4\nC,6,5\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = srb_table(analysis.load(path)).set_index("unit")
+    assert np.isnan(table.loc["A", ["srb", "ci_low", "ci_high", "p_value", "shrunk_srb"]].astype(float)).all()
+    assert table.loc["A", "note_zh"] == "无出生" and table.loc["A", "note_en"] == "no births"
+    assert table.loc["B", "srb"] == 0 and table.loc["B", "ci_low"] == 0 and table.loc["B", "note_en"] == ""
 
 
 def test_births_for_a_one_point_band():
@@ -121,7 +201,7 @@ def test_srb_table_on_the_sample(sample_frame):
     table = srb_table(sample_frame, periods="all")
     assert list(table.columns) == ["county", "township", "unit", "period", "boys", "girls", "srb", "ci_low", "ci_high",
                                    "method", "reference", "p_value", "q_value", "funnel_zone", "shrunk_srb",
-                                   "shrunk_low", "shrunk_high"]
+                                   "shrunk_low", "shrunk_high", "note_zh", "note_en"]
     assert len(table) == 26 and table.attrs["shrink_toward"] == "township"
     row = table.set_index("unit").loc["白马村"]
     assert row["q_value"] < 0.05 and row["funnel_zone"] == "high_998"

@@ -24,6 +24,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from .columns import GEOGRAPHY, key_columns
+from .formatting import SRB_NOTES
 from .indicators import aggregate, level_keys
 
 # statsmodels' names for the interval methods; its own default (Wald) is poor at small n
@@ -31,7 +32,7 @@ METHODS = {"wilson": "wilson", "clopper_pearson": "beta", "jeffreys": "jeffreys"
 FUNNEL_LEVELS = (0.95, 0.998)
 ZONES = ("low_998", "low_95", "within", "high_95", "high_998")
 SRB_COLUMNS = ["unit", "period", "boys", "girls", "srb", "ci_low", "ci_high", "method", "reference",
-               "p_value", "q_value", "funnel_zone", "shrunk_srb", "shrunk_low", "shrunk_high"]
+               "p_value", "q_value", "funnel_zone", "shrunk_srb", "shrunk_low", "shrunk_high", "note_zh", "note_en"]
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,25 @@ def _check_method(method: str) -> str:
 
 def srb_interval(boys, girls, method: str = "wilson", level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Interval for the SRB from counts: the binomial interval of the share of
-    boys (statsmodels ``proportion_confint``) mapped to boys per 100 girls."""
+    boys (statsmodels ``proportion_confint``) mapped to boys per 100 girls.
+
+    At the edges every method ends where the data do: with no boys the lower
+    bound is exactly 0, with no girls the upper bound is infinite. Clopper–Pearson
+    and Wilson do so by construction (statsmodels' Wilson leaves about 1e-17 for
+    the 0); for Jeffreys it is the boundary modification of Brown, Cai and
+    DasGupta (2001, Statistical Science 16:101–133, section 4.1.2), without which
+    the interval of 0 boys would exclude a ratio of 0 that the data cannot rule out.
+    """
     boys = np.asarray(boys, dtype=float)
     n = boys + np.asarray(girls, dtype=float)
     ok = n > 0
     low, high = np.full(boys.shape, np.nan), np.full(boys.shape, np.nan)
     if ok.any():
-        lo, hi = proportion_confint(boys[ok], n[ok], alpha=1 - level, method=_check_method(method))
-        low[ok], high[ok] = to_srb(np.clip(lo, 0, 1)), to_srb(np.clip(hi, 0, 1))
+        k, m = boys[ok], n[ok]
+        lo, hi = proportion_confint(k, m, alpha=1 - level, method=_check_method(method))
+        lo = np.where(k <= 0, 0.0, np.clip(lo, 0, 1))
+        hi = np.where(k >= m, 1.0, np.clip(hi, 0, 1))
+        low[ok], high[ok] = to_srb(lo), to_srb(hi)
     return low, high
 
 
@@ -292,6 +304,11 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     Small-area estimates shrink each unit toward the other units of its parent
     (the level above) in the same period; without a parent level, toward all units.
     ``male``/``female`` select other counts, e.g. ``births_order2_male``.
+
+    A unit with boys and no girls has an infinite ratio (``srb`` and ``ci_high``
+    are inf; its test, funnel zone and shrunk estimate are finite); a unit with no
+    births has none (NaN). ``note_zh``/``note_en`` say so in words, and are empty
+    otherwise.
     """
     _check_method(method)
     for col in (male, female):
@@ -304,7 +321,7 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     births = boys + girls
     out["boys"], out["girls"] = boys, girls
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["srb"] = np.where(girls > 0, 100 * boys / girls, np.nan)
+        out["srb"] = np.where(girls > 0, 100 * boys / girls, np.where((girls == 0) & (boys > 0), np.inf, np.nan))
     # distinct (boys, births) pairs: units of a table share them, so compute each once
     pairs = pd.DataFrame({"boys": boys, "births": births}).dropna().drop_duplicates()
     lo, hi = srb_interval(pairs["boys"], pairs["births"] - pairs["boys"], method, level_conf)
@@ -329,6 +346,10 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     out["shrunk_low"] = to_srb(est["low"].to_numpy())
     out["shrunk_high"] = to_srb(est["high"].to_numpy())
     out.loc[~(births > 0), ["shrunk_srb", "shrunk_low", "shrunk_high"]] = np.nan
+    no_girls, no_births = np.isinf(out["srb"].to_numpy()), births == 0
+    for lang in ("zh", "en"):
+        out[f"note_{lang}"] = np.where(no_girls, SRB_NOTES["no_girls"][lang],
+                                       np.where(no_births, SRB_NOTES["no_births"][lang], ""))
     out.attrs = {**agg.attrs, "reference": reference, "method": method, "shrink_toward": parent or "all"}
     front = [c for c in keys if c != "unit"]
     return out[front + SRB_COLUMNS].reset_index(drop=True)
