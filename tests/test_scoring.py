@@ -430,3 +430,17 @@ def test_combined_scheme_carries_a_veto_of_its_parts(sample_frame):
     assert hit["vetoed"].all() and (hit["tier"] == "vetoed").all()
     assert hit["veto_reasons"].str.contains("serious incident").all()
     assert not town.loc[town["unit"] != first, "vetoed"].any()
+
+
+def test_bootstrap_of_a_combined_scheme_weights_its_parts(sample_frame):
+    frame = sample_frame.assign(input_town_other_total=80.0, input_malignant_cases=0.0)
+    first = frame.loc[~frame["is_total"], "unit"].iloc[0]
+    frame.loc[frame["unit"] == first, "input_malignant_cases"] = 1.0
+    town = scoring.bootstrap(frame, "town_2009", periods="year", replicates=200, seed=4)
+    community = scoring.bootstrap(frame, "community_2009", periods="year", replicates=200, seed=4)
+    # the same draws (each rate's stream is keyed by its name): 30% of the community's, plus 70% of 80
+    assert np.allclose(town["score_low"], 0.3 * community["score_low"] + 56)
+    assert np.allclose(town["score_high"], 0.3 * community["score_high"] + 56)
+    assert (town["score_high"] > town["score_low"]).any()
+    assert (town.loc[town["unit"] == first, "p_vetoed"] == 1.0).all()
+    assert (town.loc[town["unit"] != first, "p_vetoed"] == 0.0).all()

@@ -686,6 +686,55 @@ def _posterior_draws(num, den, shape, rng, draw: str) -> np.ndarray:
     return rate * n
 
 
+def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates, seed, overrides, manual_default,
+                draw) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Keys, totals (replicates, rows) and vetoes by the scheme's vetoes (replicates,
+    rows) of the scheme on redrawn rates; a combined scheme weights its parts' totals,
+    each part's vetoes, including its own tiers that veto, carried into the whole."""
+    if scheme.combine:
+        keys, total, vetoed = None, 0.0, False
+        for part in scheme.combine:
+            if "scheme" in part:
+                sub = load_scheme(part["scheme"])
+                k, t, v = _replicates(frame, sub, level, periods, period_range, replicates, seed, {}, manual_default,
+                                      draw)
+                groups = k["period"].to_numpy()
+                codes = _tier_codes(sub, t, _ranks(t, groups), groups, v)
+                v = codes == next((i for i, tier in enumerate(sub.tiers, start=1) if tier["id"] == _veto_tier(sub)),
+                                  len(sub.tiers) + 1)
+            else:
+                values = gather(frame, Scheme(scheme.id, "", "", "", 100.0, [], vetoes=[{"reads": part["input"]}]),
+                                level, periods, period_range)
+                k, t, v = values.keys, values.get(part["input"]), False
+            if keys is not None and not k.equals(keys):
+                raise SchemeError(f"{scheme.id}: the parts of a combined scheme score different rows")
+            keys, total, vetoed = k, total + float(part["weight"]) * np.asarray(t, dtype=float), vetoed | v
+        shape = (replicates, len(keys))
+        return keys, np.broadcast_to(total, shape), np.broadcast_to(vetoed, shape)
+    values = gather(frame, scheme, level, periods, period_range)
+    drawn = {}
+    for name, (num, den, scale) in values.rates.items():
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+        ind = indicators()[name]
+        shape = (replicates, len(num))
+        if ind.ratio:  # boys : girls -- the share of boys among all births
+            whole = np.nan_to_num(num + den, nan=0.0)
+            boys = _posterior_draws(num, whole, shape, rng, draw)
+            drawn[name] = (boys, whole - boys, scale)
+        elif ind.is_bounded or ind.scale == 1000:  # a share of its denominator
+            drawn[name] = (_posterior_draws(num, den, shape, rng, draw), np.broadcast_to(den, shape), scale)
+        else:  # done against a task: not a draw from the task, kept as counted
+            drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
+    arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
+    rep = Values(values.keys, arrays, drawn, values.task_share)
+    leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]
+                   for it in scheme.leaves()}
+    total, _ = _totals(scheme, leaf_points)
+    total = np.broadcast_to(total, (replicates, len(values.keys)))
+    vetoed, _ = _vetoed(scheme, rep)
+    return values.keys, total, np.broadcast_to(vetoed, total.shape)
+
+
 def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
               period_range: str = "", replicates: int = 1000, seed: int = 1, what_if: dict | str | None = None,
               manual_default: str = "full", level_conf: float = 0.95, draw: str = "rate") -> pd.DataFrame:
@@ -721,35 +770,15 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
         raise SchemeError(f"draw must be one of {', '.join(DRAWS)}, not {draw!r}")
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
-    values = gather(frame, scheme, level, periods, period_range)
-    drawn = {}
-    for name, (num, den, scale) in values.rates.items():
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
-        ind = indicators()[name]
-        shape = (replicates, len(num))
-        if ind.ratio:  # boys : girls -- the share of boys among all births
-            whole = np.nan_to_num(num + den, nan=0.0)
-            boys = _posterior_draws(num, whole, shape, rng, draw)
-            drawn[name] = (boys, whole - boys, scale)
-        elif ind.is_bounded or ind.scale == 1000:  # a share of its denominator
-            drawn[name] = (_posterior_draws(num, den, shape, rng, draw), np.broadcast_to(den, shape), scale)
-        else:  # done against a task: not a draw from the task, kept as counted
-            drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
-    arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
-    rep = Values(values.keys, arrays, drawn, values.task_share)
-    leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]
-                   for it in scheme.leaves()}
-    total, _ = _totals(scheme, leaf_points)
-    total = np.broadcast_to(total, (replicates, len(values.keys)))
-    groups = values.keys["period"].to_numpy()
+    keys, total, vetoed = _replicates(frame, scheme, level, periods, period_range, replicates, seed, overrides,
+                                      manual_default, draw)
+    groups = keys["period"].to_numpy()
     rank = _ranks(total, groups)
-    vetoed, _ = _vetoed(scheme, rep)
-    vetoed = np.broadcast_to(vetoed, total.shape)
     codes = _tier_codes(scheme, total, rank, groups, vetoed)
     veto_code = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)),
                      len(scheme.tiers) + 1)
     a = (1 - level_conf) / 2
-    out = values.keys.copy()
+    out = keys.copy()
     out["score_low"] = np.quantile(total, a, axis=0, method="lower")
     out["score_high"] = np.quantile(total, 1 - a, axis=0, method="higher")
     out["rank_low"], out["rank_high"] = np.quantile(rank, [a, 1 - a], axis=0, method="lower")
