@@ -90,13 +90,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "last_digit_test": ("末位数字检验", "The last-digit test"),
     "benford_test": ("本福特检验", "The Benford test"),
     "pile_heading": ("是否堆积在考核目标上", "Do rates pile up at the targets?"),
-    "pile_intro": ("考核方案“{scheme}”的每个目标：刚好达标（目标以上 {width:g} 个点内）的单位数，与目标上下 {band:g} 个点内、"
-                   "不含目标两侧窗口的单位所拟合的平滑分布相比（每个单位的计数按其分母服从二项分布）。p 值来自按平滑分布模拟并重新拟合，"
+    "pile_intro": ("考核方案“{scheme}”的每个目标：刚好达标（目标以上 {width:g} 个点内）和差一点达标（目标以下 {width:g} 个点内）的单位数，"
+                   "与目标上下 {band:g} 个点内、不含这两个窗口的单位所拟合的平滑分布相比（每个单位的计数按其分母服从二项分布）。"
+                   "检验量是“移位”：上方多出的单位数加下方缺少的单位数。p 值来自按平滑分布模拟并重新拟合的表（至多 4000 张），"
                    "区间为按单位重抽样的自助法 95% 区间。按{grain}汇总。",
-                   "Each target of the scheme “{scheme}”: units just meeting it (within {width:g} points) against a smooth "
-                   "distribution fitted to the units within {band:g} points of the target but outside the windows on either "
-                   "side (each unit's count binomial on its own denominator). The p-value comes from data drawn from the "
-                   "smooth distribution and fitted again; the interval is a 95% bootstrap over units. Units are summed by {grain}."),
+                   "Each target of the scheme “{scheme}”: units just meeting it (within {width:g} points above) and just "
+                   "short of it (within {width:g} points below) against a smooth distribution fitted to the units within "
+                   "{band:g} points of the target but outside those two windows (each unit's count binomial on its own "
+                   "denominator). The statistic is the shift: units in excess above plus units missing below. The p-value "
+                   "comes from tables drawn from the smooth distribution and fitted again (up to 4,000); the interval is "
+                   "a 95% bootstrap over units. Units are summed by {grain}."),
+    "shift_units": ("移位（单位数）", "shift (units)"),
+    "deficit_units": ("下方缺少", "missing below"),
+    "null_draws": ("模拟表数", "tables drawn"),
     "pile_none": ("方案中没有可由本表计数检验的目标。", "The scheme has no target that this table's counts can test."),
     "pile_flagged": ("{n} 个目标处有堆积。", "Rates pile up at {n} target(s)."),
     "pile_clear": ("没有发现堆积。", "No pile-up found."),
@@ -130,11 +136,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "manual_missing": ("缺失", "missing"),
     "what_if_note": ("假设情景：{what_if}。", "What-if: {what_if}."),
     "scores_heading": ("得分、排名与等级", "Scores, ranks and tiers"),
-    "scores_intro": ("区间来自参数自助法（{replicates} 次重抽样）：每个比率的分子按其分母和观测比率重新作二项抽样，再按方案计分。"
-                     "区间宽说明排名主要由小数字的随机波动决定。",
-                     "Intervals come from a parametric bootstrap ({replicates} replicates): each rate's numerator is "
-                     "redrawn as a binomial of its denominator and observed rate, and the scheme applied again. A wide "
-                     "interval says the ranking rests on the noise of small numbers."),
+    "scores_intro": ("区间来自自助法（{replicates} 次重抽样）：每个单位的每个比率从其 Jeffreys 后验分布 Beta(x + ½, n − x + ½) "
+                     "抽取（观测为 0% 或 100% 的比率同样有不确定性），再按方案计分。区间宽说明排名主要由小数字的随机波动决定。",
+                     "Intervals come from a bootstrap ({replicates} replicates): each unit's every rate is drawn from its "
+                     "Jeffreys posterior, Beta(x + ½, n − x + ½) (a rate observed at 0% or 100% is uncertain too), and the "
+                     "scheme applied again. A wide interval says the ranking rests on the noise of small numbers."),
     "score": ("得分", "score"),
     "score_ci": ("得分区间", "score interval"),
     "rank": ("名次", "rank"),

@@ -454,8 +454,11 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
             row.update({t("observed_units", language): f"{r['observed']:.0f}",
                         t("expected_units", language): f"{r['expected']:.1f}",
                         t("excess_units", language): f"{r['excess']:+.1f}",
-                        t("interval_95", language): f"{r['excess_low']:+.1f} – {r['excess_high']:+.1f}",
+                        t("deficit_units", language): f"{r['deficit']:+.1f}",
+                        t("shift_units", language): f"{r['shift']:+.1f}",
+                        t("interval_95", language): f"{r['shift_low']:+.1f} – {r['shift_high']:+.1f}",
                         t("p_value", language): p_text(r["p_value"]),
+                        t("null_draws", language): f"{int(r['null_draws'])}",
                         t("result", language): t("pile_yes" if r["flagged"] else "pile_no", language)})
         else:
             row[t("result", language)] = f"{t('pile_refused', language)}：{r['reason_zh']}" if language == "zh" \
