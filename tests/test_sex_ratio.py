@@ -203,6 +203,7 @@ def test_srb_table_on_the_sample(sample_frame):
                                    "method", "reference", "p_value", "q_value", "funnel_zone", "shrunk_srb",
                                    "shrunk_low", "shrunk_high", "note_zh", "note_en"]
     assert len(table) == 26 and table.attrs["shrink_toward"] == "township"
+    assert table.attrs["shrinkage_method"] == "integrated" and "integrated" in table.attrs["shrinkage_description"]["en"]
     row = table.set_index("unit").loc["白马村"]
     assert row["q_value"] < 0.05 and row["funnel_zone"] == "high_998"
     assert row["shrunk_low"] < row["shrunk_srb"] < row["srb"]
@@ -274,3 +275,110 @@ def test_srb_command(tmp_path):
     assert set(table["method"]) == {"jeffreys"} and set(table["reference"]) == {105.0}
     assert {"boys", "girls", "srb", "ci_low", "ci_high", "p_value", "q_value", "funnel_zone", "shrunk_srb",
             "shrunk_low", "shrunk_high"} <= set(table.columns)
+
+
+# ----------------------------------------------------------------------------- empirical Bayes
+
+def _brute_force(x, n, level=0.95):
+    """The integrated posterior of each unit, by brute force: the prior's mean and
+    log size on a fine grid under the same flat priors, and the mixture's
+    quantiles found by root-finding on its exact distribution function."""
+    from scipy import optimize, special
+
+    x, n = np.asarray(x, float), np.asarray(n, float)
+    mu = special.expit(np.linspace(-12, 12, 800))
+    size = np.exp(np.linspace(np.log(0.5), np.log(n.sum()), 120))
+    m, s = np.meshgrid(mu, size, indexing="ij")
+    a, b = m * s, (1 - m) * s
+    ll = sum(special.betaln(k + a, j - k + b) - special.betaln(a, b) for k, j in zip(x, n))
+    w = np.exp(ll - ll.max()) * m * (1 - m)
+    w[:, [0, -1]] *= 0.5
+    keep = w > 1e-9 * w.max()
+    a, b, w = a[keep], b[keep], w[keep] / w[keep].sum()
+    out = []
+    for k, j in sorted(set(zip(x, n))):
+        al, be = a + k, b + j - k
+        cdf = lambda y, q: (w * special.betainc(al, be, special.expit(y))).sum() - q  # noqa: E731
+        ends = [special.expit(optimize.brentq(cdf, -700, 40, args=(q,), xtol=1e-10)) for q in ((1 - level) / 2, (1 + level) / 2)]
+        out.append((k, j, (w * al / (al + be)).sum(), *ends))
+    return pd.DataFrame(out, columns=["x", "n", "mean", "low", "high"])
+
+
+# Units of a few births are matched less closely: at small prior sizes the betas
+# along the grid of means differ more than one moment-matched beta can hold.
+@pytest.mark.parametrize("case, tolerance", [("huge_unit", 0.005), ("few_births", 0.025), ("no_boys", 0.025)])
+def test_integrated_shrinkage_matches_brute_force(case, tolerance):
+    x, n = {"huge_unit": (np.r_[5122, [12] * 20], np.r_[10000, [20] * 20]),
+            "few_births": (np.array([1, 0, 2, 1, 3, 0, 1]), np.array([1, 1, 3, 2, 4, 1, 2])),
+            "no_boys": (np.array([0, 0, 0, 2]), np.array([3, 5, 2, 9]))}[case]
+    ours = shrink(x, n).drop_duplicates(["x", "n"]).sort_values(["x", "n"]).reset_index(drop=True)
+    truth = _brute_force(x, n)
+    width = truth["high"] - truth["low"]
+    np.testing.assert_allclose(ours["mean"], truth["mean"], atol=1e-3)
+    # within a small share of the interval's width
+    assert (np.abs(ours["low"] - truth["low"]) <= tolerance * width).all()
+    assert (np.abs(ours["high"] - truth["high"]) <= tolerance * width).all()
+
+
+def test_one_huge_unit_does_not_pin_the_small_ones():
+    # a county seat of 10,000 births at SRB 105 and 20 villages of 20 births, each
+    # 12 boys and 8 girls: together 240 of 400, SRB 150, far beyond chance
+    x, n = np.r_[5122, [12] * 20], np.r_[10000, [20] * 20]
+    assert binomtest(240, 400, DEFAULT_REFERENCE.p0).pvalue < 1e-3
+    est = shrink(x, n)
+    village = est.iloc[1:]
+    assert (village["low"] < 0.6).all() and (village["high"] > 0.6).all()
+    assert (village["mean"] > 0.55).all()  # not at the county seat's 0.512
+    seat = est.iloc[0]
+    assert seat["low"] < 5122 / 10000 < seat["high"] and seat["high"] - seat["low"] < 0.03
+    plug = shrink(x, n, method="plug_in").iloc[1]
+    assert village["high"].iloc[0] - village["low"].iloc[0] > plug["high"] - plug["low"]
+
+
+def test_intervals_cover_when_units_differ():
+    """Units of 5-40 births whose true shares differ (beta of size 150 around group
+    means between 0.49 and 0.56): the 95% intervals cover the truth about 95% of
+    the time; the plug-in ones, which ignore the uncertainty of the prior, do not."""
+    rng = np.random.default_rng(20240601)
+    groups, units = 30, 40
+    g = np.repeat(np.arange(groups), units)
+    mean = rng.uniform(0.49, 0.56, groups)[g]
+    theta = rng.beta(mean * 150, (1 - mean) * 150)
+    n = rng.integers(5, 41, len(g))
+    x = rng.binomial(n, theta)
+    est = shrink(x, n, g)
+    cover = ((est["low"] <= theta) & (theta <= est["high"])).mean()
+    assert 0.90 <= cover <= 0.99
+    plug = shrink(x, n, g, method="plug_in")
+    assert ((plug["low"] <= theta) & (theta <= plug["high"])).mean() < cover
+
+
+def test_homogeneous_units_pull_a_tiny_unit_to_its_parent():
+    rng = np.random.default_rng(11)
+    n = np.r_[np.full(30, 200), 3]
+    x = np.r_[rng.binomial(200, 0.515, 30), 3]  # the tiny unit: 3 boys of 3 births
+    est = shrink(x, n).iloc[-1]
+    pooled = x.sum() / n.sum()
+    assert abs(est["mean"] - pooled) < 0.05 * (1 - pooled)
+    assert est["low"] < pooled < est["high"] and est["high"] - est["low"] < 0.15
+
+
+def test_shrinkage_by_group_and_in_chunks():
+    import analysis.sex_ratio as sr
+
+    x = np.r_[5122, [12] * 20, 3, 5, 7]
+    n = np.r_[10000, [20] * 20, 6, 9, 12]
+    g = np.r_[[0] * 21, 1, 2, 2]
+    whole = shrink(x, n, g)
+    old = sr._GROUPS_AT_ONCE
+    try:
+        sr._GROUPS_AT_ONCE = 1
+        pd.testing.assert_frame_equal(whole, shrink(x, n, g))
+    finally:
+        sr._GROUPS_AT_ONCE = old
+    # units without births have no estimate, and do not disturb the others
+    more = shrink(np.r_[x, 0, np.nan], np.r_[n, 0, 4], np.r_[g, 1, 1])
+    assert more[["mean", "low", "high"]].iloc[-2:].isna().all().all()
+    pd.testing.assert_frame_equal(more.iloc[:-2], whole)
+    with pytest.raises(ValueError, match="shrinkage must be one of"):
+        shrink(x, n, method="bayes")
