@@ -382,3 +382,37 @@ def test_shrinkage_by_group_and_in_chunks():
     pd.testing.assert_frame_equal(more.iloc[:-2], whole)
     with pytest.raises(ValueError, match="shrinkage must be one of"):
         shrink(x, n, method="bayes")
+
+
+# ----------------------------------------------------------------------------- what readers see
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_sections_show_infinite_and_missing_ratios_in_words(language, tmp_path):
+    import re
+
+    from analysis import sections
+
+    path = tmp_path / "edges.csv"
+    # 2000 boys and no girls: p = 0.515^2000, below what a double holds
+    path.write_text("村,出生人数-男,出生人数-女\nA,12,0\nB,30,28\nC,0,0\nD,2000,0\n", encoding="utf-8")
+    frame = analysis.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = srb_table(frame, method="jeffreys")
+        parts = (sections.srb_overview(frame, table, DEFAULT_REFERENCE, "jeffreys", "unit", language)
+                 + sections.srb_flagged(table, language))
+    shown = "\n".join(getattr(p, "data", "") for p in parts)
+    assert not re.search(r"\b(nan|inf)\b|inf%", shown, flags=re.IGNORECASE)
+    assert ("∞（无女婴）" if language == "zh" else "∞ (no girls)") in shown
+    assert ("—（无出生）" if language == "zh" else "— (no births)") in shown
+    assert "–∞" in shown and "&lt; 1e-300" in shown
+    rows = sections._srb_rows(table, language).set_index(table["unit"])
+    assert rows.iloc[:, 3].tolist()[1] == "107.14"  # B: 30 boys, 28 girls
+
+
+def test_pooled_ratio_with_no_girls_reads_infinite():
+    from analysis import sections
+
+    table = pd.DataFrame({"unit": ["A"], "period": ["all"], "boys": [12.0], "girls": [0.0]})
+    text = sections.srb_overview(None, table, DEFAULT_REFERENCE, "wilson", "unit", "en")[-1].data
+    assert "**∞**" in text and "–∞)" in text and "nan" not in text and "inf" not in text

@@ -40,6 +40,19 @@ def ratio_text(value: float, language: str = "en", decimals: int = 1) -> str:
     return f"{value:.{decimals}f}"
 
 
+def bound_text(value: float, decimals: int = 1) -> str:
+    """An end of an interval, or an estimate, on the sex-ratio scale: ``∞`` where
+    unbounded, ``—`` where missing, and figures beyond 10,000 (a unit of a few
+    births with no girls) in three significant digits rather than a row of them."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if abs(value) >= 10_000:
+        return f"{value:.3g}"
+    return f"{value:.{decimals}f}"
+
+
 def json_safe(value):
     """A figure as JSON can hold it: numpy scalars as Python numbers, infinities as
     the strings ``"inf"``/``"-inf"`` (JSON has no infinity), NaN as ``None``."""

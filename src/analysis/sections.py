@@ -13,7 +13,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from .columns import TEXT_COLUMNS
-from .formatting import p_text
+from .formatting import Shown, bound_text, p_text, ratio_text
 from .i18n import column_label, level_name, t
 from .indicators import wide
 from .periods import sort_key
@@ -159,21 +159,29 @@ def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
     keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
     out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: f"{v:,.0f}")
-    out[t("srb", language)] = table["srb"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
+    out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
-    out[t("p_value", language)] = table["p_value"].map(lambda v: "—" if pd.isna(v) else f"{v:.4f}")
-    out[t("q_value", language)] = table["q_value"].map(lambda v: "—" if pd.isna(v) else f"{v:.4f}")
+    out[t("p_value", language)] = table["p_value"].map(p_text)
+    out[t("q_value", language)] = table["q_value"].map(p_text)
     out[t("funnel_zone", language)] = table["funnel_zone"].map(lambda z: t(f"zone_{z}", language) if isinstance(z, str) else "—")
-    out[t("shrunk_srb", language)] = table["shrunk_srb"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}")
+    out[t("shrunk_srb", language)] = table["shrunk_srb"].map(bound_text)
     out[t("shrunk_ci", language)] = [_span(a, b) for a, b in zip(table["shrunk_low"], table["shrunk_high"])]
     return out
+
+
+def _ratio(value: float, births: float, language: str) -> str:
+    """A sex ratio for readers: ∞ (no girls), — (no births), or — alone where the
+    counts are missing."""
+    if pd.isna(value) and not births == 0:
+        return "—"
+    return ratio_text(value, language, decimals=2)
 
 
 def _span(low, high) -> str:
     """An interval for readers; an unbounded end (no girls) is ∞."""
     if pd.isna(low):
         return "—"
-    return f"{low:.1f}–{'∞' if high == float('inf') else f'{high:.1f}'}"
+    return f"{bound_text(low)}–{bound_text(high)}"
 
 
 def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: str, level: str, language: str) -> list:
@@ -188,8 +196,9 @@ def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: st
                 f" [{reference.low:g}, {reference.high:g}]" if reference.low is not None else ""),
                  source=reference.source, method=t(f"method_{method}", language), level=level_name(level, language)),
             Markdown(t("srb_pooled", language, births=births, boys=boys, girls=girls,
-                       srb=100 * boys / girls if girls else float("nan"), low=low[0], high=high[0],
-                       band_low=band["srb_low"], band_high=band["srb_high"]))]
+                       srb=Shown(100 * boys / girls if girls else float("inf") if boys else float("nan")),
+                       low=Shown(low[0]), high=Shown(high[0]),
+                       band_low=Shown(band["srb_low"]), band_high=Shown(band["srb_high"])))]
 
 
 def srb_flagged(table: pd.DataFrame, language: str) -> list:
@@ -242,9 +251,9 @@ def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: st
         r = tab.iloc[0]
         label = {"1": "1", "2": "2", "3": "3", "4": "4", "5plus": "5+"}[k]
         rows.append({t("order", language): label, t("births_col", language): f"{r['boys'] + r['girls']:,.0f}",
-                     t("srb", language): "—" if pd.isna(r["srb"]) else f"{r['srb']:.2f}",
+                     t("srb", language): _ratio(r["srb"], r["boys"] + r["girls"], language),
                      t("ci", language): _span(r["ci_low"], r["ci_high"]),
-                     t("p_value", language): "—" if pd.isna(r["p_value"]) else f"{r['p_value']:.4f}"})
+                     t("p_value", language): p_text(r["p_value"])})
     return [heading("orders_heading", language), text("orders_intro", language),
             html_table(pd.DataFrame(rows), index=False)]
 
@@ -254,7 +263,7 @@ def sampling_band(reference, language: str) -> list:
 
     band = prediction_band([10, 20, 50, 100, 200, 500, 1000, 5000, 20000], reference)
     shown = pd.DataFrame({t("births_col", language): band["births"].map(lambda v: f"{v:,.0f}"),
-                          t("srb", language): [f"{a:.1f}–{b:.1f}" for a, b in zip(band["srb_low"], band["srb_high"])]})
+                          t("srb", language): [_span(a, b) for a, b in zip(band["srb_low"], band["srb_high"])]})
     return [heading("band_heading", language),
             text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
             html_table(shown, index=False)]
