@@ -7,13 +7,31 @@ import matplotlib
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .fonts import use_cjk_font  # noqa: E402
+from .formatting import bound_text  # noqa: E402
 from .i18n import t  # noqa: E402
 from .periods import sort_key  # noqa: E402
 from .registry import indicators  # noqa: E402
+
+
+# A sex ratio with no girls is infinite: such a unit is drawn at the edge of the
+# axis with its own marker and an ∞, never dropped; so is a finite one beyond the axis.
+EDGE_LABELS = {
+    "infinite_top": ("无女婴：性别比为无穷大（画在上沿）", "no girls: the ratio is infinite (drawn at the top)"),
+    "infinite_right": ("无女婴：性别比为无穷大（画在右沿）", "no girls: the ratio is infinite (drawn at the right edge)"),
+    "beyond_top": ("超出纵轴范围（画在上沿，标出数值）", "beyond the axis (drawn at the top, value shown)"),
+    "beyond_right": ("超出横轴范围（画在右沿，标出数值）", "beyond the axis (drawn at the right edge, value shown)"),
+}
+INFINITE_MARKER, BEYOND_MARKER = "^", "D"
+
+
+def _edge_label(key: str, language: str) -> str:
+    zh, en = EDGE_LABELS[key]
+    return zh if language == "zh" else en
 
 
 def _style() -> None:
@@ -28,11 +46,23 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh") -
     data = table[table["indicator"] == indicator_id].dropna(subset=["value"]).sort_values("value")
     height = max(2.5, 0.28 * len(data) + 1.2)
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=100)
-    ax.barh(data["unit"].astype(str), data["value"], color=sns.color_palette()[0])
+    infinite = np.isinf(data["value"].to_numpy(float))
+    finite = data["value"][~infinite]
+    # an infinite ratio is a bar to the edge, hatched, that says ∞
+    edge = float(finite.max()) * 1.15 if len(finite) and finite.max() > 0 else 100.0
+    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=sns.color_palette()[0])
+    for bar, inf in zip(bars, infinite):
+        if inf:
+            bar.set_hatch("//")
+            bar.set_edgecolor("#333333")
+            bar.set_label(_edge_label("infinite_right", language))
     # n is what the rate rests on: births for the sex ratio, the denominator otherwise
     size = data["denominator"] + data["numerator"] if ind.id == "srb" else data["denominator"]
-    for y, (v, n) in enumerate(zip(data["value"], size)):
-        ax.text(v, y, f" {v:.1f}  (n={n:,.0f})", va="center", fontsize=8, color="#333333")
+    for y, (v, n, inf) in enumerate(zip(data["value"], size, infinite)):
+        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=8, color="#333333")
+    if infinite.any():
+        handles = [b for b, inf in zip(bars, infinite) if inf][:1]
+        ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
     ax.set_title(ind.name(language))
@@ -50,6 +80,9 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     periods = sorted(data["period"].unique(), key=sort_key)
     data["period"] = pd.Categorical(data["period"], categories=periods, ordered=True)
     data["label"] = data["indicator"].map(lambda i: regs[i].label(language))
+    # infinite values (a sex ratio with no girls) leave the lines and are marked at the top
+    infinite = data[np.isinf(data["value"].to_numpy(float))]
+    data.loc[infinite.index, "value"] = np.nan
     order = [regs[i].label(language) for i in indicator_ids if i in set(data["indicator"])]
     several = data["unit"].nunique() > 1
     grid = sns.relplot(data=data, x="period", y="value", hue="unit" if several else None, col="label", col_order=order,
@@ -61,6 +94,20 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     for ax in grid.axes.flat:
         ax.set_xticks(range(0, len(periods), step))
         ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=8)
+        marked = infinite[infinite["label"] == ax.get_title()]
+        if len(marked):
+            bottom, top = ax.get_ylim()
+            xs = marked["period"].cat.codes.to_numpy() if hasattr(marked["period"], "cat") else \
+                [periods.index(p) for p in marked["period"]]
+            mark = ax.scatter(xs, [top] * len(marked), marker=INFINITE_MARKER, s=40, color="#c0392b",
+                              edgecolor="black", linewidth=0.6, zorder=4, clip_on=False,
+                              label=_edge_label("infinite_top", language))
+            for x_ in xs:
+                ax.annotate("∞", (x_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9,
+                            annotation_clip=False)
+            ax.set_ylim(bottom, top)
+            ax.set_title(ax.get_title(), pad=20)
+            ax.legend(handles=[mark], loc="lower left", fontsize=7, frameon=False)
     if grid.legend is not None:
         grid.legend.set_title(t("unit", language))
     grid.figure.tight_layout()
@@ -81,8 +128,6 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     boys per 100 girls; otherwise the rate in %. Units beyond the outer limits
     are named.
     """
-    import numpy as np
-
     from .sex_ratio import FUNNEL_LEVELS, funnel_limits, to_srb
 
     _style()
@@ -102,23 +147,43 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
         ax.plot(grid_n, scale(lo), style, color="#555555", lw=1)
     ax.axhline(float(scale(target)), color="#2c7fb8", lw=1.2, label=t("target_line", language))
     colours = data["funnel_zone"].map(ZONE_COLOURS).fillna("#8c8c8c")
-    ax.scatter(data["n"], data["y"].clip(upper=_upper(data, scale, target, as_srb)), c=colours, s=22,
-               edgecolor="white", linewidth=0.4, zorder=3)
+    upper = _upper(data, scale, target, as_srb)
+    top = upper * 1.05
+    infinite = ~np.isfinite(data["y"].to_numpy(float))
+    beyond = ~infinite & (data["y"].to_numpy(float) > upper)
+    inside = ~infinite & ~beyond
+    ax.scatter(data["n"][inside], data["y"][inside], c=colours[inside], s=22, edgecolor="white", linewidth=0.4, zorder=3)
+    # units off the scale sit on its top edge: ∞ (no girls) and finite ratios beyond it
+    # have markers of their own, and say what they are
+    if beyond.any():
+        ax.scatter(data["n"][beyond], np.full(beyond.sum(), top), c=colours[beyond], marker=BEYOND_MARKER, s=36,
+                   edgecolor="#333333", linewidth=0.6, zorder=4, clip_on=False, label=_edge_label("beyond_top", language))
+        for n_, y_ in zip(data["n"][beyond], data["y"][beyond]):
+            ax.annotate(bound_text(y_, 0), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
+                        fontsize=7, color="#333333", annotation_clip=False)
+    if infinite.any():
+        ax.scatter(data["n"][infinite], np.full(infinite.sum(), top), c=colours[infinite], marker=INFINITE_MARKER,
+                   s=46, edgecolor="black", linewidth=0.8, zorder=4, clip_on=False,
+                   label=_edge_label("infinite_top", language))
+        for n_ in data["n"][infinite]:
+            ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=10,
+                        annotation_clip=False)
     flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
     for _, row in flagged.iterrows():
-        ax.annotate(str(row["unit"]), (row["n"], min(row["y"], _upper(data, scale, target, as_srb))),
-                    xytext=(4, 3), textcoords="offset points", fontsize=8, color="#7b241c")
+        at = row["y"] if row["y"] <= upper else top
+        ax.annotate(str(row["unit"]), (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
+                    fontsize=8, color="#7b241c", annotation_clip=False)
     _plain_log_axis(ax)
     ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, pad=22 if infinite.any() else 6)
     finite = data["y"][np.isfinite(data["y"])]
     if as_srb:
         bottom = max(0.0, min(float(finite.min()) if len(finite) else 50.0, 50.0) * 0.8)
     else:
         low_limit = float(scale(limits[FUNNEL_LEVELS[1]][0]).min())
         bottom = max(0.0, np.floor(min(float(finite.min()) if len(finite) else 0.0, low_limit) / 10) * 10 - 5)
-    ax.set_ylim(bottom=bottom, top=_upper(data, scale, target, as_srb) * 1.05)
+    ax.set_ylim(bottom=bottom, top=top)
     ax.set_xlim(grid_n[0], grid_n[-1])
     # the legend goes under the axes, where it cannot hide a unit
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
@@ -139,8 +204,6 @@ def _plain_log_axis(ax) -> None:
 
 def _upper(data, scale, target, as_srb) -> float:
     """Top of the vertical axis: room for the units, but no infinite sex ratios."""
-    import numpy as np
-
     finite = data["y"][np.isfinite(data["y"])]
     top = float(finite.max()) if len(finite) else float(scale(target)) * 2
     if as_srb:
@@ -151,28 +214,54 @@ def _upper(data, scale, target, as_srb) -> float:
 
 
 def shrinkage(table: pd.DataFrame, language: str = "zh", reference: float | None = None) -> plt.Figure:
-    """Observed SRB with its interval beside the empirical-Bayes estimate, one row per unit."""
+    """Observed SRB with its interval beside the empirical-Bayes estimate, one row per unit.
+
+    The axis ends at 400 at most: a ratio beyond it, or infinite (no girls), is
+    drawn at the right edge with a marker of its own, its value or ∞ beside it."""
     _style()
     data = table.dropna(subset=["shrunk_srb"]).sort_values("shrunk_srb").reset_index(drop=True)
     height = max(2.8, 0.3 * len(data) + 1.4)
     fig, ax = plt.subplots(figsize=(8, height), dpi=100)
-    y = range(len(data))
-    obs = data["srb"].clip(upper=400)
-    ax.errorbar(obs, [v + 0.18 for v in y], xerr=[(obs - data["ci_low"]).clip(lower=0),
-                                                   (data["ci_high"].clip(upper=400) - obs).clip(lower=0)],
-                fmt="o", ms=3, color="#999999", lw=0.8, label=t("observed", language))
-    ax.errorbar(data["shrunk_srb"], [v - 0.18 for v in y],
-                xerr=[data["shrunk_srb"] - data["shrunk_low"], data["shrunk_high"] - data["shrunk_srb"]],
-                fmt="s", ms=4, color="#2c7fb8", lw=1.2, label=t("shrunk", language))
+    y = np.arange(len(data), dtype=float)
+    right = min(400.0, float(data["ci_high"].clip(upper=400).max()) * 1.05) if len(data) else 400.0
+    labelled: set[str] = set()
+    _interval_row(ax, data["srb"], data["ci_low"], data["ci_high"], y + 0.18, right, "o", 3, "#999999", 0.8,
+                  t("observed", language), language, labelled)
+    _interval_row(ax, data["shrunk_srb"], data["shrunk_low"], data["shrunk_high"], y - 0.18, right, "s", 4, "#2c7fb8",
+                  1.2, t("shrunk", language), language, labelled)
     if reference is not None:
         ax.axvline(reference, color="#c0392b", lw=1, ls="--", label=t("reference_line", language, value=reference))
     ax.set_yticks(list(y))
     ax.set_yticklabels(data["unit"].astype(str))
     ax.set_xlabel(t("srb_axis", language))
-    ax.set_xlim(left=0, right=min(400, float(data["ci_high"].clip(upper=400).max()) * 1.05))
+    ax.set_xlim(left=0, right=right)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, language, labelled: set) -> None:
+    """Points with horizontal intervals; those beyond ``right`` or infinite sit on
+    the right edge, with a marker of their own and their value or ∞ beside them."""
+    value, low, high = (np.asarray(a, dtype=float) for a in (value, low, high))
+    infinite = np.isinf(value)
+    beyond = ~infinite & (value > right)
+    inside = ~infinite & ~beyond
+    shown = np.where(inside, value, right)
+    below = np.clip(shown - low, 0, None)
+    above = np.clip(np.minimum(high, right) - shown, 0, None)
+    ax.errorbar(shown[inside], y[inside], xerr=[below[inside], above[inside]], fmt=fmt, ms=ms, color=colour, lw=lw,
+                label=label)
+    for mask, marker, key in ((beyond, BEYOND_MARKER, "beyond_right"), (infinite, ">", "infinite_right")):
+        if not mask.any():
+            continue
+        ax.errorbar(shown[mask], y[mask], xerr=[below[mask], np.zeros(mask.sum())], fmt=marker, ms=ms + 3,
+                    color=colour, mec="black", mew=0.6, lw=lw, clip_on=False, zorder=4,
+                    label=None if key in labelled else _edge_label(key, language))
+        labelled.add(key)
+        for yy, v in zip(y[mask], value[mask]):
+            ax.annotate(bound_text(v, 0), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
+                        fontsize=9 if key == "infinite_right" else 7, annotation_clip=False)
 
 
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
