@@ -416,3 +416,10 @@ def test_pooled_ratio_with_no_girls_reads_infinite():
     table = pd.DataFrame({"unit": ["A"], "period": ["all"], "boys": [12.0], "girls": [0.0]})
     text = sections.srb_overview(None, table, DEFAULT_REFERENCE, "wilson", "unit", "en")[-1].data
     assert "**∞**" in text and "–∞)" in text and "nan" not in text and "inf" not in text
+
+
+def test_share_and_ratio_map_infinity_both_ways():
+    from analysis.sex_ratio import to_share, to_srb
+
+    assert to_share(np.inf) == 1.0 and to_srb(1.0) == np.inf and np.isnan(to_share(np.nan))
+    np.testing.assert_allclose(to_srb(to_share([0.0, 50.0, 106.3])), [0.0, 50.0, 106.3])

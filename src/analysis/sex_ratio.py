@@ -85,8 +85,10 @@ def to_srb(p):
 
 
 def to_share(srb):
+    """Boys per 100 girls -> share of boys (1 for an infinite ratio)."""
     srb = np.asarray(srb, dtype=float)
-    return srb / (100 + srb)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isposinf(srb), 1.0, srb / (100 + srb))[()]
 
 
 def _check_method(method: str) -> str:
