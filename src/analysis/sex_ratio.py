@@ -715,8 +715,10 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     out.loc[~(births > 0), ["shrunk_srb", "shrunk_low", "shrunk_high"]] = np.nan
     no_girls, no_births = np.isinf(out["srb"].to_numpy()), births == 0
     for lang in ("zh", "en"):
-        out[f"note_{lang}"] = np.where(no_girls, SRB_NOTES["no_girls"][lang],
-                                       np.where(no_births, SRB_NOTES["no_births"][lang], ""))
+        note = np.full(len(out), "", dtype=object)  # object: a fixed-width string array is slow to build
+        note[no_births] = SRB_NOTES["no_births"][lang]
+        note[no_girls] = SRB_NOTES["no_girls"][lang]
+        out[f"note_{lang}"] = note
     out.attrs = {**agg.attrs, "reference": reference, "method": method, "shrink_toward": parent or "all",
                  "shrinkage_method": shrinkage,
                  "shrinkage_description": dict(zip(("zh", "en"), SHRINKAGE_METHODS[shrinkage]))}
