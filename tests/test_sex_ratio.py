@@ -298,8 +298,11 @@ def _brute_force(x, n, level=0.95):
     out = []
     for k, j in sorted(set(zip(x, n))):
         al, be = a + k, b + j - k
-        cdf = lambda y, q: (w * special.betainc(al, be, special.expit(y))).sum() - q  # noqa: E731
-        ends = [special.expit(optimize.brentq(cdf, -700, 40, args=(q,), xtol=1e-10)) for q in ((1 - level) / 2, (1 + level) / 2)]
+        def cdf(y, q, al=al, be=be):
+            return (w * special.betainc(al, be, special.expit(y))).sum() - q
+
+        ends = [special.expit(optimize.brentq(cdf, -700, 40, args=(q,), xtol=1e-10))
+                for q in ((1 - level) / 2, (1 + level) / 2)]
         out.append((k, j, (w * al / (al + be)).sum(), *ends))
     return pd.DataFrame(out, columns=["x", "n", "mean", "low", "high"])
 

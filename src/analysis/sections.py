@@ -172,7 +172,7 @@ def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
 def _ratio(value: float, births: float, language: str) -> str:
     """A sex ratio for readers: ∞ (no girls), — (no births), or — alone where the
     counts are missing."""
-    if pd.isna(value) and not births == 0:
+    if pd.isna(value) and births != 0:
         return "—"
     return ratio_text(value, language, decimals=2)
 

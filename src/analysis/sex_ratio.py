@@ -234,12 +234,14 @@ def funnel_zone(x, n, target: float, levels=FUNNEL_LEVELS) -> np.ndarray:
 # integrated out.
 
 SHRINKAGE_METHODS = {
-    "integrated": ("贝塔-二项经验贝叶斯；先验的均值和大小在网格上积分（均值取均匀先验，大小取对数均匀先验，上限为组内出生总数）",
-                   "beta-binomial empirical Bayes, integrated over the prior's mean and size on a grid (flat prior on "
-                   "the mean, log-flat on the size up to the group's births)"),
-    "plug_in": ("贝塔-二项经验贝叶斯；先验的均值和大小取边际似然最大值后代入（不计其不确定性）",
-                "beta-binomial empirical Bayes, the prior's mean and size at their maximum marginal likelihood "
-                "plugged in (their uncertainty ignored)"),
+    "integrated": (
+        "贝塔-二项经验贝叶斯；先验的均值和大小在网格上积分（均值取均匀先验，大小取对数均匀先验，上限为组内出生总数）",
+        ("beta-binomial empirical Bayes, integrated over the prior's mean and size on a grid (flat prior on "
+         "the mean, log-flat on the size up to the group's births)")),
+    "plug_in": (
+        "贝塔-二项经验贝叶斯；先验的均值和大小取边际似然最大值后代入（不计其不确定性）",
+        ("beta-binomial empirical Bayes, the prior's mean and size at their maximum marginal likelihood "
+         "plugged in (their uncertainty ignored)")),
 }
 _MIN_SIZE = 0.5
 # first pass: where the posterior of (log size, logit mean) lies; second: a closer look there
@@ -371,10 +373,11 @@ def _hyper_posterior(x, n, w, codes, groups: int) -> _HyperPosterior:
     post /= post.sum(axis=(1, 2), keepdims=True)
     prob = post.sum(axis=2)
     safe = np.maximum(prob, 1e-300)
-    ml_mean, ml_size = _maximise(model, np.concatenate([u1.reshape(groups, -1), u2.reshape(groups, -1)], axis=1),
-                                 np.concatenate([np.repeat(v1, len(z1), axis=1), np.repeat(v2, len(z2), axis=1)], axis=1),
-                                 np.concatenate([ll1.reshape(groups, -1), ll2.reshape(groups, -1)], axis=1),
-                                 interp(csd).mean(axis=1) * (z2[1] - z2[0]), (v2[:, 1] - v2[:, 0]) + 1e-3, lo, hi)
+    both_u = np.concatenate([u1.reshape(groups, -1), u2.reshape(groups, -1)], axis=1)
+    both_v = np.concatenate([np.repeat(v1, len(z1), axis=1), np.repeat(v2, len(z2), axis=1)], axis=1)
+    both_ll = np.concatenate([ll1.reshape(groups, -1), ll2.reshape(groups, -1)], axis=1)
+    ml_mean, ml_size = _maximise(model, both_u, both_v, both_ll, interp(csd).mean(axis=1) * (z2[1] - z2[0]),
+                                 (v2[:, 1] - v2[:, 0]) + 1e-3, lo, hi)
     return _HyperPosterior(size=np.exp(v2), prob=prob, mean=(post * mu2).sum(axis=2) / safe,
                            mean2=(post * mu2 ** 2).sum(axis=2) / safe, ml_mean=ml_mean, ml_size=ml_size)
 
@@ -562,7 +565,7 @@ def shrink(x, n, groups=None, level: float = 0.95, method: str = "integrated") -
     keys = out.groupby(["group", "x", "n"], sort=False, dropna=False)
     row = keys.ngroup().to_numpy()
     distinct = keys.size().reset_index(name="w")
-    dx, dn, dw, codes, k, ok = _prepare(distinct["x"], distinct["n"], distinct["group"], distinct["w"])
+    dx, dn, dw, codes, _, ok = _prepare(distinct["x"], distinct["n"], distinct["group"], distinct["w"])
     res = {c: np.full(len(distinct), np.nan) for c in ("prior_a", "prior_b", "mean", "low", "high")}
     live, g = np.unique(codes[ok], return_inverse=True)
     where = np.flatnonzero(ok)
