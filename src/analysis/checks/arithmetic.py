@@ -1,0 +1,174 @@
+"""Figures that must add up: parts and wholes, totals and their units, births − deaths and natural increase."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..columns import count_fields
+from ..indicators import denominator_column
+from ..registry import indicators
+from .findings import _finding
+from .printed import printed_decimals
+
+# Parts that must add up to a whole: (whole, parts, Chinese name, English name)
+IDENTITIES = [
+    ("births", ("births_male", "births_female"), "男 + 女 = 出生人数", "boys + girls = births"),
+    ("contraception_done", ("sterilisation", "iud", "implant", "pills_condoms"),
+     "各项措施之和 = 综合避孕已落实", "methods add up to couples with a measure"),
+    ("remedial_total", ("induced_late", "induced_early"), "引产 + 人流 = 补救措施", "late + early abortions = remedial measures"),
+    ("births", ("births_order1", "births_order2", "births_order3", "births_order4", "births_order5plus"),
+     "各孩次之和 = 出生人数", "births by order add up to births"),
+    ("births_order2plus", ("births_order2", "births_order3", "births_order4", "births_order5plus"),
+     "二孩及以上各孩次之和 = 二孩及以上出生", "2nd and later orders add up to 2nd+ births"),
+    *[(f"births_order{k}", (f"births_order{k}_male", f"births_order{k}_female"),
+       f"{zh}男 + 女 = {zh}出生", f"boys + girls = {en} births")
+      for k, zh, en in (("1", "第一孩", "1st"), ("2", "第二孩", "2nd"), ("3", "第三孩", "3rd"),
+                        ("4", "第四孩", "4th"), ("5plus", "第五孩及以上", "5th+"))],
+]
+
+
+# Rates whose numerator is part of their denominator, so that they cannot exceed 100%.
+_BOUNDED = [i for i in indicators().values() if i.is_bounded]
+
+
+def numerator_exceeds_denominator(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    fields = count_fields()
+    for ind in _BOUNDED:
+        den_col = denominator_column(ind, frame)
+        num_col = ind.numerator[0]
+        if len(ind.numerator) != 1 or num_col not in frame or den_col not in frame:
+            continue
+        bad = frame[frame[num_col] > frame[den_col]]
+        for _, row in bad.iterrows():
+            nz, dz = fields[num_col].zh, fields[den_col].zh
+            ne, de = fields[num_col].en, fields[den_col].en
+            out.append(_finding(row, "numerator_exceeds_denominator", "error",
+                                f"{nz}（{row[num_col]:g}）大于{dz}（{row[den_col]:g}）：{ind.zh}超过 100%",
+                                f"{ne} ({row[num_col]:g}) exceed {de} ({row[den_col]:g}): {ind.en} above 100%",
+                                {"indicator": ind.id, num_col: row[num_col], den_col: row[den_col]}))
+    return out
+
+
+def _identity_gaps(frame: pd.DataFrame):
+    """For each identity the table can check: (whole, parts present, Chinese and
+    English names, whole minus the sum of its parts; missing where a figure is)."""
+    for whole, parts, zh, en in IDENTITIES:
+        have = [p for p in parts if p in frame]
+        if whole in frame and len(have) >= 2:
+            yield whole, have, zh, en, frame[whole] - frame[have].sum(axis=1, min_count=len(have))
+
+
+def parts_add_up(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for whole, have, zh, en, gap in _identity_gaps(frame):
+        bad = frame[gap.notna() & (gap != 0)]
+        for _, row in bad.iterrows():
+            expr = " + ".join(f"{row[p]:g}" for p in have)
+            out.append(_finding(row, "parts_do_not_add_up", "error",
+                                f"{zh} 不成立：{expr} = {row[have].sum():g} ≠ {row[whole]:g}",
+                                f"{en} fails: {expr} = {row[have].sum():g} ≠ {row[whole]:g}",
+                                {"whole": whole, whole: row[whole], **{p: row[p] for p in have}}))
+    return out
+
+
+def totals_match_units(frame: pd.DataFrame) -> list[dict]:
+    """A grand total row (role ``total``) equals the sum of the units of its period."""
+    out = []
+    # Roles come from the reader; a frame made some other way has only is_total.
+    role = frame["role"] if "role" in frame else frame["is_total"].map({True: "total", False: "unit"})
+    totals = frame[role == "total"]
+    body = frame[role == "unit"]
+    if totals.empty:
+        return out
+    fields = count_fields()
+    counts = [c for c in frame.columns if c in fields]
+    for _, row in totals.iterrows():
+        units = body[body["period"] == row["period"]]
+        if "sheet" in frame and pd.notna(row.get("sheet")) and (units["sheet"] == row["sheet"]).any():
+            units = units[units["sheet"] == row["sheet"]]
+        if units.empty:
+            continue  # a total printed without its units (a yearbook's previous year): nothing to compare
+        for col in counts:
+            if pd.isna(row[col]) or units[col].isna().any():
+                continue
+            s = units[col].sum()
+            # Figures printed in 万人 are rounded each on its own: the sum may be off by half a step per row.
+            step = frame.attrs.get("steps", {}).get(col, 0.0)
+            tol = max(1e-6 * max(1.0, abs(s)), 0.5 * step * (len(units) + 1) if step > 1 else 0.0)
+            if not math.isclose(s, row[col], rel_tol=0, abs_tol=tol):
+                f = fields[col]
+                out.append(_finding(row, "total_differs_from_units", "error",
+                                    f"合计行“{row['unit']}”的{f.zh}为 {row[col]:g}，各单位之和为 {s:g}（差 {row[col] - s:+g}）",
+                                    f"total row {row['unit']!r}: {f.en} {row[col]:g}, units sum to {s:g} ({row[col] - s:+g})",
+                                    {"column": col, "total": row[col], "sum_of_units": s}))
+    return out
+
+
+def aggregates_match_parts(frame: pd.DataFrame) -> list[dict]:
+    """A subtotal whose parts the reader found by the other columns, but that does not
+    add up in one column (西北板块 births 28,554 where its counties sum to 38,554)."""
+    out = []
+    fields = count_fields()
+    for a in frame.attrs.get("aggregates", []):
+        for col, (printed, summed) in a.get("mismatch", {}).items():
+            row = {"unit": a["unit"], "period": a["period"], "source_row": a["row"]}
+            f = fields.get(col)
+            zh_name, en_name = (f.zh, f.en) if f else (col, col)
+            parts = "、".join(a["parts"])
+            out.append(_finding(row, "subtotal_differs_from_parts", "error",
+                                f"“{a['unit']}”的{zh_name}为 {printed:g}，其组成单位（{parts}）之和为 {summed:g}（差 {printed - summed:+g}）",
+                                f"{a['unit']!r}: {en_name} {printed:g}, its parts ({', '.join(a['parts'])}) sum to {summed:g} "
+                                f"({printed - summed:+g})",
+                                {"column": col, "printed": printed, "sum_of_parts": summed, "parts": a["parts"]}))
+    return out
+
+
+def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
+    """births − deaths = natural increase (counts, exactly) and birth rate − death rate =
+    natural growth rate (printed rates, within their printed rounding)."""
+    out = []
+    if {"births", "deaths", "natural_increase"} <= set(frame.columns):
+        gap = frame["births"] - frame["deaths"] - frame["natural_increase"]
+        for _, row in frame[gap.notna() & (gap.abs() > 0.5)].iterrows():
+            diff = row["births"] - row["deaths"]
+            out.append(_finding(row, "natural_increase_differs", "error",
+                                f"出生 − 死亡 = {row['births']:g} − {row['deaths']:g} = {diff:g}，与自然增长人数 {row['natural_increase']:g} 不符",
+                                f"births − deaths = {row['births']:g} − {row['deaths']:g} = {diff:g}, but natural increase is "
+                                f"printed as {row['natural_increase']:g}",
+                                {"births": row["births"], "deaths": row["deaths"], "natural_increase": row["natural_increase"]}))
+    cols = ("reported_crude_birth_rate", "reported_crude_death_rate", "reported_natural_growth_rate")
+    if set(cols) <= set(frame.columns):
+        b, d, g = (frame[c] for c in cols)
+        # Each printed rate is off by at most half its last digit.
+        half = sum(0.5 * 10.0 ** -printed_decimals(frame, c, frame[c].to_numpy(float)).astype(float) for c in cols)
+        gap = b - d - g
+        for i in frame.index[gap.notna() & (gap.abs() > half + 1e-9)]:
+            row = frame.loc[i]
+            diff = row[cols[0]] - row[cols[1]]
+            out.append(_finding(row, "natural_growth_rate_differs", "error",
+                                f"出生率 − 死亡率 = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰，与自然增长率 {row[cols[2]]:g}‰ 不符",
+                                f"birth rate − death rate = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰, but the natural "
+                                f"growth rate is printed as {row[cols[2]]:g}‰",
+                                {c: row[c] for c in cols}))
+    return out
+
+
+def digit_slips(frame: pd.DataFrame) -> list[dict]:
+    """Parts that miss their total by one digit's worth (15,293 typed for 5,293)."""
+    out = []
+    for whole, _, zh, en, gap in _identity_gaps(frame):
+        diff = gap.abs()
+        for idx in frame.index[diff > 0]:
+            d = diff[idx]
+            digit = d / 10 ** np.floor(np.log10(d))
+            if d >= 10 and abs(digit - round(digit)) < 1e-9:
+                row = frame.loc[idx]
+                out.append(_finding(row, "digit_typo", "warning",
+                                    f"{zh}：相差 {d:g}，正好是某一位上的 {round(digit)}，可能是一位数字打错",
+                                    f"{en}: off by {d:g}, exactly {round(digit):g} in one digit's place: a digit typed wrong?",
+                                    {"whole": whole, "difference": d}))
+    return out
