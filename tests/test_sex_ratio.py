@@ -200,7 +200,7 @@ def test_prior_size_is_capped_by_the_group():
 def test_srb_table_on_the_sample(sample_frame):
     table = srb_table(sample_frame, periods="all")
     assert list(table.columns) == ["county", "township", "unit", "period", "boys", "girls", "srb", "ci_low", "ci_high",
-                                   "method", "reference", "p_value", "q_value", "funnel_zone", "shrunk_srb",
+                                   "method", "reference", "p_value", "q_value", "p_band", "q_band", "funnel_zone", "shrunk_srb",
                                    "shrunk_low", "shrunk_high", "note_zh", "note_en"]
     assert len(table) == 26 and table.attrs["shrink_toward"] == "township"
     assert table.attrs["shrinkage_method"] == "integrated" and "integrated" in table.attrs["shrinkage_description"]["en"]
@@ -426,3 +426,27 @@ def test_share_and_ratio_map_infinity_both_ways():
 
     assert to_share(np.inf) == 1.0 and to_srb(1.0) == np.inf and np.isnan(to_share(np.nan))
     np.testing.assert_allclose(to_srb(to_share([0.0, 50.0, 106.3])), [0.0, 50.0, 106.3])
+
+
+def test_band_test_against_the_nearer_end_by_hand():
+    from analysis.sex_ratio import band_p_value
+
+    band = DEFAULT_REFERENCE.band(4.0)
+    assert band == pytest.approx((101.4, 111.2))
+    # 300 boys of 500 births (SRB 150): one-sided at the upper end's share of boys, doubled
+    p, above = band_p_value([300], [500], band)
+    from scipy import stats
+
+    assert above[0] and p[0] == pytest.approx(2 * stats.binom.sf(299, 500, 111.2 / 211.2))
+    # a ratio inside the band is never an outlier, however many births
+    p, _ = band_p_value([515_000], [1_000_000], band)  # SRB 106.2
+    assert p[0] == 1.0
+
+
+def test_sex_ratio_page_and_check_flag_the_same_units(sample_frame):
+    from analysis.checks import srb_outliers
+
+    table = srb_table(sample_frame, periods="all")
+    flagged = set(table.loc[table["q_band"] < 0.05, "unit"])
+    assert flagged == {f["unit"] for f in srb_outliers(sample_frame)}
+    assert "白马村" in flagged  # the sample's planted sex selection

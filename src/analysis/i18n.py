@@ -175,9 +175,14 @@ TEXT: dict[str, tuple[str, str]] = {
                    "(95% interval {low:.2f}–{high:.2f}). Sampling alone would put the ratio of {births:,.0f} births "
                    "between {band_low:.1f} and {band_high:.1f}."),
     "srb_flagged_heading": ("需要关注的单位", "Units to look at"),
-    "srb_flagged_intro": ("q 值小于 0.05 或落在 99.8% 控制限之外的单位：", "Units with a q-value below 0.05 or beyond the 99.8% limits:"),
-    "srb_none_flagged": ("没有单位的性别比在考虑抽样波动和多重比较之后显著偏离参照水平。",
-                         "No unit's sex ratio departs from the reference beyond what sampling and multiple comparisons explain."),
+    "srb_flagged_intro": ("性别比落在 {low:.1f}–{high:.1f}（参照范围上下各放宽 4 个点）之外、且超出随机波动的单位"
+                          "（精确二项检验，同期各单位之间的错误发现率 q < 0.05）：",
+                          "Units whose sex ratio lies beyond {low:.1f}–{high:.1f} (the reference's range widened by 4 "
+                          "points) by more than chance (exact binomial test, false discovery rate q < 0.05 over the "
+                          "units of the period):"),
+    "srb_none_flagged": ("没有单位的性别比在考虑抽样波动和多重比较之后落在 {low:.1f}–{high:.1f} 之外。",
+                         "No unit's sex ratio lies beyond {low:.1f}–{high:.1f} once sampling and multiple comparisons "
+                         "are allowed for."),
     "srb_all_units": ("全部 {n} 行（点击展开）", "All {n} rows (click to open)"),
     "funnel_heading": ("漏斗图", "Funnel plot"),
     "funnel_intro": ("横轴为出生人数，虚线和点线是仅凭抽样波动时 95% 和 99.8% 的单位应落入的范围。出生少的单位性别比波动大，"
@@ -186,10 +191,14 @@ TEXT: dict[str, tuple[str, str]] = {
                      "only sampling is at work. Small units swing widely, and an extreme ratio inside the funnel is no "
                      "evidence; units beyond the 99.8% limits are named."),
     "shrink_heading": ("小区域估计", "Small-area estimates"),
-    "shrink_intro": ("经验贝叶斯（贝塔-二项）估计把每个单位的性别比向其上级（{parent}）的水平收缩，出生越少收缩越多，"
-                     "因此不会仅凭随机波动给出生很少的单位排名。",
-                     "Empirical-Bayes (beta-binomial) estimates pull each unit's ratio toward its parent level "
-                     "({parent}), the more so the fewer its births, so that a unit with few births is not ranked on noise."),
+    "shrink_intro": ("经验贝叶斯（贝塔-二项）估计把每个单位的性别比向其上级（{parent}）各单位的估计中心收缩，出生越少收缩越多，"
+                     "因此不会仅凭随机波动给出生很少的单位排名。先验的中心和离散程度由各单位共同估计，并对其不确定性积分，"
+                     "所以一个很大的单位不会把小单位拉到过窄的区间里。",
+                     "Empirical-Bayes (beta-binomial) estimates pull each unit's ratio toward the estimated centre of the "
+                     "units of its parent level ({parent}), the more so the fewer its births, so that a unit with few "
+                     "births is not ranked on noise. The prior's centre and spread are estimated from the units together "
+                     "and their uncertainty integrated over, so one very large unit cannot pull small ones into a "
+                     "misleadingly narrow band."),
     "orders_heading": ("分孩次性别比", "By birth order"),
     "orders_intro": ("全部单位合计，按孩次分列。性别选择通常集中在二孩及以上，所以一孩正常、高孩次偏高的格局值得注意。",
                      "All units together, by birth order. Sex selection usually concentrates at second and later births, "

@@ -202,13 +202,16 @@ def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: st
 
 
 def srb_flagged(table: pd.DataFrame, language: str) -> list:
-    flagged = table[(table["q_value"] < 0.05) | table["funnel_zone"].isin(["high_998", "low_998"])]
+    # the same rule as the believability check srb_outlier: beyond the band, by more than chance
+    flagged = table[table["q_band"] < 0.05]
+    low, high = table.attrs["reference"].band(table.attrs.get("band_margin", 4.0)) if "reference" in table.attrs \
+        else (float("nan"), float("nan"))
     out = [heading("srb_flagged_heading", language)]
     if flagged.empty:
-        out.append(text("srb_none_flagged", language))
+        out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
-        out += [text("srb_flagged_intro", language),
-                html_table(_srb_rows(flagged.sort_values("p_value"), language), index=False)]
+        out += [text("srb_flagged_intro", language, low=low, high=high),
+                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False)]
     out.append(html_table(_srb_rows(table, language), index=False,
                           collapsed=t("srb_all_units", language, n=len(table))))
     return out

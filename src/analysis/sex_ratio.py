@@ -34,7 +34,7 @@ METHODS = {"wilson": "wilson", "clopper_pearson": "beta", "jeffreys": "jeffreys"
 FUNNEL_LEVELS = (0.95, 0.998)
 ZONES = ("low_998", "low_95", "within", "high_95", "high_998")
 SRB_COLUMNS = ["unit", "period", "boys", "girls", "srb", "ci_low", "ci_high", "method", "reference",
-               "p_value", "q_value", "funnel_zone", "shrunk_srb", "shrunk_low", "shrunk_high", "note_zh", "note_en"]
+               "p_value", "q_value", "p_band", "q_band", "funnel_zone", "shrunk_srb", "shrunk_low", "shrunk_high", "note_zh", "note_en"]
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,36 @@ class Reference:
         """The share of boys that the reference implies."""
         return self.value / (100 + self.value)
 
+    def band(self, margin: float = 4.0) -> tuple[float, float]:
+        """The range of sex ratios that is no finding: the reference's own range (or its
+        value, where it has none) widened by ``margin`` points either way. A ratio must
+        lie beyond it, by more than chance, before a demographer would look twice:
+        106.3 [105.4, 107.2] gives 101.4–111.2."""
+        low = self.low if self.low is not None else self.value
+        high = self.high if self.high is not None else self.value
+        return low - margin, high + margin
+
     def __str__(self) -> str:
         rng = f" [{self.low:g}, {self.high:g}]" if self.low is not None and self.high is not None else ""
         return f"{self.value:g}{rng} ({self.source})"
 
 
 DEFAULT_REFERENCE = Reference()
+# Points beyond the reference's range that a unit's sex ratio must pass to be an outlier.
+BAND_MARGIN = 4.0
+
+
+def band_p_value(boys, births, band: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact test that a unit's sex ratio lies outside ``band`` (low, high): the boys
+    against the share of boys at the nearer end, one-sided, doubled for the two
+    directions (an interval null hypothesis). Returns the p-value and whether the ratio
+    lies above the band's middle (the direction of the smaller tail)."""
+    boys, births = np.asarray(boys, dtype=float), np.asarray(births, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_high = stats.binom.sf(boys - 1, births, to_share(band[1]))
+        p_low = stats.binom.cdf(boys, births, to_share(band[0]))
+    p = np.where(births > 0, np.minimum(1.0, 2 * np.minimum(p_high, p_low)), np.nan)
+    return p, p_high <= p_low
 
 
 def to_srb(p):
@@ -662,11 +686,14 @@ def _parent_of(frame: pd.DataFrame, level: str) -> str | None:
 def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *, period_range: str = "",
               reference: Reference = DEFAULT_REFERENCE, method: str = "wilson", level_conf: float = 0.95,
               include_totals: bool = False, male: str = "births_male", female: str = "births_female",
-              shrinkage: str = "integrated") -> pd.DataFrame:
+              shrinkage: str = "integrated", band_margin: float = BAND_MARGIN) -> pd.DataFrame:
     """The sex ratio of every unit and period with its interval, exact test
     against the reference, q-value, funnel zone and empirical-Bayes estimate.
 
-    q-values (Benjamini–Hochberg) are taken across the units of each period.
+    ``p_value`` tests the reference's single value; ``p_band`` whether the ratio lies
+    beyond the reference's range widened by ``band_margin`` points (:meth:`Reference.band`),
+    which is what makes a unit an outlier. q-values (Benjamini–Hochberg) are taken
+    across the units of each period.
     Small-area estimates shrink each unit toward the other units of its parent
     (the level above) in the same period; without a parent level, toward all units.
     They integrate over the prior's mean and size unless ``shrinkage="plug_in"``
@@ -703,12 +730,17 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
         out[col] = merged[col].to_numpy()
     out["method"] = method
     out["reference"] = reference.value
+    # against the band around the reference, not its single value: an outlier is a ratio
+    # a demographer would look at, not any difference that many births make significant
+    out["p_band"] = band_p_value(boys, births, reference.band(band_margin))[0]
     out["q_value"] = np.nan
+    out["q_band"] = np.nan
     for _, idx in out.groupby("period", sort=False).groups.items():
-        p = out.loc[idx, "p_value"]
-        ok = p.notna()
-        if ok.any():
-            out.loc[p[ok].index, "q_value"] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
+        for p_col, q_col in (("p_value", "q_value"), ("p_band", "q_band")):
+            p = out.loc[idx, p_col]
+            ok = p.notna()
+            if ok.any():
+                out.loc[p[ok].index, q_col] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
     parent = _parent_of(frame, level) if not include_totals else None
     group = (out[parent].astype(str) if parent in out else pd.Series("", index=out.index)) + "|" + out["period"].astype(str)
     est = shrink(boys, births, group.to_numpy(), level_conf, shrinkage)
@@ -723,6 +755,7 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
         note[no_girls] = SRB_NOTES["no_girls"][lang]
         out[f"note_{lang}"] = note
     out.attrs = {**agg.attrs, "reference": reference, "method": method, "shrink_toward": parent or "all",
+                 "band_margin": band_margin,
                  "shrinkage_method": shrinkage,
                  "shrinkage_description": dict(zip(("zh", "en"), SHRINKAGE_METHODS[shrinkage]))}
     front = [c for c in keys if c != "unit"]

@@ -38,7 +38,7 @@ from .printed import (
     reported_counts,
     reported_rates_agree,
 )
-from .sex_ratio_outliers import SRB_MARGIN, srb_outliers
+from .sex_ratio_outliers import srb_outliers
 from .sources import (
     SOURCES_MIN_GAP,
     SOURCES_TOLERANCE,
@@ -59,7 +59,6 @@ __all__ = [
     "MAX_CRUDE_RATE",
     "SOURCES_MIN_GAP",
     "SOURCES_TOLERANCE",
-    "SRB_MARGIN",
     "_finding",
     "aggregates_match_parts",
     "backsolve",
