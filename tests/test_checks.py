@@ -298,12 +298,16 @@ def test_implausible_figures_name_their_likely_cause():
     assert len(counts) == 1 and counts[0]["unit"] == ""  # one finding on the column, not one per unit
     assert "--scale population=10000" in counts[0]["message_en"] and "万人" in counts[0]["message_zh"]
     assert [f["unit"] for f in found if f["check"] == "implausible_rate"] == ["u0"]
-    # births at 16% of the population in one unit of many: that unit, with no --scale hint
-    found = checks.implausible_values(_frame(births=[160, 10, 12], population=[1000] * 3))
+    # one row in 万人 among rows in persons: that row, with the likely unit named
+    found = checks.implausible_values(_frame(births=[1500, 100, 120], population=[12, 10000, 11000]))
     assert [(f["unit"], f["check"]) for f in found] == [("u0", "implausible_count")]
-    assert "--scale" not in found[0]["message_en"] and "mistyped" in found[0]["message_en"]
-    # a month's births are a twelfth of a year's: 100 births a month in 10,000 is 12% a year, plausible
-    monthly = _frame(births=[100], population=[10000])
+    assert "万人" in found[0]["message_zh"] and "in this row" in found[0]["message_en"]
+    # a crude birth rate of 130 per 1000 from the counts: no population has one, no unit explains it
+    found = checks.implausible_values(_frame(births=[1300, 100, 120], population=[10000, 10000, 11000]))
+    assert [(f["unit"], f["check"]) for f in found] == [("u0", "implausible_count")]
+    assert "130 per 1000" in found[0]["message_en"] and "mistyped" in found[0]["message_en"]
+    # a month's births are a twelfth of a year's: 80 births a month in 10,000 is 96 per 1000 a year
+    monthly = _frame(births=[80], population=[10000])
     monthly["period"], monthly["period_kind"] = "2020-01", "month"
     assert checks.implausible_values(monthly) == []
 
@@ -328,4 +332,4 @@ def test_p_values_below_the_floating_point_range_print_as_a_bound():
     frame["unit"] = "a"
     frame["period"] = ["2015", "2016", "2017", "2018", "2019", "2020"]
     found = checks.time_jumps(frame)
-    assert found and all("q = < 1e-300" in f["message_en"] for f in found)
+    assert found and all("q < 1e-300" in f["message_en"] and "20,000" in f["message_en"] for f in found)

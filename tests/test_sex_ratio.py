@@ -443,10 +443,23 @@ def test_band_test_against_the_nearer_end_by_hand():
     assert p[0] == 1.0
 
 
-def test_sex_ratio_page_and_check_flag_the_same_units(sample_frame):
+def test_sex_ratio_page_and_check_flag_by_the_same_rule(sample_frame):
     from analysis.checks import srb_outliers
 
     table = srb_table(sample_frame, periods="all")
     flagged = set(table.loc[table["q_band"] < 0.05, "unit"])
-    assert flagged == {f["unit"] for f in srb_outliers(sample_frame)}
-    assert "白马村" in flagged  # the sample's planted sex selection
+    found = srb_outliers(sample_frame)
+    assert "白马村" in flagged and "白马村" in {f["unit"] for f in found if f["period"] == "all"}  # planted sex selection
+    low, high = DEFAULT_REFERENCE.band()
+    assert all(not (low <= f["evidence"]["srb"] <= high) for f in found)
+
+
+def test_one_year_far_off_in_a_large_county_is_an_outlier():
+    from analysis.checks import srb_outliers
+
+    # 100,000 births a year at 106 for three years, then at 127: the four years together are 111
+    boys = [51456, 51456, 51456, 55947]
+    frame = pd.DataFrame({"unit": "county", "period": ["2017", "2018", "2019", "2020"], "period_kind": "year",
+                          "is_total": False, "source_row": [2, 3, 4, 5], "births_male": [float(b) for b in boys],
+                          "births_female": [100000.0 - b for b in boys]})
+    assert [f["period"] for f in srb_outliers(frame)] == ["2020"]

@@ -31,6 +31,21 @@ def p_text(p: float) -> str:
     return f"{p:.2g}"
 
 
+def p_clause(name: str, p: float) -> str:
+    """``q = 0.0027`` or ``q < 1e-300``: a p- or q-value in a sentence."""
+    text = p_text(p)
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
+
+
+def count_text(value: float) -> str:
+    """A count as people read it: ``9,700,000``, not ``9.7e+06``; a fraction keeps its digits."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+
+
 def ratio_text(value: float, language: str = "en", decimals: int = 1) -> str:
     """A sex ratio (boys per 100 girls): ``107.3``, ``∞ (no girls)`` or ``— (no births)``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -368,8 +368,9 @@ def _notes(frame: pd.DataFrame, ind: Indicator, den_col: str, num: pd.Series, de
         plain = gone & ~named
         add(plain, f"表中没有{_field_name(c, 'zh')}", f"{_field_name(c, 'en')} not given")
         if named.any():
-            add(named, gap_col[named].map(lambda g: g.text(_field_name(c, "zh"), "zh")).reindex(frame.index, fill_value=""),
-                gap_col[named].map(lambda g: g.text(_field_name(c, "en"), "en")).reindex(frame.index, fill_value=""))
+            what_zh, what_en = _field_name(c, "zh"), _field_name(c, "en")
+            add(named, gap_col[named].map(lambda g, w=what_zh: g.text(w, "zh")).reindex(frame.index, fill_value=""),
+                gap_col[named].map(lambda g, w=what_en: g.text(w, "en")).reindex(frame.index, fill_value=""))
     rest = ~missing_any
     if ind.ratio:
         add(rest & (num > 0) & (den == 0), "无女婴：性别比为无穷大", "no girls: the ratio is infinite")
@@ -390,9 +391,12 @@ def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as
 
 
 def wide(table: pd.DataFrame, language: str = "zh") -> pd.DataFrame:
-    """Indicators as columns (labelled in ``language``), one row per unit and period."""
+    """Indicators as columns (labelled in ``language``), one row per unit and period
+    the table has, in its order (never every unit under every parent)."""
     keys = key_columns(table) + ["period"]
-    out = table.pivot_table(index=keys, columns="indicator", values="value", sort=False, dropna=False)
+    rows = table[keys].drop_duplicates()
+    out = table.pivot(index=keys, columns="indicator", values="value")
+    out = out.reindex(pd.MultiIndex.from_frame(rows))
     order = [i for i in indicators() if i in out.columns]
     out = out[order]
     out.columns = [indicators()[i].label(language) for i in order]

@@ -158,7 +158,7 @@ def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
     """The SRB table as readers see it: labelled columns, intervals as one cell."""
     keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
-    out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: f"{v:,.0f}")
+    out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
     out[t("p_value", language)] = table["p_value"].map(p_text)

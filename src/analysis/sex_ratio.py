@@ -26,7 +26,6 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from .columns import GEOGRAPHY, key_columns
-from .formatting import SRB_NOTES
 from .indicators import aggregate, level_keys
 
 # statsmodels' names for the interval methods; its own default (Wald) is poor at small n
@@ -748,12 +747,17 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     out["shrunk_low"] = to_srb(est["low"].to_numpy())
     out["shrunk_high"] = to_srb(est["high"].to_numpy())
     out.loc[~(births > 0), ["shrunk_srb", "shrunk_low", "shrunk_high"]] = np.nan
-    no_girls, no_births = np.isinf(out["srb"].to_numpy()), births == 0
-    for lang in ("zh", "en"):
-        note = np.full(len(out), "", dtype=object)  # object: a fixed-width string array is slow to build
-        note[no_births] = SRB_NOTES["no_births"][lang]
-        note[no_girls] = SRB_NOTES["no_girls"][lang]
-        out[f"note_{lang}"] = note
+    # why a ratio is infinite or blank, as the indicator table says it: no girls, no births,
+    # or boys and girls not given (naming the units or periods that miss them)
+    from dataclasses import replace
+
+    from .indicators import _notes
+    from .registry import indicators
+
+    ratio = replace(indicators()["srb"], numerator=(male,), denominator=female)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = pd.Series(np.where(girls > 0, 100 * boys / girls, np.where(boys > 0, np.inf, np.nan)), index=agg.index)
+    out["note_zh"], out["note_en"] = _notes(agg, ratio, female, agg[male].astype(float), agg[female].astype(float), value)
     out.attrs = {**agg.attrs, "reference": reference, "method": method, "shrink_toward": parent or "all",
                  "band_margin": band_margin,
                  "shrinkage_method": shrinkage,

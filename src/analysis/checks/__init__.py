@@ -25,7 +25,6 @@ from .findings import FINDING_COLUMNS, _finding
 from .multiplicity import FDR, bh_q_values, interval_null_p
 from .over_time import JUMP_MIN_RATIO, pasted_tables, time_jumps
 from .plausibility import (
-    MAX_BIRTHS_SHARE,
     MAX_CRUDE_RATE,
     implausible_values,
     unreadable_cells,
@@ -55,7 +54,6 @@ __all__ = [
     "FULL_PRECISION",
     "IDENTITIES",
     "JUMP_MIN_RATIO",
-    "MAX_BIRTHS_SHARE",
     "MAX_CRUDE_RATE",
     "SOURCES_MIN_GAP",
     "SOURCES_TOLERANCE",

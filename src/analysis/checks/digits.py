@@ -82,7 +82,7 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
     """Last digits uneven beyond chance, as a finding on the whole table. (Benford's
     test stays a description in the notebook: counts of units of similar size need
     not follow the law, so its verdict is no evidence against a figure.)"""
-    from ..formatting import p_text
+    from ..formatting import p_clause
 
     out = []
     row = {"unit": "", "period": "all"}
@@ -91,9 +91,9 @@ def digit_findings(frame: pd.DataFrame, alpha: float = 0.001, min_gap: float = 0
     # 3 points more or less common than its 10% is what figures filled in by hand leave
     if ld["applies"] and ld["p_value"] < alpha and np.abs(np.asarray(ld["observed"]) / ld["n"] - 0.1).max() >= min_gap:
         out.append(_finding(row, "last_digits_uneven", "warning",
-                            f"{ld['n']} 个不小于 100 的流量计数的末位数字不均匀（χ² = {ld['chi2']:.1f}，p = {p_text(ld['p_value'])}）："
+                            f"{ld['n']} 个不小于 100 的流量计数的末位数字不均匀（χ² = {ld['chi2']:.1f}，{p_clause('p', ld['p_value'])}）："
                             f"末位为 0–9 的个数 {ld['observed']}",
                             f"the last digits of {ld['n']} flow counts of 100 or more are uneven (χ² = {ld['chi2']:.1f}, "
-                            f"p = {p_text(ld['p_value'])}): digits 0–9 end {ld['observed']} counts",
+                            f"{p_clause('p', ld['p_value'])}): digits 0–9 end {ld['observed']} counts",
                             {k: ld[k] for k in ("n", "observed", "chi2", "p_value")}))
     return out

@@ -29,7 +29,7 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
     and count, are then held to a false discovery rate of ``fdr`` (Benjamini-Hochberg),
     so that a table of 10,000 units × 36 months does not turn chance into findings.
     """
-    from ..formatting import p_text
+    from ..formatting import count_text, p_clause
     from ..periods import sort_key
 
     out = []
@@ -87,20 +87,20 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
             if kind == "previous":
                 prev = other
                 finding = _finding(row, "time_jump", "warning",
-                                   f"{f.zh}从上期的 {prev[i]:g} 跳到 {cur[i]:g}，变化超过 {min_ratio:g} 倍，超出随机波动"
-                                   f"（q = {p_text(qs[j])}）",
-                                   f"{f.en} jumps from {prev[i]:g} to {cur[i]:g} since the previous period: a change beyond "
-                                   f"{min_ratio:g}-fold and beyond chance (q = {p_text(qs[j])})",
+                                   f"{f.zh}从上期的 {count_text(prev[i])} 跳到 {count_text(cur[i])}，变化超过 {min_ratio:g} 倍，超出随机波动"
+                                   f"（{p_clause('q', qs[j])}）",
+                                   f"{f.en} jumps from {count_text(prev[i])} to {count_text(cur[i])} since the previous period: a change beyond "
+                                   f"{min_ratio:g}-fold and beyond chance ({p_clause('q', qs[j])})",
                                    {"column": col, "previous": prev[i], "current": cur[i], "p_value": p[j], "q_value": qs[j],
                                     "min_ratio": min_ratio})
             else:
                 rest, k = other[0][i], int(other[1][i])
                 finding = _finding(row, "time_jump", "warning",
-                                   f"{f.zh} {cur[i]:g} 远离本单位其他 {k} 期（去掉最高、最低一期后合计 {rest:g}），相差超过 {min_ratio:g} 倍，"
-                                   f"超出随机波动（q = {p_text(qs[j])}）",
-                                   f"{f.en} {cur[i]:g} is far from the unit's other {k} periods ({rest:g} in all, their highest "
+                                   f"{f.zh} {count_text(cur[i])} 远离本单位其他 {k} 期（去掉最高、最低一期后合计 {count_text(rest)}），相差超过 {min_ratio:g} 倍，"
+                                   f"超出随机波动（{p_clause('q', qs[j])}）",
+                                   f"{f.en} {count_text(cur[i])} is far from the unit's other {k} periods ({count_text(rest)} in all, their highest "
                                    f"and lowest left out): beyond "
-                                   f"{min_ratio:g}-fold and beyond chance (q = {p_text(qs[j])})",
+                                   f"{min_ratio:g}-fold and beyond chance ({p_clause('q', qs[j])})",
                                    {"column": col, "current": cur[i], "other_periods": rest, "p_value": p[j],
                                     "q_value": qs[j], "min_ratio": min_ratio})
             flagged[(i, col)] = finding
@@ -147,6 +147,8 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
     times (or a ``factor``-th of) the column's usual total, and most units lie outside
     the range of their own other periods, the same way. Also a period whose counts
     repeat another period's exactly, unit by unit (the same table pasted twice)."""
+    from ..formatting import count_text
+
     out = []
     body = frame[~frame["is_total"]]
     fields = count_fields()
@@ -177,9 +179,9 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
             f = fields[col]
             total, u = totals.at[p, col], usual[col]
             out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
-                                f"{p} 的{f.zh}合计 {total:g}，是各期通常合计 {u:g} 的 {total / u:.2g} 倍，"
+                                f"{p} 的{f.zh}合计 {count_text(total)}，是各期通常合计 {count_text(u)} 的 {total / u:.2g} 倍，"
                                 f"{share:.0%} 的单位超出自己其他各期的范围：可能贴进了另一张表",
-                                f"{f.en} in {p} add up to {total:g}, {total / u:.2g}× the usual {u:g}, and "
+                                f"{f.en} in {p} add up to {count_text(total)}, {total / u:.2g}× the usual {count_text(u)}, and "
                                 f"{share:.0%} of the units lie beyond their own other periods: another table pasted here?",
                                 {"column": col, "total": total, "usual_total": u, "share_beyond": share}))
     # a whole period repeated: every count of every unit equal to another period's.

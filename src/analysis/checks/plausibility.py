@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import count_fields
+from ..formatting import count_text
 from ..registry import indicators
 from .findings import _finding
 from .over_time import pasted_tables
@@ -38,19 +39,29 @@ def unreadable_cells(frame: pd.DataFrame) -> list[dict]:
 MAX_CRUDE_RATE = 100.0  # per 1000 a year: the highest national birth rates are about 50
 
 
-MAX_BIRTHS_SHARE = 0.15  # births in a year over the population
-
-
 _UNIT_ZH = {10000: "万人", 1000: "千人", 100: "百人"}
 
 
 _UNIT_EN = {10000: "ten thousands (万人)", 1000: "thousands (千人)", 100: "hundreds"}
 
 
+def _scale_hint(per_year: float, pop: str, where_zh: str = "", where_en: str = "") -> tuple[str, str]:
+    """The likely cause of a crude rate no population has: the population printed in 万人
+    or 千人 (the factor that brings the rate back among real ones, 1-60 per 1000), else a typo."""
+    pf = count_fields()[pop]
+    factor = next((k for k in (10000, 1000) if 1 <= per_year / k <= 60), None)
+    if not factor:
+        return "：其中一个数可能打错", ": one of the two figures mistyped?"
+    zh = f"：{pf.zh}{where_zh}可能以{_UNIT_ZH[factor]}为单位印出（整列如此时用 --scale {pop}={factor}）"
+    en = (f": {pf.en}{where_en} probably printed in {_UNIT_EN[factor]} (for a whole column, use "
+          f"--scale {pop}={factor})")
+    return zh, en
+
+
 def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) -> list[dict]:
     """Figures that cannot be right whatever the other figures say, each with the likely
     cause: a printed crude rate above 100‰ (% printed for ‰, or a decimal point
-    lost), births or deaths in a year above 15% of the population (a population printed
+    lost), a crude birth or death rate above 100‰ from the counts (a population printed
     in 万人 or 千人 and read as persons), and a fractional count of persons (a
     thousands separator read as a decimal point, 1.234 for 1,234)."""
 
@@ -82,27 +93,29 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = body[c].to_numpy(float) / (body[pop].to_numpy(float) * years)
             share[body["period"].isin({f["period"] for f in pasted if f["evidence"].get("column") == c}).to_numpy()] = np.nan
-            high = np.isfinite(share) & (share > MAX_BIRTHS_SHARE)
-            f, pf = fields[c], fields[pop]
-            if high.sum() > 0.5 * np.isfinite(share).sum() and high.sum() >= 3:
+            rate = 1000 * share  # per 1000 a year, from the counts
+            high = np.isfinite(rate) & (rate > MAX_CRUDE_RATE)
+            rate_zh, rate_en = {"births": ("出生率", "crude birth rate"), "deaths": ("死亡率", "crude death rate")}[c]
+
+            if high.sum() > 0.5 * np.isfinite(rate).sum() and high.sum() >= 3:
                 # most units at once: the population column is in other units than persons
-                per_year = 1000 * np.nanmedian(share[np.isfinite(share)])
-                factor = next((k for k in (10000, 1000, 100) if 1 <= per_year / k <= 60), None)
-                hint_zh = f"：{pf.zh}可能以{_UNIT_ZH[factor]}为单位印出（用 --scale {pop}={factor}）" if factor else ""
-                hint_en = f": {pf.en} probably printed in {_UNIT_EN[factor]} (use --scale {pop}={factor})" if factor else ""
+                per_year = float(np.nanmedian(rate[np.isfinite(rate)]))
+                hint_zh, hint_en = _scale_hint(per_year, pop)
                 out.append(_finding({"unit": "", "period": "all", "source_row": None}, "implausible_count", "error",
-                                    f"{int(high.sum())} 行中一年的{f.zh}超过{pf.zh}的 {MAX_BIRTHS_SHARE:.0%}（中位数 {per_year:.0f}‰）{hint_zh}",
-                                    f"in {int(high.sum())} rows {f.en} in a year exceed {MAX_BIRTHS_SHARE:.0%} of the {pf.en} "
-                                    f"(median {per_year:.0f}‰){hint_en}",
-                                    {"column": c, "rows": int(high.sum()), "median_per_1000": per_year, "scale": factor}))
+                                    f"{int(high.sum())} 行按计数算出的{rate_zh}超过 {MAX_CRUDE_RATE:g}‰（中位数每千人每年 "
+                                    f"{count_text(per_year)}）{hint_zh}",
+                                    f"in {int(high.sum())} rows the counts give a {rate_en} above {MAX_CRUDE_RATE:g}‰ "
+                                    f"(median {count_text(per_year)} per 1000 a year){hint_en}",
+                                    {"column": c, "rows": int(high.sum()), "median_per_1000": per_year}))
                 continue
             for i in np.where(high)[0]:
                 row = body.iloc[i]
+                hint_zh, hint_en = _scale_hint(rate[i], pop, "在这一行", " in this row")
                 out.append(_finding(row, "implausible_count", "error",
-                                    f"一年的{f.zh}相当于{pf.zh}的 {share[i]:.0%}，超过 {MAX_BIRTHS_SHARE:.0%}：其中一个数可能打错",
-                                    f"{f.en} in a year come to {share[i]:.0%} of the {pf.en}, above {MAX_BIRTHS_SHARE:.0%}: "
-                                    f"one of the two figures mistyped?",
-                                    {"column": c, "share_per_year": share[i], "population_column": pop}))
+                                    f"按计数算出的{rate_zh}为每千人每年 {count_text(rate[i])}，超过 {MAX_CRUDE_RATE:g}‰{hint_zh}",
+                                    f"the counts give a {rate_en} of {count_text(rate[i])} per 1000 a year, above "
+                                    f"{MAX_CRUDE_RATE:g}‰{hint_en}",
+                                    {"column": c, "per_1000_per_year": rate[i], "population_column": pop}))
     # persons come whole; money and means need not
     persons = [c for c in body.columns if c in fields and "amount" not in c and c != "population_mean"]
     steps = frame.attrs.get("steps", {})

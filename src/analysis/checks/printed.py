@@ -25,9 +25,10 @@ FULL_PRECISION = 6
 def printed_decimals(frame: pd.DataFrame, col: str, values: np.ndarray) -> np.ndarray:
     """The decimals each printed figure of ``col`` was rounded to.
 
-    The column's own step where the reader recorded one (a column printed to two
-    decimals prints 1.00, read back as 1.0: that is two decimals, not none); each
-    figure's own digits where the column runs to four or more (full precision)."""
+    The more of its own digits and the column's usual decimals, where the reader
+    recorded those (a column printed to two decimals prints 1.00, read back as 1.0: that
+    is two decimals, not none); each figure's own digits where the column runs to four
+    or more (full precision)."""
     own = np.array([_printed_decimals(v) if np.isfinite(v) else 0 for v in values], dtype=int)
     step = frame.attrs.get("steps", {}).get(col)
     if step and step >= 1e-3:

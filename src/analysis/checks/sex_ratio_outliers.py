@@ -6,36 +6,50 @@ import numpy as np
 import pandas as pd
 
 from .findings import _finding
-from .multiplicity import FDR
+from .multiplicity import FDR, bh_q_values
 
 
 def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float | None = None, reference=None) -> list[dict]:
-    """Units whose sex ratio at birth over their whole span lies beyond the reference's
-    range widened by ``margin`` points (106.3 [105.4, 107.2] becomes 101.4–111.2) by more
-    than chance: the exact test of :func:`analysis.sex_ratio.band_p_value`, held to a
-    false discovery rate of ``fdr`` over the units (Benjamini-Hochberg; ``q_band`` of
-    :func:`analysis.sex_ratio.srb_table`, so the sex-ratio page flags the same units)."""
-    from ..formatting import p_text, ratio_text
-    from ..sex_ratio import BAND_MARGIN, DEFAULT_REFERENCE, band_p_value, srb_table
+    """Units whose sex ratio at birth lies beyond the reference's range widened by
+    ``margin`` points (106.3 [105.4, 107.2] becomes 101.4–111.2) by more than chance, in
+    one of their periods or over their whole span (a ratio kept high for years shows only
+    in the sum; a county of 100,000 births at 127 in one year shows in that year).
+
+    Each is the exact test of :func:`analysis.sex_ratio.band_p_value`. The units' whole
+    spans are one family of tests and their single periods another, each held to a false
+    discovery rate of ``fdr`` (Benjamini-Hochberg). The sex-ratio page applies the same
+    test (``q_band``)."""
+    from ..formatting import p_clause, ratio_text
+    from ..indicators import aggregate
+    from ..sex_ratio import BAND_MARGIN, DEFAULT_REFERENCE, band_p_value
 
     if "births_male" not in frame or "births_female" not in frame:
         return []
     reference = reference or DEFAULT_REFERENCE
-    margin = BAND_MARGIN if margin is None else margin
-    # a unit's whole span: sex ratios need births
-    table = srb_table(frame, periods="all", reference=reference, band_margin=margin)
-    low, high = reference.band(margin)
-    above = band_p_value(table["boys"], table["boys"] + table["girls"], (low, high))[1]
+    band = low, high = reference.band(BAND_MARGIN if margin is None else margin)
+    cols = ["births_male", "births_female"]
+    parts = [aggregate(frame, "unit", "all")]
+    if frame["period"].nunique() > 1:
+        parts.insert(0, aggregate(frame, "unit", "as_is"))
+    table = pd.concat([p[[c for c in p.columns if not c.startswith("_")]] for p in parts], ignore_index=True)
+    boys, girls = table[cols[0]].to_numpy(float), table[cols[1]].to_numpy(float)
+    p, above = band_p_value(boys, boys + girls, band)
+    # two families, each held to the rate on its own: the units' whole spans, and their
+    # single periods (hundreds of unit-months must not drown the few whole spans)
+    span = (table["period"] == "all").to_numpy() if len(parts) > 1 else np.ones(len(table), bool)
+    q = np.full(len(p), np.nan)
+    q[span], q[~span] = bh_q_values(p[span]), bh_q_values(p[~span])
     out = []
-    for i in np.where(table["q_band"].to_numpy(float) < fdr)[0]:
+    for i in np.where(q < fdr)[0]:
         row = table.iloc[i]
         hi = bool(above[i])
-        srb = np.inf if row["girls"] == 0 else 100 * row["boys"] / row["girls"]
+        srb = np.inf if girls[i] == 0 else 100 * boys[i] / girls[i]
         srb_zh, srb_en = ratio_text(srb, "zh"), ratio_text(srb, "en")
-        out.append(_finding(row, "srb_outlier", "warning",
-                            f"出生人口性别比 {srb_zh}（男 {row['boys']:g}、女 {row['girls']:g}）{'高于' if hi else '低于'}"
-                            f" {high if hi else low:.1f}，超出随机波动（q = {p_text(row['q_band'])}）",
-                            f"sex ratio at birth {srb_en} ({row['boys']:g} boys, {row['girls']:g} girls) "
-                            f"{'above' if hi else 'below'} {high if hi else low:.1f} beyond chance (q = {p_text(row['q_band'])})",
-                            {"srb": srb, "band": [low, high], "p_value": row["p_band"], "q_value": row["q_band"]}))
+        out.append(_finding({**row, "source_row": row.get("source_row") if row["period"] != "all" else None},
+                            "srb_outlier", "warning",
+                            f"出生人口性别比 {srb_zh}（男 {boys[i]:,.0f}、女 {girls[i]:,.0f}）{'高于' if hi else '低于'}"
+                            f" {high if hi else low:.1f}，超出随机波动（{p_clause('q', q[i])}）",
+                            f"sex ratio at birth {srb_en} ({boys[i]:,.0f} boys, {girls[i]:,.0f} girls) "
+                            f"{'above' if hi else 'below'} {high if hi else low:.1f} beyond chance ({p_clause('q', q[i])})",
+                            {"srb": srb, "band": [low, high], "p_value": p[i], "q_value": q[i]}))
     return out

@@ -42,6 +42,16 @@ def dual_system(n1: float, n2: float, matched: float, level: float = 0.95) -> di
     z = stats.norm.ppf(0.5 + level / 2)
     if matched < 0 or matched > min(n1, n2):
         raise ValueError("matched births cannot exceed either source's count")
+    if min(n1, n2) == 0 or matched == 0:
+        # a source that found nothing, or two that share nothing, says nothing about the births
+        # both missed: the estimate does not exist (Chapman's formula would give a number
+        # with a zero-width or meaningless interval)
+        nan = float("nan")
+        return {"method": "not estimable: " + ("a source found no births" if min(n1, n2) == 0
+                                                else "no birth found by both sources"),
+                "total": nan, "low": nan, "high": nan, "se": nan, "completeness_1": nan, "completeness_2": nan,
+                "completeness_1_low": nan, "completeness_1_high": nan, "completeness_2_low": nan,
+                "completeness_2_high": nan}
     total = (n1 + 1) * (n2 + 1) / (matched + 1) - 1
     var = (n1 + 1) * (n2 + 1) * (n1 - matched) * (n2 - matched) / ((matched + 1) ** 2 * (matched + 2))
     seen = n1 + n2 - matched
@@ -85,7 +95,9 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float 
             continue
         body = frame[~frame["is_total"] & frame["births"].notna() & frame[other].notna()]
         cols = ["births", other] + (["births_matched"] if "births_matched" in body else [])
-        pooled = body.groupby("unit", sort=False)[cols].sum(min_count=1).reset_index()
+        # over all its periods only for a unit with more than one: else it is the same comparison twice
+        several = body.groupby("unit", sort=False)["period"].transform("nunique") > 1
+        pooled = body[several].groupby("unit", sort=False)[cols].sum(min_count=1).reset_index()
         pooled["period"] = "all"
         pooled["source_row"] = None
         rows = pd.concat([body[["unit", "period", "source_row", *cols]], pooled], ignore_index=True)
@@ -102,6 +114,12 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float 
             if "births_matched" in row and pd.notna(row.get("births_matched")) and row["births_matched"] <= min(a, b):
                 ds = dual_system(a, b, row["births_matched"], level)
                 evidence["dual_system"] = ds
+            else:
+                ds = None
+            if ds is not None and not np.isfinite(ds["total"]):
+                extra_zh = "；无法作双系统估计（一方没有出生记录，或两方没有共同记录）"
+                extra_en = f"; no dual-system estimate ({ds['method'].split(': ', 1)[1]})"
+            elif ds is not None:
                 extra_zh = (f"；双系统估计出生 {ds['total']:.0f}（{level:.0%} 区间 {ds['low']:.0f}–{ds['high']:.0f}），"
                             f"计生部门完整率 {ds['completeness_1']:.0%}")
                 extra_en = (f"; dual-system estimate {ds['total']:.0f} births ({level:.0%} interval {ds['low']:.0f}–{ds['high']:.0f}), "

@@ -224,7 +224,7 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
                                       f"{printed!r} is printed in units of {factor:g}; multiplied by {factor:g}"))
         step = row_roles.printed_step(values.to_numpy())
         shown = printed_decimals(frame[name])
-        if shown is not None and 10.0 ** -shown < step:
+        if shown is not None:
             step = 10.0 ** -shown  # 12.50 printed is a step of 0.01, though it reads back as 12.5
         steps[name] = step * factor
         # 790.57 万人 is 7,905,700 persons, not 7,905,700.000000001

@@ -110,14 +110,22 @@ def numbers(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def printed_decimals(cells: pd.Series) -> int | None:
-    """The most decimals any cell of a text column is printed with (``1.00`` has two,
-    though it reads back as 1.0); None for a column of numbers, whose print the file
-    does not keep. Looks at the distinct texts only."""
+    """The decimals a text column is printed with (``1.00`` has two, though it reads
+    back as 1.0): the most common number among its cells, the fewer where two are as
+    common, so that one cell printed with an extra digit does not make every other cell
+    look short of one. None for a column of numbers, whose print the file does not keep."""
     if pd.api.types.is_numeric_dtype(cells.dtype):
         return None
-    texts = pd.Series(cells.dropna().unique()).astype(str)
-    found = texts.str.extract(r"^[^0-9]*[0-9,\s]*[.·]([0-9]+)\s*[%‰]?\s*$", expand=False).dropna()
-    return int(found.str.len().max()) if len(found) else None
+    texts = cells.dropna().astype(str)
+    if texts.empty:
+        return None
+    found = texts.str.extract(r"^[^0-9]*[0-9,\s]*[.·]([0-9]+)\s*[%‰]?\s*$", expand=False)
+    numeric = texts.str.contains(r"[0-9]", regex=True)
+    digits = found.str.len().where(found.notna(), 0)[numeric]
+    if digits.empty or not (digits > 0).any():
+        return None
+    counts = digits.value_counts()
+    return int(counts[counts == counts.max()].index.min())
 
 
 # ----------------------------------------------------------------------------- periods
