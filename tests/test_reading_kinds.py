@@ -630,3 +630,16 @@ def test_last_digits_are_the_printed_ones_after_scaling(tmp_path):
     assert frame["births"].iloc[0] == rows[1][1] * 10000
     test = last_digits(frame)
     assert test["applies"] and test["observed"][0] < 0.5 * test["n"]  # not every printed digit is 0
+
+
+# ----------------------------------------------------------------------------- a short register with a blank cell
+
+def test_short_village_month_register_with_a_blank_count(tmp_path):
+    # township, village, month and two counts: a row whose births are blank is still a data row,
+    # and the first row (with a period cell beside two figures) is not taken for a header
+    path = write_csv(tmp_path, "register.csv", [["乡镇", "村", "月份", "出生人数", "总人口"],
+                                                ["T", "A", "2019-01", 2, 1000], ["T", "A", "2019-02", "", 1000],
+                                                ["T", "A", "2019-03", 1, 1000]])
+    frame = read(path)
+    assert list(frame["period"]) == ["2019-01", "2019-02", "2019-03"], show(frame)
+    assert frame["births"].isna().tolist() == [False, True, False]

@@ -20,7 +20,15 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..columns import GEOGRAPHY, alias_table, has_cjk, match_header, normalise_header, personal_headers
+from ..columns import (
+    GEOGRAPHY,
+    alias_table,
+    has_cjk,
+    match_header,
+    normalise_header,
+    personal_headers,
+)
+from ..periods import parse_period
 
 # Units of measure that scale a count to persons (or households).
 UNIT_SCALES = {"万人": 10_000, "万": 10_000, "万户": 10_000, "千人": 1_000, "千": 1_000, "百人": 100,
@@ -343,9 +351,13 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
         return len(figures) >= 2 and all(is_year_label(v) for v in figures) and len(set(map(cell_text, figures))) == len(figures)
 
     def data_like(r) -> bool:
-        if not filled[r] or year_header(r):
+        if not filled[r] or year_header(r) or not figure_cols[r]:
             return False
-        return len(figure_cols[r]) >= max(1, len(filled[r]) / 2)
+        # a period cell (2019-01) beside the figures is data too: a register row of
+        # township, village, month and two counts, one of them blank, is still a data row
+        periodish = sum(1 for i in filled[r] if i not in figure_cols[r]
+                        and parse_period(head.at[r, columns[i]])[1] in ("month", "quarter"))
+        return len(figure_cols[r]) + min(periodish, 1) >= max(1, len(filled[r]) / 2)
 
     def same_shape(i) -> bool:
         """A row with figures whose next two rows have figures in the same columns:
