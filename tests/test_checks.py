@@ -333,3 +333,10 @@ def test_p_values_below_the_floating_point_range_print_as_a_bound():
     frame["period"] = ["2015", "2016", "2017", "2018", "2019", "2020"]
     found = checks.time_jumps(frame)
     assert found and all("q < 1e-300" in f["message_en"] and "20,000" in f["message_en"] for f in found)
+
+
+def test_a_small_village_with_one_birth_in_a_month_is_no_implausible_rate():
+    # 1 birth in a month among 49 people is 245 per 1000 a year: chance, not a slip
+    frame = _frame(births=[1, 0, 2], population=[49, 60, 3000])
+    frame["period"], frame["period_kind"] = "2020-01", "month"
+    assert checks.implausible_values(frame) == []

@@ -734,12 +734,15 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     out["p_band"] = band_p_value(boys, births, reference.band(band_margin))[0]
     out["q_value"] = np.nan
     out["q_band"] = np.nan
+    from .checks.multiplicity import bh_q_values
+
     for _, idx in out.groupby("period", sort=False).groups.items():
-        for p_col, q_col in (("p_value", "q_value"), ("p_band", "q_band")):
-            p = out.loc[idx, p_col]
-            ok = p.notna()
-            if ok.any():
-                out.loc[p[ok].index, q_col] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
+        p = out.loc[idx, "p_value"]
+        ok = p.notna()
+        if ok.any():
+            out.loc[p[ok].index, "q_value"] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
+        # the outlier test weighted by births, as the believability check weighs it
+        out.loc[idx, "q_band"] = bh_q_values(out.loc[idx, "p_band"].to_numpy(float), births[out.index.get_indexer(idx)])
     parent = _parent_of(frame, level) if not include_totals else None
     group = (out[parent].astype(str) if parent in out else pd.Series("", index=out.index)) + "|" + out["period"].astype(str)
     est = shrink(boys, births, group.to_numpy(), level_conf, shrinkage)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..columns import count_fields
 from ..formatting import count_text
 from ..registry import indicators
 from .findings import _finding
+from .multiplicity import FDR, bh_q_values
 from .over_time import pasted_tables
 
 
@@ -94,7 +96,12 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
                 share = body[c].to_numpy(float) / (body[pop].to_numpy(float) * years)
             share[body["period"].isin({f["period"] for f in pasted if f["evidence"].get("column") == c}).to_numpy()] = np.nan
             rate = 1000 * share  # per 1000 a year, from the counts
-            high = np.isfinite(rate) & (rate > MAX_CRUDE_RATE)
+            # beyond 100 per 1000 by more than chance: one birth in a month among 50 people is
+            # 240 per 1000 a year, and no sign of anything (Poisson, at the bound, FDR over the rows)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = MAX_CRUDE_RATE / 1000 * body[pop].to_numpy(float) * years
+                p_value = np.where(np.isfinite(rate), stats.poisson.sf(body[c].to_numpy(float) - 1, bound), np.nan)
+            high = np.isfinite(rate) & (rate > MAX_CRUDE_RATE) & (bh_q_values(p_value) < FDR)
             rate_zh, rate_en = {"births": ("出生率", "crude birth rate"), "deaths": ("死亡率", "crude death rate")}[c]
 
             if high.sum() > 0.5 * np.isfinite(rate).sum() and high.sum() >= 3:

@@ -17,8 +17,9 @@ def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float | None = N
 
     Each is the exact test of :func:`analysis.sex_ratio.band_p_value`. The units' whole
     spans are one family of tests and their single periods another, each held to a false
-    discovery rate of ``fdr`` (Benjamini-Hochberg). The sex-ratio page applies the same
-    test (``q_band``)."""
+    discovery rate of ``fdr`` by the Benjamini-Hochberg procedure weighted by births
+    (:func:`bh_q_values`). The sex-ratio page applies the same test (``q_band``), within each
+    period."""
     from ..formatting import p_clause, ratio_text
     from ..indicators import aggregate
     from ..sex_ratio import BAND_MARGIN, DEFAULT_REFERENCE, band_p_value
@@ -37,8 +38,11 @@ def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float | None = N
     # two families, each held to the rate on its own: the units' whole spans, and their
     # single periods (hundreds of unit-months must not drown the few whole spans)
     span = (table["period"] == "all").to_numpy() if len(parts) > 1 else np.ones(len(table), bool)
+    # weighted by births: a village of 40 births cannot show a ratio beyond the band, so the
+    # error rate is spent where the births are (the weights ignore the ratio itself)
+    births = boys + girls
     q = np.full(len(p), np.nan)
-    q[span], q[~span] = bh_q_values(p[span]), bh_q_values(p[~span])
+    q[span], q[~span] = bh_q_values(p[span], births[span]), bh_q_values(p[~span], births[~span])
     out = []
     for i in np.where(q < fdr)[0]:
         row = table.iloc[i]
