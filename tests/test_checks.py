@@ -340,3 +340,16 @@ def test_a_small_village_with_one_birth_in_a_month_is_no_implausible_rate():
     frame = _frame(births=[1, 0, 2], population=[49, 60, 3000])
     frame["period"], frame["period_kind"] = "2020-01", "month"
     assert checks.implausible_values(frame) == []
+
+
+def test_a_total_row_adds_up_its_own_area_type_only():
+    # a census table: 全国 for 城市 and for 乡村, each the sum of its own provinces only
+    frame = pd.DataFrame({
+        "area_type": ["城市", "城市", "城市", "乡村", "乡村", "乡村"],
+        "unit": ["全国", "甲省", "乙省", "全国", "甲省", "乙省"], "period": "2020", "period_kind": "year",
+        "role": ["total", "unit", "unit", "total", "unit", "unit"], "is_total": [True, False, False, True, False, False],
+        "source_row": [2, 3, 4, 5, 6, 7], "births": [30.0, 10, 20, 70, 30, 40]})
+    assert checks.totals_match_units(frame) == []
+    frame.loc[3, "births"] = 71.0
+    found = checks.totals_match_units(frame)
+    assert [(f["unit"], f["evidence"]["sum_of_units"]) for f in found] == [("全国", 70.0)]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..columns import count_fields
+from ..columns import CATEGORIES, count_fields
 from ..indicators import denominator_column
 from ..registry import indicators
 from .findings import _finding
@@ -90,6 +90,9 @@ def totals_match_units(frame: pd.DataFrame) -> list[dict]:
         units = body[body["period"] == row["period"]]
         if "sheet" in frame and pd.notna(row.get("sheet")) and (units["sheet"] == row["sheet"]).any():
             units = units[units["sheet"] == row["sheet"]]
+        for cat in (c for c in CATEGORIES if c in frame):
+            # a total of 城市 is the sum of the 城市 rows, not of every area type
+            units = units[units[cat] == row[cat]] if pd.notna(row[cat]) else units
         if units.empty:
             continue  # a total printed without its units (a yearbook's previous year): nothing to compare
         for col in counts:
