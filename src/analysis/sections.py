@@ -198,7 +198,19 @@ def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: st
             Markdown(t("srb_pooled", language, births=births, boys=boys, girls=girls,
                        srb=Shown(100 * boys / girls if girls else float("inf") if boys else float("nan")),
                        low=Shown(low[0]), high=Shown(high[0]),
-                       band_low=Shown(band["srb_low"]), band_high=Shown(band["srb_high"])))]
+                       band_low=Shown(band["srb_low"]), band_high=Shown(band["srb_high"])))] + _srb_left_out(table, language)
+
+
+def _srb_left_out(table: pd.DataFrame, language: str) -> list:
+    """The pooled figures leave out rows whose boys or girls are missing: say which."""
+    gone = table[table["boys"].isna() | table["girls"].isna()]
+    if gone.empty:
+        return []
+    names = list(dict.fromkeys(gone["unit"].astype(str)))
+    shown = "、".join(names[:10]) if language == "zh" else ", ".join(names[:10])
+    more = len(names) - 10
+    return [text("srb_left_out", language, n=len(gone), units=shown + (f" …（另 {more} 个）" if language == "zh" and more > 0
+                                                                      else f" … ({more} more)" if more > 0 else ""))]
 
 
 def srb_flagged(table: pd.DataFrame, language: str) -> list:
