@@ -45,8 +45,9 @@ def _agrees_at_print(reported: np.ndarray, low: np.ndarray, high: np.ndarray, de
     fuzz = 1e-9 * np.maximum(1.0, np.abs(high))
     full = decimals >= FULL_PRECISION
     step = np.where(full, 0.0, step)
-    half_up = (reported >= low - 0.5 * step - fuzz) & (reported <= high + 0.5 * step + fuzz)
-    truncated = (reported >= low - step - fuzz) & (reported <= high + fuzz)
+    with np.errstate(invalid="ignore"):  # a rate of a zero denominator is no figure to agree with
+        half_up = (reported >= low - 0.5 * step - fuzz) & (reported <= high + 0.5 * step + fuzz)
+        truncated = (reported >= low - step - fuzz) & (reported <= high + fuzz)
     return half_up | truncated
 
 
