@@ -122,3 +122,11 @@ def test_table_srb_says_which_reference_it_used(tmp_path):
     assert (pd.read_csv(tmp_path / "srb.csv")["reference"] == 106.3).all()
     r = workbench("table", "srb", SAMPLE, "--reference", "105", "-o", tmp_path / "srb105.csv")
     assert r.returncode == 0 and "105 (given by the user)" in r.stderr and "Chao" not in r.stderr
+
+
+def test_indicators_of_a_table_that_allows_none_say_so(tmp_path):
+    data = tmp_path / "no_population.csv"
+    data.write_text("县,出生人数,死亡人数\n甲,10,5\n", encoding="utf-8")
+    r = workbench("table", "indicators", data)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].startswith("unit,period,indicator")
+    assert "no indicator can be computed" in r.stderr and "本表无法计算任何指标" in r.stderr

@@ -125,6 +125,11 @@ def cmd_table(args) -> int:
 
         out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                               rounding=args.rounding, decimals=args.decimals)
+        if out.empty:
+            # a header alone would look like a failure: say what the indicators need
+            print("workbench: no indicator can be computed from this table: every one needs a numerator and a "
+                  "denominator it lacks (crude rates need population; see README, Indicators) / "
+                  "本表无法计算任何指标：缺少分子或分母（例如出生率需要总人口）", file=sys.stderr)
     elif args.what == "scores":
         from . import scoring
 
