@@ -1,10 +1,10 @@
 """False alarms of the believability checks: a clean synthetic table and the real tables.
 
     python benchmarks/bench_false_alarms.py [--units 10000] [--months 36] [--seed 1]
-                                            [--skip-synthetic] [--skip-real] [--data /work/shared/data]
+                                            [--skip-synthetic] [--skip-real] [--data ../shared/data]
 
 Prints Markdown. The same code measures the checks before and after a change: put the
-older source first on the path (``PYTHONPATH=/tmp/before/src python benchmarks/...``);
+older source first on the path (``PYTHONPATH=../before/src python benchmarks/...``);
 the first table says which ``analysis`` was imported and from which commit.
 
 Part A, synthetic and clean. Villages in townships in counties, month by month, drawn with
@@ -27,7 +27,7 @@ the Chinese headers of a work report (县区, 乡镇, 村, 时间 as 2019-01, �
 finding names it, or names its village with period ``all``; findings on the whole table
 (no unit) are counted apart.
 
-Part B, the real tables of ``/work/shared/data`` (see its SOURCES.md): findings per check
+Part B, the real tables of ``../shared/data`` (see its SOURCES.md): findings per check
 per table. None is known to be an error except the facts SOURCES.md lists (the Shantou
 typing errors, Zhaoqing 2017 怀集's natural growth rate and 西北板块's births); the table
 of findings on real tables says which findings are those.
@@ -51,7 +51,8 @@ import pandas as pd
 import analysis
 from analysis import checks, load
 
-DATA = Path("/work/shared/data")
+# the shared data beside the checkout, as the tests find it
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # ----------------------------------------------------------------------------- machine and code
