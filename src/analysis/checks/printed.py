@@ -115,7 +115,8 @@ def _previous_year(frame: pd.DataFrame, rows: pd.DataFrame, col: str) -> np.ndar
     if "period_kind" not in frame or not (rows["period_kind"] == "year").all():
         return np.full(len(rows), np.nan)
     keys = key_columns(frame)
-    table = frame[~frame["is_total"] | True][keys + ["period", col]].dropna(subset=[col])
+    # total rows too: a total's printed rate also rests on its own year-ends
+    table = frame[keys + ["period", col]].dropna(subset=[col])
     table = table.assign(period=(pd.to_numeric(table["period"], errors="coerce") + 1))
     table = table.dropna(subset=["period"]).drop_duplicates(keys + ["period"])
     look = rows[keys].assign(period=pd.to_numeric(rows["period"], errors="coerce"))
@@ -132,8 +133,6 @@ def backsolve(reported: float, whole: float, *, ratio: bool = False, scale: int 
     (``ratio``), the boys b among ``whole`` births with b / (whole − b) × 100 printed
     as ``reported``. An SRB of 136 on 436 births allows only 251 boys.
     """
-    from ..indicators import exact_rate
-
     d = _printed_decimals(reported) if decimals is None else decimals
     n = int(whole)
     out = []
