@@ -18,9 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis import checks, load, synthetic
+from analysis.checks.multiplicity import FDR
+from analysis.indicators import aggregate
+from analysis.sex_ratio import BAND_MARGIN, DEFAULT_REFERENCE, to_share
 
 
 def one(seed: int, units: int, months: int, plant: bool, folder: Path):
@@ -32,18 +37,37 @@ def one(seed: int, units: int, months: int, plant: bool, folder: Path):
     return loaded, found, truth
 
 
+def sex_selection_power(loaded: pd.DataFrame, unit: str, planted_srb: float = 160.0) -> float:
+    """Chance that the whole-span sex-ratio test finds ``unit`` when its boys are drawn at
+    ``planted_srb``: the boys needed for the doubled exact p-value against the band's upper
+    end to pass the weighted Benjamini-Hochberg bound of a lone discovery (FDR × weight /
+    units, the weight being the unit's births over the mean), and the binomial chance of
+    drawing that many. It states what recall a planted size can be expected to give."""
+    spans = aggregate(loaded, "unit", "all")
+    births = (spans["births_male"] + spans["births_female"]).to_numpy(float)
+    n = int(births[(spans["unit"] == unit).to_numpy()][0])
+    bound = FDR * (n / births.mean()) / len(births)
+    high = to_share(DEFAULT_REFERENCE.band(BAND_MARGIN)[1])
+    boys = np.arange(n + 1)
+    enough = boys[2 * stats.binom.sf(boys - 1, n, high) <= bound].min()
+    return float(stats.binom.sf(enough - 1, n, to_share(planted_srb)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", type=int, default=20)
     ap.add_argument("--units", type=int, default=300)
     ap.add_argument("--months", type=int, default=24)
     args = ap.parse_args()
-    recall, precision, clean = [], [], []
+    recall, precision, clean, power = [], [], [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.datasets + 1):
-            _, found, truth = one(seed, args.units, args.months, True, Path(tmp))
+            loaded, found, truth = one(seed, args.units, args.months, True, Path(tmp))
             truth["found"] = synthetic.detected(found, truth)
+            planted = truth.loc[truth["kind"] == "sex_selection", "unit"]
+            if len(planted):
+                power.append(sex_selection_power(loaded, planted.iloc[0]))
             recall.append(truth)
             found["right"] = synthetic.explained(found, truth)
             precision.append(found)
@@ -67,6 +91,9 @@ def main() -> None:
           f"{time.perf_counter() - start:.0f} s")
     print("\nrecall by kind of error")
     print(per_kind.to_string(float_format="{:.3f}".format))
+    if power:
+        print(f"sex selection: expected recall {np.mean(power):.3f} "
+              f"(power of the whole-span test at the planted size, mean over the tables)")
     print("\nprecision by check")
     print(per_check.to_string(float_format="{:.3f}".format))
     share = clean["flagged"].sum() / clean["unit_periods"].sum()
