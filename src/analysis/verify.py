@@ -82,7 +82,8 @@ def read_run(folder: str | Path) -> dict:
                           f"`workbench report` / 此文件夹中没有 run.json，无从重新运行；请给出 workbench report 写出的报告文件夹")
     try:
         facts = json.loads(run.read_text("utf-8"))
-        facts["data"]["path"], facts["notebooks"]  # noqa: B018 - the fields a re-run needs
+        if not isinstance(facts["data"]["path"], str) or not isinstance(facts["notebooks"], list):
+            raise TypeError("data.path or notebooks of another kind")
     except (ValueError, KeyError, TypeError) as exc:
         raise VerifyError(f"{run}: not a run.json written by `workbench report` ({type(exc).__name__}: {exc}). "
                           f"Fix: make the report again / 不是 workbench report 写出的 run.json，请重新生成报告") from None

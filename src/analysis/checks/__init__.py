@@ -102,7 +102,6 @@ def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None
                       check(frame, pasted=pasted) if check in (time_jumps, implausible_values) else check(frame))]
     if scheme is not None:
         from ..pile_up import findings as pile_up_findings
-
         from ..pile_up import pile_up
 
         pile_tests = pile_up(frame, scheme, seed=seed) if pile_tests is None else pile_tests
