@@ -40,7 +40,8 @@ class Difference:
     """One output that differs: ``cell`` is 1-based among the notebook's own cells (as
     a user counts them, without papermill's injected cell), None for the notebook as a
     whole; ``kind`` is a MIME type, ``stdout``, ``error``, ``outputs`` (a different
-    number of outputs) or ``notebook`` (missing or with other cells)."""
+    number of outputs; ``detail`` holds both counts, "3,4") or ``notebook`` (missing or
+    with other cells; ``detail`` says which)."""
 
     notebook: str
     cell: int | None
@@ -116,6 +117,10 @@ def rerun(folder: str | Path, into: str | Path) -> dict:
         raise VerifyError(f"{data}: the data file has changed since the report (SHA-256 {sha[:12]}…, now "
                           f"{_sha256(data)[:12]}…), so its numbers cannot be compared. Fix: restore the file, or make "
                           f"a new report / 数据文件在生成报告后被修改过，无法比较；请恢复原文件或重新生成报告")
+    if not facts["notebooks"]:
+        # make_report would take an empty list for "every notebook"
+        raise VerifyError(f"{Path(folder) / 'run.json'}: lists no notebooks, so there is nothing to compare. Fix: make "
+                          f"the report again / run.json 中没有笔记本，无从比较；请重新生成报告")
     notebooks = []
     for rec in facts["notebooks"]:
         path = notebooks_dir() / rec["notebook"]
@@ -125,7 +130,7 @@ def rerun(folder: str | Path, into: str | Path) -> dict:
                               f"/ 找不到 run.json 中的笔记本，请切换到生成报告时的项目版本")
         notebooks.append(path)
     # the reading options as the report command was given them (the notebooks record them)
-    given = facts["notebooks"][0].get("parameters", {}) if facts["notebooks"] else {}
+    given = facts["notebooks"][0].get("parameters", {})
     columns = facts["data"].get("columns_file") or None
     return make_report(data, into, dict(facts.get("parameters") or {}), sheet=given.get("sheet") or None,
                        columns=columns, notebooks=notebooks, period=given.get("table_period") or None,
