@@ -230,6 +230,27 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .reports import git_commit
+    from .verify import read_run, verify
+
+    made_with = read_run(args.folder).get("git_commit")
+    now = git_commit()
+    if made_with and now and made_with != now:
+        # a different code version may differ for good reasons: say so before the verdict
+        print(f"note: the report was made with commit {made_with}, re-run with {now} "
+              f"/ 注意：报告由提交 {made_with} 生成，现用 {now} 重新运行", file=sys.stderr)
+    differences, facts = verify(args.folder, keep=args.keep)
+    if not differences:
+        print(f"no differences: {len(facts['notebooks'])} notebook(s) re-run from run.json show the same tables and "
+              f"figures / 没有差异：按 run.json 重新运行的 {len(facts['notebooks'])} 个笔记本得到相同的表和图")
+        return 0
+    for d in differences:
+        print(d.message())
+    print(f"{len(differences)} difference(s) / 共 {len(differences)} 处差异")
+    return EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .indicators import GRAINS, LEVELS, ROUNDING
@@ -288,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebook parameter, e.g. -p language=en -p level=township")
     r.add_argument("--notebook", action="append", default=[], help="run only this notebook (repeatable)")
     r.set_defaults(func=cmd_report)
+
+    vf = sub.add_parser("verify", help="re-run a report folder from its run.json and list any difference in its "
+                        "tables or figures (exit 0: none, 1: some, 2: cannot verify)")
+    vf.add_argument("folder", help="a folder written by `workbench report` (holds run.json)")
+    vf.add_argument("--keep", metavar="DIR", help="keep the re-run in DIR instead of a temporary folder")
+    vf.set_defaults(func=cmd_verify)
     return parser
 
 

@@ -155,6 +155,13 @@ TEXT: dict[str, tuple[str, str]] = {
                           "（1 表示排名不变）：",
                           "Every target moved at random within ±{shift:g} points and every item's weight within ±10%, "
                           "{runs} times; Kendall's tau against the scheme's own ranking (1: the ranking does not move):"),
+    "seed_line": ("随机种子（{what}）：{seed}。由数据的 SHA-256 和影响结果的参数得出，与报告语言无关：同样的数据和参数每次都得到同样的数字。",
+                  "Random seed ({what}): {seed}. It is derived from the data's SHA-256 and the parameters that change "
+                  "the results, not from the report's language: the same data and parameters give the same numbers "
+                  "every time."),
+    "seed_scores.bootstrap": ("自助法区间", "bootstrap intervals"),
+    "seed_scores.sensitivity": ("敏感性分析", "sensitivity runs"),
+    "seed_pile_up": ("堆积检验", "pile-up test"),
     "what_if_heading": ("假设情景下的名次变化", "Ranks under the what-if"),
     "rank_before": ("原名次", "rank"),
     "rank_after": ("假设情景名次", "rank under what-if"),

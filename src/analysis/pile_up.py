@@ -29,6 +29,7 @@ All fits of one test run at once, as arrays over tables (:func:`_fit`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ from scipy import sparse, stats
 
 from .formatting import p_text
 from .registry import indicators
+from .seeding import seed_for
 
 # Tables drawn under the null for each test, at most: near p = 0.01 the Monte-Carlo
 # standard error of p is then sqrt(0.01 * 0.99 / 4000) = 0.0016, half of 0.01 / 3.
@@ -423,7 +425,8 @@ def _thin(x: np.ndarray, n: np.ndarray, most: int = 1000) -> tuple[np.ndarray, n
 
 def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str = "higher",
                    width: float = 2.0, band: float = 10.0, degree: int = 3, draws: int = NULL_DRAWS,
-                   replicates: int = 1000, seed: int = 1, level: float = 0.95, min_units: int = 100) -> dict:
+                   replicates: int = 1000, seed: int | None = None, level: float = 0.95,
+                   min_units: int = 100) -> dict:
     """Units moved across ``threshold`` (in the rate's printed unit: % for scale 100):
     the excess in the window of ``width`` that meets it and the deficit in the window
     of ``width`` just short of it, against a smooth counterfactual fitted to the units
@@ -439,11 +442,19 @@ def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str
     returned with it (``p_value_se``: about 0.0016 at p = 0.01 with 4,000 draws).
     Intervals: percentile bootstrap over ``replicates`` resamples of units, each fitted
     again. Returns observed and expected counts in both windows, excess, deficit and
-    shift with their intervals, the p-value and the number of null draws; or
-    ``applies: False`` with the reason in Chinese and English.
+    shift with their intervals, the p-value and the number of null draws, and the
+    ``seed`` of the draws; or ``applies: False`` with the reason in Chinese and English.
+    ``seed=None`` derives the seed from the counts and the parameters
+    (:func:`analysis.seeding.seed_for`), so the same units give the same p-value in
+    every run.
     """
     x, n = _clean(x, n)
     x, n = _thin(x, n)
+    if seed is None:
+        counts = hashlib.sha256(np.ascontiguousarray(x, dtype=float).tobytes()
+                                + np.ascontiguousarray(n, dtype=float).tobytes()).hexdigest()
+        seed = seed_for(counts, "pile_up.test", threshold=threshold, scale=scale, direction=direction, width=width,
+                        band=band, degree=degree, draws=draws, replicates=replicates)
     base = {"threshold": threshold, "direction": direction, "width": width, "units": int(len(x))}
     if len(x) < min_units:
         return {**base, "applies": False,
@@ -502,7 +513,8 @@ def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str
             "deficit_low": float(de_lo), "deficit_high": float(de_hi),
             "ratio_short": obs_short / exp_short if exp_short > 0 else np.nan,
             "shift": shift, "shift_low": float(sh_lo), "shift_high": float(sh_hi),
-            "p_value": float(p_value), "p_value_se": float(p_se), "null_draws": used, "replicates": int(replicates)}
+            "p_value": float(p_value), "p_value_se": float(p_se), "null_draws": used, "replicates": int(replicates),
+            "seed": int(seed)}
 
 
 def counterfactual_bins(x, n, threshold: float, *, scale: float = 100, direction: str = "higher",
@@ -533,7 +545,8 @@ def _bin_role(start: float, threshold: float, width: float, direction: str) -> s
 
 
 def pile_up(frame: pd.DataFrame, scheme, *, periods: str = "year", width: float = 2.0, draws: int = NULL_DRAWS,
-            replicates: int = 1000, seed: int = 1, alpha: float = 0.01, min_ratio: float = 1.2) -> pd.DataFrame:
+            replicates: int = 1000, seed: int | None = None, alpha: float = 0.01,
+            min_ratio: float = 1.2) -> pd.DataFrame:
     """The test at every threshold of ``scheme`` that the table's counts allow, on
     units × ``periods`` (the grain at which schemes are scored: a year).
 
@@ -542,13 +555,22 @@ def pile_up(frame: pd.DataFrame, scheme, *, periods: str = "year", width: float 
     least ``min_ratio`` times the units the smooth distribution gives or the window just
     short of it at most 1 / ``min_ratio`` times: with tens of thousands of units any
     small departure from smoothness is beyond chance, and only a pile or a hole is worth
-    a reader's time."""
+    a reader's time.
+
+    Returns one row per threshold (``indicator``, ``item``, ``threshold``, what
+    :func:`test_threshold` returns, ``flagged``). Every test draws from ``seed``; None
+    derives it from the data's SHA-256 and the parameters that change the draws
+    (``alpha`` and ``min_ratio`` only read them), and ``attrs["seed"]`` records it."""
     from .indicators import aggregate, denominator_column
 
+    targets = thresholds(scheme)
+    if seed is None:
+        seed = seed_for(frame, "pile_up", thresholds=[(t.indicator, t.value, t.direction) for t in targets],
+                        periods=periods, width=width, draws=draws, replicates=replicates)
     agg = aggregate(frame, "unit", periods)
     known = indicators()
     rows = []
-    for t in thresholds(scheme):
+    for t in targets:
         ind = known[t.indicator]
         den = denominator_column(ind, agg)
         if ind.numerator[0] not in agg or den not in agg:
@@ -564,7 +586,9 @@ def pile_up(frame: pd.DataFrame, scheme, *, periods: str = "year", width: float 
         flagged = bool(res.get("applies") and res["p_value"] < alpha and res["shift_low"] > 0
                        and (res["ratio"] >= min_ratio or res["ratio_short"] <= 1 / min_ratio))
         rows.append({"indicator": t.indicator, "item": t.item, "periods": periods, **res, "flagged": flagged})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["seed"] = int(seed)
+    return out
 
 
 EVIDENCE = ("indicator", "threshold", "direction", "width", "units", "observed", "expected", "excess", "excess_low",

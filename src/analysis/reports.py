@@ -283,7 +283,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                               f"at {kept}; earlier HTML in {out} is unchanged")
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
             facts["notebooks"].append({"notebook": nb_path.name, "parameters": effective, "started": nb_started,
-                                       "finished": nb_finished, "html": f"{nb_path.stem}.html", "ipynb": nb_path.name})
+                                       "finished": nb_finished, "html": f"{nb_path.stem}.html", "ipynb": nb_path.name,
+                                       "seeds": notebook_seeds(staging / nb_path.name)})
         facts["finished"] = _now()
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
         # Every notebook succeeded: only now replace the earlier report.
@@ -329,6 +330,21 @@ def _execute(nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exce
                 continue
             return started, _now(), exc
     return started, _now(), None
+
+
+def notebook_seeds(executed: Path) -> dict[str, int]:
+    """The seeds an executed notebook drew with, ``{what: seed}`` (e.g.
+    ``{"scores.bootstrap": 123…}``), from the display metadata its seed lines carry
+    (:class:`analysis.sections.SeedLine`); empty when it drew nothing. Read back from
+    the notebook rather than computed here, so run.json holds what the notebook used,
+    which is also what the notebook gives when run on its own."""
+    seeds: dict[str, int] = {}
+    for cell in nbformat.read(executed, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            mark = out.get("metadata", {}).get("workbench")
+            if isinstance(mark, dict) and "seed" in mark:
+                seeds[str(mark.get("what", ""))] = int(mark["seed"])
+    return seeds
 
 
 def _literal(text: str) -> object:

@@ -13,6 +13,9 @@ one table or a thousand bootstrap replicates of it at once.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from .errors import WorkbenchError
 from .formatting import ratio_text
 from .indicators import aggregate, denominator_column
 from .registry import indicators
+from .seeding import seed_for
 
 RULE_KINDS = ("target", "proportional", "per_event", "band", "manual")
 PARTIAL = ("continuous", "whole_down", "whole_up")
@@ -736,8 +740,9 @@ def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates,
 
 
 def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
-              period_range: str = "", replicates: int = 1000, seed: int = 1, what_if: dict | str | None = None,
-              manual_default: str = "full", level_conf: float = 0.95, draw: str = "rate") -> pd.DataFrame:
+              period_range: str = "", replicates: int = 1000, seed: int | None = None,
+              what_if: dict | str | None = None, manual_default: str = "full", level_conf: float = 0.95,
+              draw: str = "rate") -> pd.DataFrame:
     """How sure the scores are: every rate the scheme reads is redrawn from what its
     counts say about it, and the scheme applied to each of ``replicates`` draws.
     Returns, per unit and period, the score interval, the rank interval, P(vetoed) and
@@ -762,14 +767,29 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
 
     Every rate draws from its own stream, keyed by ``seed`` and the rate's name, so the
     draws do not depend on the order the scheme lists its rates in, nor on the
-    process. Score intervals are order statistics of the draws (the lower and upper
-    ones at each end), so an item without a floor that an infinite ratio sends to
-    -inf gives -inf, not NaN.
+    process. ``seed=None`` (the default) derives the seed from the data's SHA-256 and
+    the parameters that change what is drawn or scored (:func:`analysis.seeding.seed_for`),
+    so the same table and parameters give the same intervals in every run and language;
+    the seed used is ``result.attrs["seed"]``. Score intervals are order statistics of
+    the draws (the lower and upper ones at each end), so an item without a floor that
+    an infinite ratio sends to -inf gives -inf, not NaN.
+
+    Returns one row per unit (its key columns) and period with ``score_low``,
+    ``score_high`` (points), ``rank_low``, ``rank_high``, ``p_vetoed`` and
+    ``p_tier_<id>`` (shares of replicates, 0 to 1); ``attrs`` hold ``replicates``,
+    ``draw`` and ``seed``. Raises :class:`SchemeError` for an unknown ``draw`` or
+    scheme, or what-if targets naming no item.
     """
     if draw not in DRAWS:
         raise SchemeError(f"draw must be one of {', '.join(DRAWS)}, not {draw!r}")
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     overrides = parse_what_if(what_if) if isinstance(what_if, str) else dict(what_if or {})
+    if seed is None:
+        # level_conf is left out: it reads the same draws at another level, so that a
+        # 90% interval lies inside the 95% one
+        seed = seed_for(frame, "scores.bootstrap", scheme=scheme_fingerprint(scheme), level=level, periods=periods,
+                        period_range=period_range, replicates=replicates, what_if=overrides,
+                        manual_default=manual_default, draw=draw)
     keys, total, vetoed = _replicates(frame, scheme, level, periods, period_range, replicates, seed, overrides,
                                       manual_default, draw)
     groups = keys["period"].to_numpy()
@@ -787,18 +807,27 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
         out[f"p_tier_{t['id']}"] = (codes == i).mean(axis=0)
     out.attrs["replicates"] = replicates
     out.attrs["draw"] = draw
+    out.attrs["seed"] = int(seed)
     return out
 
 
 def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
                 period_range: str = "", shift: float = 2.0, weight_shift: float = 0.0, runs: int = 200,
-                seed: int = 1) -> pd.DataFrame:
+                seed: int | None = None) -> pd.DataFrame:
     """How rankings move when every target moves by up to ±``shift`` points and every
     top-level item's weight by up to ±``weight_shift`` (0.1 = 10%): Kendall's tau
-    between the scheme's ranking and each perturbed one, per period."""
+    between the scheme's ranking and each perturbed one, per period.
+
+    Returns one row per period with ``tau_mean``, ``tau_min``, ``tau_p05`` (periods
+    with fewer than 3 units are left out); ``attrs["seed"]`` is the seed of the moves,
+    derived from the data and the parameters when ``seed`` is None (as in
+    :func:`bootstrap`)."""
     from scipy.stats import kendalltau
 
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
+    if seed is None:
+        seed = seed_for(frame, "scores.sensitivity", scheme=scheme_fingerprint(scheme), level=level, periods=periods,
+                        period_range=period_range, shift=shift, weight_shift=weight_shift, runs=runs)
     base = score(frame, scheme, level, periods, period_range=period_range).totals
     rng = np.random.default_rng(seed)
     targets = [it for it in scheme.leaves() if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str)]
@@ -825,9 +854,20 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
             rows.append({"period": period, "run": run, "tau": tau})
     out = pd.DataFrame(rows)
     if out.empty:
-        return pd.DataFrame(columns=["period", "tau_mean", "tau_min", "tau_p05"])
-    return (out.groupby("period")["tau"]
-            .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
+        out = pd.DataFrame(columns=["period", "tau_mean", "tau_min", "tau_p05"])
+    else:
+        out = (out.groupby("period")["tau"]
+               .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
+    out.attrs["seed"] = int(seed)
+    return out
+
+
+def scheme_fingerprint(scheme: Scheme) -> str:
+    """The scheme's id and a SHA-256 of its content, for seeds: an edited scheme file
+    draws anew, and the same scheme found under another path does not."""
+    content = {k: v for k, v in dataclasses.asdict(scheme).items() if k != "path"}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{scheme.id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
 
 
 def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_default) -> Scores:

@@ -47,6 +47,30 @@ def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbe
     return HTML(body)
 
 
+class SeedLine:
+    """One line naming the seed of a section's random draws, shown as Markdown.
+
+    The seed also travels in the output's display metadata,
+    ``{"workbench": {"seed": N, "what": "scores.bootstrap"}}``, where a report collects
+    it into ``run.json`` (:func:`analysis.reports.notebook_seeds`) without reading text.
+    """
+
+    def __init__(self, what: str, seed: int, language: str):
+        self.what, self.seed, self.language = what, int(seed), language
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        line = t("seed_line", self.language, what=t(f"seed_{self.what}", self.language), seed=self.seed)
+        return ({"text/markdown": f"<small>{line}</small>", "text/plain": line},
+                {"workbench": {"seed": self.seed, "what": self.what}})
+
+
+def seed_line(result: pd.DataFrame | None, what: str, language: str) -> list:
+    """``[SeedLine]`` for a result that records its seed in ``attrs["seed"]``, else ``[]``."""
+    if result is None or "seed" not in result.attrs:
+        return []
+    return [SeedLine(what, result.attrs["seed"], language)]
+
+
 def overview(frame: pd.DataFrame, language: str) -> list:
     """What the data holds: units, periods, columns recognised, notes, missing values."""
     body = frame[~frame["is_total"]]
@@ -347,7 +371,7 @@ def score_table(scores, boot: pd.DataFrame | None, language: str) -> list:
     out = [heading("scores_heading", language)]
     if boot is not None:
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
-    return out + [html_table(shown, index=False)]
+    return out + [html_table(shown, index=False)] + seed_line(boot, "scores.bootstrap", language)
 
 
 def points_lost(scores, language: str) -> list:
@@ -374,7 +398,7 @@ def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: in
                           t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
     return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs),
-            html_table(shown, index=False)]
+            html_table(shown, index=False)] + seed_line(table, "scores.sensitivity", language)
 
 
 def what_if_table(base, changed, language: str) -> list:
@@ -489,6 +513,8 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
                 else f"{t('pile_refused', language)}: {r['reason_en']}"
         rows.append(row)
     out.append(html_table(pd.DataFrame(rows).fillna(""), index=False))
+    if tests["applies"].any():  # a seed is worth naming only where something was drawn
+        out += seed_line(tests, "pile_up", language)
     agg = aggregate(frame, "unit", grain)
     for _, r in tests[tests["applies"]].iterrows():
         ind = known[r["indicator"]]

@@ -88,10 +88,13 @@ __all__ = [
 ]
 
 
-def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None = None,
+               seed: int | None = None) -> pd.DataFrame:
     """All findings for a loaded frame, errors first. With an assessment ``scheme``
     (its id, file or object), also whether units pile up just past its targets
-    (``pile_tests``: :func:`analysis.pile_up.pile_up` already run on it)."""
+    (``pile_tests``: :func:`analysis.pile_up.pile_up` already run on it; else it is run
+    here with ``seed``, None deriving it from the data). The pile-up test's seed, when
+    it drew, is ``attrs["seed"]`` of the result."""
     # periods holding another table are found once and handed to the checks they would mislead
     pasted = pasted_tables(frame)
     rows = [f for check in ALL_CHECKS
@@ -99,12 +102,17 @@ def run_checks(frame: pd.DataFrame, scheme=None, pile_tests: pd.DataFrame | None
                       check(frame, pasted=pasted) if check in (time_jumps, implausible_values) else check(frame))]
     if scheme is not None:
         from ..pile_up import findings as pile_up_findings
+        from ..pile_up import pile_up
 
+        pile_tests = pile_up(frame, scheme, seed=seed) if pile_tests is None else pile_tests
         rows += pile_up_findings(frame, scheme, tests=pile_tests)
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     order = {"error": 0, "warning": 1, "info": 2}
     out = out.assign(_o=out["severity"].map(order)).sort_values(["_o", "check", "source_row"], kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    if pile_tests is not None and "seed" in pile_tests.attrs:
+        out.attrs["seed"] = pile_tests.attrs["seed"]
+    return out
 
 
 def summary(findings: pd.DataFrame) -> pd.DataFrame:
