@@ -277,6 +277,17 @@ def test_combined_scheme_weights_its_parts(sample_frame):
     assert set(combined["rank"]) >= {1}
 
 
+def test_sensitivity_of_a_combined_scheme_moves_its_parts(sample_frame):
+    """A combined scheme's targets are its parts' targets: with the other part a constant
+    input, its rankings move exactly as those of the part that is a scheme (this once
+    failed with an IndexError)."""
+    frame = sample_frame.assign(input_town_other_total=80.0)
+    town = scoring.sensitivity(frame, "town_2009", periods="year", shift=3, runs=30, seed=11)
+    community = scoring.sensitivity(frame, "community_2009", periods="year", shift=3, runs=30, seed=11)
+    pd.testing.assert_frame_equal(town, community)
+    assert (town["tau_min"] < 1).any()
+
+
 def test_bootstrap_identical_from_process_to_process(tmp_path):
     """Same data, same numbers: the score intervals do not depend on the process's hash seed
     (a set of the scheme's rates once decided which rate took which random draws)."""

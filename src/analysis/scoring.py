@@ -830,22 +830,10 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
                         period_range=period_range, shift=shift, weight_shift=weight_shift, runs=runs)
     base = score(frame, scheme, level, periods, period_range=period_range).totals
     rng = np.random.default_rng(seed)
-    targets = [it for it in scheme.leaves() if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str)]
+    gathered: dict = {}
     rows = []
-    values = gather(frame, scheme, level, periods, period_range)
     for run in range(runs):
-        leaf_points = {}
-        for it in scheme.leaves():
-            override = None
-            if it in targets:
-                override = {"target": float(it.rule["target"]) + rng.uniform(-shift, shift)}
-            leaf_points[it.path] = rule_points(it, values, override=override)[0]
-        if weight_shift:
-            for top in scheme.items:
-                factor = 1 + rng.uniform(-weight_shift, weight_shift)
-                for leaf in top.leaves():
-                    leaf_points[leaf.path] = leaf_points[leaf.path] * factor
-        total, _ = _totals(scheme, leaf_points)
+        total = _moved_total(frame, scheme, level, periods, period_range, rng, shift, weight_shift, gathered)
         for period, idx in base.groupby("period").groups.items():
             idx = np.asarray(idx)
             if len(idx) < 3:
@@ -860,6 +848,44 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
                .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
     out.attrs["seed"] = int(seed)
     return out
+
+
+def _moved_total(frame, scheme: Scheme, level, periods, period_range, rng, shift, weight_shift, gathered):
+    """Totals of ``scheme`` with every numeric target moved by up to ±``shift`` points and
+    every top-level weight by up to ±``weight_shift``; a combined scheme moves its parts'
+    targets and weights and keeps its fixed inputs. ``gathered`` caches each scheme's
+    values over the runs."""
+    if scheme.combine:
+        total = 0.0
+        for part in scheme.combine:
+            if "scheme" in part:
+                t = _moved_total(frame, load_scheme(part["scheme"]), level, periods, period_range, rng, shift,
+                                 weight_shift, gathered)
+            else:
+                key = ("input", part["input"])
+                if key not in gathered:
+                    reads = Scheme(scheme.id, "", "", "", 100.0, [], vetoes=[{"reads": part["input"]}])
+                    gathered[key] = np.asarray(gather(frame, reads, level, periods, period_range).get(part["input"]),
+                                               dtype=float)
+                t = gathered[key]
+            factor = 1 + rng.uniform(-weight_shift, weight_shift) if weight_shift else 1.0
+            total = total + float(part["weight"]) * factor * t
+        return np.asarray(total, dtype=float)
+    if scheme.id not in gathered:
+        gathered[scheme.id] = gather(frame, scheme, level, periods, period_range)
+    values = gathered[scheme.id]
+    leaf_points = {}
+    for it in scheme.leaves():
+        override = None
+        if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str):
+            override = {"target": float(it.rule["target"]) + rng.uniform(-shift, shift)}
+        leaf_points[it.path] = rule_points(it, values, override=override)[0]
+    if weight_shift:
+        for top in scheme.items:
+            factor = 1 + rng.uniform(-weight_shift, weight_shift)
+            for leaf in top.leaves():
+                leaf_points[leaf.path] = leaf_points[leaf.path] * factor
+    return _totals(scheme, leaf_points)[0]
 
 
 def scheme_fingerprint(scheme: Scheme) -> str:
