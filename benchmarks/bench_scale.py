@@ -24,7 +24,8 @@ hide in another's. Steps:
   village × year sums (flows summed, stocks averaged or taken at the year's last month),
   person-years, and the 23 rates (the yardstick for the aggregation);
 * ``--big-rows N``: a canonical long Parquet of N rows (drawn in row groups, never whole in
-  memory) and ``workbench table indicators`` on it, streamed through DuckDB.
+  memory) and ``workbench table indicators FILE --periods year --level township`` on it,
+  streamed through DuckDB (at the village level the output alone would be 100 M rows).
 """
 
 from __future__ import annotations
@@ -218,7 +219,9 @@ def run_step(step: str, folder: Path, engine: str) -> None:
 
         data = folder / "big.parquet" if step == "big" else parquet
         what = "srb" if step == "srb" else "indicators"
-        rc = main(["table", what, str(data), "--periods", "year", *(["--engine", engine] if engine else []),
+        # 50 M village-months give 4 M village-years, 100 M indicator rows: the big run reports townships
+        level = ["--level", "township"] if step == "big" else []
+        rc = main(["table", what, str(data), "--periods", "year", *level, *(["--engine", engine] if engine else []),
                    "-o", os.devnull])
         if rc:
             raise SystemExit(rc)
@@ -278,6 +281,7 @@ def main() -> None:
     ap.add_argument("--engine", default="auto", help="--engine passed to workbench table")
     ap.add_argument("--big-rows", type=int, default=0, help="also time table indicators on a Parquet of this many rows")
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--reuse", action="store_true", help="keep the tables already in --dir (same arguments)")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.step:
@@ -289,17 +293,19 @@ def main() -> None:
         print(f"# National scale, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n\n{machine()}\n")
         csv, parquet = folder / "national.csv", folder / "national.parquet"
         t0 = time.perf_counter()
-        table = national(args.villages, args.months, args.seed)
-        table.to_csv(csv, index=False, encoding="utf-8-sig")
-        table.to_parquet(parquet, index=False)
-        print(f"table: {len(table):,} rows × {table.shape[1]} columns, drawn and written in "
+        if not (args.reuse and csv.exists() and parquet.exists()):
+            table = national(args.villages, args.months, args.seed)
+            table.to_csv(csv, index=False, encoding="utf-8-sig")
+            table.to_parquet(parquet, index=False)
+            del table
+        print(f"table: {args.villages:,} villages × {args.months} months, drawn and written in "
               f"{time.perf_counter() - t0:.0f} s; CSV {csv.stat().st_size / 1e6:.0f} MB, "
               f"Parquet {parquet.stat().st_size / 1e6:.0f} MB\n")
-        del table
         steps = [s for s in args.steps.split(",") if s]
         if args.big_rows:
             t0 = time.perf_counter()
-            write_big(folder / "big.parquet", args.big_rows, args.seed)
+            if not (args.reuse and (folder / "big.parquet").exists()):
+                write_big(folder / "big.parquet", args.big_rows, args.seed)
             print(f"big table: {args.big_rows:,} rows written in {time.perf_counter() - t0:.0f} s, "
                   f"{(folder / 'big.parquet').stat().st_size / 1e9:.1f} GB\n")
             steps.append("big")

@@ -58,7 +58,9 @@ def level_keys(frame: pd.DataFrame, level: str) -> list[str]:
     """Columns that identify a unit at ``level`` (its parents, then ``unit``)."""
     _check_choice("level", level, LEVELS)
     present = [g for g in GEOGRAPHY if g in frame.columns]
-    unit_level = frame.attrs.get("unit_level", "unit")
+    from .engines import attrs_of
+
+    unit_level = attrs_of(frame).get("unit_level", "unit")
     if level in ("unit", unit_level):
         return present + ["unit"]
     if level == "all":

@@ -677,7 +677,9 @@ def _parent_of(frame: pd.DataFrame, level: str) -> str | None:
     """The geography column one level above ``level`` in this table, if any."""
     keys = level_keys(frame, level)
     geo = [k for k in keys if k in GEOGRAPHY]
-    if level in ("unit", frame.attrs.get("unit_level", "unit")):
+    from .engines import attrs_of
+
+    if level in ("unit", attrs_of(frame).get("unit_level", "unit")):
         return geo[-1] if geo else None
     return geo[-2] if len(geo) >= 2 else None
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 ENGINES = ("auto", "pandas", "duckdb", "dask")
@@ -64,6 +65,14 @@ class Plan:
 
 def is_dask(frame) -> bool:
     return type(frame).__module__.startswith("dask")
+
+
+def attrs_of(frame) -> dict:
+    """``frame.attrs`` of any frame the engines take (a Dask DataFrame keeps them on its meta)."""
+    try:
+        return frame.attrs
+    except AttributeError:
+        return getattr(getattr(frame, "_meta", None), "attrs", None) or {}
 
 
 def choose(frame, engine: str = "auto") -> str:
@@ -109,8 +118,10 @@ def plan(frame, level: str, periods: str, period_range: str, include_totals: boo
     cats = [c for c in CATEGORIES if c in frame.columns]
     # the distinct periods of the table decide lengths and coarse periods, never every row
     kinds = select_periods(distinct_periods(frame), period_range).copy()
-    kinds["_order"] = kinds["period"].map(sort_key)
-    kinds["_rank"] = kinds["_order"].rank(method="dense").astype("int64") if len(kinds) else pd.Series(dtype="int64")
+    orders = [sort_key(q) for q in kinds["period"]]
+    rank = {o: i for i, o in enumerate(sorted(set(orders)))}
+    kinds["_order"] = pd.Series(orders, index=kinds.index, dtype=object)
+    kinds["_rank"] = np.array([rank[o] for o in orders], dtype=np.int64)
     kinds["exposure_years"] = [length_in_years(p, k) for p, k in zip(kinds["period"], kinds["period_kind"])]
     kinds["_coarse"] = [coarsen(p, k, periods) for p, k in zip(kinds["period"], kinds["period_kind"])]
     regroup = keys != [c for c in finest if c not in CATEGORIES]
@@ -125,7 +136,7 @@ def plan(frame, level: str, periods: str, period_range: str, include_totals: boo
                 [c for c in counts if fields[c].over_time == "sum"],
                 [c for c in counts if fields[c].over_time == "mean"],
                 [c for c in counts if fields[c].over_time == "last"],
-                pop, kinds, regroup, out_keys, parent, dict(getattr(frame, "attrs", {}) or {}))
+                pop, kinds, regroup, out_keys, parent, dict(attrs_of(frame)))
 
 
 def run(p: Plan, frame, engine: str = "auto") -> pd.DataFrame:
