@@ -170,3 +170,19 @@ def test_cli_engines_write_the_same_table(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["table", "srb", str(data), "--engine", "spark"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cli_streams_a_large_file_through_duckdb(small, tmp_path, monkeypatch, capsys):
+    from analysis.engines import duck
+
+    path = tmp_path / "tidy.parquet"
+    small.drop(columns=["is_total"]).to_parquet(path, index=False)
+    monkeypatch.setattr(duck, "STREAM_ROWS", 10)
+    out = tmp_path / "streamed.csv"
+    assert main(["table", "indicators", str(path), "--level", "county", "--periods", "year", "-o", str(out)]) == 0
+    assert "without loading" in capsys.readouterr().err
+    got = pd.read_csv(out)
+    births = got.set_index(["unit", "period", "indicator"]).loc[("丙县", 2019, "crude_birth_rate")]
+    # 14 + 24 births over (1050 + 2000 + 400) person-years
+    assert births["value"] == pytest.approx(1000 * 38 / 3450)
+    assert births["denominator"] == pytest.approx(3450)
