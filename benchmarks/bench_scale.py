@@ -20,6 +20,7 @@ hide in another's. Steps:
 * ``load_parquet`` / ``load_csv``: ``analysis.load`` of the file;
 * ``indicators`` / ``srb``: ``workbench table indicators|srb FILE.parquet --periods year``,
   the whole command, load and CSV output (to /dev/null) included;
+* ``aggregate``: the load, then ``aggregate(frame, "unit", "year")`` timed alone in the child;
 * ``duckdb``: a hand-written DuckDB query over the Parquet file doing the same work:
   village × year sums (flows summed, stocks averaged or taken at the year's last month),
   person-years, and the 23 rates (the yardstick for the aggregation);
@@ -34,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve()
-STEPS = ("load_parquet", "load_csv", "indicators", "srb", "duckdb")
+STEPS = ("load_parquet", "load_csv", "aggregate", "indicators", "srb", "duckdb")
 
 
 # ----------------------------------------------------------------------------- the table
@@ -188,7 +188,7 @@ def duckdb_query(path: Path) -> pd.DataFrame:
 
     fields = count_fields()
     cols = [c for c in HEADERS if c in fields]
-    q = lambda c: f'"{HEADERS[c]}"'  # noqa: E731
+    q = lambda c: f'"{HEADERS[c]}"'
     sums = ", ".join(f"sum({q(c)}) AS {c}" for c in cols if fields[c].over_time == "sum")
     means = ", ".join(f"avg({q(c)}) AS {c}" for c in cols if fields[c].over_time == "mean")
     lasts = ", ".join(f"arg_max({q(c)}, month) AS {c}" for c in cols if fields[c].over_time == "last")
@@ -200,7 +200,7 @@ def duckdb_query(path: Path) -> pd.DataFrame:
             rates.append(f"({num}) * {ind.scale} / nullif({den}, 0) AS {ind.id}")
     sql = DUCKDB_SQL.format(path=str(path).replace("'", "''"), sums=sums, means=means, lasts=lasts, rates=", ".join(rates))
     out = duckdb.sql(sql).df()
-    print(f"duckdb: {len(out)} rows, {len(rates)} rates", file=sys.stderr)
+    print(f"duckdb: {len(out)} rows, {len(rates)} rates", file=sys.stderr, end="; ")
     return out
 
 
@@ -225,8 +225,21 @@ def run_step(step: str, folder: Path, engine: str) -> None:
                    "-o", os.devnull])
         if rc:
             raise SystemExit(rc)
+    elif step == "aggregate":
+        # the summing alone, after the load: what the engines are for
+        from analysis import load
+        from analysis.indicators import aggregate
+
+        frame = load(parquet)
+        t0, c0 = time.perf_counter(), time.process_time()
+        agg = aggregate(frame, "unit", "year", **({"engine": engine} if engine else {}))  # older code has no engine
+        print(f"aggregate alone: {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU, "
+              f"{len(agg)} rows", file=sys.stderr)
     elif step == "duckdb":
+        t0, c0 = time.perf_counter(), time.process_time()
         duckdb_query(parquet)
+        print(f"query alone: {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU",
+              file=sys.stderr)
     else:
         raise SystemExit(f"unknown step {step}")
 
@@ -309,12 +322,13 @@ def main() -> None:
             print(f"big table: {args.big_rows:,} rows written in {time.perf_counter() - t0:.0f} s, "
                   f"{(folder / 'big.parquet').stat().st_size / 1e9:.1f} GB\n")
             steps.append("big")
-        print("| step | wall s | CPU s | peak RSS GB | completed |\n|---|---:|---:|---:|---|")
+        print("| step | wall s | CPU s | peak RSS GB | completed | said |\n|---|---:|---:|---:|---|---|")
         results = []
         for step in steps:
             r = measure(step, folder, args.engine, args.timeout)
             results.append(r)
-            print(f"| {step} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_gb']:.2f} | {r['ok']} |", flush=True)
+            print(f"| {step} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_gb']:.2f} | {r['ok']} | {r.get('said', '')} |",
+                  flush=True)
         by = {r["step"]: r for r in results}
         if "duckdb" in by and "indicators" in by and "load_parquet" in by:
             agg = by["indicators"]["cpu_s"] - by["load_parquet"]["cpu_s"]

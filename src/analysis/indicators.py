@@ -14,8 +14,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from .columns import CATEGORIES, GEOGRAPHY, count_fields, key_columns
-from .periods import coarsen, length_in_years, sort_key
+from .columns import GEOGRAPHY, count_fields, key_columns
+from .periods import sort_key
 from .registry import Indicator, indicators
 
 GRAINS = ("as_is", "month", "quarter", "year", "all")

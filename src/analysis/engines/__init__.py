@@ -227,4 +227,4 @@ def sql_name(col: str) -> str:
     return '"' + str(col).replace('"', '""') + '"'
 
 
-__all__ = ["ENGINES", "LARGE_ROWS", "Plan", "choose", "plan", "run", "gaps_from_rows", "is_dask"]
+__all__ = ["ENGINES", "LARGE_ROWS", "Plan", "choose", "gaps_from_rows", "is_dask", "plan", "run"]

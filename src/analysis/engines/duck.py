@@ -291,7 +291,9 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
              "notes": list(a.get("notes", [])) + [
                  f"read by DuckDB without loading: column meanings decided on the first {len(raw):,} rows; "
                  "totals by name only, cells that are not numbers are missing without a list"]}
-    out = FileScan(p, sql, columns, attrs, period_map, con)
+    from ..reading.table import shared
+
+    out = FileScan(p, sql, columns, shared(attrs), period_map, con)
     con.register("_period_map", period_map)
     return out
 
