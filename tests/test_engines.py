@@ -186,3 +186,18 @@ def test_cli_streams_a_large_file_through_duckdb(small, tmp_path, monkeypatch, c
     # 14 + 24 births over (1050 + 2000 + 400) person-years
     assert births["value"] == pytest.approx(1000 * 38 / 3450)
     assert births["denominator"] == pytest.approx(3450)
+
+
+def test_a_unit_without_a_parent_is_summed_alike(small):
+    frame = small.copy()
+    frame.loc[frame["unit"] == "甲二村", "township"] = None
+    frame.loc[frame["unit"] == "甲二村", "births"] = np.nan
+    for level, periods in (("township", "year"), ("county", "all"), ("unit", "all")):
+        want = aggregate(frame, level, periods, engine="pandas")
+        for engine in ("duckdb", "dask"):
+            pd.testing.assert_frame_equal(aggregate(frame, level, periods, engine=engine), want, check_dtype=False)
+    town = aggregate(frame, "township", "year", engine="duckdb")
+    alone = town[town["unit"].isna()].iloc[0]
+    # its couples with contraception are its January's 50, not lost for want of a township
+    assert alone["contraception_done"] == 50
+    assert alone["_missing_births"] == Gap(("units", ("甲二村",), 1))

@@ -113,6 +113,7 @@ def _over_time_pandas(frame: pd.DataFrame, p) -> tuple[pd.DataFrame, pd.DataFram
     body["_printed_period"] = body["period"]
     body["period"] = body.pop("_coarse")
     gkeys = p.finest + ["period"]
+    group = body.groupby(gkeys, sort=False, dropna=False)
     parts = []
     for how, cols in (("sum", p.sums), ("mean", p.means), ("last", p.lasts)):
         if not cols:
@@ -120,9 +121,13 @@ def _over_time_pandas(frame: pd.DataFrame, p) -> tuple[pd.DataFrame, pd.DataFram
         if how == "sum":
             part = _strict_sum(body, gkeys, cols)
         elif how == "mean":
-            part = body.groupby(gkeys, sort=False, dropna=False)[cols].mean()
-        else:  # rows are in time order, so the last duplicate is the end of the period
-            part = body.drop_duplicates(gkeys, keep="last").set_index(gkeys)[cols]
+            part = group[cols].mean()
+        else:
+            # rows are in time order, so a group's last row is the end of the period; matched to the
+            # groups by number, not by key, since a missing key (a unit without a township) aligns with nothing
+            part = body[cols].assign(_g=group.ngroup().to_numpy()).drop_duplicates("_g", keep="last")
+            part = part.set_index("_g").sort_index()[cols]
+            part.index = group.size().index
         parts.append(part)
     # a period of unknown length (a label such as 上半年) counts as one year, as a printed rate would
     exposure = body["exposure_years"].fillna(1.0).groupby([body[k] for k in gkeys], sort=False, dropna=False).sum()

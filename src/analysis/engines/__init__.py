@@ -181,14 +181,25 @@ def run(p: Plan, frame, engine: str = "auto") -> pd.DataFrame:
     return over_time
 
 
+# stands for a missing key (a unit without a township) where keys are matched: NaN matches nothing
+MISSING_KEY = "\x00<missing>"
+
+
+def _keyed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({k: frame[k].astype(object).where(frame[k].notna(), MISSING_KEY).to_numpy() for k in keys})
+
+
 def _with_gaps(frame: pd.DataFrame, gaps: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``frame`` (keys as columns) with the gap columns of its groups (``gaps``, indexed by keys)."""
     if not len(gaps.columns):
         return frame
-    out = frame.set_index(keys).join(gaps).reset_index()
-    for c in gaps.columns:  # a group without a gap holds None, as pandas' own path leaves it
-        out[c] = out[c].astype(object).where(out[c].notna(), None)
-    return out
+    right = gaps.reset_index()
+    right = pd.concat([_keyed(right, keys), right[list(gaps.columns)].reset_index(drop=True)], axis=1)
+    matched = _keyed(frame, keys).merge(right, on=keys, how="left", validate="many_to_one")
+    out = frame.reset_index(drop=True)
+    added = pd.DataFrame({c: matched[c].astype(object).where(matched[c].notna(), None).to_numpy()
+                          for c in gaps.columns}, index=out.index)  # no gap: None, as pandas' own path leaves it
+    return pd.concat([out, added], axis=1)
 
 
 def gaps_from_rows(bad: pd.DataFrame, keys: list[str], cols: list[str], name_col: str, kind: str,
@@ -197,14 +208,18 @@ def gaps_from_rows(bad: pd.DataFrame, keys: list[str], cols: list[str], name_col
     sum misses a part (``bad``: keys, ``name_col`` and a boolean column per count, True where
     that row's value is missing, in the order their names are to be listed).
 
-    ``parts`` is the number of parts of every group (indexed by ``keys``); with
-    ``several_only`` a group of one part needs no names (its value itself is missing).
+    ``parts`` is the number of parts of every group: a Series indexed by ``keys`` (whose
+    keys are never missing), or the name of a column of ``bad`` that holds it row by row.
+    With ``several_only`` a group of one part needs no names (its value itself is missing).
     The result is indexed by the groups that have a gap.
     """
     from ..indicators import Gap
 
-    index = pd.MultiIndex.from_frame(bad[keys]) if len(keys) > 1 else pd.Index(bad[keys[0]])
-    n = parts.reindex(index).to_numpy()
+    if isinstance(parts, str):
+        n = bad[parts].to_numpy()
+    else:
+        index = pd.MultiIndex.from_frame(bad[keys]) if len(keys) > 1 else pd.Index(bad[keys[0]])
+        n = parts.reindex(index).to_numpy()
     out: dict[str, pd.Series] = {}
     for c in cols:
         hit = bad[c].to_numpy(bool).copy()
@@ -212,10 +227,11 @@ def gaps_from_rows(bad: pd.DataFrame, keys: list[str], cols: list[str], name_col
             hit &= n > 1
         if not hit.any():
             continue
-        rows = bad.loc[hit, [*keys, name_col]].astype({name_col: str})
-        grouped = rows.groupby(keys, sort=False, dropna=False)[name_col].agg(lambda s: tuple(dict.fromkeys(s)))
-        sizes = parts.reindex(grouped.index).to_numpy()
-        out[f"_missing_{c}"] = pd.Series([Gap((kind, m, int(k))) for m, k in zip(grouped.to_numpy(), sizes)],
+        rows = bad.loc[hit, [*keys, name_col]].astype({name_col: str}).assign(_n=n[hit])
+        grouped = rows.groupby(keys, sort=False, dropna=False).agg(
+            names=(name_col, lambda s: tuple(dict.fromkeys(s))), size=("_n", "first"))
+        names, sizes = grouped["names"], grouped["size"].to_numpy()
+        out[f"_missing_{c}"] = pd.Series([Gap((kind, m, int(k))) for m, k in zip(names.to_numpy(), sizes)],
                                          index=grouped.index, dtype=object)
     if not out:
         return pd.DataFrame()

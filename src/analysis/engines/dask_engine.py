@@ -9,9 +9,10 @@ index where that is a number (as :func:`dask.dataframe.from_pandas` keeps it).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from . import Plan, gaps_from_rows, is_dask
+from . import MISSING_KEY, Plan, gaps_from_rows, is_dask
 
 # rows per partition of a pandas frame handed to Dask
 PARTITION_ROWS = 250_000
@@ -25,6 +26,8 @@ def over_time(p: Plan, frame) -> tuple[pd.DataFrame, pd.DataFrame]:
         frame = dd.from_pandas(frame, npartitions=max(1, len(frame) // PARTITION_ROWS + 1), sort=False)
     need = [*p.finest, "period", "period_kind", "is_total", *p.counts]
     ddf = frame[need]
+    # a missing key (a unit without a township) would match nothing in the joins below
+    ddf = ddf.assign(**{k: ddf[k].fillna(MISSING_KEY) for k in p.finest})
     if not p.include_totals:
         ddf = ddf[~ddf["is_total"]]
     if pd.api.types.is_integer_dtype(ddf.index.dtype):
@@ -71,6 +74,8 @@ def over_time(p: Plan, frame) -> tuple[pd.DataFrame, pd.DataFrame]:
             out[c] = ends[c].reindex(out.index).astype(float)
     out["exposure_years"] = summary["_exp_sum"].astype(float)
     out = out[[*p.counts, "exposure_years"]].reset_index()
+    for k in p.finest:
+        out[k] = out[k].where(out[k] != MISSING_KEY, np.nan)
     gaps = pd.DataFrame()
     if p.sums:
         bad = done.pop(0).sort_values(["_rank", "_row"], kind="stable")

@@ -123,9 +123,8 @@ def run(p: Plan, frame) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.Da
             WHERE ({missing}) {'' if p.include_totals else 'AND NOT b.is_total'}
             ORDER BY k._rank, b._row""").df()
         if len(bad):
-            gkeys = p.finest + ["period"]
-            parts = bad.drop_duplicates(gkeys).set_index(gkeys)["_parts"]
-            gaps1 = gaps_from_rows(bad, gkeys, p.sums, "_printed_period", "periods", parts, several_only=True)
+            gaps1 = gaps_from_rows(bad, p.finest + ["period"], p.sums, "_printed_period", "periods", "_parts",
+                                   several_only=True)
     if not p.regroup:
         over_time = con.execute(f"SELECT {', '.join([*keys, 'period', *(q(c) for c in p.counts), 'exposure_years'])} "
                                 "FROM _t1").df()
@@ -152,8 +151,7 @@ def _across(p: Plan, con, gaps1: pd.DataFrame) -> pd.DataFrame:
                    ({missing}) AS _bad, count(*) OVER (PARTITION BY {gk}) AS _parts FROM _t1u)
         WHERE _bad ORDER BY _seq""").df()
     if len(bad):
-        parts = bad.drop_duplicates(p.group_keys).set_index(p.group_keys)["_parts"]
-        gaps = gaps_from_rows(bad, p.group_keys, p.summed, "_part", "units", parts, several_only=False)
+        gaps = gaps_from_rows(bad, p.group_keys, p.summed, "_part", "units", "_parts", several_only=False)
         from . import _with_gaps
 
         out = _with_gaps(out, gaps, p.group_keys)
