@@ -6,7 +6,7 @@ the rows of which a sum misses a part come back to pandas. A sum with a missing
 part is missing (``CASE WHEN count(c) = count(*)``), a population is averaged
 over the periods that give it (``avg`` skips a missing month, as pandas' mean
 does), a status count is the value of the period's last month, missing or not
-(``last(c ORDER BY …)``).
+(``arg_max`` of the whole row by its place in time).
 
 :class:`FileScan` is a Parquet or CSV file too large to load: the normal reader
 reads its first rows and decides the columns; DuckDB then reads the whole file in
@@ -98,20 +98,24 @@ def run(p: Plan, frame) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.Da
     con.register("_kinds", kinds)
     keys = [q(k) for k in p.finest]
     where = "" if p.include_totals else "WHERE NOT b.is_total"
-    cols = []
+    cols, outer = [], []
     for c in p.counts:
         if c in p.sums:
             cols.append(f"CASE WHEN count(b.{q(c)}) = count(*) THEN sum(b.{q(c)}) END AS {q(c)}")
         elif c in p.means:
             cols.append(f"avg(b.{q(c)}) AS {q(c)}")
-        else:
-            cols.append(f"last(b.{q(c)} ORDER BY k._rank, b._row) AS {q(c)}")
+        outer.append(f"_end.{q(c)} AS {q(c)}" if c in p.lasts else q(c))
+    if p.lasts:
+        # the whole last row at once (missing values included), found by one hash aggregate, not a sort per column
+        fields = ", ".join(f"{q(c)} := b.{q(c)}" for c in p.lasts)
+        cols.append(f"arg_max(struct_pack({fields}), k._rank * {_SEQ} + b._row) AS _end")
     rows = f"{source} b JOIN _kinds k ON b.period = k.period AND b.period_kind = k.period_kind {where}"
     group = ", ".join([*(f"b.{k}" for k in keys), "k._coarse"])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _t1 AS
-        SELECT {', '.join(f'b.{k}' for k in keys)}{',' if keys else ''} k._coarse AS period, {', '.join(cols)},
-               sum(k._exp) AS exposure_years, count(*) AS _parts, min(k._rank * {_SEQ} + b._row) AS _seq
-        FROM {rows} GROUP BY {group}""")
+        SELECT {', '.join([*keys, 'period', *outer, 'exposure_years', '_parts', '_seq'])} FROM (
+          SELECT {', '.join(f'b.{k}' for k in keys)}{',' if keys else ''} k._coarse AS period, {', '.join(cols)},
+                 sum(k._exp) AS exposure_years, count(*) AS _parts, min(k._rank * {_SEQ} + b._row) AS _seq
+          FROM {rows} GROUP BY {group})""")
     # the rows whose value is missing, in time order: they name the periods a sum misses
     gaps1 = pd.DataFrame()
     if p.sums:
