@@ -201,3 +201,12 @@ def test_a_unit_without_a_parent_is_summed_alike(small):
     # its couples with contraception are its January's 50, not lost for want of a township
     assert alone["contraception_done"] == 50
     assert alone["_missing_births"] == Gap(("units", ("甲二村",), 1))
+
+
+def test_dask_on_a_distributed_scheduler(small):
+    distributed = pytest.importorskip("distributed")
+    import dask.dataframe as dd
+
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None):
+        got = aggregate(dd.from_pandas(small, npartitions=2), "county", "quarter")
+    pd.testing.assert_frame_equal(got, aggregate(small, "county", "quarter", engine="pandas"), check_dtype=False)
