@@ -116,15 +116,31 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _table_frame(args):
+    """The table to aggregate: loaded, or, for `table indicators` on a long file of more
+    rows than memory serves comfortably, a scan that DuckDB reads itself."""
+    engine = getattr(args, "engine", "auto")
+    if args.what == "indicators" and engine in ("auto", "duckdb") and not (args.sheet or args.layout):
+        from .engines.duck import STREAM_ROWS, estimated_rows, scan
+
+        if estimated_rows(Path(args.data)) >= STREAM_ROWS:
+            print(f"workbench: {args.data} is large: read by DuckDB without loading it (see README, Large tables) / "
+                  "表很大：由 DuckDB 直接读取，不整表载入", file=sys.stderr)
+            return scan(args.data, columns=_columns(args.columns), period=args.period, unit_name=args.unit_name,
+                        scale=_scale(args.scale))
+    return _load(args)
+
+
 def cmd_table(args) -> int:
-    frame = _load(args)
+    frame = _table_frame(args)
+    engine = getattr(args, "engine", "auto")
     if args.what == "tidy":
         out = frame.drop(columns=["is_total"])
     elif args.what == "indicators":
         from .indicators import indicator_table
 
         out = indicator_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
-                              rounding=args.rounding, decimals=args.decimals)
+                              rounding=args.rounding, decimals=args.decimals, engine=engine)
         if out.empty:
             # a header alone would look like a failure: say what the indicators need
             print("workbench: no indicator can be computed from this table: every one needs a numerator and a "
@@ -151,7 +167,7 @@ def cmd_table(args) -> int:
         ref = _reference(args)
         print(f"reference sex ratio at birth: {ref}", file=sys.stderr)
         out = srb_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
-                        reference=ref, method=args.method)
+                        reference=ref, method=args.method, engine=engine)
     else:
         from . import scoring
         from .checks import run_checks
@@ -277,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--period-range", default="", help='"FROM:TO" or "2019,2020"')
     t.add_argument("--rounding", default="none", choices=ROUNDING)
     t.add_argument("--decimals", type=int, default=2)
+    t.add_argument("--engine", default="auto", choices=["auto", "pandas", "duckdb", "dask"],
+                   help="indicators, srb: what sums the counts (default auto: DuckDB for large tables, and for "
+                   "`table indicators` on a file of millions of rows without loading it) / 汇总引擎")
     ref = DEFAULT_REFERENCE
     t.add_argument("--reference", type=float, default=None,
                    help=f"srb: reference sex ratio at birth (default {ref}); another value is "

@@ -14,8 +14,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from .columns import CATEGORIES, GEOGRAPHY, count_fields, key_columns
-from .periods import coarsen, length_in_years, sort_key
+from .columns import GEOGRAPHY, count_fields, key_columns
+from .periods import sort_key
 from .registry import Indicator, indicators
 
 GRAINS = ("as_is", "month", "quarter", "year", "all")
@@ -35,7 +35,7 @@ def select_periods(frame: pd.DataFrame, period_range: str = "") -> pd.DataFrame:
         return frame
     if ":" in period_range:
         lo, _, hi = (s.strip() for s in period_range.partition(":"))
-        keys = frame["period"].map(sort_key)
+        keys = frame["period"].map({q: sort_key(q) for q in frame["period"].unique()})
         keep = pd.Series(True, index=frame.index)
         if lo:
             keep &= keys.map(lambda k: k >= _bound(lo, low=True))
@@ -58,7 +58,9 @@ def level_keys(frame: pd.DataFrame, level: str) -> list[str]:
     """Columns that identify a unit at ``level`` (its parents, then ``unit``)."""
     _check_choice("level", level, LEVELS)
     present = [g for g in GEOGRAPHY if g in frame.columns]
-    unit_level = frame.attrs.get("unit_level", "unit")
+    from .engines import attrs_of
+
+    unit_level = attrs_of(frame).get("unit_level", "unit")
     if level in ("unit", unit_level):
         return present + ["unit"]
     if level == "all":
@@ -69,8 +71,8 @@ def level_keys(frame: pd.DataFrame, level: str) -> list[str]:
     return present[: present.index(level) + 1]
 
 
-def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
-              period_range: str = "", include_totals: bool = False) -> pd.DataFrame:
+def aggregate(frame, level: str = "unit", periods: str = "as_is",
+              period_range: str = "", include_totals: bool = False, *, engine: str = "auto") -> pd.DataFrame:
     """Counts summed to ``level`` and period grain ``periods``.
 
     Returns geography columns above the level, any category columns
@@ -86,85 +88,61 @@ def aggregate(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is",
     which one is missing is missing, not an undercount; the column
     ``_missing_<count>`` then says which parts were missing (a :class:`Gap`), so
     that indicators can say why they are blank.
+
+    ``engine`` does the summing (``analysis.engines``): ``"pandas"``, ``"duckdb"``,
+    ``"dask"`` or ``"auto"`` (DuckDB from :data:`analysis.engines.LARGE_ROWS` rows on,
+    Dask for a Dask DataFrame, else pandas). ``frame`` may be a pandas or a Dask
+    DataFrame, or an :class:`analysis.engines.duck.FileScan` of a file too large
+    to load. Every engine gives the same frame. Raises ``ValueError`` for an
+    unknown level, grain or engine.
     """
+    from .engines import plan, run
+
     _check_choice("periods", periods, GRAINS)
-    keys = level_keys(frame, level)
-    fields = count_fields()
-    counts = [c for c in frame.columns if c in fields]
-    finest = key_columns(frame)
-    if include_totals and keys != [c for c in finest if c not in CATEGORIES]:
-        raise ValueError("total rows can be kept only at the unit level: above it they would be counted twice")
-    rows = frame if include_totals else frame[~frame["is_total"]]
-    body = select_periods(rows, period_range).copy()
-    cats = [c for c in CATEGORIES if c in body.columns]
-    # work on the distinct periods of the table, not on every row
-    kinds = body[["period", "period_kind"]].drop_duplicates()
-    kinds["_order"] = kinds["period"].map(sort_key)
-    # the years behind each row, so crude rates of months or of pooled years are per year
-    kinds["exposure_years"] = [length_in_years(p, k) for p, k in zip(kinds["period"], kinds["period_kind"])]
-    kinds["_coarse"] = [coarsen(p, k, periods) for p, k in zip(kinds["period"], kinds["period_kind"])]
-    body = body.merge(kinds, on=["period", "period_kind"], how="left", validate="many_to_one")
+    return run(plan(frame, level, periods, period_range, include_totals), frame, engine)
+
+
+def _over_time_pandas(frame: pd.DataFrame, p) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step 1 of :func:`aggregate` in pandas: within each finest unit, over the periods of
+    each coarse period. Returns the summed frame (keys as columns) and its gap columns."""
+    rows = frame if p.include_totals else frame[~frame["is_total"]]
+    body = rows[rows["period"].isin(p.kinds["period"])].copy() if p.period_range else rows.copy()
+    body = body.merge(p.kinds[["period", "period_kind", "_order", "exposure_years", "_coarse"]],
+                      on=["period", "period_kind"], how="left", validate="many_to_one")
     body = body.sort_values("_order", kind="stable")
     body["_printed_period"] = body["period"]
     body["period"] = body.pop("_coarse")
-
-    # 1. over time, within each finest unit
-    gkeys = finest + ["period"]
+    gkeys = p.finest + ["period"]
+    group = body.groupby(gkeys, sort=False, dropna=False)
     parts = []
-    for how in ("sum", "mean", "last"):
-        cols = [c for c in counts if fields[c].over_time == how]
+    for how, cols in (("sum", p.sums), ("mean", p.means), ("last", p.lasts)):
         if not cols:
             continue
         if how == "sum":
             part = _strict_sum(body, gkeys, cols)
         elif how == "mean":
-            part = body.groupby(gkeys, sort=False, dropna=False)[cols].mean()
-        else:  # rows are in time order, so the last duplicate is the end of the period
-            part = body.drop_duplicates(gkeys, keep="last").set_index(gkeys)[cols]
+            part = group[cols].mean()
+        else:
+            # rows are in time order, so a group's last row is the end of the period; matched to the
+            # groups by number, not by key, since a missing key (a unit without a township) aligns with nothing
+            part = body[cols].assign(_g=group.ngroup().to_numpy()).drop_duplicates("_g", keep="last")
+            part = part.set_index("_g").sort_index()[cols]
+            part.index = group.size().index
         parts.append(part)
     # a period of unknown length (a label such as 上半年) counts as one year, as a printed rate would
     exposure = body["exposure_years"].fillna(1.0).groupby([body[k] for k in gkeys], sort=False, dropna=False).sum()
-    gaps = _gaps(body, gkeys, [c for c in counts if fields[c].over_time == "sum"], "_printed_period", "periods")
+    gaps = _gaps(body, gkeys, p.sums, "_printed_period", "periods")
     over_time = pd.concat([*parts, exposure], axis=1)
-    if len(gaps.columns):
-        over_time = over_time.join(gaps)
-    over_time = over_time[[*counts, "exposure_years", *gaps.columns]].reset_index()
-    pop = population_column(over_time)
-    if pop:
-        # each unit's own person-years: its mean population over the years it reports
-        over_time["person_years"] = over_time[pop] * over_time["exposure_years"]
+    return over_time[[*p.counts, "exposure_years"]].reset_index(), gaps
 
-    # 2. across units, up to the level
-    regroup = keys != [c for c in finest if c not in CATEGORIES]
-    over_time["_part"] = over_time["unit"]
-    if level == "all":
-        over_time["unit"] = "all"
-        out_keys = cats + ["unit"]
-    elif not regroup:
-        out_keys = finest
-    else:
-        out_keys = keys[:-1] + cats + ["unit"]
-    if regroup:
-        if level != "all":
-            over_time["unit"] = over_time[keys[-1]]
-        summed = [*counts, *(["person_years"] if pop else [])]
-        group_keys = out_keys + ["period"]
-        g = over_time.groupby(group_keys, sort=False, dropna=False)
-        exposure = g["exposure_years"].max()
-        # a unit whose count is missing, or whose periods miss some of it, leaves its parent's sum missing
-        for c in summed:
-            if f"_missing_{c}" not in over_time:
-                over_time[f"_missing_{c}"] = None
-        gaps = _gaps(over_time, group_keys, summed, "_part", "units", inner=True)
-        over_time = pd.concat([_strict_sum(over_time, group_keys, summed), exposure], axis=1)
-        if len(gaps.columns):
-            over_time = over_time.join(gaps)
-        over_time = over_time.reset_index()
-    order = over_time["period"].map({p: sort_key(p) for p in over_time["period"].unique()})
-    over_time = over_time.assign(_o=order).sort_values(out_keys + ["_o"]).drop(columns="_o")
-    over_time = over_time.drop(columns="_part", errors="ignore").reset_index(drop=True)
-    over_time.attrs = {**frame.attrs, "level": level, "periods": periods}
-    return over_time
+
+def _across_pandas(over_time: pd.DataFrame, p) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step 2 of :func:`aggregate` in pandas: unit-periods summed up to the level."""
+    g = over_time.groupby(p.group_keys, sort=False, dropna=False)
+    exposure = g["exposure_years"].max()
+    gaps = _gaps(over_time, p.group_keys, p.summed, "_part", "units", inner=True)
+    summed = pd.concat([_strict_sum(over_time, p.group_keys, p.summed), exposure], axis=1)
+    return summed.reset_index(), gaps
 
 
 class Gap(tuple):
@@ -380,11 +358,13 @@ def _notes(frame: pd.DataFrame, ind: Indicator, den_col: str, num: pd.Series, de
     return zh.to_numpy(), en.to_numpy()
 
 
-def indicator_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *,
+def indicator_table(frame, level: str = "unit", periods: str = "as_is", *,
                     period_range: str = "", rounding: str = "none", decimals: int = 2,
-                    indicator_ids: list[str] | None = None, include_totals: bool = False) -> pd.DataFrame:
-    """Every indicator the data allows, by unit at ``level`` and period grain ``periods``."""
-    agg = aggregate(frame, level, periods, period_range, include_totals)
+                    indicator_ids: list[str] | None = None, include_totals: bool = False,
+                    engine: str = "auto") -> pd.DataFrame:
+    """Every indicator the data allows, by unit at ``level`` and period grain ``periods``:
+    the long table of :func:`compute`. ``engine`` sums the counts (see :func:`aggregate`)."""
+    agg = aggregate(frame, level, periods, period_range, include_totals, engine=engine)
     out = compute(agg, indicator_ids, rounding=rounding, decimals=decimals)
     out.attrs = {**agg.attrs, "rounding": rounding, "decimals": decimals}
     return out

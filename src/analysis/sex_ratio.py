@@ -677,7 +677,9 @@ def _parent_of(frame: pd.DataFrame, level: str) -> str | None:
     """The geography column one level above ``level`` in this table, if any."""
     keys = level_keys(frame, level)
     geo = [k for k in keys if k in GEOGRAPHY]
-    if level in ("unit", frame.attrs.get("unit_level", "unit")):
+    from .engines import attrs_of
+
+    if level in ("unit", attrs_of(frame).get("unit_level", "unit")):
         return geo[-1] if geo else None
     return geo[-2] if len(geo) >= 2 else None
 
@@ -685,7 +687,7 @@ def _parent_of(frame: pd.DataFrame, level: str) -> str | None:
 def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", *, period_range: str = "",
               reference: Reference = DEFAULT_REFERENCE, method: str = "wilson", level_conf: float = 0.95,
               include_totals: bool = False, male: str = "births_male", female: str = "births_female",
-              shrinkage: str = "integrated", band_margin: float = BAND_MARGIN) -> pd.DataFrame:
+              shrinkage: str = "integrated", band_margin: float = BAND_MARGIN, engine: str = "auto") -> pd.DataFrame:
     """The sex ratio of every unit and period with its interval, exact test
     against the reference, q-value, funnel zone and empirical-Bayes estimate.
 
@@ -699,6 +701,8 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     (see :func:`shrink`); ``attrs["shrinkage_method"]`` says which, and
     ``attrs["shrinkage_description"]`` how, in Chinese and English.
     ``male``/``female`` select other counts, e.g. ``births_order2_male``.
+    ``engine`` sums the counts (``auto``, ``pandas``, ``duckdb``, ``dask``; see
+    :func:`analysis.indicators.aggregate`); every engine gives the same table.
 
     A unit with boys and no girls has an infinite ratio (``srb`` and ``ci_high``
     are inf; its test, funnel zone and shrunk estimate are finite); a unit with no
@@ -710,7 +714,7 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     for col in (male, female):
         if col not in frame.columns:
             raise ValueError(f"the data has no {col} column: the sex ratio needs boys and girls")
-    agg = aggregate(frame, level, periods, period_range, include_totals)
+    agg = aggregate(frame, level, periods, period_range, include_totals, engine=engine)
     keys = key_columns(agg)
     out = agg[keys + ["period"]].copy()
     boys, girls = agg[male].to_numpy(float), agg[female].to_numpy(float)

@@ -9,6 +9,7 @@ Numbers are not touched: a negative natural increase stays a number.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -21,7 +22,10 @@ def safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype != object and not pd.api.types.is_string_dtype(out[col].dtype):
             continue
         text = out[col]
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(_TRIGGERS))
+        # each distinct cell once: a national table repeats a few thousand names millions of times
+        codes, uniques = pd.factorize(text)
+        flagged = np.array([isinstance(v, str) and v.startswith(_TRIGGERS) for v in uniques] + [False], dtype=bool)
+        risky = pd.Series(flagged[codes], index=text.index)
         if risky.any():
             out[col] = text.where(~risky, "'" + text.astype(str))
     return out

@@ -65,8 +65,6 @@ def marker(name: str) -> str | None:
 def printed_step(values: np.ndarray) -> float:
     """The printed step of a column (1 for whole counts, 0.01 for two decimals)."""
     v = values[np.isfinite(values)]
-    if v.size > 50_000:
-        v = np.unique(v)
     if v.size == 0:
         return 1.0
     for d in range(0, 5):
@@ -120,7 +118,7 @@ def assign(frame: pd.DataFrame, counts: list[str], steps: dict[str, float], grou
         for k in named:
             role[positions[k]] = marks[positions[k]]
             aggregates.append({"row": labels[positions[k]], "parts": [], "mismatch": [], "by": "name"})
-        if len(set(indents[positions])) > 1:
+        if len(positions) and indents[positions].min() != indents[positions].max():
             _indented_children(positions, indents, role, {positions[k] for k in agg_local})
     return pd.Series(role, index=frame.index, dtype=object), aggregates, notes
 
@@ -181,6 +179,7 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
     n = len(values)
     if not cols or n < 3:
         return []
+    keys = keys.astype(str)  # fixed-width text of one group: name prefixes are compared by numpy at once
     keep = np.isfinite(values).any(axis=0)
     # A few informative columns decide (the largest figures of different families);
     # a table of fifty counts needs no more than six to tell a sum from chance.
@@ -214,8 +213,9 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
         if n <= 20000:
             # Rows followed by rows whose names begin with theirs (新北市, 新北市板橋區 …): parents by name.
             nxt = np.append(keys[1:], "")
-            heads = [i for i in eligible if len(keys[i]) >= 2 and str(nxt[i]).startswith(keys[i]) and nxt[i] != keys[i]]
-            candidates += heads
+            e_keys, e_next = keys[eligible], nxt[eligible]
+            head = (np.strings.str_len(e_keys) >= 2) & np.strings.startswith(e_next, e_keys) & (e_next != e_keys)
+            candidates += list(eligible[head])
         if n <= 500:
             # Regions printed above (or below) their provinces: every row whose figure in the
             # largest column equals a run of rows right after or right before it is tried.
@@ -246,7 +246,7 @@ def _aggregates(values: np.ndarray, cols: list[str], steps: dict[str, float], ma
         # Parts whose names begin with the row's name (甲縣 over 甲縣A鄉, 甲縣B鄉) are its parts by name too.
         prefix = keys[r] if len(keys[r]) >= 2 else None
         best = _search(v, pool, r, target, has, tol_unit, marks[r], large, fams,
-                       None if prefix is None else np.array([str(k).startswith(prefix) for k in keys]))
+                       None if prefix is None else np.strings.startswith(keys, prefix))
         if best is not None:
             parts, _ = best
             found.append({"row": int(r), "parts": np.asarray(parts, dtype=int), "mismatch": []})
@@ -336,12 +336,13 @@ def _search(values, pool, r, target, has, tol_unit, mark, large, families, named
     nan_prefix = np.vstack([np.zeros(v.shape[1]), np.cumsum(~np.isfinite(v), axis=0)])
     if large:
         k = int(np.searchsorted(pool, r))  # where r sits among the pool
-        pairs = [(0, m)] + [(k, b) for b in range(k + 2, m + 1)] + [(a, k) for a in range(0, k - 1)]
+        after, before = np.arange(k + 2, m + 1), np.arange(0, max(k - 1, 0))
+        a = np.concatenate([[0], np.full(len(after), k), before])
+        b = np.concatenate([[m], after, np.full(len(before), k)])
     else:
-        pairs = [(a, b) for a in range(m) for b in range(a + 2, m + 1)]
+        a, b = np.triu_indices(m + 1, 2)
     # Contiguous runs of the pool in file order (prefix sums): parts printed together.
-    a = np.array([p[0] for p in pairs])
-    b = np.array([p[1] for p in pairs])
+    pairs = a
     sums = prefix[b] - prefix[a]
     sums[(nan_prefix[b] - nan_prefix[a]) > 0] = np.nan
     close = np.abs(sums - target) <= tol_unit * ((b - a)[:, None] + 1)

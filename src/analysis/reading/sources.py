@@ -46,6 +46,8 @@ class Sheet:
         """Rows from file row ``start`` on (1-based), the whole file for a large text file."""
         if self.text_source is None:
             return self.grid.loc[self.grid.index >= start]
+        if "parquet" in self.text_source:
+            return _parquet_body(self.text_source, start)
         return _read_text_body(self.text_source, start)
 
 
@@ -286,18 +288,28 @@ def _workbook_grid(rows: list[list], merged, start) -> pd.DataFrame:
 
 
 def read_parquet(path: Path) -> list[Sheet]:
+    """A Parquet file: its column names are the header row. The grid that decides the
+    layout holds the header and the first rows as cells; the body keeps Parquet's own
+    column types, so a million rows are never turned into Python objects one by one."""
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
         raise DataError(path.name, f"this is not a readable Parquet file ({type(exc).__name__})",
                         "write it again with pandas or pyarrow") from None
     header = pd.DataFrame([list(map(str, frame.columns))], dtype=object)
-    body = frame.astype(object).where(frame.notna(), "")
-    body.columns = range(body.shape[1])
-    header.columns = range(body.shape[1])
-    grid = pd.concat([header, body], ignore_index=True)
+    head = frame.iloc[:HEAD_ROWS]
+    head = head.astype(object).where(head.notna(), "")
+    head.columns = header.columns = range(frame.shape[1])
+    grid = pd.concat([header, head], ignore_index=True)
     grid.index = range(1, len(grid) + 1)
-    return [Sheet(None, grid)]
+    body = frame.set_axis(range(frame.shape[1]), axis=1)
+    body.index = range(2, len(body) + 2)
+    return [Sheet(None, grid, text_source={"parquet": body})]
+
+
+def _parquet_body(src: dict, start: int) -> pd.DataFrame:
+    body = src["parquet"]
+    return body.loc[body.index >= start] if start > 2 else body
 
 
 def open_sheets(path: Path) -> list[Sheet]:

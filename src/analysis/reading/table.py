@@ -222,7 +222,8 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
         elif factor != 1.0:
             decisions.append(Decision("scale", f"“{printed}”以 {factor:g} 为计量单位印出，已乘以 {factor:g}",
                                       f"{printed!r} is printed in units of {factor:g}; multiplied by {factor:g}"))
-        step = row_roles.printed_step(values.to_numpy())
+        # a column stored as integers (Parquet, a typed CSV body) is whole counts without looking
+        step = 1.0 if pd.api.types.is_integer_dtype(frame[name].dtype) else row_roles.printed_step(values.to_numpy())
         shown = printed_decimals(frame[name])
         if shown is not None:
             step = 10.0 ** -shown  # 12.50 printed is a step of 0.01, though it reads back as 12.5
