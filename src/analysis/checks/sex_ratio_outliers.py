@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .findings import _finding
+from ..frames import lean
+from .findings import _finding, _records
 from .multiplicity import FDR, bh_q_values
 
 
@@ -26,6 +27,7 @@ def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float | None = N
 
     if "births_male" not in frame or "births_female" not in frame:
         return []
+    frame = lean(frame)
     reference = reference or DEFAULT_REFERENCE
     band = low, high = reference.band(BAND_MARGIN if margin is None else margin)
     cols = ["births_male", "births_female"]
@@ -44,8 +46,7 @@ def srb_outliers(frame: pd.DataFrame, fdr: float = FDR, margin: float | None = N
     q = np.full(len(p), np.nan)
     q[span], q[~span] = bh_q_values(p[span], births[span]), bh_q_values(p[~span], births[~span])
     out = []
-    for i in np.where(q < fdr)[0]:
-        row = table.iloc[i]
+    for i, row in zip(np.flatnonzero(q < fdr), _records(table, np.flatnonzero(q < fdr))):
         hi = bool(above[i])
         srb = np.inf if girls[i] == 0 else 100 * boys[i] / girls[i]
         srb_zh, srb_en = ratio_text(srb, "zh"), ratio_text(srb, "en")
