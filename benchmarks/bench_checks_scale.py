@@ -172,18 +172,18 @@ def run_step(size: str, step: str, replicates: int) -> dict:
 
         scheme = step.split("_", 1)[1] if "_" in step else None
         found = run_checks(data, scheme=scheme)
-        extra["findings"] = int(len(found))
+        extra["findings"] = len(found)
         extra["by_check"] = found["check"].value_counts().to_dict()
-    elif step.startswith("score") or step.startswith("bootstrap"):
+    elif step.startswith(("score", "bootstrap")):
         from analysis import scoring
 
         periods = "year" if step.endswith("_year") else "as_is"
         result = scoring.score(data, "village_2006", periods=periods)
-        extra["rows_scored"] = int(len(result.totals))
-        extra["reasons"] = int(len(result.reasons))
+        extra["rows_scored"] = len(result.totals)
+        extra["reasons"] = len(result.reasons)
         if step.startswith("bootstrap"):
             boot = scoring.bootstrap(data, "village_2006", periods=periods, replicates=replicates)
-            extra["bootstrap_rows"] = int(len(boot))
+            extra["bootstrap_rows"] = len(boot)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # kB on Linux
     return {"size": size, "step": step, "rows": len(data), "wall": wall, "cpu": cpu, "peak_rss_gb": rss, **extra}
@@ -204,7 +204,7 @@ def main() -> None:
 
     src = Path(analysis.__file__).resolve().parent
     head = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, check=False).stdout.strip()
     print(f"`analysis` from commit `{head or '?'}`; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
           f"{time.strftime('%Y-%m-%d %H:%M')}; {args.replicates:,} replicates\n")
     print("| rows | step | wall s | CPU s | peak RSS GB | result |")
@@ -213,7 +213,7 @@ def main() -> None:
         for step in args.steps.split(","):
             try:
                 r = subprocess.run([sys.executable, __file__, "--one", size, step, "--replicates", str(args.replicates)],
-                                   capture_output=True, text=True, timeout=args.timeout)
+                                   capture_output=True, text=True, timeout=args.timeout, check=False)
             except subprocess.TimeoutExpired:
                 print(f"| {size} | {step} | > {args.timeout:.0f} | | | given up |", flush=True)
                 continue

@@ -483,7 +483,7 @@ def _totals(scheme: Scheme, leaf_points: dict[str, np.ndarray]) -> tuple[np.ndar
     total = sum(walk(it) for it in scheme.items)
     # walk refers to itself through its closure: a cycle that would keep every item's
     # points (replicates × rows each) until the next garbage collection, block after block
-    walk = None  # noqa: F841
+    walk = None
     return np.asarray(total, dtype=float), by_item
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..columns import CATEGORIES, count_fields
+from ..frames import lean
 from ..indicators import denominator_column
 from ..registry import indicators
-from ..frames import lean
 from .findings import _finding, _records
 from .printed import printed_decimals
 

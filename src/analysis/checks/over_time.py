@@ -78,9 +78,10 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
     start = 0
     flagged: dict[int, dict] = {}
     # the rows of every test that passes, taken from the table at once
-    hits = np.concatenate([t[2][q[s:s + len(t[2])] < fdr] for t, s in
-                           zip(tests, np.cumsum([0] + [len(t[2]) for t in tests[:-1]]))]) if tests else []
-    records = dict(zip(np.unique(hits).tolist(), _records(body, np.unique(hits))))
+    offsets = np.cumsum([0] + [len(t[2]) for t in tests])
+    passed = np.unique(np.concatenate([t[2][q[a:b] < fdr] for t, a, b in zip(tests, offsets[:-1], offsets[1:])]
+                                      + [np.array([], dtype=np.int64)]))
+    records = dict(zip(passed.tolist(), _records(body, passed)))
     for col, kind, idx, p, cur, other in tests:
         qs = q[start:start + len(idx)]
         start += len(idx)
@@ -215,12 +216,11 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
         if not informative.get(p, False):
             continue
         key = sums[p]
-        if key in seen:
-            if period_rows(seen[key]).equals(period_rows(p)):
-                out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
-                                    f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
-                                    f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
-                                    {"same_as": seen[key]}))
+        if key in seen and period_rows(seen[key]).equals(period_rows(p)):
+            out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
+                                f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
+                                f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
+                                {"same_as": seen[key]}))
         seen.setdefault(key, p)
     return out
 

@@ -8,8 +8,8 @@ from scipy import stats
 
 from ..columns import count_fields
 from ..formatting import count_text
-from ..registry import indicators
 from ..frames import lean
+from ..registry import indicators
 from .findings import _finding, _records
 from .multiplicity import FDR, bh_q_values
 from .over_time import pasted_tables

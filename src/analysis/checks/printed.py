@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..columns import key_columns
+from ..frames import lean
 from ..indicators import denominator_column, exact_rate
 from ..registry import indicators
-from ..frames import lean
 from .findings import _finding, _records
 
 
