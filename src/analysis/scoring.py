@@ -29,6 +29,7 @@ import yaml
 from .columns import count_fields, key_columns
 from .errors import WorkbenchError
 from .formatting import ratio_text
+from .frames import lean
 from .indicators import aggregate, denominator_column
 from .registry import indicators
 from .seeding import seed_for
@@ -484,6 +485,9 @@ def _totals(scheme: Scheme, leaf_points: dict[str, np.ndarray]) -> tuple[np.ndar
         return v
 
     total = sum(walk(it) for it in scheme.items)
+    # walk refers to itself through its closure: a cycle that would keep every item's
+    # points (replicates × rows each) until the next garbage collection, block after block
+    walk = None
     return np.asarray(total, dtype=float), by_item
 
 
@@ -578,6 +582,7 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
     unknown = set(overrides) - {it.id for it in scheme.leaves()}
     if unknown:
         raise SchemeError(f"what-if names items the scheme does not have: {', '.join(sorted(unknown))}")
+    attrs, frame = frame.attrs, lean(frame)
     values = gather(frame, scheme, level, periods, period_range)
     keys = values.keys
     leaf_points, observed = {}, {}
@@ -596,7 +601,12 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
     totals["rank"] = rank.astype(int)
     totals["vetoed"] = vetoed
     totals["tier"] = tier
-    totals["veto_reasons"] = [", ".join(v.get("name_en", v["id"]) for v, c in hits if c[i]) for i in range(len(keys))]
+    # the names of the vetoes that hit each row, in the scheme's order, joined column-wise
+    veto_reasons = np.full(len(keys), "", dtype=object)
+    for v, c in hits:
+        name = v.get("name_en", v["id"])
+        veto_reasons = np.where(c, np.where(veto_reasons == "", name, veto_reasons + ", " + name), veto_reasons)
+    totals["veto_reasons"] = veto_reasons
 
     rows, reasons = [], []
     for it in scheme.all_items():
@@ -620,8 +630,8 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
             lost_part["observed"] = part["observed"].to_numpy()[hit]
             lost_part["target"], lost_part["points_lost"] = target, lost[hit]
             for lang in ("zh", "en"):
-                lost_part[f"message_{lang}"] = [_reason(it, r, o, target, x, lang)
-                                                for o, x in zip(lost_part["observed"], lost[hit])]
+                lost_part[f"message_{lang}"] = _reasons(it, r, lost_part["observed"].to_numpy(float), target,
+                                                        lost[hit], lang)
             reasons.append(lost_part)
     for v, cond in hits:
         seen = values.get(v["reads"])
@@ -637,6 +647,8 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
     reason_cols = list(keys.columns) + ["item", "rule", "observed", "target", "points_lost", "message_zh", "message_en"]
     reasons_frame = (pd.concat(reasons, ignore_index=True)[reason_cols] if reasons
                      else pd.DataFrame(columns=reason_cols))
+    for result in (totals, items, reasons_frame):  # the results carry the table's facts, as they did
+        result.attrs = {**attrs, **result.attrs}
     return Scores(scheme, totals, items, reasons_frame)
 
 
@@ -662,6 +674,23 @@ def _seen(value, language: str) -> str:
     if isinstance(value, float) and math.isinf(value):
         return ratio_text(value, language)
     return f"{value:g}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
+
+
+def _texts(values: np.ndarray, show) -> np.ndarray:
+    """``show(value)`` for each value, computed once per distinct value: a national
+    table repeats its rates and its points lost many times over."""
+    distinct, where = np.unique(values, return_inverse=True)
+    return np.array([show(float(v)) for v in distinct], dtype=object)[where.ravel()]
+
+
+def _reasons(it: Item, r: dict, obs: np.ndarray, target, lost: np.ndarray, language: str) -> list[str]:
+    """:func:`_reason` for each (observed, lost) pair, the numbers formatted once per distinct value."""
+    zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
+    template = zh if language == "zh" else en
+    seen = _texts(obs, lambda v: ratio_text(v, language) if math.isinf(v) else _fmt(v))
+    lost_text = _texts(np.asarray(lost, dtype=float), _fmt)
+    name, shown_target, per = it.name(language), _fmt(target), r.get("per_event")
+    return [template.format(name=name, obs=o, target=shown_target, per=per, lost=x) for o, x in zip(seen, lost_text)]
 
 
 def _reason(it: Item, r: dict, obs, target, lost, language: str) -> str:
@@ -716,9 +745,24 @@ def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates,
         shape = (replicates, len(keys))
         return keys, np.broadcast_to(total, shape), np.broadcast_to(vetoed, shape)
     values = gather(frame, scheme, level, periods, period_range)
+    rngs = _rate_streams(values, seed)
+    total, vetoed = _scored_draws(scheme, values, rngs, replicates, overrides, manual_default, draw)
+    return values.keys, total, vetoed
+
+
+def _rate_streams(values: Values, seed) -> dict[str, np.random.Generator]:
+    """One random stream per rate the scheme reads."""
+    return {name: np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))]) for name in values.rates}
+
+
+def _scored_draws(scheme: Scheme, values: Values, rngs: dict, replicates: int, overrides, manual_default,
+                  draw) -> tuple[np.ndarray, np.ndarray]:
+    """Totals and vetoes, (replicates, rows), of the scheme on the next ``replicates``
+    draws of each rate's stream. Drawn in consecutive blocks from the same streams,
+    the blocks stacked are the draws of one call for all of them (``draw="rate"``)."""
     drawn = {}
     for name, (num, den, scale) in values.rates.items():
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+        rng = rngs[name]
         ind = indicators()[name]
         shape = (replicates, len(num))
         if ind.ratio:  # boys : girls -- the share of boys among all births
@@ -736,7 +780,39 @@ def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates,
     total, _ = _totals(scheme, leaf_points)
     total = np.broadcast_to(total, (replicates, len(values.keys)))
     vetoed, _ = _vetoed(scheme, rep)
-    return values.keys, total, np.broadcast_to(vetoed, total.shape)
+    return total, np.broadcast_to(vetoed, total.shape)
+
+
+# Replicates are scored this many (replicate, row) cells at a time: a national table of
+# 100,000 unit-years × 1,000 replicates scored at once held 14 GB of arrays.
+BLOCK_CELLS = 4_000_000
+
+
+def _replicate_blocks(frame, scheme: Scheme, level, periods, period_range, replicates, seed, overrides,
+                      manual_default, draw):
+    """Keys, then (totals, vetoes) of consecutive blocks of replicates that stacked are
+    those of :func:`_replicates`. A combined scheme, and draws of counts (each block would
+    interleave its beta and binomial draws differently), come in one block."""
+    if scheme.combine or draw != "rate":
+        keys, total, vetoed = _replicates(frame, scheme, level, periods, period_range, replicates, seed, overrides,
+                                          manual_default, draw)
+        yield keys
+        yield total, vetoed
+        return
+    values = gather(frame, scheme, level, periods, period_range)
+    yield values.keys
+    rngs = _rate_streams(values, seed)
+    size = max(1, BLOCK_CELLS // max(1, len(values.keys)))
+    for start in range(0, replicates, size):
+        yield _scored_draws(scheme, values, rngs, min(size, replicates - start), overrides, manual_default, draw)
+
+
+def _column_quantiles(x: np.ndarray, q, method: str) -> np.ndarray:
+    """``np.quantile(x, q, axis=0, method=method)`` a block of columns at a time, so that
+    its working copy of ``x`` stays small."""
+    step = max(1, BLOCK_CELLS // max(1, x.shape[0]))
+    parts = [np.quantile(x[:, j:j + step], q, axis=0, method=method) for j in range(0, x.shape[1], step)]
+    return np.concatenate(parts, axis=-1) if parts else np.quantile(x, q, axis=0, method=method)
 
 
 def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
@@ -790,24 +866,36 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
         seed = seed_for(frame, "scores.bootstrap", scheme=scheme_fingerprint(scheme), level=level, periods=periods,
                         period_range=period_range, replicates=replicates, what_if=overrides,
                         manual_default=manual_default, draw=draw)
-    keys, total, vetoed = _replicates(frame, scheme, level, periods, period_range, replicates, seed, overrides,
-                                      manual_default, draw)
+    attrs, frame = frame.attrs, lean(frame)
+    blocks = _replicate_blocks(frame, scheme, level, periods, period_range, replicates, seed, overrides,
+                               manual_default, draw)
+    keys = next(blocks)
     groups = keys["period"].to_numpy()
-    rank = _ranks(total, groups)
-    codes = _tier_codes(scheme, total, rank, groups, vetoed)
     veto_code = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)),
                      len(scheme.tiers) + 1)
+    # totals and ranks of every replicate are kept for their quantiles (ranks are whole
+    # numbers, exact in float32); vetoes and tiers only as counts
+    total = np.empty((replicates, len(keys)))
+    rank = np.empty((replicates, len(keys)), dtype=np.float32)
+    hits = np.zeros((len(scheme.tiers) + 2, len(keys)), dtype=np.int64)
+    start = 0
+    for block_total, block_vetoed in blocks:
+        stop = start + len(block_total)
+        block_rank = _ranks(block_total, groups)
+        codes = _tier_codes(scheme, block_total, block_rank, groups, block_vetoed)
+        total[start:stop], rank[start:stop] = block_total, block_rank
+        for code in range(len(hits)):
+            hits[code] += (codes == code).sum(axis=0)
+        start = stop
     a = (1 - level_conf) / 2
     out = keys.copy()
-    out["score_low"] = np.quantile(total, a, axis=0, method="lower")
-    out["score_high"] = np.quantile(total, 1 - a, axis=0, method="higher")
-    out["rank_low"], out["rank_high"] = np.quantile(rank, [a, 1 - a], axis=0, method="lower")
-    out["p_vetoed"] = (codes == veto_code).mean(axis=0)
+    out["score_low"] = _column_quantiles(total, a, "lower")
+    out["score_high"] = _column_quantiles(total, 1 - a, "higher")
+    out["rank_low"], out["rank_high"] = _column_quantiles(rank, [a, 1 - a], "lower").astype(float)
+    out["p_vetoed"] = hits[veto_code] / replicates
     for i, t in enumerate(scheme.tiers, start=1):
-        out[f"p_tier_{t['id']}"] = (codes == i).mean(axis=0)
-    out.attrs["replicates"] = replicates
-    out.attrs["draw"] = draw
-    out.attrs["seed"] = int(seed)
+        out[f"p_tier_{t['id']}"] = hits[i] / replicates
+    out.attrs = {**attrs, **out.attrs, "replicates": replicates, "draw": draw, "seed": int(seed)}
     return out
 
 

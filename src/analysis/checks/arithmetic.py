@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..columns import CATEGORIES, count_fields
+from ..frames import lean
 from ..indicators import denominator_column
 from ..registry import indicators
-from .findings import _finding
+from .findings import _finding, _records
 from .printed import printed_decimals
 
 # Parts that must add up to a whole: (whole, parts, Chinese name, English name)
@@ -37,13 +38,15 @@ _BOUNDED = [i for i in indicators().values() if i.is_bounded]
 def numerator_exceeds_denominator(frame: pd.DataFrame) -> list[dict]:
     out = []
     fields = count_fields()
+    frame = lean(frame)
     for ind in _BOUNDED:
         den_col = denominator_column(ind, frame)
         num_col = ind.numerator[0]
         if len(ind.numerator) != 1 or num_col not in frame or den_col not in frame:
             continue
-        bad = frame[frame[num_col] > frame[den_col]]
-        for _, row in bad.iterrows():
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(frame[num_col].to_numpy(float) > frame[den_col].to_numpy(float))
+        for row in _records(frame, bad):
             nz, dz = fields[num_col].zh, fields[den_col].zh
             ne, de = fields[num_col].en, fields[den_col].en
             out.append(_finding(row, "numerator_exceeds_denominator", "error",
@@ -64,13 +67,16 @@ def _identity_gaps(frame: pd.DataFrame):
 
 def parts_add_up(frame: pd.DataFrame) -> list[dict]:
     out = []
+    frame = lean(frame)
     for whole, have, zh, en, gap in _identity_gaps(frame):
-        bad = frame[gap.notna() & (gap != 0)]
-        for _, row in bad.iterrows():
+        bad = np.flatnonzero((gap.notna() & (gap != 0)).to_numpy(bool))
+        # the parts' sum as pandas adds a row: the same sum whatever the order of the parts
+        sums = frame[have].iloc[bad].sum(axis=1).to_numpy(float)
+        for row, total in zip(_records(frame, bad), sums):
             expr = " + ".join(f"{row[p]:g}" for p in have)
             out.append(_finding(row, "parts_do_not_add_up", "error",
-                                f"{zh} 不成立：{expr} = {row[have].sum():g} ≠ {row[whole]:g}",
-                                f"{en} fails: {expr} = {row[have].sum():g} ≠ {row[whole]:g}",
+                                f"{zh} 不成立：{expr} = {total:g} ≠ {row[whole]:g}",
+                                f"{en} fails: {expr} = {total:g} ≠ {row[whole]:g}",
                                 {"whole": whole, whole: row[whole], **{p: row[p] for p in have}}))
     return out
 
@@ -78,6 +84,7 @@ def parts_add_up(frame: pd.DataFrame) -> list[dict]:
 def totals_match_units(frame: pd.DataFrame) -> list[dict]:
     """A grand total row (role ``total``) equals the sum of the units of its period."""
     out = []
+    frame = lean(frame)
     # Roles come from the reader; a frame made some other way has only is_total.
     role = frame["role"] if "role" in frame else frame["is_total"].map({True: "total", False: "unit"})
     totals = frame[role == "total"]
@@ -86,8 +93,12 @@ def totals_match_units(frame: pd.DataFrame) -> list[dict]:
         return out
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
-    for _, row in totals.iterrows():
-        units = body[body["period"] == row["period"]]
+    # each total against its own period's units only: a period's rows are found once,
+    # not by a scan of the whole table per total row
+    by_period = body.groupby("period", sort=False).indices
+    none = np.array([], dtype=np.int64)
+    for row in totals.to_dict("records"):
+        units = body.iloc[by_period.get(row["period"], none)]
         if "sheet" in frame and pd.notna(row.get("sheet")) and (units["sheet"] == row["sheet"]).any():
             units = units[units["sheet"] == row["sheet"]]
         for cat in (c for c in CATEGORIES if c in frame):
@@ -134,9 +145,10 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
     """births − deaths = natural increase (counts, exactly) and birth rate − death rate =
     natural growth rate (printed rates, within their printed rounding)."""
     out = []
+    frame = lean(frame)
     if {"births", "deaths", "natural_increase"} <= set(frame.columns):
         gap = frame["births"] - frame["deaths"] - frame["natural_increase"]
-        for _, row in frame[gap.notna() & (gap.abs() > 0.5)].iterrows():
+        for row in _records(frame, np.flatnonzero((gap.notna() & (gap.abs() > 0.5)).to_numpy(bool))):
             diff = row["births"] - row["deaths"]
             out.append(_finding(row, "natural_increase_differs", "error",
                                 f"出生 − 死亡 = {row['births']:g} − {row['deaths']:g} = {diff:g}，与自然增长人数 {row['natural_increase']:g} 不符",
@@ -149,8 +161,7 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
         # Each printed rate is off by at most half its last digit.
         half = sum(0.5 * 10.0 ** -printed_decimals(frame, c, frame[c].to_numpy(float)).astype(float) for c in cols)
         gap = b - d - g
-        for i in frame.index[gap.notna() & (gap.abs() > half + 1e-9)]:
-            row = frame.loc[i]
+        for row in _records(frame, np.flatnonzero((gap.notna() & (gap.abs() > half + 1e-9)).to_numpy(bool))):
             diff = row[cols[0]] - row[cols[1]]
             out.append(_finding(row, "natural_growth_rate_differs", "error",
                                 f"出生率 − 死亡率 = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰，与自然增长率 {row[cols[2]]:g}‰ 不符",
@@ -163,15 +174,16 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
 def digit_slips(frame: pd.DataFrame) -> list[dict]:
     """Parts that miss their total by one digit's worth (15,293 typed for 5,293)."""
     out = []
+    frame = lean(frame)
     for whole, _, zh, en, gap in _identity_gaps(frame):
-        diff = gap.abs()
-        for idx in frame.index[diff > 0]:
-            d = diff[idx]
-            digit = d / 10 ** np.floor(np.log10(d))
-            if d >= 10 and abs(digit - round(digit)) < 1e-9:
-                row = frame.loc[idx]
-                out.append(_finding(row, "digit_typo", "warning",
-                                    f"{zh}：相差 {d:g}，正好是某一位上的 {round(digit)}，可能是一位数字打错",
-                                    f"{en}: off by {d:g}, exactly {round(digit):g} in one digit's place: a digit typed wrong?",
-                                    {"whole": whole, "difference": d}))
+        diff = gap.abs().to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            digit = diff / 10 ** np.floor(np.log10(diff))
+        # one digit's worth: a gap of 10 or more that is a single nonzero digit times a power of ten
+        hit = np.flatnonzero((diff > 0) & (diff >= 10) & (np.abs(digit - np.round(digit)) < 1e-9))
+        for row, d, first in zip(_records(frame, hit), diff[hit], digit[hit]):
+            out.append(_finding(row, "digit_typo", "warning",
+                                f"{zh}：相差 {d:g}，正好是某一位上的 {round(first)}，可能是一位数字打错",
+                                f"{en}: off by {d:g}, exactly {round(first):g} in one digit's place: a digit typed wrong?",
+                                {"whole": whole, "difference": d}))
     return out

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import count_fields, key_columns
+from ..frames import lean
 from .findings import _finding
 
 
@@ -21,6 +22,7 @@ def last_digits(frame: pd.DataFrame, columns: list[str] | None = None, min_value
     """
     from scipy import stats
 
+    frame = lean(frame)
     body = frame.loc[~frame["is_total"]]
     fields = count_fields()
     cols = columns or [c for c in frame.columns
@@ -28,12 +30,19 @@ def last_digits(frame: pd.DataFrame, columns: list[str] | None = None, min_value
     # a figure a unit prints unchanged period after period is one figure, not many:
     # counted once, its digit does not swamp the test
     keys = key_columns(body)
+    unit = body.groupby(keys, sort=False, dropna=False).ngroup().to_numpy() if len(body) else np.array([], dtype=np.int64)
     # The digit that was printed: a column printed in 万人 and scaled to persons ends in 0000.
     steps = frame.attrs.get("steps", {})
-    printed = {c: body[c] / steps[c] if steps.get(c, 1.0) > 1 else body[c] for c in cols}
-    values = (pd.concat([body[keys].assign(_v=printed[c]).drop_duplicates()["_v"] for c in cols]).dropna()
-              if cols else pd.Series(dtype=float))
-    values = values[(values >= min_count) & ((values - values.round()).abs() < 1e-6)].round().astype(np.int64)
+    parts = []
+    for c in cols:
+        v = body[c].to_numpy(float)
+        v = v / steps[c] if steps.get(c, 1.0) > 1 else v
+        # only counts that take part are looked at; which take part depends on the value
+        # alone, so selecting before dropping a unit's repeats selects the same figures
+        keep = np.isfinite(v) & (v >= min_count) & (np.abs(v - np.round(v)) < 1e-6)
+        pairs = pd.DataFrame({"unit": unit[keep], "value": v[keep]}).drop_duplicates()
+        parts.append(pairs["value"].to_numpy())
+    values = np.round(np.concatenate(parts)).astype(np.int64) if parts else np.array([], dtype=np.int64)
     if len(values) < min_values:
         return {"applies": False, "n": len(values),
                 "reason_en": f"only {len(values)} counts of {min_count} or more; at least {min_values} are needed",

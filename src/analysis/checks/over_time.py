@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..columns import count_fields, key_columns
-from .findings import _finding
+from ..frames import lean
+from .findings import _finding, _records
 from .multiplicity import FDR, bh_q_values, interval_null_p
 
 # A change a demographer would look at twice: births or deaths of a unit up by half or
@@ -33,6 +34,7 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
     from ..periods import sort_key
 
     out = []
+    frame = lean(frame)
     body = frame[~frame["is_total"]]
     counts = [c for c in ("births", "deaths") if c in body]
     if not counts:
@@ -75,6 +77,11 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
     q = bh_q_values(np.concatenate([t[3] for t in tests]) if tests else [])
     start = 0
     flagged: dict[int, dict] = {}
+    # the rows of every test that passes, taken from the table at once
+    offsets = np.cumsum([0] + [len(t[2]) for t in tests])
+    passed = np.unique(np.concatenate([t[2][q[a:b] < fdr] for t, a, b in zip(tests, offsets[:-1], offsets[1:])]
+                                      + [np.array([], dtype=np.int64)]))
+    records = dict(zip(passed.tolist(), _records(body, passed)))
     for col, kind, idx, p, cur, other in tests:
         qs = q[start:start + len(idx)]
         start += len(idx)
@@ -83,7 +90,7 @@ def time_jumps(frame: pd.DataFrame, fdr: float = FDR, min_ratio: float = JUMP_MI
             i = idx[j]
             if (i, col) in flagged:  # one finding per cell: the consecutive test is the plainer story
                 continue
-            row = body.iloc[i]
+            row = records[int(i)]
             if kind == "previous":
                 prev = other
                 finding = _finding(row, "time_jump", "warning",
@@ -150,6 +157,7 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
     from ..formatting import count_text
 
     out = []
+    frame = lean(frame)
     body = frame[~frame["is_total"]]
     fields = count_fields()
     cols = [c for c in body.columns if c in fields and body[c].notna().any()]
@@ -163,17 +171,24 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = totals / usual
     far = (ratio >= factor) | (ratio <= 1 / factor)
+    grid = None
     for col in cols:
         for p in far.index[far[col].fillna(False).to_numpy(bool)]:
             if not usual[col]:
                 continue
-            wide = body.pivot_table(index=keys, columns="period", values=col, aggfunc="first", dropna=False)
+            if grid is None:  # the table as units × periods, laid out once for every column
+                grid = _UnitsByPeriods(body, keys)
+            wide = grid.values(col)
             if wide.shape[0] < 3:
                 continue
-            others = wide.drop(columns=p)
+            j = grid.period_position(p)
+            others = np.delete(wide, j, axis=1)
             up = totals.at[p, col] > usual[col]
-            beyond = (wide[p] > others.max(axis=1)) if up else (wide[p] < others.min(axis=1))
-            share = beyond[wide[p].notna()].mean()
+            # fmax/fmin skip missing periods as pandas' max and min do; a unit with none is no evidence
+            with np.errstate(invalid="ignore"):
+                beyond = (wide[:, j] > np.fmax.reduce(others, axis=1)) if up else (wide[:, j] < np.fmin.reduce(others, axis=1))
+            seen = ~np.isnan(wide[:, j])
+            share = float(beyond[seen].mean()) if seen.any() else np.nan
             if share < 0.5:
                 continue
             f = fields[col]
@@ -185,23 +200,50 @@ def pasted_tables(frame: pd.DataFrame, factor: float = 3.0) -> list[dict]:
                                 f"{share:.0%} of the units lie beyond their own other periods: another table pasted here?",
                                 {"column": col, "total": total, "usual_total": u, "share_beyond": share}))
     # a whole period repeated: every count of every unit equal to another period's.
-    # Rows are hashed and summed per period; equal sums are then compared in full.
-    rows = body[keys + ["period"] + cols].sort_values(keys)
+    # Rows are hashed and summed per period (a sum does not depend on the rows' order);
+    # equal sums are then compared in full, unit by unit.
+    rows = body[keys + ["period"] + cols]
     row_hash = pd.util.hash_pandas_object(rows[keys + cols].fillna(-1), index=False).to_numpy()
     sums = pd.Series(row_hash).groupby(rows["period"].to_numpy()).sum()
-    informative = rows.groupby("period")[cols].apply(lambda g: bool((g.fillna(0) != 0).any().any()))
+    informative = (rows[cols].fillna(0) != 0).any(axis=1).groupby(rows["period"]).any()
+    in_period = rows.groupby("period").indices
+
+    def period_rows(q):
+        return rows.iloc[in_period[q]][keys + cols].sort_values(keys, kind="stable").reset_index(drop=True)
+
     seen: dict = {}
     for p in [q for q in periods if q in sums.index]:
         if not informative.get(p, False):
             continue
         key = sums[p]
-        if key in seen:
-            a_ = rows[rows["period"] == seen[key]][keys + cols].reset_index(drop=True)
-            b_ = rows[rows["period"] == p][keys + cols].reset_index(drop=True)
-            if a_.equals(b_):
-                out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
-                                    f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
-                                    f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
-                                    {"same_as": seen[key]}))
+        if key in seen and period_rows(seen[key]).equals(period_rows(p)):
+            out.append(_finding({"unit": "", "period": p}, "table_pasted", "warning",
+                                f"{p} 各单位的全部计数与 {seen[key]} 完全相同：同一张表可能贴了两次",
+                                f"every count of every unit in {p} equals {seen[key]}'s: the same table pasted twice?",
+                                {"same_as": seen[key]}))
         seen.setdefault(key, p)
     return out
+
+
+class _UnitsByPeriods:
+    """The body of a table as arrays of units × periods, one column at a time: what
+    ``pivot_table(index=keys, columns="period", aggfunc="first")`` gives (the first
+    figure that is not missing in each cell), without building a frame per column."""
+
+    def __init__(self, body: pd.DataFrame, keys: list[str]):
+        self.body = body
+        self.unit = body.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+        self.period, self.periods = pd.factorize(body["period"], use_na_sentinel=False)
+        self.shape = (int(self.unit.max()) + 1 if len(self.unit) else 0, len(self.periods))
+
+    def period_position(self, p) -> int:
+        return int(self.periods.get_loc(p))
+
+    def values(self, col: str) -> np.ndarray:
+        v = self.body[col].to_numpy(float)
+        ok = np.flatnonzero(~np.isnan(v))
+        cell = self.unit[ok] * self.shape[1] + self.period[ok]
+        _, first = np.unique(cell, return_index=True)  # the first figure of each cell, in the table's order
+        out = np.full(self.shape, np.nan)
+        out.ravel()[cell[first]] = v[ok[first]]
+        return out

@@ -8,21 +8,32 @@ from scipy import stats
 
 from ..columns import count_fields
 from ..formatting import count_text
+from ..frames import lean
 from ..registry import indicators
-from .findings import _finding
+from .findings import _finding, _records
 from .multiplicity import FDR, bh_q_values
 from .over_time import pasted_tables
 
 
 def unreadable_cells(frame: pd.DataFrame) -> list[dict]:
     out = []
-    for p in frame.attrs.get("problems", []):
-        rows = frame.loc[frame["source_row"] == p["row"]]
+    problems = frame.attrs.get("problems", [])
+    if not problems:
+        return out
+    frame = lean(frame)
+    # the rows the problems name, found in one pass (not a scan of the table per problem)
+    named = np.flatnonzero(frame["source_row"].isin([p["row"] for p in problems]).to_numpy(bool))
+    candidates = _records(frame, named)
+    by_row: dict = {}
+    for r in candidates:
+        by_row.setdefault(r["source_row"], []).append(r)
+    for p in problems:
+        rows = by_row.get(p["row"], [])
         if "sheet" in p and "sheet" in frame:
-            rows = rows[rows["sheet"] == p["sheet"]]
-        if rows.empty:
+            rows = [r for r in rows if r["sheet"] == p["sheet"]]
+        if not rows:
             continue
-        row = rows.iloc[0]
+        row = rows[0]
         if p.get("kind") == "period_misfit":
             out.append(_finding(row, "period_misfit", "warning",
                                 f"第 {p['row']} 行的时期“{p['value']}”与本列其他时期的写法不同（应为{p['expected']}），读作 {row['period']}",
@@ -68,6 +79,7 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
     thousands separator read as a decimal point, 1.234 for 1,234)."""
 
     out = []
+    frame = lean(frame)
     body = frame
     fields = count_fields()
     for ind in ("crude_birth_rate", "crude_death_rate"):
@@ -75,8 +87,7 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
         if col not in body:
             continue
         meta = indicators()[ind]
-        for i in np.where(body[col].to_numpy(float) > MAX_CRUDE_RATE)[0]:
-            row = body.iloc[i]
+        for row in _records(body, np.flatnonzero(body[col].to_numpy(float) > MAX_CRUDE_RATE)):
             v = row[col]
             out.append(_finding(row, "implausible_rate", "error",
                                 f"报告的{meta.zh} {v:g}‰ 超过 {MAX_CRUDE_RATE:g}‰，任何人口都不可能：可能把 % 印成了 ‰，或漏了小数点",
@@ -115,8 +126,7 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
                                     f"(median {count_text(per_year)} per 1000 a year){hint_en}",
                                     {"column": c, "rows": int(high.sum()), "median_per_1000": per_year}))
                 continue
-            for i in np.where(high)[0]:
-                row = body.iloc[i]
+            for i, row in zip(np.flatnonzero(high), _records(body, np.flatnonzero(high))):
                 hint_zh, hint_en = _scale_hint(rate[i], pop, "在这一行", " in this row")
                 out.append(_finding(row, "implausible_count", "error",
                                     f"按计数算出的{rate_zh}为每千人每年 {count_text(rate[i])}，超过 {MAX_CRUDE_RATE:g}‰{hint_zh}",
@@ -131,15 +141,14 @@ def implausible_values(frame: pd.DataFrame, pasted: list[dict] | None = None) ->
         frac = np.isfinite(v) & (np.abs(v - np.round(v)) > 1e-6)
         if steps.get(c, 1.0) < 1 and frac.sum() > len(v) / 2:
             # a whole column of decimals is a column printed in some other unit: one finding
-            row = body.iloc[int(np.where(frac)[0][0])]
+            row = _records(body, [int(np.where(frac)[0][0])])[0]
             f = fields[c]
             out.append(_finding({**row, "unit": "", "period": "all"}, "fractional_count", "warning",
                                 f"“{f.zh}”一列多为小数：可能以万人或千人为单位印出，表头未注明（用 --scale {c}=10000 或 {c}=1000）",
                                 f"{f.en} are mostly fractions: printed in ten thousands or thousands without the header "
                                 f"saying so? (use --scale {c}=10000 or {c}=1000)", {"column": c}))
             continue
-        for i in np.where(frac)[0]:
-            row = body.iloc[i]
+        for i, row in zip(np.flatnonzero(frac), _records(body, np.flatnonzero(frac))):
             f = fields[c]
             text = repr(float(v[i]))
             separator = len(text.split(".")[1]) == 3

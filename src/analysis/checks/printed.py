@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from ..columns import key_columns
+from ..frames import lean
 from ..indicators import denominator_column, exact_rate
 from ..registry import indicators
-from .findings import _finding
+from .findings import _finding, _records
 
 
 def _printed_decimals(value: float) -> int:
@@ -29,7 +30,11 @@ def printed_decimals(frame: pd.DataFrame, col: str, values: np.ndarray) -> np.nd
     recorded those (a column printed to two decimals prints 1.00, read back as 1.0: that
     is two decimals, not none); each figure's own digits where the column runs to four
     or more (full precision)."""
-    own = np.array([_printed_decimals(v) if np.isfinite(v) else 0 for v in values], dtype=int)
+    values = np.asarray(values, dtype=float)
+    # printed figures repeat (a rate to two decimals takes a few thousand values over a
+    # million rows): each distinct figure's digits are read once
+    distinct, where = np.unique(values, return_inverse=True)
+    own = np.array([_printed_decimals(v) if np.isfinite(v) else 0 for v in distinct], dtype=int)[where.ravel()]
     step = frame.attrs.get("steps", {}).get(col)
     if step and step >= 1e-3:
         return np.maximum(own, round(-np.log10(step)))
@@ -61,6 +66,7 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
     of the unit's two year-ends (or within 3% of the year-end figure, where the
     previous one is not in the table) reproduces it."""
     out = []
+    frame = lean(frame)
     for ind in indicators().values():
         col = f"reported_{ind.id}"
         need = (*ind.numerator, denominator_column(ind, frame))
@@ -89,11 +95,11 @@ def reported_rates_agree(frame: pd.DataFrame) -> list[dict]:
         step = 10.0 ** -decimals.astype(float)
         hair = (np.abs(np.abs(reported - exact) - 0.5 * step) < 1e-6) | (np.abs(np.abs(reported - exact) - step) < 1e-6)
         check = np.isfinite(exact) & (den > 0) & (~fits | (hair & ~year_end & (decimals < FULL_PRECISION)))
-        for i in np.where(check)[0]:
-            row = rows.iloc[i]
+        candidates = np.flatnonzero(check)
+        for i, row in zip(candidates, _records(rows, candidates)):
             d = int(decimals[i])
             if d < FULL_PRECISION and not year_end and any(
-                    exact_rate(num.iloc[i], den[i], ind.scale, d, m) == round(reported[i], d) for m in ("half_up", "truncate")):
+                    exact_rate(n[i], den[i], ind.scale, d, m) == round(reported[i], d) for m in ("half_up", "truncate")):
                 continue
             e = exact[i]
             shown = min(d + 2, 8)
@@ -150,7 +156,8 @@ def reported_counts(frame: pd.DataFrame) -> list[dict]:
     out = []
     if "reported_srb" not in frame or "births" not in frame or "births_male" in frame:
         return out
-    for _, row in frame[frame["reported_srb"].notna() & frame["births"].notna()].iterrows():
+    frame = lean(frame)
+    for row in _records(frame, np.flatnonzero((frame["reported_srb"].notna() & frame["births"].notna()).to_numpy(bool))):
         if row["births"] > 20000:  # the search is linear in births; large units need no back-solving to be judged
             continue
         fits = backsolve(row["reported_srb"], row["births"], ratio=True)
@@ -177,6 +184,7 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
     """A printed rate 10, 100 or 1000 times its neighbours' (a lost decimal point),
     or a printed rate 10 times what its counts give (% printed for ‰, or the reverse)."""
     out = []
+    frame = lean(frame)
     for ind in indicators().values():
         col = f"reported_{ind.id}"
         if col not in frame:
@@ -200,8 +208,7 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
                     # a share cannot pass 100%: the decimal point moved as few places as bring it back
                     hit = (v / 10 ** k <= 100) & (v / 10 ** (k - 1) > 100)
                 hit &= ~agrees
-                for i in np.where(hit)[0]:
-                    row = body.iloc[i]
+                for i, row in zip(np.flatnonzero(hit), _records(body, np.flatnonzero(hit))):
                     out.append(_finding(row, "decimal_point_lost", "warning",
                                         f"报告的{ind.zh} {v[i]:g} 约为同期其他单位中位数 {med[i]:g} 的 {10 ** k} 倍，可能漏了小数点（应为 {v[i] / 10 ** k:g}？）",
                                         f"reported {ind.en} {v[i]:g} is about {10 ** k}× the other units' median {med[i]:g}: "
@@ -219,8 +226,8 @@ def decimal_slips(frame: pd.DataFrame) -> list[dict]:
         for factor, zh, en in ((10, "‰ 印成了 %？", "‰ printed as %?"), (0.1, "% 印成了 ‰？", "% printed as ‰?")):
             hit = (np.isfinite(exact) & (exact > 0) & ~own
                    & (np.abs(v - exact * factor) <= 0.01 * np.abs(exact * factor) + half_step))
-            for i in np.where(hit)[0]:
-                out.append(_finding(body.iloc[i], "scale_slip", "warning",
+            for i, row in zip(np.flatnonzero(hit), _records(body, np.flatnonzero(hit))):
+                out.append(_finding(row, "scale_slip", "warning",
                                     f"报告的{ind.zh} {v[i]:g} 是按数计算的 {exact[i]:.3g} 的 {factor:g} 倍：{zh}",
                                     f"reported {ind.en} {v[i]:g} is {factor:g}× the {exact[i]:.3g} its counts give: {en}",
                                     {"indicator": ind.id, "reported": v[i], "computed": exact[i]}))

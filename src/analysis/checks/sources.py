@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..columns import count_fields
-from .findings import _finding
+from ..frames import lean
+from .findings import _finding, _records
 
 
 def ratio_interval(x1: float, x2: float, level: float = 0.95) -> tuple[float, float, float]:
@@ -90,6 +91,7 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float 
     total and each office's completeness with an interval."""
     out = []
     fields = count_fields()
+    frame = lean(frame)
     for other in ("births_health", "births_police"):
         if other not in frame or "births" not in frame:
             continue
@@ -104,8 +106,7 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float 
         a_all, b_all = rows["births"].to_numpy(float), rows[other].to_numpy(float)
         gap = np.abs(b_all - a_all)
         beyond = (gap >= min_gap) & (gap > tolerance * np.maximum(a_all, b_all))
-        for i in np.where(beyond)[0]:
-            row = rows.iloc[i]
+        for row in _records(rows, np.flatnonzero(beyond)):
             a, b = row["births"], row[other]
             ratio = b / a if a > 0 else np.inf
             shown = "∞" if not np.isfinite(ratio) else f"{ratio:.2f}"
