@@ -4,8 +4,10 @@ For each notebook, :func:`make_report` writes the executed ``.ipynb`` and an
 HTML page with no code, no script and no font fetched from anywhere (the
 Chinese glyphs it uses are embedded), plus one ``run.json`` for the run. The data
 are read once before any notebook runs, so a table that cannot be used is refused
-before anything is written. A notebook that fails leaves ``NAME.failed.ipynb``
-for inspection and the earlier good HTML where it was.
+before anything is written; the table as read goes into the report as
+``data.parquet`` (attrs included) and the notebooks read that, not the original. A
+notebook that fails leaves ``NAME.failed.ipynb`` for inspection and the earlier good
+HTML where it was.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from pathlib import Path
 
 import nbformat
@@ -31,13 +33,19 @@ import yaml
 from . import __version__
 from .errors import ParameterError, ReportError
 from .fonts import css_font_face
-from .loading import load
+from .loading import load, write_canonical
 from .paths import notebooks_dir, project_root
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "workbench" / "report.html.j2"
 FONT_PLACEHOLDER = "/*@@workbench-font@@*/"
 # Parameters the report command fills in itself from its own arguments.
 DATA_PARAMETERS = ("data_path", "sheet", "columns_file", "table_period", "unit_name", "layout", "scale")
+# The table as read, in the report folder: what the notebooks of the report read.
+CANONICAL_NAME = "data.parquet"
+SUMMARY_NAME = "summary.json"
+# A notebook hands key figures to the report as a display output of this type (in a
+# cell tagged notebook-only, so readers never see it).
+SUMMARY_MIME = "application/vnd.workbench.summary+json"
 
 
 def default_notebooks() -> list[Path]:
@@ -166,21 +174,45 @@ def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str) -> str:
-    """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded."""
-    from nbconvert import HTMLExporter
+def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str, *,
+                embed_font: bool = True) -> str:
+    """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded.
 
-    exporter = HTMLExporter(template_file=str(TEMPLATE), exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    exporter.extra_template_basedirs = [str(TEMPLATE.parent)]
+    With ``embed_font=False`` the page keeps :data:`FONT_PLACEHOLDER` for
+    :func:`embed_font` to fill, so that the pages of one report share one subset."""
+    exporter = _exporter()
     nb = _strip_for_readers(nb)
     nb.metadata["title"] = title
     resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_facts_html": facts_html,
                  "language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    # Subset the font to the characters the finished page holds, then embed it.
-    visible = re.sub(r"data:[^\"')]+", "", body)
-    return body.replace(FONT_PLACEHOLDER, css_font_face(visible), 1)
+    return embed_font([body])[0] if embed_font else body
+
+
+def embed_font(pages: list[str]) -> list[str]:
+    """``pages`` (rendered with ``embed_font=False``) with one font subset, made for the
+    characters all of them hold, embedded in each: subsetting is the costly part of
+    rendering, and the pages of a report share most of their characters."""
+    visible = "".join(re.sub(r"data:[^\"')]+", "", page) for page in pages)
+    face = css_font_face(visible)
+    return [page.replace(FONT_PLACEHOLDER, face, 1) for page in pages]
+
+
+_exporters = threading.local()
+
+
+def _exporter():
+    """This thread's HTML exporter: setting one up (traitlets, templates) costs more than a
+    small page, and an exporter is not to be shared between threads."""
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_file=str(TEMPLATE), exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+        exporter.extra_template_basedirs = [str(TEMPLATE.parent)]
+        _exporters.html = exporter
+    return exporter
 
 
 def _failed_cell(nb_path: Path) -> tuple[str, str]:
@@ -199,8 +231,14 @@ def _failed_cell(nb_path: Path) -> tuple[str, str]:
 def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None = None, *,
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
-                unit_name: str | None = None, layout: str | None = None, scale: str = "") -> dict:
+                unit_name: str | None = None, layout: str | None = None, scale: str = "",
+                kernels: list[Kernel] | None = None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
+
+    The table is read here, once, and written to ``out_dir/data.parquet``; every
+    notebook gets that file as ``data_path``. ``kernels`` are the kernels to run the
+    notebooks in, one after another in each (a batch worker keeps its own across
+    reports); by default one per core, started and stopped here.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -222,7 +260,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     out.mkdir(parents=True, exist_ok=True)
     facts = {
         "data": {"path": str(data), "file": data.name, "sha256": frame.attrs["sha256"], "sheet": frame.attrs.get("sheet"),
-                 "columns_file": str(Path(columns).resolve()) if columns else None},
+                 "columns_file": str(Path(columns).resolve()) if columns else None, "canonical": CANONICAL_NAME},
         "parameters": parameters,
         "package_version": __version__,
         "git_commit": git_commit(),
@@ -232,11 +270,13 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     }
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
+        canonical = write_canonical(frame, staging / CANONICAL_NAME, sheet=sheet, columns=columns, period=period,
+                                    unit_name=unit_name, layout=layout, scale=parse_scale(scale))
         plans = []
         for nb_path in notebooks:
             declared = declared_parameters(nb_path)
             given = {k: v for k, v in parameters.items() if k in declared}
-            given["data_path"] = str(data)
+            given["data_path"] = str(canonical)
             if "sheet" in declared:
                 given["sheet"] = "" if sheet is None else str(sheet)
             if "columns_file" in declared:
@@ -246,26 +286,28 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                     given[name] = value or ""
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
             plans.append((nb_path, given, effective))
-        def run(plan):
+        pages: dict[str, str] = {}
+        summary: dict = {}
+
+        def run(plan, kernel):
             """Execute one notebook and, if it ran, render its page while other kernels work."""
             nb_path, given, effective = plan
-            nb_started, nb_finished, err = _execute(nb_path, staging / nb_path.name, given)
+            nb_started, nb_finished, err = kernel.execute(nb_path, staging / nb_path.name, given)
             if err is None:
                 lang = str(effective.get("language", "zh"))
                 nb = nbformat.read(staging / nb_path.name, as_version=4)
-                page = render_html(nb, _notebook_title(nb) or nb_path.stem,
-                                   _facts_html({**facts, "notebook_finished": nb_finished}, effective, lang), lang)
-                (staging / f"{nb_path.stem}.html").write_text(page, encoding="utf-8")
+                summary.update(_notebook_summary(nb))
+                shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
+                pages[nb_path.stem] = render_html(
+                    nb, _notebook_title(nb) or nb_path.stem,
+                    _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, embed_font=False)
             return nb_started, nb_finished, err
 
-        # Kernels are separate processes that spend part of their start waiting: run the
-        # notebooks side by side, one more than there are cores.
-        workers = max(1, min(len(plans), (os.cpu_count() or 1) + 1))
         # Kernels inherit this process's stderr; their start-up and shut-down chatter
         # (libzmq assertions when a failed kernel is stopped) goes to a log instead.
         kernel_log = staging / "kernels.log"
-        with _stderr_to(kernel_log), ThreadPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(run, plans))
+        with _stderr_to(kernel_log):
+            runs = _run_in_kernels(plans, run, kernels)
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
@@ -282,8 +324,16 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
                               f"at {kept}; earlier HTML in {out} is unchanged")
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
-            facts["notebooks"].append({"notebook": nb_path.name, "parameters": effective, "started": nb_started,
-                                       "finished": nb_finished, "html": f"{nb_path.stem}.html", "ipynb": nb_path.name})
+            facts["notebooks"].append({"notebook": nb_path.name,
+                                       "parameters": {**effective, "data_path": str(out / CANONICAL_NAME)},
+                                       "started": nb_started, "finished": nb_finished,
+                                       "html": f"{nb_path.stem}.html", "ipynb": nb_path.name})
+        for nb_path, _, _ in plans:
+            _repoint(staging / nb_path.name, str(canonical), str(out / CANONICAL_NAME))
+        for stem, page in zip(pages, embed_font(list(pages.values()))):
+            (staging / f"{stem}.html").write_text(page, encoding="utf-8")
+        (staging / SUMMARY_NAME).write_text(json.dumps({**data_summary(frame), **summary}, ensure_ascii=False,
+                                                       indent=2), encoding="utf-8")
         facts["finished"] = _now()
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
         # Every notebook succeeded: only now replace the earlier report.
@@ -311,24 +361,159 @@ def _stderr_to(path: Path):
             os.close(saved)
 
 
-def _execute(nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
-    """Run one notebook; returns its start and end times and the error, if any."""
-    import papermill
+class Kernel:
+    """A python3 kernel that runs notebook after notebook.
 
-    started = _now()
-    for attempt in (1, 2):
+    Starting a kernel and importing pandas, scipy and matplotlib into it costs more than
+    most notebooks' own work, so one kernel serves several notebooks: before each
+    notebook after the first its namespace is emptied (``reset``, execution count back
+    to 1); imported modules stay. A notebook that fails, or a kernel that dies, costs
+    the kernel: the next notebook gets a fresh one. Use from one thread only.
+    """
+
+    def __init__(self) -> None:
+        self.km = None
+        self.used = False
+
+    def execute(self, nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
+        """Run one notebook into ``executed``; returns its start and end times and the
+        error, if any (PapermillExecutionError for a failing cell). A kernel that fails
+        to start, or dies, is replaced and the notebook run once more."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        started = _now()
+        for attempt in (1, 2):
+            try:
+                if self.km is None:
+                    from jupyter_client.manager import AsyncKernelManager
+
+                    self.km, self.used = AsyncKernelManager(kernel_name="python3"), False
+                elif self.used:
+                    self._reset()
+                self.used = True
+                # nbclient starts the kernel it is given if it has none and, not owning
+                # it, leaves it running afterwards.
+                papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
+                                           km=self.km, cwd=str(nb_path.parent), progress_bar=False,
+                                           log_output=False,
+                                           # the kernel's own start-up chatter is not the user's business
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                return started, _now(), None
+            except PapermillExecutionError as exc:
+                self.close()  # whatever the failed cell left behind stays out of the next notebook
+                return started, _now(), exc
+            except Exception as exc:  # noqa: BLE001 - reported by the caller, in notebook order
+                self.close()
+                # kernels started side by side now and then collide on a port or die
+                # starting: a fresh one, once
+                if attempt == 2:
+                    return started, _now(), exc
+        return started, _now(), None
+
+    def _reset(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        async def reset():
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=60)
+                reply = await kc.execute_interactive("get_ipython().reset(new_session=True)", silent=True,
+                                                     store_history=False, timeout=60)
+            finally:
+                kc.stop_channels()
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError("the kernel could not be reset")
+
+        run_sync(reset)()
+
+    def close(self) -> None:
+        """Stop the kernel, if one is running."""
+        km, self.km = self.km, None
+        if km is not None and km.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+
+
+def _run_in_kernels(plans: list, run, kernels: list[Kernel] | None) -> list:
+    """``run(plan, kernel)`` for every plan, each kernel in a thread of its own taking the
+    next plan when it is free; results in the order of ``plans``."""
+    own = kernels is None
+    if own:
+        # One kernel per core: a third kernel on two cores only adds its own start-up.
+        kernels = [Kernel() for _ in range(max(1, min(len(plans), os.cpu_count() or 1)))]
+    results: list = [None] * len(plans)
+    queue = list(enumerate(plans))
+    lock = threading.Lock()
+
+    def work(kernel):
         try:
-            papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
-                                       cwd=str(nb_path.parent), progress_bar=False, log_output=False,
-                                       # the kernel's own start-up chatter is not the user's business
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
-            return started, _now(), None
-        except Exception as exc:  # noqa: BLE001 - reported by the caller, in notebook order
-            # kernels started side by side now and then collide on a port: try once more
-            if attempt == 1 and "Address already in use" in str(exc):
-                continue
-            return started, _now(), exc
-    return started, _now(), None
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i, plan = queue.pop(0)
+                results[i] = run(plan, kernel)
+        finally:
+            if own:
+                kernel.close()
+
+    if len(kernels) == 1:
+        work(kernels[0])
+    else:
+        threads = [threading.Thread(target=work, args=(k,), name=f"kernel-{n}") for n, k in enumerate(kernels)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return results
+
+
+def data_summary(frame) -> dict:
+    """Key figures of a canonical frame, cheap enough for every report: units, periods,
+    births and the sex ratio at birth over units (totals and subtotals left out)."""
+    from .columns import key_columns
+
+    body = frame[~frame["is_total"]] if "is_total" in frame else frame
+    out = {"units": int(len(body[key_columns(body)].drop_duplicates())) if len(body) else 0,
+           "periods": int(body["period"].nunique()) if "period" in body else 0,
+           "births": None, "srb": None}
+    if "births" in body and body["births"].notna().any():
+        out["births"] = float(body["births"].sum())
+    if {"births_male", "births_female"} <= set(body.columns):
+        both = body[["births_male", "births_female"]].dropna()
+        girls = float(both["births_female"].sum())
+        out["srb"] = round(100 * float(both["births_male"].sum()) / girls, 2) if girls > 0 else None
+    return out
+
+
+def _repoint(executed: Path, staged: str, final: str) -> None:
+    """Point an executed notebook's data_path at where the canonical table ends up, so
+    that the kept notebook can be run again as it is."""
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.replace(json.dumps(staged), json.dumps(final))
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    if params.get("data_path") == staged:
+        params["data_path"] = final
+    nbformat.write(nb, executed)
+
+
+def _notebook_summary(nb: nbformat.NotebookNode) -> dict:
+    """What a notebook handed to the report as a :data:`SUMMARY_MIME` output."""
+    found: dict = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            value = output.get("data", {}).get(SUMMARY_MIME)
+            if isinstance(value, str):
+                value = json.loads(value)
+            if isinstance(value, dict):
+                found.update(value)
+    return found
 
 
 def _literal(text: str) -> object:
