@@ -262,6 +262,10 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         "data": {"path": str(data), "file": data.name, "sha256": frame.attrs["sha256"], "sheet": frame.attrs.get("sheet"),
                  "columns_file": str(Path(columns).resolve()) if columns else None, "canonical": CANONICAL_NAME},
         "parameters": parameters,
+        # as given, so that a batch can tell a finished report of the same reading from another
+        "reading": {"sheet": sheet, "columns": str(Path(columns).resolve()) if columns else None, "period": period,
+                    "unit_name": unit_name, "layout": layout, "scale": scale or "",
+                    "notebooks": [n.name for n in notebooks]},
         "package_version": __version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),
@@ -318,11 +322,12 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         if failures:
             nb_path, err = failures[0]
             if not isinstance(err, PapermillExecutionError):  # the kernel could not start, and the like
-                raise ReportError(f"notebook {nb_path.name} could not be run: {type(err).__name__}: {err}")
+                raise _failed(f"notebook {nb_path.name} could not be run: {type(err).__name__}: {err}",
+                              nb_path.name, None, f"{type(err).__name__}: {err}")
             kept = out / f"{nb_path.stem}.failed.ipynb"
             where, what = _failed_cell(kept)
-            raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
-                              f"at {kept}; earlier HTML in {out} is unchanged")
+            raise _failed(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
+                          f"at {kept}; earlier HTML in {out} is unchanged", nb_path.name, where, what)
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
             facts["notebooks"].append({"notebook": nb_path.name,
                                        "parameters": {**effective, "data_path": str(out / CANONICAL_NAME)},
@@ -488,6 +493,13 @@ def data_summary(frame) -> dict:
         girls = float(both["births_female"].sum())
         out["srb"] = round(100 * float(both["births_male"].sum()) / girls, 2) if girls > 0 else None
     return out
+
+
+def _failed(message: str, notebook: str, cell: str | None, detail: str) -> ReportError:
+    """A ReportError that also says, for a batch's index page, which notebook and cell."""
+    err = ReportError(message)
+    err.notebook, err.cell, err.detail = notebook, cell, detail
+    return err
 
 
 def _repoint(executed: Path, staged: str, final: str) -> None:
