@@ -197,6 +197,8 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int = 1, schedul
     Raises WorkbenchError when the scheduler cannot be reached."""
     from tqdm import tqdm
 
+    # an unreachable scheduler is refused before anything is written
+    client = _connect(scheduler) if scheduler else None
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
@@ -212,12 +214,14 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int = 1, schedul
                 bar.update()
             else:
                 todo.append(job)
-        if scheduler:
-            _on_cluster(todo, scheduler, force, outcomes, bar)
+        if client is not None:
+            _on_cluster(todo, client, force, outcomes, bar)
         elif todo:
             _on_processes(todo, max(1, min(workers, len(todo))), force, outcomes, bar)
     finally:
         bar.close()
+        if client is not None:
+            client.close()
         ordered = [outcomes[j.slug] for j in jobs if j.slug in outcomes]
         write_index(ordered, out)
     return ordered
@@ -247,15 +251,21 @@ def _on_processes(jobs: list[Job], workers: int, force: bool, outcomes: dict, ba
             _record(outcome, outcomes, bar)
 
 
-def _on_cluster(jobs: list[Job], scheduler: str, force: bool, outcomes: dict, bar) -> None:
-    from distributed import Client, as_completed
+def _connect(scheduler: str):
+    from distributed import Client
 
     try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, TimeoutError) as exc:
-        raise WorkbenchError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}). Fix: start "
-                             "`dask scheduler` there, or give its tcp://HOST:PORT / 无法连接 Dask 调度器") from None
-    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise WorkbenchError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({_one_line(str(exc))}). "
+                             "Fix: start `dask scheduler` there (README, Batch), or give its tcp://HOST:PORT / "
+                             "无法连接 Dask 调度器") from None
+
+
+def _on_cluster(jobs: list[Job], client, force: bool, outcomes: dict, bar) -> None:
+    from distributed import as_completed
+
+    if jobs:
         futures = {client.submit(_cluster_run, job, force, pure=False, key=f"workbench-{job.slug}-{os.getpid()}"): job
                    for job in jobs}
         for future in as_completed(futures):
@@ -265,8 +275,6 @@ def _on_cluster(jobs: list[Job], scheduler: str, force: bool, outcomes: dict, ba
             except Exception as exc:  # noqa: BLE001 - a lost worker takes only its table with it
                 outcome = Outcome(job.slug, job.data, "failed", message=_one_line(f"{type(exc).__name__}: {exc}"))
             _record(outcome, outcomes, bar)
-    finally:
-        client.close()
 
 
 def summary_line(outcomes: list[Outcome], out_dir: str | Path) -> str:
