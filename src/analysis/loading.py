@@ -285,12 +285,16 @@ def read_canonical(path: str | Path, **options) -> pd.DataFrame:
     if changed:
         raise DataError(p.name, f"was read already, with other {', '.join(changed)} than given",
                         "give the original data file to read it with other options")
+    table = pq.read_table(p)
+    frame = table.to_pandas()
     # Text columns come back as they went: object columns as object (None stays None),
     # not as pandas' string dtype, which would turn None into NaN.
-    with pd.option_context("future.infer_string", False):
-        frame = pq.read_table(p).to_pandas()
     for col, dtype in marker.get("dtypes", {}).items():
-        if col in frame and str(frame[col].dtype) != dtype:
+        if col not in frame or str(frame[col].dtype) == dtype:
+            continue
+        if dtype == "object":
+            frame[col] = pd.Series(table.column(col).to_pylist(), index=frame.index, dtype=object)
+        else:
             frame[col] = frame[col].astype(dtype)
     if "columns_dtype" in marker:
         frame.columns = frame.columns.astype(marker["columns_dtype"])

@@ -27,8 +27,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-import nbformat
-import yaml
+from .lazy import lighter_imports
+
+lighter_imports()  # before nbformat: this module is for processes that make reports
+
+import nbformat  # noqa: E402
+import yaml  # noqa: E402
 
 from . import __version__
 from .errors import ParameterError, ReportError
