@@ -161,29 +161,29 @@ _KERNEL = None
 
 
 def _worker_start() -> None:
-    """A worker process keeps one kernel for all its reports (imports paid once) and
-    stops it when the pool stops it."""
+    """A worker process keeps one kernel for all its reports (imports paid once), started
+    with the worker, and stops it when the pool stops the worker."""
     global _KERNEL
     from multiprocessing import util
 
-    from .reports import Kernel
+    from .reports import Kernels
 
-    _KERNEL = Kernel()
+    _KERNEL = Kernels(1)
     util.Finalize(None, _KERNEL.close, exitpriority=10)
 
 
 def _worker_run(job: Job, force: bool) -> Outcome:
-    return run_job(job, [_KERNEL] if _KERNEL is not None else None, force)
+    return run_job(job, _KERNEL, force)
 
 
 def _cluster_run(job: Job, force: bool) -> Outcome:
     """A job on a Dask worker: a kernel of its own, stopped when the report is done
-    (a Dask worker runs tasks in threads that are not ours to keep kernels in)."""
-    from .reports import Kernel
+    (a Dask worker's processes and threads are not ours to keep kernels in)."""
+    from .reports import Kernels
 
-    kernel = Kernel()
+    kernel = Kernels(1)
     try:
-        return run_job(job, [kernel], force)
+        return run_job(job, kernel, force)
     finally:
         kernel.close()
 

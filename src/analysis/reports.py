@@ -13,6 +13,7 @@ HTML where it was.
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import datetime as dt
 import html
@@ -23,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import queue
 import tempfile
 import threading
 from pathlib import Path
@@ -50,6 +52,11 @@ SUMMARY_NAME = "summary.json"
 # A notebook hands key figures to the report as a display output of this type (in a
 # cell tagged notebook-only, so readers never see it).
 SUMMARY_MIME = "application/vnd.workbench.summary+json"
+# the kernel's own start-up chatter is not the user's business
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# What the notebooks import, imported into a kernel while the report reads its data.
+WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
+                "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")
 
 
 def default_notebooks() -> list[Path]:
@@ -236,13 +243,14 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
                 unit_name: str | None = None, layout: str | None = None, scale: str = "",
-                kernels: list[Kernel] | None = None) -> dict:
+                kernels: Kernels | None = None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
 
     The table is read here, once, and written to ``out_dir/data.parquet``; every
-    notebook gets that file as ``data_path``. ``kernels`` are the kernels to run the
-    notebooks in, one after another in each (a batch worker keeps its own across
-    reports); by default one per core, started and stopped here.
+    notebook gets that file as ``data_path``. ``kernels`` (:class:`Kernels`) run the
+    notebooks, one after another in each kernel (a batch worker keeps its own across
+    reports); by default one kernel per core, started here as the data are read and
+    stopped at the end.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -253,12 +261,19 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     data = Path(data).resolve()
     from .loading import parse_scale
 
-    # refuse bad data before writing anything
-    frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
-                 scale=parse_scale(scale))
     notebooks = [Path(n).resolve() for n in (notebooks or default_notebooks())]
     if not notebooks:
         raise ReportError(f"no notebooks found in {notebooks_dir()}")
+    # The kernels start, and import what the notebooks import, while the data are read.
+    crew = kernels or Kernels(notebooks=notebooks)
+    try:
+        # refuse bad data before writing anything
+        frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
+                     scale=parse_scale(scale))
+    except BaseException:
+        if kernels is None:
+            crew.close()
+        raise
     parameters = dict(parameters or {})
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -315,13 +330,15 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         # (libzmq assertions when a failed kernel is stopped) goes to a log instead.
         kernel_log = staging / "kernels.log"
         with _stderr_to(kernel_log):
-            runs = _run_in_kernels(plans, run, kernels)
+            runs = crew.run(plans, run)
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
                 shutil.move(str(staging / nb_path.name), out / f"{nb_path.stem}.failed.ipynb")
-        if failures and kernel_log.stat().st_size:
-            shutil.copy(kernel_log, out / "kernels.log")
+        if failures:
+            chatter = kernel_log.read_text("utf-8", "replace") + crew.logs()
+            if chatter:
+                (out / "kernels.log").write_text(chatter, encoding="utf-8")
         kernel_log.unlink(missing_ok=True)
         if failures:
             nb_path, err = failures[0]
@@ -351,6 +368,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         for rec in facts["notebooks"]:
             (out / f"{Path(rec['notebook']).stem}.failed.ipynb").unlink(missing_ok=True)
     finally:
+        if kernels is None:
+            crew.close()
         shutil.rmtree(staging, ignore_errors=True)
     return facts
 
@@ -383,6 +402,35 @@ class Kernel:
     def __init__(self) -> None:
         self.km = None
         self.used = False
+        self.cwd: Path | None = None
+        self.log = None  # stderr of a kernel started by warm(), before make_report's log exists
+
+    def warm(self, cwd: Path) -> None:
+        """Start the kernel in ``cwd`` and import what the notebooks import, so that both
+        happen while the report reads its data. A kernel that does not start here is
+        started again by :meth:`execute`."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.km is not None and self.cwd == cwd:
+                return
+            self.close()
+            if self.log is None:
+                self.log = tempfile.TemporaryFile()
+            self.km, self.cwd = AsyncKernelManager(kernel_name="python3"), cwd
+            run_sync(self.km.start_kernel)(cwd=str(cwd), stderr=self.log, extra_arguments=KERNEL_ARGUMENTS)
+            self._run(WARM_IMPORTS)
+            self.used = True  # the next notebook starts with an empty namespace
+        except Exception:  # noqa: BLE001 - execute() starts a kernel of its own and says what failed
+            self.close()
+
+    def logs(self) -> str:
+        """What kernels started by :meth:`warm` wrote on stderr."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def execute(self, nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
         """Run one notebook into ``executed``; returns its start and end times and the
@@ -394,10 +442,12 @@ class Kernel:
         started = _now()
         for attempt in (1, 2):
             try:
+                if self.km is not None and self.cwd != nb_path.parent:
+                    self.close()  # a notebook runs where it lies, as it would on its own
                 if self.km is None:
                     from jupyter_client.manager import AsyncKernelManager
 
-                    self.km, self.used = AsyncKernelManager(kernel_name="python3"), False
+                    self.km, self.used, self.cwd = AsyncKernelManager(kernel_name="python3"), False, nb_path.parent
                 elif self.used:
                     self._reset()
                 self.used = True
@@ -406,8 +456,7 @@ class Kernel:
                 papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
                                            km=self.km, cwd=str(nb_path.parent), progress_bar=False,
                                            log_output=False,
-                                           # the kernel's own start-up chatter is not the user's business
-                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                           extra_arguments=KERNEL_ARGUMENTS)
                 return started, _now(), None
             except PapermillExecutionError as exc:
                 self.close()  # whatever the failed cell left behind stays out of the next notebook
@@ -421,25 +470,28 @@ class Kernel:
         return started, _now(), None
 
     def _reset(self) -> None:
+        self._run("get_ipython().reset(new_session=True)")
+
+    def _run(self, code: str) -> None:
+        """Run ``code`` in the kernel without a trace in history or execution count."""
         from jupyter_core.utils import run_sync
 
-        async def reset():
+        async def run():
             kc = self.km.client()
             kc.start_channels()
             try:
                 await kc.wait_for_ready(timeout=60)
-                reply = await kc.execute_interactive("get_ipython().reset(new_session=True)", silent=True,
-                                                     store_history=False, timeout=60)
+                reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=120)
             finally:
                 kc.stop_channels()
             if reply["content"]["status"] != "ok":
-                raise RuntimeError("the kernel could not be reset")
+                raise RuntimeError(f"the kernel could not run {code!r}: {reply['content'].get('evalue')}")
 
-        run_sync(reset)()
+        run_sync(run)()
 
     def close(self) -> None:
         """Stop the kernel, if one is running."""
-        km, self.km = self.km, None
+        km, self.km, self.cwd = self.km, None, None
         if km is not None and km.has_kernel:
             from jupyter_core.utils import run_sync
 
@@ -447,38 +499,65 @@ class Kernel:
                 run_sync(km.shutdown_kernel)(now=True)
 
 
-def _run_in_kernels(plans: list, run, kernels: list[Kernel] | None) -> list:
-    """``run(plan, kernel)`` for every plan, each kernel in a thread of its own taking the
-    next plan when it is free; results in the order of ``plans``."""
-    own = kernels is None
-    if own:
+class Kernels:
+    """``count`` kernels, each with a thread of its own that starts it at once (while a
+    report reads its data; see :meth:`Kernel.warm`, in the folder of ``notebooks``,
+    by default the project's) and then runs the notebooks :meth:`run` hands out, the
+    next one to the first kernel free. A batch worker keeps one across reports; a
+    kernel is always used from its own thread. :meth:`close` stops them."""
+
+    def __init__(self, count: int | None = None, notebooks: list[Path] | None = None) -> None:
         # One kernel per core: a third kernel on two cores only adds its own start-up.
-        kernels = [Kernel() for _ in range(max(1, min(len(plans), os.cpu_count() or 1)))]
-    results: list = [None] * len(plans)
-    queue = list(enumerate(plans))
-    lock = threading.Lock()
+        count = count or max(1, min(len(notebooks or [None] * 4), os.cpu_count() or 1))
+        self.kernels = [Kernel() for _ in range(count)]
+        folders = {Path(nb).parent for nb in notebooks} if notebooks else {notebooks_dir()}
+        self.cwd = folders.pop() if len(folders) == 1 else None
+        self.queue: queue.Queue = queue.Queue()
+        self.threads = [threading.Thread(target=self._work, args=(k,), name=f"kernel-{n}", daemon=True)
+                        for n, k in enumerate(self.kernels)]
+        atexit.register(self.close)  # never leave kernels running behind an interrupted report
+        for thread in self.threads:
+            thread.start()
 
-    def work(kernel):
+    def _work(self, kernel: Kernel) -> None:
         try:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    i, plan = queue.pop(0)
-                results[i] = run(plan, kernel)
+            if self.cwd is not None:
+                kernel.warm(self.cwd)
+            while (item := self.queue.get()) is not None:
+                i, plan, run, results = item
+                try:
+                    results[i] = run(plan, kernel)
+                except BaseException as exc:  # noqa: BLE001 - raised again by run() in the caller's thread
+                    results[i] = exc
+                finally:
+                    self.queue.task_done()
         finally:
-            if own:
-                kernel.close()
+            kernel.close()
 
-    if len(kernels) == 1:
-        work(kernels[0])
-    else:
-        threads = [threading.Thread(target=work, args=(k,), name=f"kernel-{n}") for n, k in enumerate(kernels)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    return results
+    def run(self, plans: list, run) -> list:
+        """``run(plan, kernel)`` for every plan; results in the order of ``plans``."""
+        results: list = [None] * len(plans)
+        for i, plan in enumerate(plans):
+            self.queue.put((i, plan, run, results))
+        self.queue.join()
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
+    def logs(self) -> str:
+        """What kernels started ahead of a report wrote on stderr."""
+        return "".join(k.logs() for k in self.kernels)
+
+    def close(self) -> None:
+        """Stop the kernels and their threads; idempotent."""
+        atexit.unregister(self.close)
+        for thread in self.threads:
+            if thread.is_alive():
+                self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.threads = []
 
 
 def data_summary(frame) -> dict:
