@@ -104,6 +104,8 @@ def main() -> None:
             print(f"papermill + nbconvert loop: {loop_wall:.1f} s wall, {loop_cpu:.1f} CPU-s; "
                   f"ratio report/loop {wall / loop_wall:.2f} (wall), {cpu / loop_cpu:.2f} (CPU)", flush=True)
 
+        if args.datasets < 1:
+            return
         (work / "tables").mkdir(exist_ok=True)
         data = make_datasets(work / "tables", args.datasets)
         out = work / "batch"

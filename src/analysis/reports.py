@@ -27,6 +27,7 @@ import sys
 import queue
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .lazy import lighter_imports
@@ -249,8 +250,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     The table is read here, once, and written to ``out_dir/data.parquet``; every
     notebook gets that file as ``data_path``. ``kernels`` (:class:`Kernels`) run the
     notebooks, one after another in each kernel (a batch worker keeps its own across
-    reports); by default one kernel per core, started here as the data are read and
-    stopped at the end.
+    reports); by default one kernel, started here as the data are read and stopped
+    at the end.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -312,18 +313,25 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         pages: dict[str, str] = {}
         summary: dict = {}
 
+        def render(nb_path, effective, nb_finished):
+            lang = str(effective.get("language", "zh"))
+            nb = nbformat.read(staging / nb_path.name, as_version=4)
+            summary.update(_notebook_summary(nb))
+            shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
+            pages[nb_path.stem] = render_html(
+                nb, _notebook_title(nb) or nb_path.stem,
+                _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, embed_font=False)
+
+        # Pages are rendered in a thread of their own while the kernel runs the next notebook.
+        renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        rendering = []
+
         def run(plan, kernel):
-            """Execute one notebook and, if it ran, render its page while other kernels work."""
+            """Execute one notebook and, if it ran, have its page rendered."""
             nb_path, given, effective = plan
             nb_started, nb_finished, err = kernel.execute(nb_path, staging / nb_path.name, given)
             if err is None:
-                lang = str(effective.get("language", "zh"))
-                nb = nbformat.read(staging / nb_path.name, as_version=4)
-                summary.update(_notebook_summary(nb))
-                shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
-                pages[nb_path.stem] = render_html(
-                    nb, _notebook_title(nb) or nb_path.stem,
-                    _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, embed_font=False)
+                rendering.append(renderer.submit(render, nb_path, effective, nb_finished))
             return nb_started, nb_finished, err
 
         # Kernels inherit this process's stderr; their start-up and shut-down chatter
@@ -331,6 +339,9 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         kernel_log = staging / "kernels.log"
         with _stderr_to(kernel_log):
             runs = crew.run(plans, run)
+        with renderer:
+            for page in rendering:
+                page.result()
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
@@ -506,9 +517,10 @@ class Kernels:
     next one to the first kernel free. A batch worker keeps one across reports; a
     kernel is always used from its own thread. :meth:`close` stops them."""
 
-    def __init__(self, count: int | None = None, notebooks: list[Path] | None = None) -> None:
-        # One kernel per core: a third kernel on two cores only adds its own start-up.
-        count = count or max(1, min(len(notebooks or [None] * 4), os.cpu_count() or 1))
+    def __init__(self, count: int = 1, notebooks: list[Path] | None = None) -> None:
+        # One kernel by default: a second would run the notebooks of a report side by side,
+        # but its own start and imports cost about 4 CPU-seconds, a fifth of a report;
+        # batches run reports side by side instead.
         self.kernels = [Kernel() for _ in range(count)]
         folders = {Path(nb).parent for nb in notebooks} if notebooks else {notebooks_dir()}
         self.cwd = folders.pop() if len(folders) == 1 else None
