@@ -1,6 +1,6 @@
 """Reports and batches: CPU and wall time of `workbench report` and `workbench batch`.
 
-    python benchmarks/bench_batch.py [--datasets 20] [--jobs 2] [--skip-loop] [--keep DIR]
+    python benchmarks/bench_batch.py [--datasets 20] [--jobs 2] [--skip-loop] [--skip-sample] [--keep DIR]
 
 Figure 1: `workbench report data/sample/township.csv` (all four notebooks): wall time
 and CPU seconds (user + system of the command and of every process under it, kernels
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-loop", action="store_true", help="no sequential loops, no ratios")
+    parser.add_argument("--skip-sample", action="store_true", help="leave figure 1 out")
     parser.add_argument("--keep", help="folder for the outputs (default: a temporary one, removed)")
     args = parser.parse_args()
 
@@ -90,9 +91,10 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load "
           f"{os.getloadavg()[0]:.1f} at start", flush=True)
     try:
-        wall, cpu = timed([[*workbench, "report", str(SAMPLE), "-o", str(work / "report")]])
-        print(f"sample report: {wall:.1f} s wall, {cpu:.1f} CPU-s (kernels included)", flush=True)
-        if not args.skip_loop:
+        if not args.skip_sample:
+            wall, cpu = timed([[*workbench, "report", str(SAMPLE), "-o", str(work / "report")]])
+            print(f"sample report: {wall:.1f} s wall, {cpu:.1f} CPU-s (kernels included)", flush=True)
+        if not args.skip_loop and not args.skip_sample:
             loop = []
             for nb in notebooks:
                 executed = work / "loop" / nb.name
@@ -110,11 +112,13 @@ def main() -> None:
         data = make_datasets(work / "tables", args.datasets)
         out = work / "batch"
         wall, cpu = timed([[*workbench, "batch", *map(str, data), "-o", str(out), "--jobs", str(args.jobs), "-q"]])
-        print(f"batch of {len(data)} (--jobs {args.jobs}): {wall:.1f} s wall, {cpu:.1f} CPU-s", flush=True)
+        print(f"batch of {len(data)} (--jobs {args.jobs}): {wall:.1f} s wall, {cpu:.1f} CPU-s; load "
+              f"{os.getloadavg()[0]:.1f} at its end", flush=True)
         if not args.skip_loop:
             loop_wall, loop_cpu = timed([[*workbench, "report", str(p), "-o", str(work / "reports" / p.stem)]
                                          for p in data])
-            print(f"loop of {len(data)} `workbench report`: {loop_wall:.1f} s wall, {loop_cpu:.1f} CPU-s; "
+            print(f"loop of {len(data)} `workbench report`: {loop_wall:.1f} s wall, {loop_cpu:.1f} CPU-s "
+                  f"(load {os.getloadavg()[0]:.1f} at its end); "
                   f"ratio batch/loop {wall / loop_wall:.2f} (wall), {cpu / loop_cpu:.2f} (CPU)", flush=True)
     finally:
         if not args.keep:

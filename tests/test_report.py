@@ -102,6 +102,14 @@ def test_font_subset_embedded_first(sample_report):
     assert "@font-face" in page and "data:font/woff;base64," in page and "font-display: block" in page
     assert re.search(r"font-family: 'Workbench CJK'", page)
     assert len(page) < 3_000_000  # a subset, not the 8 MB font
+    # the pages of a report share one subset; a page rendered alone carries its own
+    from analysis.reports import FONT_PLACEHOLDER, render_html
+
+    faces = {re.search(r"@font-face[^}]+}", (sample_report / name).read_text("utf-8")).group(0)
+             for name in ("01-indicators.html", "04-believability.html")}
+    assert len(faces) == 1
+    alone = render_html(nbformat.read(sample_report / "02-sex-ratio.ipynb", as_version=4), "t", "", "zh")
+    assert "data:font/woff;base64," in alone and FONT_PLACEHOLDER not in alone
 
 
 def test_key_numbers_and_facts_visible(sample_report, sample_frame):

@@ -20,11 +20,11 @@ import html
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import subprocess
 import sys
-import queue
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -187,10 +187,10 @@ def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str, *,
-                embed_font: bool = True) -> str:
+                font: bool = True) -> str:
     """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded.
 
-    With ``embed_font=False`` the page keeps :data:`FONT_PLACEHOLDER` for
+    With ``font=False`` the page keeps :data:`FONT_PLACEHOLDER` for
     :func:`embed_font` to fill, so that the pages of one report share one subset."""
     exporter = _exporter()
     nb = _strip_for_readers(nb)
@@ -198,11 +198,11 @@ def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language
     resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_facts_html": facts_html,
                  "language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return embed_font([body])[0] if embed_font else body
+    return embed_font([body])[0] if font else body
 
 
 def embed_font(pages: list[str]) -> list[str]:
-    """``pages`` (rendered with ``embed_font=False``) with one font subset, made for the
+    """``pages`` (rendered with ``font=False``) with one font subset, made for the
     characters all of them hold, embedded in each: subsetting is the costly part of
     rendering, and the pages of a report share most of their characters."""
     visible = "".join(re.sub(r"data:[^\"')]+", "", page) for page in pages)
@@ -320,7 +320,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
             pages[nb_path.stem] = render_html(
                 nb, _notebook_title(nb) or nb_path.stem,
-                _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, embed_font=False)
+                _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, font=False)
 
         # Pages are rendered in a thread of their own while the kernel runs the next notebook.
         renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
