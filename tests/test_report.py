@@ -30,7 +30,60 @@ def test_report_files(sample_report):
     names = {p.name for p in sample_report.iterdir()}
     assert names == {"01-indicators.html", "01-indicators.ipynb", "02-sex-ratio.html", "02-sex-ratio.ipynb",
                      "03-assessment.html", "03-assessment.ipynb", "04-believability.html", "04-believability.ipynb",
-                     "run.json"}
+                     "run.json", "summary.json", "data.parquet"}
+
+
+def test_notebooks_read_the_table_once_read(sample_report, sample_frame):
+    """One load: every notebook got the report's data.parquet, not the original file; the
+    run facts still name the original file and its SHA-256."""
+    facts = json.loads((sample_report / "run.json").read_text("utf-8"))
+    assert facts["data"]["file"] == "township.csv" and facts["data"]["path"] == str(SAMPLE.resolve())
+    assert facts["data"]["sha256"] == analysis.loading.file_sha256(SAMPLE)
+    assert facts["data"]["canonical"] == "data.parquet"
+    canonical = str(sample_report / "data.parquet")
+    for rec in facts["notebooks"]:
+        assert rec["parameters"]["data_path"] == canonical
+        executed = nbformat.read(sample_report / rec["ipynb"], as_version=4)
+        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])][0]
+        assert f"data_path = {json.dumps(canonical)}" in injected.source
+    # the table in the report is the table as read, attrs and all
+    again = analysis.load(sample_report / "data.parquet")
+    assert dict(again.attrs) == dict(sample_frame.attrs)
+    assert again.attrs["sha256"] == facts["data"]["sha256"] and again.attrs["file"] == "township.csv"
+    assert again.equals(sample_frame)
+    summary = json.loads((sample_report / "summary.json").read_text("utf-8"))
+    body = sample_frame[~sample_frame["is_total"]]
+    assert summary["births"] == body["births"].sum() and summary["units"] == body["unit"].nunique()
+    assert summary["findings"] > 0 and 0 < summary["flagged_units"] <= summary["units"]
+
+
+def test_canonical_parquet_round_trips_attrs(tmp_path, sample_frame):
+    import numpy as np
+    import pandas as pd
+
+    from analysis.errors import DataError
+    from analysis.loading import is_canonical, write_canonical
+
+    frame = sample_frame.copy()
+    frame.attrs = {**sample_frame.attrs, "odd": {"pair": (1, "a"), 2019: np.int64(7), "kinds": {"x", "y"},
+                                                 "when": pd.Timestamp("2020-01-31"), "path": Path("a/b.csv"),
+                                                 "nan": float("nan"), "thing": object.__new__(object)}}
+    path = write_canonical(frame, tmp_path / "t.parquet", sheet="all", scale={"population": 10000.0})
+    assert is_canonical(path) and not is_canonical(SAMPLE)
+    back = analysis.load(path, sheet="all")
+    odd = back.attrs["odd"]
+    assert odd["pair"] == (1, "a") and odd[2019] == 7 and odd["kinds"] == {"x", "y"}
+    assert odd["when"] == pd.Timestamp("2020-01-31") and odd["path"] == Path("a/b.csv")
+    assert np.isnan(odd["nan"]) and odd["thing"].startswith("<object object")
+    assert back.attrs["decisions"] == sample_frame.attrs["decisions"]
+    assert list(back.columns) == list(frame.columns) and (back.dtypes == frame.dtypes).all()
+    assert back.equals(frame)
+    # derived frames share the facts instead of copying them (as after load)
+    assert back[["unit"]].attrs["decisions"] is back.attrs["decisions"]
+    with pytest.raises(DataError, match="other sheet"):
+        analysis.load(path, sheet="2019")
+    with pytest.raises(DataError, match="other scale"):
+        analysis.load_parameters(str(path), scale="population=1000")
 
 
 @pytest.mark.parametrize("name", ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html",
@@ -49,6 +102,14 @@ def test_font_subset_embedded_first(sample_report):
     assert "@font-face" in page and "data:font/woff;base64," in page and "font-display: block" in page
     assert re.search(r"font-family: 'Workbench CJK'", page)
     assert len(page) < 3_000_000  # a subset, not the 8 MB font
+    # the pages of a report share one subset; a page rendered alone carries its own
+    from analysis.reports import FONT_PLACEHOLDER, render_html
+
+    faces = {re.search(r"@font-face[^}]+}", (sample_report / name).read_text("utf-8")).group(0)
+             for name in ("01-indicators.html", "04-believability.html")}
+    assert len(faces) == 1
+    alone = render_html(nbformat.read(sample_report / "02-sex-ratio.ipynb", as_version=4), "t", "", "zh")
+    assert "data:font/woff;base64," in alone and FONT_PLACEHOLDER not in alone
 
 
 def test_key_numbers_and_facts_visible(sample_report, sample_frame):

@@ -267,6 +267,33 @@ def cmd_verify(args) -> int:
     return EXIT_FAILED
 
 
+def cmd_batch(args) -> int:
+    from .batch import plan, run_batch, summary_line
+    from .paths import notebooks_dir
+    from .reports import default_notebooks, parse_parameters
+
+    notebooks = [Path(n) if Path(n).exists() else notebooks_dir() / n for n in args.notebook] or default_notebooks()
+    missing = [str(n) for n in notebooks if not Path(n).exists()]
+    if missing:
+        raise WorkbenchError(f"no such notebook: {', '.join(missing)}")
+    if args.jobs < 1:
+        raise WorkbenchError("--jobs must be 1 or more / --jobs 至少为 1")
+    params = parse_parameters(args.parameter, notebooks)
+    columns = _columns(args.columns)
+    if isinstance(columns, dict):
+        raise WorkbenchError("batch: --columns takes a mapping file here (the notebooks read it). "
+                             "Fix: write the pairs into a YAML file, one 'header: canonical' per line")
+    _scale(args.scale)  # refuse a malformed --scale before any kernel starts
+    reading = {"sheet": args.sheet, "columns": columns, "period": args.period, "unit_name": args.unit_name,
+               "layout": args.layout, "scale": args.scale}
+    jobs = plan(args.data, args.output, params, reading=reading,
+                notebooks=notebooks if args.notebook else None)
+    outcomes = run_batch(jobs, args.output, workers=args.jobs, scheduler=args.scheduler, force=args.force,
+                         progress=not args.quiet)
+    print(summary_line(outcomes, args.output), file=sys.stderr)
+    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .indicators import GRAINS, LEVELS, ROUNDING
@@ -334,6 +361,28 @@ def build_parser() -> argparse.ArgumentParser:
     vf.add_argument("folder", help="a folder written by `workbench report` (holds run.json)")
     vf.add_argument("--keep", metavar="DIR", help="keep the re-run in DIR instead of a temporary folder")
     vf.set_defaults(func=cmd_verify)
+
+    b = sub.add_parser("batch", help="a report for each of many tables, and an index page / 批量报告")
+    b.add_argument("data", nargs="+", help="tables of counts, one report each (a workbook with --sheet all is one)")
+    b.add_argument("--sheet", help="sheet of every workbook: name, 0-based index, or 'all' (default: the first "
+                   "sheet that holds a table)")
+    b.add_argument("--columns", metavar="MAPPING", help="column-mapping file for every table")
+    b.add_argument("--period", help="period of tables that have no period column")
+    b.add_argument("--unit-name", help="name of the one unit of tables without a unit column")
+    b.add_argument("--layout", choices=["long", "wide", "transposed", "series"],
+                   help="override the layout the reader recognised")
+    b.add_argument("--scale", default="", metavar="COL=FACTOR,...", help="e.g. population=10000")
+    b.add_argument("-o", "--output", required=True, help="folder for the reports: one subfolder per table and index.html")
+    b.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                   help="notebook parameter for every table, e.g. -p language=en")
+    b.add_argument("--notebook", action="append", default=[], help="run only this notebook (repeatable)")
+    b.add_argument("-j", "--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+                   help="worker processes, one kernel each (default: the cores, at most 4)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the reports on this Dask distributed scheduler instead (README, Batch)")
+    b.add_argument("--force", action="store_true", help="make again reports that are finished and unchanged")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_batch)
     return parser
 
 

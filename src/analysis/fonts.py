@@ -49,9 +49,16 @@ def use_cjk_font() -> str:
 
 def css_font_face(text: str) -> str:
     """An ``@font-face`` rule embedding the glyphs ``text`` needs (plus ASCII)."""
+    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)}
+    return _font_face("".join(sorted(chars)))
+
+
+# Subsetting takes about a second; the reports of a batch worker mostly need the same
+# characters (the same units, other numbers), so the last few subsets are kept.
+@lru_cache(maxsize=8)
+def _font_face(chars: str) -> str:
     from fontTools import subset
 
-    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)}
     options = subset.Options()
     options.flavor = "woff"  # zlib, which every browser reads and fontTools writes without extras
     options.layout_features = ["*"]
@@ -59,7 +66,7 @@ def css_font_face(text: str) -> str:
     options.notdef_outline = True
     font = subset.load_font(str(font_path()), options)
     sub = subset.Subsetter(options)
-    sub.populate(text="".join(sorted(chars)))
+    sub.populate(text=chars)
     sub.subset(font)
     buf = io.BytesIO()
     subset.save_font(font, buf, options)

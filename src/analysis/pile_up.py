@@ -34,11 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
 
 from .formatting import p_text
+from .lazy import LazyModule
 from .registry import indicators
 from .seeding import seed_for
+
+# imported at first use: importing the package must stay cheap (analysis.lazy)
+sparse, stats = LazyModule("scipy.sparse"), LazyModule("scipy.stats")
 
 # Tables drawn under the null for each test, at most: near p = 0.01 the Monte-Carlo
 # standard error of p is then sqrt(0.01 * 0.99 / 4000) = 0.0016, half of 0.01 / 3.

@@ -4,40 +4,60 @@ For each notebook, :func:`make_report` writes the executed ``.ipynb`` and an
 HTML page with no code, no script and no font fetched from anywhere (the
 Chinese glyphs it uses are embedded), plus one ``run.json`` for the run. The data
 are read once before any notebook runs, so a table that cannot be used is refused
-before anything is written. A notebook that fails leaves ``NAME.failed.ipynb``
-for inspection and the earlier good HTML where it was.
+before anything is written; the table as read goes into the report as
+``data.parquet`` (attrs included) and the notebooks read that, not the original. A
+notebook that fails leaves ``NAME.failed.ipynb`` for inspection and the earlier good
+HTML where it was.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import datetime as dt
 import html
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
-import yaml
+from .lazy import lighter_imports
+
+lighter_imports()  # before nbformat: this module is for processes that make reports
+
+import nbformat  # noqa: E402
+import yaml  # noqa: E402
 
 from . import __version__
 from .errors import ParameterError, ReportError
 from .fonts import css_font_face
-from .loading import load
+from .loading import load, write_canonical
 from .paths import notebooks_dir, project_root
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "workbench" / "report.html.j2"
 FONT_PLACEHOLDER = "/*@@workbench-font@@*/"
 # Parameters the report command fills in itself from its own arguments.
 DATA_PARAMETERS = ("data_path", "sheet", "columns_file", "table_period", "unit_name", "layout", "scale")
+# The table as read, in the report folder: what the notebooks of the report read.
+CANONICAL_NAME = "data.parquet"
+SUMMARY_NAME = "summary.json"
+# A notebook hands key figures to the report as a display output of this type (in a
+# cell tagged notebook-only, so readers never see it).
+SUMMARY_MIME = "application/vnd.workbench.summary+json"
+# the kernel's own start-up chatter is not the user's business
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# What the notebooks import, imported into a kernel while the report reads its data.
+WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
+                "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")
 
 
 def default_notebooks() -> list[Path]:
@@ -166,21 +186,45 @@ def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str) -> str:
-    """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded."""
-    from nbconvert import HTMLExporter
+def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str, *,
+                font: bool = True) -> str:
+    """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded.
 
-    exporter = HTMLExporter(template_file=str(TEMPLATE), exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    exporter.extra_template_basedirs = [str(TEMPLATE.parent)]
+    With ``font=False`` the page keeps :data:`FONT_PLACEHOLDER` for
+    :func:`embed_font` to fill, so that the pages of one report share one subset."""
+    exporter = _exporter()
     nb = _strip_for_readers(nb)
     nb.metadata["title"] = title
     resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_facts_html": facts_html,
                  "language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    # Subset the font to the characters the finished page holds, then embed it.
-    visible = re.sub(r"data:[^\"')]+", "", body)
-    return body.replace(FONT_PLACEHOLDER, css_font_face(visible), 1)
+    return embed_font([body])[0] if font else body
+
+
+def embed_font(pages: list[str]) -> list[str]:
+    """``pages`` (rendered with ``font=False``) with one font subset, made for the
+    characters all of them hold, embedded in each: subsetting is the costly part of
+    rendering, and the pages of a report share most of their characters."""
+    visible = "".join(re.sub(r"data:[^\"')]+", "", page) for page in pages)
+    face = css_font_face(visible)
+    return [page.replace(FONT_PLACEHOLDER, face, 1) for page in pages]
+
+
+_exporters = threading.local()
+
+
+def _exporter():
+    """This thread's HTML exporter: setting one up (traitlets, templates) costs more than a
+    small page, and an exporter is not to be shared between threads."""
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_file=str(TEMPLATE), exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+        exporter.extra_template_basedirs = [str(TEMPLATE.parent)]
+        _exporters.html = exporter
+    return exporter
 
 
 def _failed_cell(nb_path: Path) -> tuple[str, str]:
@@ -199,8 +243,15 @@ def _failed_cell(nb_path: Path) -> tuple[str, str]:
 def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None = None, *,
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
-                unit_name: str | None = None, layout: str | None = None, scale: str = "") -> dict:
+                unit_name: str | None = None, layout: str | None = None, scale: str = "",
+                kernels: Kernels | None = None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
+
+    The table is read here, once, and written to ``out_dir/data.parquet``; every
+    notebook gets that file as ``data_path``. ``kernels`` (:class:`Kernels`) run the
+    notebooks, one after another in each kernel (a batch worker keeps its own across
+    reports); by default one kernel, started here as the data are read and stopped
+    at the end.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -211,19 +262,30 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     data = Path(data).resolve()
     from .loading import parse_scale
 
-    # refuse bad data before writing anything
-    frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
-                 scale=parse_scale(scale))
     notebooks = [Path(n).resolve() for n in (notebooks or default_notebooks())]
     if not notebooks:
         raise ReportError(f"no notebooks found in {notebooks_dir()}")
+    # The kernels start, and import what the notebooks import, while the data are read.
+    crew = kernels or Kernels(notebooks=notebooks)
+    try:
+        # refuse bad data before writing anything
+        frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
+                     scale=parse_scale(scale))
+    except BaseException:
+        if kernels is None:
+            crew.close()
+        raise
     parameters = dict(parameters or {})
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     facts = {
         "data": {"path": str(data), "file": data.name, "sha256": frame.attrs["sha256"], "sheet": frame.attrs.get("sheet"),
-                 "columns_file": str(Path(columns).resolve()) if columns else None},
+                 "columns_file": str(Path(columns).resolve()) if columns else None, "canonical": CANONICAL_NAME},
         "parameters": parameters,
+        # as given, so that a batch can tell a finished report of the same reading from another
+        "reading": {"sheet": sheet, "columns": str(Path(columns).resolve()) if columns else None, "period": period,
+                    "unit_name": unit_name, "layout": layout, "scale": scale or "",
+                    "notebooks": [n.name for n in notebooks]},
         "package_version": __version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),
@@ -232,11 +294,13 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     }
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
+        canonical = write_canonical(frame, staging / CANONICAL_NAME, sheet=sheet, columns=columns, period=period,
+                                    unit_name=unit_name, layout=layout, scale=parse_scale(scale))
         plans = []
         for nb_path in notebooks:
             declared = declared_parameters(nb_path)
             given = {k: v for k, v in parameters.items() if k in declared}
-            given["data_path"] = str(data)
+            given["data_path"] = str(canonical)
             if "sheet" in declared:
                 given["sheet"] = "" if sheet is None else str(sheet)
             if "columns_file" in declared:
@@ -246,45 +310,68 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                     given[name] = value or ""
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
             plans.append((nb_path, given, effective))
-        def run(plan):
-            """Execute one notebook and, if it ran, render its page while other kernels work."""
+        pages: dict[str, str] = {}
+        summary: dict = {}
+
+        def render(nb_path, effective, nb_finished):
+            lang = str(effective.get("language", "zh"))
+            nb = nbformat.read(staging / nb_path.name, as_version=4)
+            summary.update(_notebook_summary(nb))
+            shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
+            pages[nb_path.stem] = render_html(
+                nb, _notebook_title(nb) or nb_path.stem,
+                _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, font=False)
+
+        # Pages are rendered in a thread of their own while the kernel runs the next notebook.
+        renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        rendering = []
+
+        def run(plan, kernel):
+            """Execute one notebook and, if it ran, have its page rendered."""
             nb_path, given, effective = plan
-            nb_started, nb_finished, err = _execute(nb_path, staging / nb_path.name, given)
+            nb_started, nb_finished, err = kernel.execute(nb_path, staging / nb_path.name, given)
             if err is None:
-                lang = str(effective.get("language", "zh"))
-                nb = nbformat.read(staging / nb_path.name, as_version=4)
-                page = render_html(nb, _notebook_title(nb) or nb_path.stem,
-                                   _facts_html({**facts, "notebook_finished": nb_finished}, effective, lang), lang)
-                (staging / f"{nb_path.stem}.html").write_text(page, encoding="utf-8")
+                rendering.append(renderer.submit(render, nb_path, effective, nb_finished))
             return nb_started, nb_finished, err
 
-        # Kernels are separate processes that spend part of their start waiting: run the
-        # notebooks side by side, one more than there are cores.
-        workers = max(1, min(len(plans), (os.cpu_count() or 1) + 1))
         # Kernels inherit this process's stderr; their start-up and shut-down chatter
         # (libzmq assertions when a failed kernel is stopped) goes to a log instead.
         kernel_log = staging / "kernels.log"
-        with _stderr_to(kernel_log), ThreadPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(run, plans))
+        with _stderr_to(kernel_log):
+            runs = crew.run(plans, run)
+        with renderer:
+            for page in rendering:
+                page.result()
         failures = [(plan[0], err) for plan, (_, _, err) in zip(plans, runs) if err is not None]
         for nb_path, err in failures:
             if isinstance(err, PapermillExecutionError):
                 shutil.move(str(staging / nb_path.name), out / f"{nb_path.stem}.failed.ipynb")
-        if failures and kernel_log.stat().st_size:
-            shutil.copy(kernel_log, out / "kernels.log")
+        if failures:
+            chatter = kernel_log.read_text("utf-8", "replace") + crew.logs()
+            if chatter:
+                (out / "kernels.log").write_text(chatter, encoding="utf-8")
         kernel_log.unlink(missing_ok=True)
         if failures:
             nb_path, err = failures[0]
             if not isinstance(err, PapermillExecutionError):  # the kernel could not start, and the like
-                raise ReportError(f"notebook {nb_path.name} could not be run: {type(err).__name__}: {err}")
+                raise _failed(f"notebook {nb_path.name} could not be run: {type(err).__name__}: {err}",
+                              nb_path.name, None, f"{type(err).__name__}: {err}")
             kept = out / f"{nb_path.stem}.failed.ipynb"
             where, what = _failed_cell(kept)
-            raise ReportError(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
-                              f"at {kept}; earlier HTML in {out} is unchanged")
+            raise _failed(f"notebook {nb_path.name} failed in {where}: {what}; the failed notebook is kept "
+                          f"at {kept}; earlier HTML in {out} is unchanged", nb_path.name, where, what)
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
-            facts["notebooks"].append({"notebook": nb_path.name, "parameters": effective, "started": nb_started,
-                                       "finished": nb_finished, "html": f"{nb_path.stem}.html", "ipynb": nb_path.name,
+            facts["notebooks"].append({"notebook": nb_path.name,
+                                       "parameters": {**effective, "data_path": str(out / CANONICAL_NAME)},
+                                       "started": nb_started, "finished": nb_finished,
+                                       "html": f"{nb_path.stem}.html", "ipynb": nb_path.name,
                                        "seeds": notebook_seeds(staging / nb_path.name)})
+        for nb_path, _, _ in plans:
+            _repoint(staging / nb_path.name, str(canonical), str(out / CANONICAL_NAME))
+        for stem, page in zip(pages, embed_font(list(pages.values()))):
+            (staging / f"{stem}.html").write_text(page, encoding="utf-8")
+        (staging / SUMMARY_NAME).write_text(json.dumps({**data_summary(frame), **summary}, ensure_ascii=False,
+                                                       indent=2), encoding="utf-8")
         facts["finished"] = _now()
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
         # Every notebook succeeded: only now replace the earlier report.
@@ -293,6 +380,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         for rec in facts["notebooks"]:
             (out / f"{Path(rec['notebook']).stem}.failed.ipynb").unlink(missing_ok=True)
     finally:
+        if kernels is None:
+            crew.close()
         shutil.rmtree(staging, ignore_errors=True)
     return facts
 
@@ -312,24 +401,227 @@ def _stderr_to(path: Path):
             os.close(saved)
 
 
-def _execute(nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
-    """Run one notebook; returns its start and end times and the error, if any."""
-    import papermill
+class Kernel:
+    """A python3 kernel that runs notebook after notebook.
 
-    started = _now()
-    for attempt in (1, 2):
+    Starting a kernel and importing pandas, scipy and matplotlib into it costs more than
+    most notebooks' own work, so one kernel serves several notebooks: before each
+    notebook after the first its namespace is emptied (``reset``, execution count back
+    to 1); imported modules stay. A notebook that fails, or a kernel that dies, costs
+    the kernel: the next notebook gets a fresh one. Use from one thread only.
+    """
+
+    def __init__(self) -> None:
+        self.km = None
+        self.used = False
+        self.cwd: Path | None = None
+        self.log = None  # stderr of a kernel started by warm(), before make_report's log exists
+
+    def warm(self, cwd: Path) -> None:
+        """Start the kernel in ``cwd`` and import what the notebooks import, so that both
+        happen while the report reads its data. A kernel that does not start here is
+        started again by :meth:`execute`."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
         try:
-            papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
-                                       cwd=str(nb_path.parent), progress_bar=False, log_output=False,
-                                       # the kernel's own start-up chatter is not the user's business
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
-            return started, _now(), None
-        except Exception as exc:  # noqa: BLE001 - reported by the caller, in notebook order
-            # kernels started side by side now and then collide on a port: try once more
-            if attempt == 1 and "Address already in use" in str(exc):
-                continue
-            return started, _now(), exc
-    return started, _now(), None
+            if self.km is not None and self.cwd == cwd:
+                return
+            self.close()
+            if self.log is None:
+                self.log = tempfile.TemporaryFile()
+            self.km, self.cwd = AsyncKernelManager(kernel_name="python3"), cwd
+            run_sync(self.km.start_kernel)(cwd=str(cwd), stderr=self.log, extra_arguments=KERNEL_ARGUMENTS)
+            self._run(WARM_IMPORTS)
+            self.used = True  # the next notebook starts with an empty namespace
+        except Exception:  # noqa: BLE001 - execute() starts a kernel of its own and says what failed
+            self.close()
+
+    def logs(self) -> str:
+        """What kernels started by :meth:`warm` wrote on stderr."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def execute(self, nb_path: Path, executed: Path, given: dict) -> tuple[str, str, Exception | None]:
+        """Run one notebook into ``executed``; returns its start and end times and the
+        error, if any (PapermillExecutionError for a failing cell). A kernel that fails
+        to start, or dies, is replaced and the notebook run once more."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        started = _now()
+        for attempt in (1, 2):
+            try:
+                if self.km is not None and self.cwd != nb_path.parent:
+                    self.close()  # a notebook runs where it lies, as it would on its own
+                if self.km is None:
+                    from jupyter_client.manager import AsyncKernelManager
+
+                    self.km, self.used, self.cwd = AsyncKernelManager(kernel_name="python3"), False, nb_path.parent
+                elif self.used:
+                    self._reset()
+                self.used = True
+                # nbclient starts the kernel it is given if it has none and, not owning
+                # it, leaves it running afterwards.
+                papermill.execute_notebook(str(nb_path), str(executed), parameters=given, kernel_name="python3",
+                                           km=self.km, cwd=str(nb_path.parent), progress_bar=False,
+                                           log_output=False,
+                                           extra_arguments=KERNEL_ARGUMENTS)
+                return started, _now(), None
+            except PapermillExecutionError as exc:
+                self.close()  # whatever the failed cell left behind stays out of the next notebook
+                return started, _now(), exc
+            except Exception as exc:  # noqa: BLE001 - reported by the caller, in notebook order
+                self.close()
+                # kernels started side by side now and then collide on a port or die
+                # starting: a fresh one, once
+                if attempt == 2:
+                    return started, _now(), exc
+        return started, _now(), None
+
+    def _reset(self) -> None:
+        self._run("get_ipython().reset(new_session=True)")
+
+    def _run(self, code: str) -> None:
+        """Run ``code`` in the kernel without a trace in history or execution count."""
+        from jupyter_core.utils import run_sync
+
+        async def run():
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=60)
+                reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=120)
+            finally:
+                kc.stop_channels()
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kernel could not run {code!r}: {reply['content'].get('evalue')}")
+
+        run_sync(run)()
+
+    def close(self) -> None:
+        """Stop the kernel, if one is running."""
+        km, self.km, self.cwd = self.km, None, None
+        if km is not None and km.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+
+
+class Kernels:
+    """``count`` kernels, each with a thread of its own that starts it at once (while a
+    report reads its data; see :meth:`Kernel.warm`, in the folder of ``notebooks``,
+    by default the project's) and then runs the notebooks :meth:`run` hands out, the
+    next one to the first kernel free. A batch worker keeps one across reports; a
+    kernel is always used from its own thread. :meth:`close` stops them."""
+
+    def __init__(self, count: int = 1, notebooks: list[Path] | None = None) -> None:
+        # One kernel by default: a second would run the notebooks of a report side by side,
+        # but its own start and imports cost about 4 CPU-seconds, a fifth of a report;
+        # batches run reports side by side instead.
+        self.kernels = [Kernel() for _ in range(count)]
+        folders = {Path(nb).parent for nb in notebooks} if notebooks else {notebooks_dir()}
+        self.cwd = folders.pop() if len(folders) == 1 else None
+        self.queue: queue.Queue = queue.Queue()
+        self.threads = [threading.Thread(target=self._work, args=(k,), name=f"kernel-{n}", daemon=True)
+                        for n, k in enumerate(self.kernels)]
+        atexit.register(self.close)  # never leave kernels running behind an interrupted report
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self, kernel: Kernel) -> None:
+        try:
+            if self.cwd is not None:
+                kernel.warm(self.cwd)
+            while (item := self.queue.get()) is not None:
+                i, plan, run, results = item
+                try:
+                    results[i] = run(plan, kernel)
+                except BaseException as exc:  # noqa: BLE001 - raised again by run() in the caller's thread
+                    results[i] = exc
+                finally:
+                    self.queue.task_done()
+        finally:
+            kernel.close()
+
+    def run(self, plans: list, run) -> list:
+        """``run(plan, kernel)`` for every plan; results in the order of ``plans``."""
+        results: list = [None] * len(plans)
+        for i, plan in enumerate(plans):
+            self.queue.put((i, plan, run, results))
+        self.queue.join()
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
+    def logs(self) -> str:
+        """What kernels started ahead of a report wrote on stderr."""
+        return "".join(k.logs() for k in self.kernels)
+
+    def close(self) -> None:
+        """Stop the kernels and their threads; idempotent."""
+        atexit.unregister(self.close)
+        for thread in self.threads:
+            if thread.is_alive():
+                self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.threads = []
+
+
+def data_summary(frame) -> dict:
+    """Key figures of a canonical frame, cheap enough for every report: units, periods,
+    births and the sex ratio at birth over units (totals and subtotals left out)."""
+    from .columns import key_columns
+
+    body = frame[~frame["is_total"]] if "is_total" in frame else frame
+    out = {"units": int(len(body[key_columns(body)].drop_duplicates())) if len(body) else 0,
+           "periods": int(body["period"].nunique()) if "period" in body else 0,
+           "births": None, "srb": None}
+    if "births" in body and body["births"].notna().any():
+        out["births"] = float(body["births"].sum())
+    if {"births_male", "births_female"} <= set(body.columns):
+        both = body[["births_male", "births_female"]].dropna()
+        girls = float(both["births_female"].sum())
+        out["srb"] = round(100 * float(both["births_male"].sum()) / girls, 2) if girls > 0 else None
+    return out
+
+
+def _failed(message: str, notebook: str, cell: str | None, detail: str) -> ReportError:
+    """A ReportError that also says, for a batch's index page, which notebook and cell."""
+    err = ReportError(message)
+    err.notebook, err.cell, err.detail = notebook, cell, detail
+    return err
+
+
+def _repoint(executed: Path, staged: str, final: str) -> None:
+    """Point an executed notebook's data_path at where the canonical table ends up, so
+    that the kept notebook can be run again as it is."""
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.replace(json.dumps(staged), json.dumps(final))
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    if params.get("data_path") == staged:
+        params["data_path"] = final
+    nbformat.write(nb, executed)
+
+
+def _notebook_summary(nb: nbformat.NotebookNode) -> dict:
+    """What a notebook handed to the report as a :data:`SUMMARY_MIME` output."""
+    found: dict = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            value = output.get("data", {}).get(SUMMARY_MIME)
+            if isinstance(value, str):
+                value = json.loads(value)
+            if isinstance(value, dict):
+                found.update(value)
+    return found
 
 
 def notebook_seeds(executed: Path) -> dict[str, int]:

@@ -542,3 +542,24 @@ def unavailable(frame: pd.DataFrame, page: str, language: str) -> list:
     if all(c in frame.columns and frame[c].notna().any() for c in needs):
         return []
     return [Markdown(zh if language == "zh" else en)]
+
+
+class ReportSummary:
+    """Key figures a notebook hands to ``make_report`` (``summary.json``, the batch
+    index page): a display output of type ``application/vnd.workbench.summary+json``
+    that readers never see (its cell is tagged notebook-only)."""
+
+    MIME = "application/vnd.workbench.summary+json"
+
+    def __init__(self, **figures) -> None:
+        self.figures = figures
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {self.MIME: self.figures, "text/plain": repr(self.figures)}
+
+
+def report_summary(found: pd.DataFrame) -> ReportSummary:
+    """The believability figures of a report: findings, and the units they name (totals
+    and subtotals count as units here: a total that does not add up is flagged too)."""
+    units = found["unit"].dropna().astype(str) if "unit" in found else pd.Series(dtype=str)
+    return ReportSummary(findings=int(len(found)), flagged_units=int(units.nunique()))

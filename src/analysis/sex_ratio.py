@@ -21,12 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special, stats
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
 from .columns import GEOGRAPHY, key_columns
 from .indicators import aggregate, level_keys
+from .lazy import LazyModule, lazy_function
+
+# imported at first use: importing the package must stay cheap (analysis.lazy)
+sparse, special, stats = LazyModule("scipy.sparse"), LazyModule("scipy.special"), LazyModule("scipy.stats")
+multipletests = lazy_function("statsmodels.stats.multitest", "multipletests")
+proportion_confint = lazy_function("statsmodels.stats.proportion", "proportion_confint")
 
 # statsmodels' names for the interval methods; its own default (Wald) is poor at small n
 METHODS = {"wilson": "wilson", "clopper_pearson": "beta", "jeffreys": "jeffreys"}

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..columns import count_fields
 from ..formatting import count_text
 from ..frames import lean
+from ..lazy import LazyModule
 from ..registry import indicators
 from .findings import _finding, _records
 from .multiplicity import FDR, bh_q_values
 from .over_time import pasted_tables
+
+# imported at first use: importing the package must stay cheap (analysis.lazy)
+stats = LazyModule("scipy.stats")
 
 
 def unreadable_cells(frame: pd.DataFrame) -> list[dict]:
