@@ -225,9 +225,11 @@ def cmd_scheme_validate(args) -> int:
     return 1 if found else 0
 
 
-def cmd_report(args) -> int:
+def _report_inputs(args, command: str) -> tuple[list[Path], dict, object]:
+    """Notebooks, parameters and column mapping of ``report`` and ``batch``, each refused
+    in one line before any kernel starts."""
     from .paths import notebooks_dir
-    from .reports import default_notebooks, make_report, parse_parameters
+    from .reports import default_notebooks, parse_parameters
 
     notebooks = [Path(n) if Path(n).exists() else notebooks_dir() / n for n in args.notebook] or default_notebooks()
     missing = [str(n) for n in notebooks if not Path(n).exists()]
@@ -236,9 +238,16 @@ def cmd_report(args) -> int:
     params = parse_parameters(args.parameter, notebooks)
     columns = _columns(args.columns)
     if isinstance(columns, dict):
-        raise WorkbenchError("report: --columns takes a mapping file here (the notebooks read it). "
+        raise WorkbenchError(f"{command}: --columns takes a mapping file here (the notebooks read it). "
                              "Fix: write the pairs into a YAML file, one 'header: canonical' per line")
     _scale(args.scale)  # refuse a malformed --scale before any kernel starts
+    return notebooks, params, columns
+
+
+def cmd_report(args) -> int:
+    from .reports import make_report
+
+    notebooks, params, columns = _report_inputs(args, "report")
     facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=columns, notebooks=notebooks,
                         period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale)
     for rec in facts["notebooks"]:
@@ -269,21 +278,10 @@ def cmd_verify(args) -> int:
 
 def cmd_batch(args) -> int:
     from .batch import plan, run_batch, summary_line
-    from .paths import notebooks_dir
-    from .reports import default_notebooks, parse_parameters
 
-    notebooks = [Path(n) if Path(n).exists() else notebooks_dir() / n for n in args.notebook] or default_notebooks()
-    missing = [str(n) for n in notebooks if not Path(n).exists()]
-    if missing:
-        raise WorkbenchError(f"no such notebook: {', '.join(missing)}")
     if args.jobs < 1:
         raise WorkbenchError("--jobs must be 1 or more / --jobs 至少为 1")
-    params = parse_parameters(args.parameter, notebooks)
-    columns = _columns(args.columns)
-    if isinstance(columns, dict):
-        raise WorkbenchError("batch: --columns takes a mapping file here (the notebooks read it). "
-                             "Fix: write the pairs into a YAML file, one 'header: canonical' per line")
-    _scale(args.scale)  # refuse a malformed --scale before any kernel starts
+    notebooks, params, columns = _report_inputs(args, "batch")
     reading = {"sheet": args.sheet, "columns": columns, "period": args.period, "unit_name": args.unit_name,
                "layout": args.layout, "scale": args.scale}
     jobs = plan(args.data, args.output, params, reading=reading,
