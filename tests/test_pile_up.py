@@ -160,3 +160,69 @@ def test_sample_is_too_small_and_says_so(sample_frame):
     tests = pile_up.pile_up(sample_frame, "village_2006")
     assert not tests.empty and not tests["applies"].any()
     assert tests["reason_en"].str.contains("units with a denominator").all()
+
+
+def draw_many_denominators(units, seed, move=0.0, target=88, small=0.0):
+    """Units with denominators spread over hundreds of values (a county's villages
+    pooled over a year), so that exact cells would number in the tens of thousands;
+    with ``small``, that share of the units has 9 births."""
+    rng = np.random.default_rng(seed)
+    n = np.clip(rng.lognormal(np.log(250), 0.8, units), 30, 4000).astype(np.int64)
+    n[rng.random(units) < small] = 9
+    x = rng.binomial(n, rng.beta(18, 2.5, units))
+    short = (x * 100 < target * n) & (x * 100 >= (target - 8) * n) & (rng.random(units) < move)
+    x[short] = np.ceil(target / 100 * n[short] - 1e-9)
+    return x, n, int(short.sum())
+
+
+def windows_by_hand(x, n, target=88, width=2):
+    """Units at or above the target within the window, and just short of it, counted
+    from the rates directly (x / n in percent, compared in integers)."""
+    r100 = x * 100
+    meets = (r100 >= target * n) & (r100 < (target + width) * n)
+    short = (r100 >= (target - width) * n) & (r100 < target * n)
+    return int(meets.sum()), int(short.sum())
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_many_denominators_use_bins_and_find_no_pile_in_clean_data(seed):
+    x, n, _ = draw_many_denominators(3000, seed)
+    assert pile_up._exact_cell_count(*pile_up._thin(x, n), 88, 10, 100) > pile_up.CELLS_EXACT
+    r = pile_up.test_threshold(x, n, 88, replicates=200, draws=1000)
+    assert r["cells"] == "binned"
+    assert r["p_value"] > 0.01
+    assert r["shift_low"] < 0 < r["shift_high"]
+    # every unit is placed in its window by its own count and denominator
+    assert (r["observed"], r["observed_short"]) == windows_by_hand(x, n)
+
+
+def test_many_denominators_pile_is_found():
+    x, n, moved = draw_many_denominators(3000, 6, move=0.5)
+    r = pile_up.test_threshold(x, n, 88, replicates=200)
+    assert r["cells"] == "binned" and moved > 150
+    assert r["p_value"] < 0.01 and r["shift_low"] > 0
+    assert r["ratio"] > 1.2 and r["observed_short"] < r["expected_short"]
+    assert (r["observed"], r["observed_short"]) == windows_by_hand(x, n)
+    # every moved unit is in the heap above: the excess interval holds their number
+    assert r["excess_low"] < moved < r["excess_high"]
+
+
+def test_binned_and_exact_cells_expect_the_same_counts():
+    # a table small enough for exact cells, fitted both ways
+    x, n, _ = draw_many_denominators(800, 8, move=0.3)
+    args = (88.0, 2.0, 100, "higher", 3, 10.0)
+    exact = pile_up._Problem(*pile_up._thin(x, n), *args)
+    binned = pile_up._Problem(x, n, *args, binned=True)
+    assert binned.units_in_band == exact.units_in_band
+    assert len(binned.ux) < len(exact.ux) / 3
+    for prob in (exact, binned):
+        prob.expected_now = prob.expected(prob.fit(prob.weights), prob.weights)
+    assert binned.expected_now == pytest.approx(exact.expected_now, rel=0.05)
+
+
+def test_lattice_of_small_denominators_is_not_a_pile_in_bins():
+    x, n, _ = draw_many_denominators(3000, 9, small=0.3)
+    r = pile_up.test_threshold(x, n, 88, replicates=200, draws=1000)
+    assert r["cells"] == "binned"
+    assert ((n == 9) & (x == 8)).sum() > 0.1 * r["observed"]
+    assert r["p_value"] > 0.01

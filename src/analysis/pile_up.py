@@ -51,6 +51,13 @@ NULL_DRAWS = 4000
 # 1 / sqrt(50) = 14% of itself. Below p = 50 / 4000 = 0.0125 all 4,000 are drawn.
 EXCEEDANCES = 50
 RADIUS = 16.0  # the furthest a Newton step goes along any eigenvector of the Hessian
+# Above this many exact (count, denominator) cells in the band the test works on binned
+# cells (see _Problem): every refit costs in proportion to the cells, and a table of a
+# few thousand unit-years with denominators in the hundreds has tens of thousands.
+CELLS_EXACT = 3000
+BINS_PER_WINDOW = 4  # bins of a quarter of the window: 0.5 points for windows of 2
+GROUP_ABOVE = 100  # denominators up to this keep a group each when cells are binned
+GROUP_RATIO = 1.25  # larger ones share a group per step of 25%
 
 
 @dataclass(frozen=True)
@@ -104,44 +111,43 @@ class _Problem:
     Only units whose rate lies within ``band`` points of the threshold take part, and
     g lives on rates near the band: a smooth shape is asked of the neighbourhood of
     the threshold only, not of the whole distribution (which may have a mode or a
-    cliff elsewhere that no low-degree curve follows). Every (count, denominator) that
-    the band allows is a cell; a table is the number of units in each cell, so the
-    data, tables drawn from the counterfactual and resampled tables all share the
-    same matrices.
+    cliff elsewhere that no low-degree curve follows). Units fall into cells and a
+    table is the number of units in each cell, so the data, tables drawn from the
+    counterfactual and resampled tables all share the same matrices. Units are
+    grouped (by denominator) and cells belong to one group each, in order.
+
+    Cells are exact (``binned=False``): every (count, denominator) the band allows,
+    one group per denominator. Their number grows with the distinct denominators (a
+    thousand births allow 200 counts within 10 points), so a national table would
+    have tens of thousands of them and every refit of the counterfactual would cost
+    as much. Binned cells (``binned=True``) bound it: rates fall into bins of a
+    quarter of the window, laid out from the threshold so that both windows and the
+    band are unions of bins; denominators up to ``GROUP_ABOVE`` keep a group each
+    (their lattice of attainable rates is coarser than a bin, so a bin holds one
+    count at most and nothing is lost), larger ones share a group per step of
+    ``GROUP_RATIO``, whose chance of each bin is the mixture of its denominators'
+    binomial chances weighted by their units. Units are placed in windows by their
+    own count and denominator in both forms; only the likelihood that fits the
+    counterfactual is coarser.
     """
 
-    def __init__(self, x, n, t, h, scale, direction, degree, band):
+    def __init__(self, x, n, t, h, scale, direction, degree, band, binned=False):
         lo, hi = max(0.0, (t - band) / scale - 0.05), min(1.0, (t + band) / scale + 0.05)
         self.grid = np.linspace(lo, hi, 41)
+        self.binned = binned
         # Legendre polynomials of the rate, without the constant (absorbed by normalising g)
         self.q = np.polynomial.legendre.legvander(np.linspace(-1, 1, len(self.grid)), degree)[:, 1:]
         self.qq = (self.q[:, :, None] * self.q[:, None, :]).reshape(len(self.grid), -1)  # rows q q'
-        in_band = _in_band(x, n, t, band, scale)
-        self.units_in_band = int(in_band.sum())
-        x, n = x[in_band], n[in_band]
-        self.ns, unit_n = np.unique(n, return_inverse=True)
-        unit_n = unit_n.ravel()
-        self.units_per_n = np.bincount(unit_n, minlength=len(self.ns))
-        # every count each denominator can show inside the band
-        ux, un = [], []
-        for j, nn in enumerate(self.ns):
-            xs = np.arange(int(nn) + 1)
-            xs = xs[_in_band(xs, np.full(len(xs), nn), t, band, scale)]
-            ux.append(xs)
-            un.append(np.full(len(xs), j))
-        self.ux, self.un = np.concatenate(ux), np.concatenate(un)
-        self.first = np.concatenate([[0], np.cumsum([len(a) for a in ux])])
-        meets, short = _windows(self.ux, self.ns[self.un], t, h, scale, direction)
+        cells = _binned_cells if binned else _exact_cells
+        (self.ns, self.un, self.ux, self.cx, self.cn, self.lik,
+         unit_cell, self.units_in_band) = cells(x, n, t, h, scale, direction, band, self.grid)
+        self.first = np.concatenate([[0], np.cumsum(np.bincount(self.un, minlength=len(self.ns)))])
+        self.unit_cell = np.sort(unit_cell)  # units in the order of their groups
+        self.units_per_n = np.bincount(self.un[self.unit_cell], minlength=len(self.ns))
+        meets, short = _windows(self.cx, self.cn, t, h, scale, direction)
         self.meets, self.short, self.outside = meets, short, ~(meets | short)
-        self.lik = stats.binom.pmf(self.ux[:, None], self.ns[self.un][:, None], self.grid[None, :])
-        # the data: the cell of each unit, and how many units show each cell
-        self.unit_cell = self.first[unit_n] + 0
-        for j in range(len(self.ns)):
-            sel = unit_n == j
-            self.unit_cell[sel] = self.first[j] + np.searchsorted(ux[j], x[sel])
-        self.unit_cell = np.sort(self.unit_cell)  # units in the order of their denominators
         self.weights = np.bincount(self.unit_cell, minlength=len(self.ux)).astype(float)
-        # each denominator's chance of the band, of the part outside the windows and of
+        # each group's chance of the band, of the part outside the windows and of
         # each window, at each grid rate
         self.band_chance = self._by_n(self.lik)
         self.there = self._by_n(self.lik * self.outside[:, None])
@@ -204,6 +210,101 @@ class _Problem:
         if units > len(self.ux):
             return _Batch.from_counts(self, rng.multinomial(units, self.weights / units, size=tables))
         return _Batch.from_cells(self, self.unit_cell[rng.integers(0, units, (tables, units))])
+
+
+
+def _exact_cells(x, n, t, h, scale, direction, band, grid):
+    """Every (count, denominator) the band allows, one group per denominator: groups'
+    denominators, each cell's group and count, the count and denominator that place
+    it in the windows, the binomial chance of each cell at each grid rate, each unit's
+    cell and the number of units in the band."""
+    in_band = _in_band(x, n, t, band, scale)
+    x, n = x[in_band], n[in_band]
+    ns, unit_n = np.unique(n, return_inverse=True)
+    unit_n = unit_n.ravel()
+    counts = []
+    for nn in ns:  # one per distinct denominator, few here (the cells are few)
+        xs = np.arange(int(nn) + 1)
+        counts.append(xs[_in_band(xs, np.full(len(xs), nn), t, band, scale)])
+    first = np.concatenate([[0], np.cumsum([len(a) for a in counts])])
+    ux = np.concatenate(counts)
+    un = np.repeat(np.arange(len(ns)), np.diff(first))
+    # a denominator's counts in the band are consecutive integers
+    unit_cell = first[unit_n] + x - ux[first[unit_n]]
+    lik = stats.binom.pmf(ux[:, None], ns[un][:, None], grid[None, :])
+    return ns, un, ux, ux, ns[un], lik, unit_cell, int(in_band.sum())
+
+
+def _bin_edges(ns: np.ndarray, t: float, b: float, ks: np.ndarray, scale: float, direction: str) -> np.ndarray:
+    """The least count in each bin of rates for each denominator, (denominators, edges).
+    Bin k holds the rates from t + k b to t + (k + 1) b, the end open on the side away
+    from the target as :func:`_windows` has it: [.., ..) for "higher", (.., ..] for "lower"."""
+    s = (t + b * ks.astype(float))[None, :] * ns[:, None]
+    eps = 1e-9 * np.maximum(ns, 1)[:, None]
+    least = np.ceil((s - eps) / scale) if direction == "higher" else np.floor((s + eps) / scale) + 1
+    return np.clip(least, 0, ns[:, None] + 1).astype(np.int64)
+
+
+def _binned_cells(x, n, t, h, scale, direction, band, grid):
+    """Cells of rate bins (a quarter of a window wide) within groups of denominators;
+    returns what :func:`_exact_cells` returns, a cell's "count" being its bin."""
+    b = h / BINS_PER_WINDOW
+    k_band = int(round(band / b))
+    ks = np.arange(-k_band, k_band + 1)
+    ns, unit_n = np.unique(n, return_inverse=True)
+    unit_n = unit_n.ravel()
+    edges = _bin_edges(ns, t, b, ks, scale, direction)
+    # each unit's bin: a denominator's edges rise with the bin, so with the rows laid
+    # end to end (each offset past the last) one search places every unit
+    span = int(ns.max()) + 2
+    flat = (edges + (np.arange(len(ns)) * span)[:, None]).ravel()
+    pos = np.searchsorted(flat, x + unit_n * span, side="right") - 1 - unit_n * len(ks)
+    in_band = (pos >= 0) & (pos < 2 * k_band)
+    used, unit_n = np.unique(unit_n[in_band], return_inverse=True)
+    unit_n, pos = unit_n.ravel(), pos[in_band]
+    ns, edges = ns[used], edges[used]
+    units_of = np.bincount(unit_n, minlength=len(ns)).astype(float)
+    key = np.where(ns <= GROUP_ABOVE, ns,
+                   GROUP_ABOVE + 1 + np.floor(np.log(np.maximum(ns, 1) / GROUP_ABOVE) / np.log(GROUP_RATIO)))
+    _, group = np.unique(key, return_inverse=True)
+    group = group.ravel()
+    groups = int(group.max()) + 1
+    mix = sparse.csr_matrix((units_of / np.bincount(group, weights=units_of)[group], (group, np.arange(len(ns)))),
+                            shape=(groups, len(ns)))
+    # each group's chance of each bin at each grid rate, a block of denominators at a time
+    lik = np.zeros((groups, 2 * k_band * len(grid)))
+    for lo in range(0, len(ns), 500):
+        sl = slice(lo, lo + 500)
+        cdf = stats.binom.cdf(edges[sl, :, None] - 1, ns[sl, None, None], grid[None, None, :])
+        lik += mix[:, sl] @ np.diff(cdf, axis=1).reshape(cdf.shape[0], -1)
+    lik = lik.reshape(groups, 2 * k_band, len(grid))
+    unit_group = group[unit_n]
+    possible = lik.max(axis=2) > 0
+    possible[unit_group, pos] = True
+    cell_group, cell_bin = np.nonzero(possible)  # by group, then bin
+    index = np.full(possible.shape, -1)
+    index[cell_group, cell_bin] = np.arange(len(cell_group))
+    mean_n = np.bincount(group, weights=units_of * ns) / np.bincount(group, weights=units_of)
+    centre = (t + (cell_bin - k_band + 0.5) * b) / scale  # a bin's midpoint places it in the windows
+    return (mean_n, cell_group, cell_bin, centre, np.ones(len(cell_bin)), lik[cell_group, cell_bin],
+            index[unit_group, pos], int(in_band.sum()))
+
+
+def _exact_cell_count(x, n, t, band, scale) -> int:
+    """About how many exact cells the band would have."""
+    ns = np.unique(n[_in_band(x, n, t, band, scale)]).astype(float)
+    lo = np.maximum(np.ceil((t - band) * ns / scale), 0)
+    hi = np.minimum(np.floor((t + band) * ns / scale), ns)
+    return int(np.maximum(hi - lo + 1, 0).sum())
+
+
+def _problem(x, n, t, h, scale, direction, degree, band) -> _Problem:
+    """The problem of cleaned counts: exact cells where they are few (denominators over a
+    thousand brought down to it), binned ones where they are many."""
+    tx, tn = _thin(x, n)
+    if _exact_cell_count(tx, tn, t, band, scale) <= CELLS_EXACT:
+        return _Problem(tx, tn, t, h, scale, direction, degree, band)
+    return _Problem(x, n, t, h, scale, direction, degree, band, binned=True)
 
 
 class _Batch:
@@ -447,12 +548,13 @@ def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str
     again. Returns observed and expected counts in both windows, excess, deficit and
     shift with their intervals, the p-value and the number of null draws, and the
     ``seed`` of the draws; or ``applies: False`` with the reason in Chinese and English.
+    ``cells`` says whether the counterfactual was fitted on exact (count, denominator)
+    cells or on rate bins (many distinct denominators; see :class:`_Problem`).
     ``seed=None`` derives the seed from the counts and the parameters
     (:func:`analysis.seeding.seed_for`), so the same units give the same p-value in
     every run.
     """
     x, n = _clean(x, n)
-    x, n = _thin(x, n)
     if seed is None:
         counts = hashlib.sha256(np.ascontiguousarray(x, dtype=float).tobytes()
                                 + np.ascontiguousarray(n, dtype=float).tobytes()).hexdigest()
@@ -463,7 +565,7 @@ def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str
         return {**base, "applies": False,
                 "reason_en": f"only {len(x)} units with a denominator; the test needs at least {min_units}",
                 "reason_zh": f"有分母的单位只有 {len(x)} 个，至少需要 {min_units} 个"}
-    prob = _Problem(x, n, threshold, width, scale, direction, degree, band)
+    prob = _problem(x, n, threshold, width, scale, direction, degree, band)
     w = prob.weights
     outside = int(w[prob.outside].sum())
     if outside < min_units // 2:
@@ -508,7 +610,7 @@ def test_threshold(x, n, threshold: float, *, scale: float = 100, direction: str
     boot = run(replicates, lambda size: prob.resample(rng, size))
     q = [(1 - level) / 2, (1 + level) / 2]
     (ex_lo, de_lo, sh_lo), (ex_hi, de_hi, sh_hi) = np.quantile(boot, q, axis=0) if len(boot) else np.full((2, 3), np.nan)
-    return {**base, "applies": True, "units_in_band": prob.units_in_band,
+    return {**base, "applies": True, "units_in_band": prob.units_in_band, "cells": "binned" if prob.binned else "exact",
             "observed": obs_meets, "expected": exp_meets, "excess": excess,
             "excess_low": float(ex_lo), "excess_high": float(ex_hi),
             "ratio": obs_meets / exp_meets if exp_meets > 0 else np.inf,
@@ -525,8 +627,7 @@ def counterfactual_bins(x, n, threshold: float, *, scale: float = 100, direction
     """Observed and expected numbers of units per bin of ``width`` rate points within
     the band, for a picture of the pile. Bins are laid out from the threshold, so
     one bin is exactly the window that meets the target."""
-    x, n = _thin(*_clean(x, n))
-    prob = _Problem(x, n, threshold, width, scale, direction, degree, band)
+    prob = _problem(*_clean(x, n), threshold, width, scale, direction, degree, band)
     chance = prob.cell_chances(prob.fit(prob.weights))
     units = prob._by_n(prob.weights)[prob.un]
     k = int(np.floor(band / width))
@@ -534,7 +635,7 @@ def counterfactual_bins(x, n, threshold: float, *, scale: float = 100, direction
     for s in threshold + width * np.arange(-k, k):
         if s < 0 or s >= scale:
             continue
-        cell = _windows(prob.ux, prob.ns[prob.un], s, width, scale, "higher")[0]
+        cell = _windows(prob.cx, prob.cn, s, width, scale, "higher")[0]
         rows.append({"start": float(s), "end": float(s + width), "observed": int(prob.weights[cell].sum()),
                      "expected": float(units[cell] @ chance[cell]),
                      "window": _bin_role(float(s), threshold, width, direction)})
