@@ -31,6 +31,13 @@ TEXT: dict[str, tuple[str, str]] = {
                          "never averaged. {n} indicators."),
     "rounding_note": ("显示 {decimals} 位小数；舍入方式：{rounding}。", "Shown with {decimals} decimals; rounding: {rounding}."),
     "by_unit_heading": ("各单位比较", "Units compared"),
+    "rows_left_out": ("表中共 {total} 行，此处只显示前 {shown} 行；全部结果请用 `{command}` 导出。",
+                      "The table has {total} rows; the first {shown} are shown here. `{command}` gives them all."),
+    "chart_level_note": ("数据有 {units} 个{level}，一张图最多能看清 {most} 个，下面的图按{shown}汇总。",
+                         "The data hold {units} {level} units, more than the {most} a chart can show legibly, so the "
+                         "charts below sum them by {shown}."),
+    "chart_extremes_note": ("共 {units} 个单位有估计值；图中只画出估计值最高和最低的各 {half} 个。",
+                            "{units} units have an estimate; the chart shows the {half} highest and the {half} lowest."),
     "over_time_heading": ("随时间变化", "Over time"),
     "checks_heading": ("数据可信度初查", "First believability checks"),
     "no_findings": ("没有发现问题。", "No findings."),

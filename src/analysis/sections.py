@@ -12,12 +12,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown
 
-from .columns import TEXT_COLUMNS
+from .columns import TEXT_COLUMNS, key_columns
 from .formatting import Shown, bound_text, p_text, ratio_text
 from .i18n import column_label, level_name, t
 from .indicators import wide
 from .periods import sort_key
 from .registry import indicators
+
+
+# Rows of a wide table shown on a page; the rest are one command away.
+ROWS_SHOWN = 300
+# Bars or rows in a chart of units, at most: more cannot be labelled or read.
+CHART_UNITS = 40
 
 
 def esc(value: object) -> str:
@@ -119,6 +125,7 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
     if table.empty:
         return out + [Markdown(t("no_indicators", language))]
+    table, left_out = _first_rows(table, ROWS_SHOWN)
     w = wide(table, language)
     # parents that are the same on every row (one county, one township) say nothing per row
     constant = [n for n in w.index.names if n not in ("unit", "period") and w.index.get_level_values(n).nunique() == 1]
@@ -128,7 +135,59 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
         w = w.droplevel(constant)
     w.index = w.index.set_names([column_label(c, language) for c in w.index.names])
     out.append(html_table(w, decimals, numbers=True))
+    if left_out:
+        out.append(text("rows_left_out", language, shown=f"{len(w):,}", total=f"{len(w) + left_out:,}",
+                        command="workbench table indicators"))
     return out + blank_values(table, language)
+
+
+def _first_rows(table: pd.DataFrame, most: int) -> tuple[pd.DataFrame, int]:
+    """The long rows of the first ``most`` (unit, period) rows of a wide table, in the
+    table's order, and how many such rows are left out. Cut before pivoting: a national
+    table's 100,000 unit-years would take half a minute to lay out and 50 MB of page."""
+    keys = key_columns(table) + ["period"]
+    rows = table[keys].drop_duplicates()
+    if len(rows) <= most:
+        return table, 0
+    kept = table.merge(rows.head(most), on=keys, how="inner")
+    return kept, len(rows) - most
+
+
+def _units_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of units, total rows left out."""
+    return frame[~frame["is_total"]] if "is_total" in frame else frame
+
+
+def chart_level(frame: pd.DataFrame, level: str, most: int = CHART_UNITS) -> str:
+    """The finest level, ``level`` or one above it, at which a chart of one bar or row
+    per unit has at most ``most`` of them ("all" when none has): a chart of 8,000
+    villages is a smear, one of their 40 counties can be read."""
+    from .columns import GEOGRAPHY
+    from .indicators import level_keys
+
+    finest_first = ["unit", *reversed(GEOGRAPHY), "all"]
+    present = [lv for lv in finest_first[finest_first.index(level):] if lv in ("unit", "all") or lv in frame.columns]
+    frame = _units_only(frame)
+    for lv in present:
+        if lv == "all":
+            return lv
+        keys = level_keys(frame, lv)
+        units = frame[keys].drop_duplicates().shape[0] if keys else 1
+        if units <= most:
+            return lv
+    return "all"
+
+
+def chart_level_note(frame: pd.DataFrame, level: str, shown: str, language: str) -> list:
+    """One sentence when a chart shows a level above the one asked for, saying why."""
+    if shown == level:
+        return []
+    from .indicators import level_keys
+
+    units = _units_only(frame)[level_keys(frame, level)].drop_duplicates().shape[0]
+    return [text("chart_level_note", language, units=f"{units:,}", level=level_name(level, language),
+                 most=CHART_UNITS,
+                 shown=level_name(shown, language) if shown != "all" else t("level_all", language))]
 
 
 def blank_values(table: pd.DataFrame, language: str, limit: int = 30) -> list:
@@ -270,9 +329,16 @@ def srb_shrinkage(table: pd.DataFrame, reference, language: str, parent: str) ->
     shown = table
     if table["period"].nunique() > 1:  # one panel per period would be too many: show the latest
         shown = table[table["period"] == table["period"].iloc[-1]]
-    return [heading("shrink_heading", language),
-            text("shrink_intro", language, parent=level_name(parent, language) if parent != "all" else t("level_all", language)),
-            plots.shrinkage(shown, language, reference.value)]
+    out = [heading("shrink_heading", language),
+           text("shrink_intro", language, parent=level_name(parent, language) if parent != "all" else t("level_all", language))]
+    estimated = shown.dropna(subset=["shrunk_srb"])
+    if len(estimated) > CHART_UNITS:
+        # the units whose estimates lie furthest out on either side, where a reader looks
+        order = estimated["shrunk_srb"].sort_values(kind="stable")
+        half = CHART_UNITS // 2
+        shown = estimated.loc[order.index[:half].append(order.index[-half:])]
+        out.append(text("chart_extremes_note", language, units=f"{len(estimated):,}", half=half))
+    return out + [plots.shrinkage(shown, language, reference.value)]
 
 
 def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: str, reference, method: str,
