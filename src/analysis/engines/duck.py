@@ -37,6 +37,7 @@ def connect():
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET enable_progress_bar = false")  # it would write into the output of a command
     return con
 
 
