@@ -602,3 +602,16 @@ def test_capped_page_says_what_it_leaves_out(sample_frame):
         assert table.count("<tr") == 11  # a header and ten units
         lost = sections.points_lost(scores, language, page)[-1].data
         assert "2019" not in lost.split("</summary>")[1]
+
+
+def test_capped_page_passes_over_a_part_year(sample_frame):
+    from analysis import sections
+
+    # January 2019 to June 2020: 2020 has half the months 2019 has, so the page shows 2019
+    scores = score(sample_frame, "village_2006", periods="year", period_range="2019-01:2020-06")
+    page = sections.score_page(sample_frame, scores.totals, "year", "2019-01:2020-06", limit=10)
+    assert page.period == "2019" and page.period_range == ",".join(f"2019-{m:02d}" for m in range(1, 13))
+    note = sections.page_note(page, scores.totals, "village_2006", "en")[0].data
+    assert "latest complete period, 2019" in note
+    rows = sections.score_rows(page, scores.totals, None)
+    assert set(rows["period"]) == {"2019"} and len(rows) == 26  # under the plot's limit: every unit

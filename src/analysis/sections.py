@@ -358,7 +358,7 @@ class ScorePage:
     """What the assessment page shows of a table's scores (:func:`score_page`).
 
     ``period`` is None when every unit-period is listed; otherwise the page lists the
-    latest period only, ``shown`` of its ``units`` units (the best and the worst by
+    latest complete period only, ``shown`` of its ``units`` units (the best and the worst by
     rank when they are more than ``limit``), and the bootstrap and the sensitivity
     analysis, whose ranks are within a period, run on ``period_range``: the table's
     periods that make up that period."""
@@ -404,7 +404,8 @@ def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_r
                limit: int = SCREEN_ROWS) -> ScorePage:
     """What the assessment page shows of ``totals`` (a :class:`analysis.scoring.Scores`'
     totals of ``frame`` by ``periods``, within ``period_range``): all of it up to
-    ``limit`` unit-periods, else the latest period only, whose ``period_range`` (the
+    ``limit`` unit-periods, else the latest complete period only (a year with all the
+    months the fullest year has), whose ``period_range`` (the
     table's periods within the user's range that make up the latest period, as
     :func:`analysis.indicators.select_periods` reads a list) bounds the bootstrap
     and the sensitivity analysis."""
@@ -415,11 +416,17 @@ def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_r
     labels = sorted(totals["period"].astype(str).unique(), key=sort_key)
     if rows <= limit or not labels:
         return ScorePage(rows, units, len(labels), limit=limit)
-    latest = labels[-1]
     body = select_periods(frame[~frame["is_total"]], period_range)
     pairs = body[["period", "period_kind"]].drop_duplicates()
-    inside = sorted({str(p) for p, k in pairs.itertuples(index=False) if coarsen(str(p), k, periods) == latest},
-                    key=sort_key)
+    parts: dict[str, list[str]] = {}
+    for p, k in pairs.itertuples(index=False):
+        parts.setdefault(coarsen(str(p), k, periods), []).append(str(p))
+    # the latest complete period: a year of which the table has January to June is not
+    # the year an assessment scores (a period is complete when it has as many of the
+    # table's periods as the fullest one)
+    full = max((len(parts.get(label, [])) for label in labels), default=0)
+    latest = next((label for label in reversed(labels) if len(parts.get(label, [])) == full), labels[-1])
+    inside = sorted(parts.get(latest, []), key=sort_key)
     if len(labels) == 1 or not inside or any("," in p or ":" in p for p in inside):
         narrowed = period_range  # one period already, or labels a list cannot name
     else:
@@ -438,7 +445,7 @@ def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: s
 
 def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None) -> pd.DataFrame:
     """The latest period's scores the interval plot draws, with their intervals: every
-    unit of it, or the best and the worst ``PLOT_ROWS`` of a capped page."""
+    unit of it, or the best and the worst ``PLOT_ROWS`` of a capped page's period."""
     latest = page.period if page.capped else sorted(totals["period"].astype(str).unique(), key=sort_key)[-1]
     shown = totals[totals["period"] == latest]
     if page.capped:
