@@ -455,3 +455,163 @@ def test_bootstrap_of_a_combined_scheme_weights_its_parts(sample_frame):
     assert (town["score_high"] > town["score_low"]).any()
     assert (town.loc[town["unit"] == first, "p_vetoed"] == 1.0).all()
     assert (town.loc[town["unit"] != first, "p_vetoed"] == 0.0).all()
+
+
+# ----------------------------------------------------------------------------- sensitivity, all runs at once
+
+# tau_mean, tau_min, tau_p05 per period, printed by the one-run-at-a-time implementation
+# (commit c01e991) on the sample; the block-at-once one must draw and score the same runs
+SENSITIVITY_BEFORE = {
+    ("village_2006", "year", 2.0, 0.1, 100, None): {
+        "2019": (0.937046153846154, 0.8707692307692309, 0.8892307692307694),
+        "2020": (0.9425846153846155, 0.8892307692307694, 0.9012307692307693)},
+    ("village_1000", "quarter", 3.0, 0.2, 30, 7): {
+        "2019Q1": (0.9632820512820514, 0.9261538461538462, 0.9323076923076923),
+        "2019Q2": (0.9942564102564103, 0.9876923076923078, 0.9876923076923078),
+        "2019Q3": (0.9673846153846154, 0.92, 0.9261538461538462),
+        "2019Q4": (0.9524102564102566, 0.8646153846153847, 0.8646153846153847),
+        "2020Q1": (0.9768205128205129, 0.9384615384615386, 0.9384615384615386),
+        "2020Q2": (0.9981538461538462, 0.9876923076923078, 0.9938461538461539),
+        "2020Q3": (0.9651282051282052, 0.9323076923076923, 0.9412307692307693),
+        "2020Q4": (0.9778461538461538, 0.9015384615384616, 0.9440000000000001)},
+    ("village_2006", "as_is", 2.0, 0.0, 20, 5): {
+        "2019-01": (0.9417938910483524, 0.8830769230769231, 0.9027314828500675),
+        "2019-06": (0.8848984104152937, 0.8143773498208079, 0.826234184799042),
+        "2020-04": (0.8967615681260191, 0.8180414247487833, 0.8180414247487833),
+        "2020-12": (0.9393690775637891, 0.8919753086419754, 0.8949074074074074)},
+}
+
+
+@pytest.mark.parametrize("case", list(SENSITIVITY_BEFORE), ids=lambda c: f"{c[0]}-{c[1]}")
+def test_sensitivity_gives_what_one_run_at_a_time_gave(case, sample_frame, monkeypatch):
+    name, periods, shift, weight_shift, runs, seed = case
+    # several blocks of runs, so that a block boundary that broke the draws' order shows
+    monkeypatch.setattr(scoring, "BLOCK_CELLS", 4 * 7 * 26)
+    got = scoring.sensitivity(sample_frame, name, periods=periods, shift=shift, weight_shift=weight_shift, runs=runs,
+                              seed=seed).set_index("period")
+    for period, expected in SENSITIVITY_BEFORE[case].items():
+        assert tuple(got.loc[period, ["tau_mean", "tau_min", "tau_p05"]]) == expected, period
+
+
+def test_sensitivity_never_builds_reasons_or_items(sample_frame, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("sensitivity built reason texts")
+
+    monkeypatch.setattr(scoring, "_reasons", refuse)
+    monkeypatch.setattr(scoring, "_items_frame", refuse)
+    out = scoring.sensitivity(sample_frame, "village_2006", periods="year", runs=5, seed=1)
+    assert list(out["period"]) == ["2019", "2020"]
+
+
+def test_sensitivity_moves_each_run_by_its_own_targets(tmp_path):
+    # one target item: a run's total is the rule on its own moved target, so the ranking of
+    # three units moves exactly when the moved target crosses their rates
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 90, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "p", "points": 100, "rule": rule}])
+    frame = _frame(births=[100, 100, 100], births_policy=[89, 90, 91])
+    values = scoring.gather(frame, s)
+    moved = scoring._moved_totals(s, values, 3, {"p": np.array([88.5, 90.5, 91.5])}, None)
+    expected = np.array([[100 - max(t - r, 0) for r in (89, 90, 91)] for t in (88.5, 90.5, 91.5)])
+    np.testing.assert_allclose(moved, expected)
+
+
+# ----------------------------------------------------------------------------- items on demand
+
+def test_items_are_built_when_first_asked_for(sample_frame, monkeypatch):
+    calls = []
+    build = scoring._items_frame
+    monkeypatch.setattr(scoring, "_items_frame", lambda *a: calls.append(1) or build(*a))
+    scores = score(sample_frame, "village_2006", periods="year")
+    assert calls == [] and len(scores.totals) == 52 and len(scores.reasons) > 0
+    items = scores.items
+    assert scores.items is items and calls == [1]  # built once, then kept
+    scheme = scores.scheme
+    assert len(items) == 52 * len(scheme.all_items())
+    assert list(items["item"].unique()) == [it.path for it in scheme.all_items()]
+    # the top-level items add up to the total of each unit and year
+    top = items[items["item"].isin([it.path for it in scheme.items])].groupby(["unit", "period"])["points"].sum()
+    both = scores.totals.set_index(["unit", "period"])["total"]
+    np.testing.assert_allclose(top.loc[both.index].to_numpy(), both.to_numpy())
+    # a leaf's observed value is its rate, recomputed here from the sample's counts
+    body = sample_frame[~sample_frame["is_total"]].assign(year=lambda f: f["period"].str[:4])
+    sums = body.groupby(["unit", "year"])[["births_policy", "births"]].sum()
+    policy = next(it for it in scheme.leaves() if it.rule and it.rule.get("reads") == "policy_compliant_birth_rate")
+    seen = items[items["item"] == policy.path].set_index(["unit", "period"])["observed"]
+    np.testing.assert_allclose(seen.loc[sums.index].to_numpy(), 100 * sums["births_policy"] / sums["births"])
+    assert items.attrs.get("source_file") == sample_frame.attrs.get("source_file")
+
+
+def test_scores_given_items_keep_them(tmp_path):
+    frame = pd.DataFrame({"unit": ["a"], "period": ["2020"], "item": ["p"], "points": [3.0]})
+    kept = scoring.Scores(load_scheme("village_2006"), frame[["unit", "period"]], frame)
+    assert kept.items is frame and kept.reasons.empty
+    assert "items built" in repr(kept)
+
+
+# ----------------------------------------------------------------------------- the page at many units
+
+def test_small_table_page_lists_everything_as_before(sample_frame):
+    from analysis import sections
+
+    scores = score(sample_frame, "village_2006", periods="year")
+    page = sections.score_page(sample_frame, scores.totals, "year", "")
+    assert not page.capped and page.period_range == "" and page.shown == 52
+    with_page = sections.score_table(scores, None, "en", page)
+    without = sections.score_table(scores, None, "en")
+    assert [p.data for p in with_page] == [p.data for p in without]
+
+
+@pytest.mark.parametrize("periods, limit, latest, months", [("year", 10, "2020", 12), ("as_is", 300, "2020-12", 1),
+                                                            ("quarter", 100, "2020Q4", 3)])
+def test_capped_page_lists_the_latest_period_best_and_worst(sample_frame, periods, limit, latest, months):
+    from analysis import sections
+
+    scores = score(sample_frame, "village_2006", periods=periods)
+    page = sections.score_page(sample_frame, scores.totals, periods, "", limit=limit)
+    assert page.capped and page.period == latest and page.period_units == 26
+    # the periods named are the table's months that make up the latest period
+    named = page.period_range.split(",")
+    assert len(named) == months and all(m.startswith("2020-") for m in named)
+    # scoring those months alone scores the latest period as the whole table did
+    alone = score(sample_frame, "village_2006", periods=periods, period_range=page.period_range).totals
+    whole = scores.totals[scores.totals["period"] == latest].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone[["unit", "period", "total", "rank", "tier"]],
+                                  whole[["unit", "period", "total", "rank", "tier"]])
+    listed = page.select(scores.totals)
+    ranks = sorted(whole["rank"])
+    want = ranks if limit >= 26 else ranks[:limit - limit // 2] + ranks[-(limit // 2):]
+    assert sorted(listed["rank"]) == want and set(listed["period"]) == {latest}
+    assert page.shown == min(26, limit)
+
+
+def test_capped_page_says_what_it_leaves_out(sample_frame):
+    from analysis import sections
+
+    scores = score(sample_frame, "village_2006", periods="year")
+    page = sections.score_page(sample_frame, scores.totals, "year", "", limit=10)
+    boot = scoring.bootstrap(sample_frame, "village_2006", periods="year", period_range=page.period_range,
+                             replicates=20, seed=1)
+    assert set(boot["period"]) == {"2020"} and len(boot) == 26
+    for language in ("zh", "en"):
+        parts = sections.score_table(scores, boot, language, page)
+        note = next(p.data for p in parts if "workbench table scores" in str(getattr(p, "data", "")))
+        assert "52" in note and "2020" in note and "42" in note  # 52 unit-years, 10 shown, 42 not
+        r = sorted(scores.totals.loc[scores.totals["period"] == "2020", "rank"])
+        assert f"{r[0]}–{r[4]}, {r[-5]}–{r[-1]}" in note  # the best five and the worst five
+        table = next(p.data for p in parts if "<table" in str(getattr(p, "data", "")))
+        assert table.count("<tr") == 11  # a header and ten units
+        lost = sections.points_lost(scores, language, page)[-1].data
+        assert "2019" not in lost.split("</summary>")[1]
+
+
+def test_capped_page_passes_over_a_part_year(sample_frame):
+    from analysis import sections
+
+    # January 2019 to June 2020: 2020 has half the months 2019 has, so the page shows 2019
+    scores = score(sample_frame, "village_2006", periods="year", period_range="2019-01:2020-06")
+    page = sections.score_page(sample_frame, scores.totals, "year", "2019-01:2020-06", limit=10)
+    assert page.period == "2019" and page.period_range == ",".join(f"2019-{m:02d}" for m in range(1, 13))
+    note = sections.page_note(page, scores.totals, "village_2006", "en")[0].data
+    assert "latest complete period, 2019" in note
+    rows = sections.score_rows(page, scores.totals, None)
+    assert set(rows["period"]) == {"2019"} and len(rows) == 26  # under the plot's limit: every unit

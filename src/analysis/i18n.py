@@ -148,6 +148,13 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Intervals come from a bootstrap ({replicates} replicates): each unit's every rate is drawn from its "
                      "Jeffreys posterior, Beta(x + ½, n − x + ½) (a rate observed at 0% or 100% is uncertain too), and the "
                      "scheme applied again. A wide interval says the ranking rests on the noise of small numbers."),
+    "scores_capped": ("本表共 {rows} 个单位·时期（{units} 个单位、{periods} 个时期），一页列不下：这里只列出最近一个完整时期 {period} 的 "
+                      "{shown} 个单位（名次 {ranks}），区间与敏感性也只就这一时期计算，其余 {hidden} 行未列出；"
+                      "`workbench table scores DATA --scheme {scheme}` 给出全部。",
+                      "The table has {rows:,} unit-periods ({units:,} units, {periods} periods), more than a page can list: "
+                      "shown are {shown:,} units of the latest complete period, {period} (ranks {ranks}), with intervals and "
+                      "sensitivity computed for that period only, and the other {hidden:,} are not; "
+                      "`workbench table scores DATA --scheme {scheme}` gives them all."),
     "score": ("得分", "score"),
     "score_ci": ("得分区间", "score interval"),
     "rank": ("名次", "rank"),

@@ -390,7 +390,9 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
     kind, reads, pts = r["kind"], r.get("reads"), item.points
     value = values.get(reads)
     if kind == "target":
-        target, per = float(r["target"]), float(r.get("per_point", 1))
+        # a column of targets (runs, 1) scores every run of the sensitivity analysis at once
+        target = r["target"] if isinstance(r["target"], np.ndarray) else float(r["target"])
+        per = float(r.get("per_point", 1))
         # how far the value falls short: below the target, or above it for a rate that should be low
         gap = (value - target) if r.get("direction", "higher") == "lower" else (target - value)
         out = pts - per * _shortfall(gap, r.get("partial", "continuous"))
@@ -561,15 +563,35 @@ def _veto_tier(scheme: Scheme) -> str:
     return next((t["id"] for t in scheme.tiers if t["id"] == "vetoed"), "vetoed")
 
 
-@dataclass
 class Scores:
     """Scores of one scheme on one table: ``totals`` (a row per unit and period),
-    ``items`` (a row per unit, period and item) and ``reasons`` (a row per point lost)."""
+    ``items`` (a row per unit, period and item) and ``reasons`` (a row per point lost).
 
-    scheme: Scheme
-    totals: pd.DataFrame
-    items: pd.DataFrame
-    reasons: pd.DataFrame
+    ``items`` is built the first time it is asked for, then kept: on a national table
+    of 1.2 million unit-months it is 44 million rows (9 GB while built), which
+    ``workbench table scores`` and the assessment page never read. ``items`` may be
+    given as a frame, or as a function of no arguments that returns it.
+    """
+
+    def __init__(self, scheme: Scheme, totals: pd.DataFrame, items=None, reasons: pd.DataFrame | None = None):
+        self.scheme, self.totals = scheme, totals
+        self.reasons = reasons if reasons is not None else pd.DataFrame()
+        self._items = items if items is not None else pd.DataFrame()
+
+    @property
+    def items(self) -> pd.DataFrame:
+        if callable(self._items):
+            self._items = self._items()  # the function and the arrays it holds are let go
+        return self._items
+
+    @items.setter
+    def items(self, value: pd.DataFrame) -> None:
+        self._items = value
+
+    def __repr__(self) -> str:
+        built = "built" if isinstance(self._items, pd.DataFrame) else "not built yet"
+        return (f"Scores(scheme={self.scheme.id!r}, totals={len(self.totals)} rows, items {built}, "
+                f"reasons={len(self.reasons)} rows)")
 
 
 def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
@@ -608,18 +630,9 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
         veto_reasons = np.where(c, np.where(veto_reasons == "", name, veto_reasons + ", " + name), veto_reasons)
     totals["veto_reasons"] = veto_reasons
 
-    rows, reasons = [], []
-    for it in scheme.all_items():
+    reasons = []
+    for it in scheme.leaves():
         pts = by_item[it.path]
-        part = keys.copy()
-        part["item"] = it.path
-        part["name_zh"], part["name_en"] = it.name_zh, it.name_en
-        part["max_points"] = it.points
-        part["points"] = pts
-        part["observed"] = observed.get(it.path, np.full(len(keys), np.nan))
-        rows.append(part)
-        if it.children:
-            continue
         lost = it.points - pts
         r = {**(it.rule or {}), **overrides.get(it.id, {})}
         target = _target_of(it, overrides.get(it.id))
@@ -627,7 +640,7 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
         if len(hit):
             lost_part = keys.iloc[hit].copy()
             lost_part["item"], lost_part["rule"] = it.path, r.get("kind")
-            lost_part["observed"] = part["observed"].to_numpy()[hit]
+            lost_part["observed"] = np.asarray(observed[it.path], dtype=float)[hit]
             lost_part["target"], lost_part["points_lost"] = target, lost[hit]
             for lang in ("zh", "en"):
                 lost_part[f"message_{lang}"] = _reasons(it, r, lost_part["observed"].to_numpy(float), target,
@@ -643,13 +656,29 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
             part["message_zh"] = [f"一票否决：{v.get('name_zh', v['id'])}（{_seen(x, 'zh')}）" for x in seen[hit]]
             part["message_en"] = [f"vetoed: {v.get('name_en', v['id'])} ({_seen(x, 'en')})" for x in seen[hit]]
             reasons.append(part)
-    items = pd.concat(rows, ignore_index=True)
     reason_cols = list(keys.columns) + ["item", "rule", "observed", "target", "points_lost", "message_zh", "message_en"]
     reasons_frame = (pd.concat(reasons, ignore_index=True)[reason_cols] if reasons
                      else pd.DataFrame(columns=reason_cols))
-    for result in (totals, items, reasons_frame):  # the results carry the table's facts, as they did
+    for result in (totals, reasons_frame):  # the results carry the table's facts, as they did
         result.attrs = {**attrs, **result.attrs}
-    return Scores(scheme, totals, items, reasons_frame)
+    return Scores(scheme, totals, lambda: _items_frame(scheme, keys, by_item, observed, attrs), reasons_frame)
+
+
+def _items_frame(scheme: Scheme, keys: pd.DataFrame, by_item: dict, observed: dict, attrs: dict) -> pd.DataFrame:
+    """:attr:`Scores.items`: a row per unit, period and item (parents too), in the
+    scheme's order of items."""
+    rows = []
+    for it in scheme.all_items():
+        part = keys.copy()
+        part["item"] = it.path
+        part["name_zh"], part["name_en"] = it.name_zh, it.name_en
+        part["max_points"] = it.points
+        part["points"] = by_item[it.path]
+        part["observed"] = observed.get(it.path, np.full(len(keys), np.nan))
+        rows.append(part)
+    items = pd.concat(rows, ignore_index=True)
+    items.attrs = {**attrs, **items.attrs}
+    return items
 
 
 def _fmt(v) -> str:
@@ -676,21 +705,27 @@ def _seen(value, language: str) -> str:
     return f"{value:g}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
 
 
-def _texts(values: np.ndarray, show) -> np.ndarray:
-    """``show(value)`` for each value, computed once per distinct value: a national
-    table repeats its rates and its points lost many times over."""
+def _distinct_texts(values: np.ndarray, show) -> tuple[list[str], np.ndarray]:
+    """``show(value)`` for each distinct value, and where each value's text is: a
+    national table repeats its rates and its points lost many times over."""
     distinct, where = np.unique(values, return_inverse=True)
-    return np.array([show(float(v)) for v in distinct], dtype=object)[where.ravel()]
+    return [show(float(v)) for v in distinct], where.ravel()
 
 
-def _reasons(it: Item, r: dict, obs: np.ndarray, target, lost: np.ndarray, language: str) -> list[str]:
-    """:func:`_reason` for each (observed, lost) pair, the numbers formatted once per distinct value."""
+def _reasons(it: Item, r: dict, obs: np.ndarray, target, lost: np.ndarray, language: str) -> np.ndarray:
+    """:func:`_reason` for each (observed, lost) pair, as an object array: each distinct
+    pair's sentence is formatted once and shared by the rows that repeat it (1.2 million
+    unit-months repeat a few thousand sentences)."""
     zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
     template = zh if language == "zh" else en
-    seen = _texts(obs, lambda v: ratio_text(v, language) if math.isinf(v) else _fmt(v))
-    lost_text = _texts(np.asarray(lost, dtype=float), _fmt)
+    seen, seen_at = _distinct_texts(obs, lambda v: ratio_text(v, language) if math.isinf(v) else _fmt(v))
+    lost_text, lost_at = _distinct_texts(np.asarray(lost, dtype=float), _fmt)
+    width = max(1, len(lost_text))
+    pairs, at = np.unique(seen_at.astype(np.int64) * width + lost_at, return_inverse=True)
     name, shown_target, per = it.name(language), _fmt(target), r.get("per_event")
-    return [template.format(name=name, obs=o, target=shown_target, per=per, lost=x) for o, x in zip(seen, lost_text)]
+    sentences = np.array([template.format(name=name, obs=seen[p // width], target=shown_target, per=per,
+                                          lost=lost_text[p % width]) for p in pairs], dtype=object)
+    return sentences[at.ravel()]
 
 
 def _reason(it: Item, r: dict, obs, target, lost, language: str) -> str:
@@ -916,26 +951,75 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
     if seed is None:
         seed = seed_for(frame, "scores.sensitivity", scheme=scheme_fingerprint(scheme), level=level, periods=periods,
                         period_range=period_range, shift=shift, weight_shift=weight_shift, runs=runs)
-    base = score(frame, scheme, level, periods, period_range=period_range).totals
+    frame = lean(frame)
     rng = np.random.default_rng(seed)
-    gathered: dict = {}
-    rows = []
-    for run in range(runs):
-        total = _moved_total(frame, scheme, level, periods, period_range, rng, shift, weight_shift, gathered)
-        for period, idx in base.groupby("period").groups.items():
-            idx = np.asarray(idx)
-            if len(idx) < 3:
-                continue
-            tau = kendalltau(base["total"].to_numpy()[idx], total[idx]).statistic
-            rows.append({"period": period, "run": run, "tau": tau})
-    out = pd.DataFrame(rows)
-    if out.empty:
+    if scheme.combine:
+        # a combined scheme moves its parts one run at a time (few units: its parts are townships)
+        base = score(frame, scheme, level, periods, period_range=period_range).totals
+        keys, base_total = base, base["total"].to_numpy()
+        gathered: dict = {}
+        moved_blocks = ((run, _moved_total(frame, scheme, level, periods, period_range, rng, shift, weight_shift,
+                                           gathered)[None, :]) for run in range(runs))
+    else:
+        values = gather(frame, scheme, level, periods, period_range)
+        keys = values.keys
+        base_total = _totals(scheme, {it.path: rule_points(it, values)[0] for it in scheme.leaves()})[0]
+        targets, factors = _moves(scheme, rng, runs, shift, weight_shift)
+        size = max(1, BLOCK_CELLS // 4 // max(1, len(keys)))
+        moved_blocks = ((start, _moved_totals(scheme, values, min(size, runs - start),
+                                              {k: v[start:start + size] for k, v in targets.items()},
+                                              None if factors is None else factors[start:start + size]))
+                        for start in range(0, runs, size))
+    groups = [(period, np.asarray(idx)) for period, idx in keys.reset_index(drop=True).groupby("period").groups.items()
+              if len(idx) >= 3]
+    tau = np.full((runs, len(groups)), np.nan)
+    for start, block in moved_blocks:
+        for j, (_, idx) in enumerate(groups):
+            base_here = base_total[idx]
+            for k in range(len(block)):
+                tau[start + k, j] = kendalltau(base_here, block[k, idx]).statistic
+    if not groups:
         out = pd.DataFrame(columns=["period", "tau_mean", "tau_min", "tau_p05"])
     else:
+        # one row per run and period, runs first, as the statistics below have always read them
+        out = pd.DataFrame({"period": np.tile(np.array([p for p, _ in groups], dtype=object), runs),
+                            "tau": tau.ravel()})
         out = (out.groupby("period")["tau"]
                .agg(tau_mean="mean", tau_min="min", tau_p05=lambda s: s.quantile(0.05)).reset_index())
     out.attrs["seed"] = int(seed)
     return out
+
+
+def _moves(scheme: Scheme, rng, runs: int, shift: float, weight_shift: float):
+    """The moves of every run, drawn in the order one run after another always drew
+    them (each numeric target of the leaves in the scheme's order, then each top-level
+    item's weight when ``weight_shift``): targets (runs, leaves with a numeric target)
+    and weight factors (runs, top-level items), or None without ``weight_shift``."""
+    moved = [it for it in scheme.leaves() if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str)]
+    width = len(moved) + (len(scheme.items) if weight_shift else 0)
+    u = rng.random((runs, width))  # what rng.uniform(low, high) turns into low + (high - low) * u, one by one
+    low, high = -float(shift), float(shift)
+    targets = {it.path: float(it.rule["target"]) + (low + (high - low) * u[:, j]) for j, it in enumerate(moved)}
+    if not weight_shift:
+        return targets, None
+    low, high = -float(weight_shift), float(weight_shift)
+    return targets, 1 + (low + (high - low) * u[:, len(moved):])
+
+
+def _moved_totals(scheme: Scheme, values: Values, runs: int, targets: dict, factors) -> np.ndarray:
+    """Totals (runs, rows) of ``scheme`` with each run's targets (``targets``: the
+    ``runs`` targets of each leaf) and top-level weight factors (runs, top-level items), all runs
+    scored at once; numbers only, no reasons."""
+    leaf_points = {}
+    for it in scheme.leaves():
+        override = {"target": targets[it.path][:, None]} if it.path in targets else None
+        leaf_points[it.path] = rule_points(it, values, override=override)[0]
+    if factors is not None:
+        for j, top in enumerate(scheme.items):
+            for leaf in top.leaves():
+                leaf_points[leaf.path] = leaf_points[leaf.path] * factors[:, j:j + 1]
+    total = _totals(scheme, leaf_points)[0]
+    return np.broadcast_to(total, (runs, len(values.keys)))
 
 
 def _moved_total(frame, scheme: Scheme, level, periods, period_range, rng, shift, weight_shift, gathered):

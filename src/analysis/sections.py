@@ -7,6 +7,7 @@ Everything that shows data escapes it: unit names are data, and a name such as
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -414,12 +415,122 @@ def scheme_overview(scheme, level: str, grain: str, language: str, manual_defaul
     return out
 
 
-def score_table(scores, boot: pd.DataFrame | None, language: str) -> list:
+SCREEN_ROWS = 300  # unit-periods the assessment page lists in full; more are cut to the latest period
+PLOT_ROWS = 60  # units the score-interval plot draws at most (the best and the worst half each)
+
+
+@dataclass(frozen=True)
+class ScorePage:
+    """What the assessment page shows of a table's scores (:func:`score_page`).
+
+    ``period`` is None when every unit-period is listed; otherwise the page lists the
+    latest complete period only, ``shown`` of its ``units`` units (the best and the worst by
+    rank when they are more than ``limit``), and the bootstrap and the sensitivity
+    analysis, whose ranks are within a period, run on ``period_range``: the table's
+    periods that make up that period."""
+
+    rows: int
+    units: int
+    periods: int
+    period: str | None = None
+    period_range: str = ""
+    period_units: int = 0
+    limit: int = SCREEN_ROWS
+
+    @property
+    def capped(self) -> bool:
+        return self.period is not None
+
+    @property
+    def shown(self) -> int:
+        return min(self.period_units, self.limit) if self.capped else self.rows
+
+    def select(self, data: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+        """The rows of ``data`` (totals, or totals with intervals) the page lists, by
+        period and rank; cut to the latest period, and to the best and the worst
+        ``limit`` (its ``limit``) by rank, when the page is capped."""
+        data = data.sort_values(["period", "rank"], kind="stable")
+        if not self.capped:
+            return data
+        data = data[data["period"] == self.period]
+        limit = self.limit if limit is None else limit
+        if len(data) <= limit:
+            return data
+        return pd.concat([data.iloc[:limit - limit // 2], data.iloc[len(data) - limit // 2:]])
+
+    def ranks(self, data: pd.DataFrame) -> str:
+        """The ranks listed, as "1–150, 7851–8000"."""
+        chosen = self.select(data)["rank"].to_numpy()
+        half = self.limit - self.limit // 2
+        parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit else [chosen]
+        return ", ".join(f"{p.min()}–{p.max()}" for p in parts if len(p))
+
+
+def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_range: str = "",
+               limit: int = SCREEN_ROWS) -> ScorePage:
+    """What the assessment page shows of ``totals`` (a :class:`analysis.scoring.Scores`'
+    totals of ``frame`` by ``periods``, within ``period_range``): all of it up to
+    ``limit`` unit-periods, else the latest complete period only (a year with all the
+    months the fullest year has), whose ``period_range`` (the
+    table's periods within the user's range that make up the latest period, as
+    :func:`analysis.indicators.select_periods` reads a list) bounds the bootstrap
+    and the sensitivity analysis."""
+    from .indicators import select_periods
+    from .periods import coarsen
+
+    rows, units = len(totals), totals["unit"].nunique() if "unit" in totals.columns else len(totals)
+    labels = sorted(totals["period"].astype(str).unique(), key=sort_key)
+    if rows <= limit or not labels:
+        return ScorePage(rows, units, len(labels), limit=limit)
+    body = select_periods(frame[~frame["is_total"]], period_range)
+    pairs = body[["period", "period_kind"]].drop_duplicates()
+    parts: dict[str, list[str]] = {}
+    for p, k in pairs.itertuples(index=False):
+        parts.setdefault(coarsen(str(p), k, periods), []).append(str(p))
+    # the latest complete period: a year of which the table has January to June is not
+    # the year an assessment scores (a period is complete when it has as many of the
+    # table's periods as the fullest one)
+    full = max((len(parts.get(label, [])) for label in labels), default=0)
+    latest = next((label for label in reversed(labels) if len(parts.get(label, [])) == full), labels[-1])
+    inside = sorted(parts.get(latest, []), key=sort_key)
+    if len(labels) == 1 or not inside or any("," in p or ":" in p for p in inside):
+        narrowed = period_range  # one period already, or labels a list cannot name
+    else:
+        narrowed = ",".join(inside)
+    return ScorePage(rows, units, len(labels), latest, narrowed, int((totals["period"] == latest).sum()), limit)
+
+
+def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: str) -> list:
+    """The sentence saying what a capped page leaves out, or nothing."""
+    if not page.capped:
+        return []
+    return [text("scores_capped", language, rows=page.rows, units=page.units, periods=page.periods,
+                 period=page.period, shown=page.shown, ranks=page.ranks(totals), hidden=page.rows - page.shown,
+                 scheme=scheme_id)]
+
+
+def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None) -> pd.DataFrame:
+    """The latest period's scores the interval plot draws, with their intervals: every
+    unit of it, or the best and the worst ``PLOT_ROWS`` of a capped page's period."""
+    latest = page.period if page.capped else sorted(totals["period"].astype(str).unique(), key=sort_key)[-1]
+    shown = totals[totals["period"] == latest]
+    if page.capped:
+        shown = page.select(shown, limit=PLOT_ROWS)
+    if boot is not None:
+        shown = shown.merge(boot, on=[c for c in shown.columns if c in boot.columns], how="left")
+    return shown
+
+
+def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePage | None = None) -> list:
+    """Scores, ranks and tiers, with their intervals; a capped ``page`` lists the latest
+    period only, the best and the worst by rank, and says so."""
     tiers = {tr["id"]: (tr.get("name_zh", tr["id"]) if language == "zh" else tr.get("name_en", tr["id"]))
              for tr in scores.scheme.tiers}
     tiers.setdefault("vetoed", "一票否决" if language == "zh" else "vetoed")
     data = scores.totals.copy()
     keys = [k for k in ("area_type", "unit", "period") if k in data.columns]
+    if page is not None and page.capped:
+        data = page.select(data)
     if boot is not None:
         data = data.merge(boot, on=[c for c in data.columns if c in boot.columns], how="left")
     data = data.sort_values(["period", "rank"])
@@ -437,10 +548,14 @@ def score_table(scores, boot: pd.DataFrame | None, language: str) -> list:
     out = [heading("scores_heading", language)]
     if boot is not None:
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
+    if page is not None:
+        out += page_note(page, scores.totals, scores.scheme.id, language)
     return out + [html_table(shown, index=False)] + seed_line(boot, "scores.bootstrap", language)
 
 
-def points_lost(scores, language: str) -> list:
+def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
+    """Points lost per item over every unit, then every reason (of the units a capped
+    ``page`` lists)."""
     reasons = scores.reasons
     out = [heading("lost_heading", language)]
     if reasons.empty:
@@ -452,6 +567,9 @@ def points_lost(scores, language: str) -> list:
                             t("points_lost", language): per_item.map(lambda v: f"{v:,.1f}").to_numpy()})
     msg = "message_zh" if language == "zh" else "message_en"
     keys = [k for k in ("area_type", "unit", "period") if k in reasons.columns]
+    if page is not None and page.capped:
+        listed = page.select(scores.totals)[[k for k in keys if k in scores.totals.columns]]
+        reasons = reasons.merge(listed, on=list(listed.columns), how="inner")
     detail = pd.DataFrame({column_label(k, language): reasons[k] for k in keys})
     detail[t("message", language)] = reasons[msg]
     return out + [text("lost_intro", language), html_table(summary, index=False),
@@ -467,11 +585,15 @@ def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: in
             html_table(shown, index=False)] + seed_line(table, "scores.sensitivity", language)
 
 
-def what_if_table(base, changed, language: str) -> list:
+def what_if_table(base, changed, language: str, page: ScorePage | None = None) -> list:
+    """Units whose rank the what-if changes (of the latest period, at most the page's
+    limit of them, on a capped ``page``)."""
     keys = [k for k in ("area_type", "unit", "period") if k in base.totals.columns]
     both = base.totals[keys + ["rank", "total"]].merge(changed.totals[keys + ["rank", "total"]], on=keys,
                                                        suffixes=("_before", "_after"))
     both = both[both["rank_before"] != both["rank_after"]].sort_values(["period", "rank_after"])
+    if page is not None and page.capped:
+        both = both[both["period"] == page.period].head(page.limit)
     shown = pd.DataFrame({column_label(k, language): both[k] for k in keys})
     shown[t("rank_before", language)] = both["rank_before"]
     shown[t("rank_after", language)] = both["rank_after"]
