@@ -50,6 +50,18 @@ def test_long_indicator_table_shows_its_first_rows_and_says_how_many_are_left(ma
     assert said and "720" in said[0] and f"{sections.ROWS_SHOWN}" in said[0]
 
 
+def test_parents_of_the_first_rows_are_not_taken_for_the_whole_tables(many):
+    # two townships: the first 300 rows all lie in the first, which must still be named per row
+    table = indicator_table(many, level="unit", periods="as_is")
+    split = table.copy()
+    later = split["unit"] >= "第30村"
+    split["township"] = split["township"].where(~later, "白云镇")
+    parts = sections.indicator_overview(split, "zh", 2, "unit", "as_is", "none")
+    html = next(p.data for p in parts if "<table" in getattr(p, "data", ""))
+    assert "乡镇" in html.split("<tbody>")[0]  # the township is a column of the table
+    assert not any("乡镇:" in getattr(p, "data", "") for p in parts)
+
+
 def test_short_indicator_table_is_shown_whole(many):
     table = indicator_table(many, level="unit", periods="all")
     parts = sections.indicator_overview(table, "en", 2, "unit", "all", "none")

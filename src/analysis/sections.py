@@ -126,10 +126,11 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
     if table.empty:
         return out + [Markdown(t("no_indicators", language))]
+    # parents that are the same on every row of the whole table (one county, one township)
+    # say nothing per row; judged before the table is cut to its first rows
+    constant = [n for n in key_columns(table) if n != "unit" and table[n].nunique(dropna=False) == 1]
     table, left_out = _first_rows(table, ROWS_SHOWN)
     w = wide(table, language)
-    # parents that are the same on every row (one county, one township) say nothing per row
-    constant = [n for n in w.index.names if n not in ("unit", "period") and w.index.get_level_values(n).nunique() == 1]
     if constant and len(constant) < w.index.nlevels:
         out.append(Markdown("; ".join(f"{column_label(n, language)}: {esc(w.index.get_level_values(n)[0])}"
                                       for n in constant)))

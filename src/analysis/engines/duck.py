@@ -37,7 +37,10 @@ def connect():
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("SET enable_progress_bar = false")  # it would write into the output of a command
+    try:
+        con.execute("SET enable_progress_bar = false")  # it would write into the output of a command
+    except duckdb.Error:
+        pass  # in a Jupyter kernel DuckDB refuses the setting (it wants ipywidgets) and draws no bar anyway
     return con
 
 
