@@ -21,6 +21,9 @@ hide in another's. Steps:
 * ``indicators`` / ``srb``: ``workbench table indicators|srb FILE.parquet --periods year``,
   the whole command, load and CSV output (to /dev/null) included;
 * ``aggregate``: the load, then ``aggregate(frame, "unit", "year")`` timed alone in the child;
+* ``scores`` / ``checks``: ``workbench table scores FILE.parquet --scheme village_2006`` and
+  ``workbench table checks FILE.parquet``, with the commands' defaults (the table's months);
+* ``report``: ``workbench report FILE.parquet`` (the four notebooks, their kernels included);
 * ``duckdb``: a hand-written DuckDB query over the Parquet file doing the same work:
   village × year sums (flows summed, stocks averaged or taken at the year's last month),
   person-years, and the 23 rates (the yardstick for the aggregation);
@@ -47,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve()
-STEPS = ("load_parquet", "load_csv", "aggregate", "indicators", "srb", "duckdb")
+STEPS = ("load_parquet", "load_csv", "aggregate", "indicators", "srb", "scores", "checks", "duckdb", "report")
 
 
 # ----------------------------------------------------------------------------- the table
@@ -223,6 +226,27 @@ def run_step(step: str, folder: Path, engine: str) -> None:
         level = ["--level", "township"] if step == "big" else []
         rc = main(["table", what, str(data), "--periods", "year", *level, *(["--engine", engine] if engine else []),
                    "-o", os.devnull])
+        if rc:
+            raise SystemExit(rc)
+    elif step in ("scores", "checks"):
+        # as a user types them, the command's defaults (the table's own months)
+        from analysis.cli import main
+
+        scheme = ["--scheme", "village_2006"] if step == "scores" else []
+        rc = main(["table", step, str(parquet), *scheme, "-o", os.devnull])
+        if rc:
+            raise SystemExit(rc)
+    elif step == "report":
+        # the whole report, four notebooks; its kernels are children of this process, so
+        # their CPU time and memory are in the figures when the report has waited for them
+        import tempfile
+
+        from analysis.cli import main
+
+        with tempfile.TemporaryDirectory(prefix="bench-report-") as out:
+            rc = main(["report", str(parquet), "-o", out])
+            pages = sorted(p.name for p in Path(out).glob("*.html"))
+        print(f"pages: {', '.join(pages)}", file=sys.stderr)
         if rc:
             raise SystemExit(rc)
     elif step == "aggregate":
