@@ -55,6 +55,18 @@ def test_table_indicators_to_file(tmp_path):
     assert srb["value"].item() == pytest.approx(100 * srb["numerator"].item() / srb["denominator"].item())
 
 
+def test_table_output_in_a_folder_with_a_quote(tmp_path):
+    # the CSV writer takes the path into SQL: a quote in a folder name must not break it
+    out = tmp_path / "o'brien" / "ind.csv"
+    r = workbench("table", "indicators", SAMPLE, "-o", out, "--level", "all", "--periods", "all")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    births = pd.read_csv(SAMPLE, encoding="utf-8-sig")
+    cbr = table[table["indicator"] == "crude_birth_rate"]
+    assert len(cbr) == 1 and cbr["numerator"].item() == births.loc[births["村"] != "合计", "出生人数"].sum()
+    assert not list(out.parent.glob(".*"))  # no temporary file left behind
+
+
 def test_table_indicators_rounding_to_stdout():
     r = workbench("table", "indicators", need(BAD / "gbk_encoded.csv"), "--rounding", "truncate", "--decimals", "1")
     assert r.returncode == 0, r.stderr

@@ -76,7 +76,8 @@ def _duckdb_csv(frame: pd.DataFrame, path: str) -> None:
     con = connect()
     try:
         con.register("frame", frame)
-        con.execute(f"COPY frame TO '{path}' (HEADER)")  # path: ours, never the user's text
+        quoted = str(path).replace("'", "''")  # the folder is the user's: 'o''brien' is o'brien
+        con.execute(f"COPY frame TO '{quoted}' (HEADER)")
     finally:
         con.close()
 
