@@ -26,3 +26,12 @@ def lean(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=False)
     out.attrs = shared({k: frame.attrs[k] for k in KEPT_ATTRS if k in frame.attrs})
     return out
+
+
+def bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow view of ``frame`` with no ``attrs`` at all, for a computation whose
+    result gets its ``attrs`` set explicitly: even shared attrs cost a dictionary copy
+    per derived frame, a tenth of the time of a small table's aggregation."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out

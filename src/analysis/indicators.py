@@ -9,6 +9,7 @@ is which. Across units every count is summed.
 
 from __future__ import annotations
 
+import copy
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
@@ -270,7 +271,10 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
     units or periods (named), a zero denominator, no births. A sex ratio with boys
     and no girls is infinite ("no girls"), not missing.
     """
+    from .frames import bare
+
     _check_choice("rounding", rounding, ROUNDING)
+    attrs, frame = frame.attrs, bare(frame)
     keys = key_columns(frame) + ["period"]
     chosen = available(frame)
     if indicator_ids is not None:
@@ -310,6 +314,7 @@ def compute(frame: pd.DataFrame, indicator_ids: list[str] | None = None, *, roun
     if not pieces:
         return pd.DataFrame(columns=keys + INDICATOR_COLUMNS)
     out = pd.concat(pieces, ignore_index=True)
+    out.attrs = copy.deepcopy(attrs)
     return out
 
 

@@ -717,7 +717,10 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     for col in (male, female):
         if col not in frame.columns:
             raise ValueError(f"the data has no {col} column: the sex ratio needs boys and girls")
+    from .frames import bare
+
     agg = aggregate(frame, level, periods, period_range, include_totals, engine=engine)
+    attrs, agg = agg.attrs, bare(agg)  # set on the result at the end, not copied into every step
     keys = key_columns(agg)
     out = agg[keys + ["period"]].copy()
     boys, girls = agg[male].to_numpy(float), agg[female].to_numpy(float)
@@ -768,7 +771,7 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     with np.errstate(divide="ignore", invalid="ignore"):
         value = pd.Series(np.where(girls > 0, 100 * boys / girls, np.where(boys > 0, np.inf, np.nan)), index=agg.index)
     out["note_zh"], out["note_en"] = _notes(agg, ratio, female, agg[male].astype(float), agg[female].astype(float), value)
-    out.attrs = {**agg.attrs, "reference": reference, "method": method, "shrink_toward": parent or "all",
+    out.attrs = {**attrs, "reference": reference, "method": method, "shrink_toward": parent or "all",
                  "band_margin": band_margin,
                  "shrinkage_method": shrinkage,
                  "shrinkage_description": dict(zip(("zh", "en"), SHRINKAGE_METHODS[shrinkage]))}

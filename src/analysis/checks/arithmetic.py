@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -82,43 +80,60 @@ def parts_add_up(frame: pd.DataFrame) -> list[dict]:
 
 
 def totals_match_units(frame: pd.DataFrame) -> list[dict]:
-    """A grand total row (role ``total``) equals the sum of the units of its period."""
-    out = []
+    """A grand total row (role ``total``) equals the sum of the units of its period
+    (of its sheet, where that period's units carry it; of its area type, where it has one)."""
     frame = lean(frame)
     # Roles come from the reader; a frame made some other way has only is_total.
     role = frame["role"] if "role" in frame else frame["is_total"].map({True: "total", False: "unit"})
-    totals = frame[role == "total"]
+    totals = frame[(role == "total").to_numpy(bool) & frame["period"].notna().to_numpy(bool)].reset_index(drop=True)
     body = frame[role == "unit"]
     if totals.empty:
-        return out
+        return []
     fields = count_fields()
     counts = [c for c in frame.columns if c in fields]
-    # each total against its own period's units only: a period's rows are found once,
-    # not by a scan of the whole table per total row
-    by_period = body.groupby("period", sort=False).indices
-    none = np.array([], dtype=np.int64)
-    for row in totals.to_dict("records"):
-        units = body.iloc[by_period.get(row["period"], none)]
-        if "sheet" in frame and pd.notna(row.get("sheet")) and (units["sheet"] == row["sheet"]).any():
-            units = units[units["sheet"] == row["sheet"]]
-        for cat in (c for c in CATEGORIES if c in frame):
-            # a total of 城市 is the sum of the 城市 rows, not of every area type
-            units = units[units[cat] == row[cat]] if pd.notna(row[cat]) else units
-        if units.empty:
-            continue  # a total printed without its units (a yearbook's previous year): nothing to compare
-        for col in counts:
-            if pd.isna(row[col]) or units[col].isna().any():
-                continue
-            s = units[col].sum()
-            # Figures printed in 万人 are rounded each on its own: the sum may be off by half a step per row.
-            step = frame.attrs.get("steps", {}).get(col, 0.0)
-            tol = max(1e-6 * max(1.0, abs(s)), 0.5 * step * (len(units) + 1) if step > 1 else 0.0)
-            if not math.isclose(s, row[col], rel_tol=0, abs_tol=tol):
-                f = fields[col]
-                out.append(_finding(row, "total_differs_from_units", "error",
-                                    f"合计行“{row['unit']}”的{f.zh}为 {row[col]:g}，各单位之和为 {s:g}（差 {row[col] - s:+g}）",
-                                    f"total row {row['unit']!r}: {f.en} {row[col]:g}, units sum to {s:g} ({row[col] - s:+g})",
-                                    {"column": col, "total": row[col], "sum_of_units": s}))
+    steps = frame.attrs.get("steps", {})
+    # Which columns narrow a total's units: always its period; its sheet where units of that
+    # period carry that sheet; its area type where it has one (a total of 城市 is the sum of the
+    # 城市 rows only). Totals sharing a choice are matched to their units' group sums at once.
+    narrow = pd.DataFrame({"period": True}, index=totals.index)
+    if "sheet" in frame:
+        seen = pd.MultiIndex.from_frame(body[["period", "sheet"]])
+        narrow["sheet"] = totals["sheet"].notna() & pd.MultiIndex.from_frame(totals[["period", "sheet"]]).isin(seen)
+    for cat in (c for c in CATEGORIES if c in frame):
+        narrow[cat] = totals[cat].notna()
+    hits = []  # (total's position, column's position, sum of units)
+    choices, which = np.unique(narrow.to_numpy(bool), axis=0, return_inverse=True)
+    for n, choice in enumerate(choices):
+        keys = [k for k, on in zip(narrow.columns, choice) if on]
+        chosen = np.flatnonzero(which.ravel() == n)
+        group = body.groupby(keys, sort=False)  # a unit without the key's value belongs to no total
+        sums = group[counts].sum()
+        holes = body[counts].isna().groupby([body[k] for k in keys], sort=False).any()
+        mine = totals.iloc[chosen]
+        where = pd.MultiIndex.from_frame(mine[keys]) if len(keys) > 1 else pd.Index(mine[keys[0]])
+        at = sums.index.get_indexer(where)
+        found = at >= 0  # a total printed without its units (a yearbook's previous year): nothing to compare
+        if not found.any():
+            continue
+        at, rows = at[found], mine.index.to_numpy()[found]
+        size = group.size().to_numpy()[at]
+        for j, col in enumerate(counts):
+            printed = totals[col].to_numpy(float)[rows]
+            summed = sums[col].to_numpy(float)[at]
+            usable = ~np.isnan(printed) & ~holes[col].to_numpy(bool)[at]
+            # figures printed in 万人 are rounded each on its own: the sum may be off by half a step per row
+            step = steps.get(col, 0.0)
+            tol = np.maximum(1e-6 * np.maximum(1.0, np.abs(summed)), 0.5 * step * (size + 1) if step > 1 else 0.0)
+            bad = usable & (np.abs(summed - printed) > tol)
+            hits += [(r, j, s) for r, s in zip(rows[bad], summed[bad])]
+    out = []
+    for r, j, s in sorted(hits, key=lambda h: (h[0], h[1])):
+        row, col = totals.iloc[r], counts[j]
+        f = fields[col]
+        out.append(_finding(row, "total_differs_from_units", "error",
+                            f"合计行“{row['unit']}”的{f.zh}为 {row[col]:g}，各单位之和为 {s:g}（差 {row[col] - s:+g}）",
+                            f"total row {row['unit']!r}: {f.en} {row[col]:g}, units sum to {s:g} ({row[col] - s:+g})",
+                            {"column": col, "total": row[col], "sum_of_units": s}))
     return out
 
 

@@ -155,7 +155,11 @@ def run(p: Plan, frame, engine: str = "auto") -> pd.DataFrame:
         over_time, gaps = dask_engine.over_time(p, frame)
         across = None
     else:
-        over_time, gaps = _over_time_pandas(frame, p)
+        # the plan holds the attrs the result gets; without them, pandas does not deep-copy
+        # the reading's decisions and mapping into each of the hundreds of frames derived here
+        from ..frames import bare
+
+        over_time, gaps = _over_time_pandas(bare(frame), p)
         across = None
     if across is None:
         over_time = _with_gaps(over_time, gaps, p.finest + ["period"])

@@ -339,14 +339,15 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
     """
     head = grid.iloc[:80]
     rows = list(head.index)
-    texts = {r: [cell_text(v) for v in head.loc[r]] for r in rows}
+    # cells by position: a label lookup per cell cost more than judging the cell
+    cells = dict(zip(rows, head.to_numpy(dtype=object)))
+    texts = {r: [cell_text(v) for v in cells[r]] for r in rows}
     filled = {r: [i for i, t in enumerate(texts[r]) if t] for r in rows}
 
-    columns = list(head.columns)
-    figure_cols = {r: frozenset(i for i in filled[r] if is_figure(head.at[r, columns[i]])) for r in rows}
+    figure_cols = {r: frozenset(i for i in filled[r] if is_figure(cells[r][i])) for r in rows}
 
     def year_header(r) -> bool:
-        figures = [head.at[r, columns[i]] for i in figure_cols[r]]
+        figures = [cells[r][i] for i in figure_cols[r]]
         # 2018 2019 2020 over the figures: a header of years
         return len(figures) >= 2 and all(is_year_label(v) for v in figures) and len(set(map(cell_text, figures))) == len(figures)
 
@@ -356,7 +357,7 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
         # a period cell (2019-01) beside the figures is data too: a register row of
         # township, village, month and two counts, one of them blank, is still a data row
         periodish = sum(1 for i in filled[r] if i not in figure_cols[r]
-                        and parse_period(head.at[r, columns[i]])[1] in ("month", "quarter"))
+                        and parse_period(cells[r][i])[1] in ("month", "quarter"))
         return len(figure_cols[r]) + min(periodish, 1) >= max(1, len(filled[r]) / 2)
 
     def same_shape(i) -> bool:

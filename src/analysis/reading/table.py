@@ -546,30 +546,28 @@ def _roles(frame: pd.DataFrame, steps: dict) -> tuple[pd.DataFrame, list[Decisio
         reason_en = "; ".join(f"{n} ({_why(how[n], 'en')})" for n in names[:12])
         reason_zh = "；".join(f"{n}（{_why(how[n], 'zh')}）" for n in names[:12])
         out.append(Decision("role", f"{zh}：{reason_zh}", f"{en}: {reason_en}"))
+    values, position = frame[counts].to_numpy(float), pd.Series(np.arange(len(frame)), index=frame.index)
     found = [
         {"row": int(frame.at[a["row"], "source_row"]), "unit": row_roles.clean(frame.at[a["row"], "_name"]),
          "period": frame.at[a["row"], "period"], "sheet": frame.at[a["row"], "sheet"] if "sheet" in frame else None,
          "parts": [row_roles.clean(frame.at[i, "_name"]) for i in a["parts"]],
          "part_rows": [int(frame.at[i, "source_row"]) for i in a["parts"]],
-         "mismatch": _mismatch(frame, a, counts, steps),
+         "mismatch": _mismatch(values, position, a, counts, steps),
          "by": a["by"], "role": frame.at[a["row"], "role"]} for a in aggregates]
     return frame, out, found
 
 
-def _mismatch(frame: pd.DataFrame, agg: dict, counts: list[str], steps: dict) -> dict:
-    """Columns in which an aggregate found by the other columns does not equal its parts."""
+def _mismatch(values: np.ndarray, position: pd.Series, agg: dict, counts: list[str], steps: dict) -> dict:
+    """Columns in which an aggregate found by the other columns does not equal its parts
+    (``values``: the frame's counts as floats; ``position``: row label → position)."""
     if not agg["parts"]:
         return {}
-    out = {}
-    parts = frame.loc[agg["parts"], counts]
-    row = frame.loc[agg["row"], counts]
-    for c in counts:
-        if pd.isna(row[c]) or parts[c].isna().any():
-            continue
-        s = float(parts[c].sum())
-        if abs(s - float(row[c])) > 0.5 * steps.get(c, 1.0) * (len(parts) + 1):
-            out[c] = (float(row[c]), s)
-    return out
+    parts = values[position[agg["parts"]].to_numpy()]
+    row = values[position[agg["row"]]]
+    summed = parts.sum(axis=0)
+    tol = 0.5 * np.array([steps.get(c, 1.0) for c in counts], dtype=float) * (len(parts) + 1)
+    off = ~np.isnan(row) & ~np.isnan(parts).any(axis=0) & (np.abs(summed - row) > tol)
+    return {c: (float(row[j]), float(summed[j])) for j, c in enumerate(counts) if off[j]}
 
 
 def _why(how: str, lang: str) -> str:
