@@ -126,11 +126,14 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     for ax in axes.flat[max(0, len(shown) - ncols):len(shown)]:
         ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of a column that ends a row early
         ax.set_xlabel(t("period", language))
+    room = 1.0
     if several:
         handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4) for u in units]
-        fig.legend(handles, [str(u) for u in units], title=t("unit", language), loc="center left",
-                   bbox_to_anchor=(1.0, 0.5), frameon=False)
-    fig.tight_layout()
+        legend = fig.legend(handles, [str(u) for u in units], title=t("unit", language), loc="center right",
+                            frameon=False)
+        # inside the figure, beside the panels: a report's figure is not cropped to its contents
+        room = 1.0 - legend.get_window_extent(fig.canvas.get_renderer()).width / fig.bbox.width
+    fig.tight_layout(rect=(0, 0, room, 1))
     return fig
 
 

@@ -54,7 +54,9 @@ SUMMARY_NAME = "summary.json"
 # cell tagged notebook-only, so readers never see it).
 SUMMARY_MIME = "application/vnd.workbench.summary+json"
 # the kernel's own start-up chatter is not the user's business
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# Figures are shown as drawn, not cropped to their contents: every plot of the package
+# lays itself out to fit (tight_layout), and cropping draws each figure twice.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--InlineBackend.print_figure_kwargs={'bbox_inches': None}"]
 # What the notebooks import, imported into a kernel while the report reads its data.
 WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
                 "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")

@@ -346,21 +346,17 @@ def srb_shrinkage(table: pd.DataFrame, reference, language: str, parent: str) ->
 def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: str, reference, method: str,
                  language: str) -> list:
     """Pooled sex ratio by birth order, when the table has boys and girls by order."""
-    from .sex_ratio import srb_table
+    from .sex_ratio import pooled_srb
 
-    orders = [k for k in ("1", "2", "3", "4", "5plus") if f"births_order{k}_male" in frame.columns]
-    if not orders:
+    labels = {"1": "1", "2": "2", "3": "3", "4": "4", "5plus": "5+"}
+    orders = pooled_srb(frame, {label: (f"births_order{k}_male", f"births_order{k}_female") for k, label in labels.items()},
+                        period_range=period_range, reference=reference, method=method)
+    if orders.empty:
         return []
-    rows = []
-    for k in orders:
-        tab = srb_table(frame, "all", "all", period_range=period_range, reference=reference, method=method,
-                        male=f"births_order{k}_male", female=f"births_order{k}_female")
-        r = tab.iloc[0]
-        label = {"1": "1", "2": "2", "3": "3", "4": "4", "5plus": "5+"}[k]
-        rows.append({t("order", language): label, t("births_col", language): f"{r['boys'] + r['girls']:,.0f}",
-                     t("srb", language): _ratio(r["srb"], r["boys"] + r["girls"], language),
-                     t("ci", language): _span(r["ci_low"], r["ci_high"]),
-                     t("p_value", language): p_text(r["p_value"])})
+    rows = [{t("order", language): r.label, t("births_col", language): f"{r.boys + r.girls:,.0f}",
+             t("srb", language): _ratio(r.srb, r.boys + r.girls, language),
+             t("ci", language): _span(r.ci_low, r.ci_high),
+             t("p_value", language): p_text(r.p_value)} for r in orders.itertuples()]
     return [heading("orders_heading", language), text("orders_intro", language),
             html_table(pd.DataFrame(rows), index=False)]
 

@@ -779,6 +779,33 @@ def srb_table(frame: pd.DataFrame, level: str = "unit", periods: str = "as_is", 
     return out[front + SRB_COLUMNS].reset_index(drop=True)
 
 
+def pooled_srb(frame: pd.DataFrame, pairs: dict[str, tuple[str, str]], *, period_range: str = "",
+               reference: Reference = DEFAULT_REFERENCE, method: str = "wilson",
+               level_conf: float = 0.95) -> pd.DataFrame:
+    """The sex ratio of the whole table (all units, all periods) for several pairs of
+    counts at once, e.g. boys and girls of each birth order.
+
+    ``pairs`` maps a label to its (boys, girls) columns; pairs the table lacks are
+    left out. Returns one row per pair, in order: ``label``, ``boys``, ``girls``,
+    ``srb`` (inf with boys and no girls, NaN with no births), ``ci_low``, ``ci_high``
+    (``method`` at ``level_conf``) and ``p_value`` (exact test against the reference).
+    The counts are summed once, as :func:`srb_table` at level and periods ``"all"``
+    would sum each pair."""
+    _check_method(method)
+    have = {k: v for k, v in pairs.items() if all(c in frame.columns for c in v)}
+    columns = ["label", "boys", "girls", "srb", "ci_low", "ci_high", "p_value"]
+    if not have:
+        return pd.DataFrame(columns=columns)
+    row = aggregate(frame, "all", "all", period_range).iloc[0]
+    boys = np.array([row[m] for m, _ in have.values()], dtype=float)
+    girls = np.array([row[f] for _, f in have.values()], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srb = np.where(girls > 0, 100 * boys / girls, np.where((girls == 0) & (boys > 0), np.inf, np.nan))
+    low, high = srb_interval(boys, girls, method, level_conf)
+    return pd.DataFrame({"label": list(have), "boys": boys, "girls": girls, "srb": srb, "ci_low": low,
+                         "ci_high": high, "p_value": exact_p_value(boys, boys + girls, reference.p0)}, columns=columns)
+
+
 def rate_funnel(frame: pd.DataFrame, indicator_id: str, level: str = "unit", periods: str = "all", *,
                 period_range: str = "", target: float | None = None) -> pd.DataFrame:
     """Funnel data for any proportion of the registry (e.g. policy compliance):

@@ -305,6 +305,9 @@ def cell_text(v: object) -> str:
     return " ".join(str(v).split()).strip('"')
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def is_figure(v: object) -> bool:
     from .values import number
 
@@ -313,6 +316,8 @@ def is_figure(v: object) -> bool:
     t = cell_text(v)
     if not t:
         return False
+    if _PLAIN_NUMBER.fullmatch(t):
+        return True  # most cells of a table: no need for everything number() reads
     n = number(t)
     if n is None and "," in t:
         n = number(t, decimal_comma=True)  # 12,00 is a figure where commas mark decimals
