@@ -109,7 +109,8 @@ def _family_of(fit: _Fit) -> tuple:
 
 
 def _apc(beta: float, se: float, q: float) -> tuple[float, float, float]:
-    return (100 * np.expm1(beta), 100 * np.expm1(beta - q * se), 100 * np.expm1(beta + q * se))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (100 * np.expm1(beta), 100 * np.expm1(beta - q * se), 100 * np.expm1(beta + q * se))
 
 
 def _notes(spec: Outcome, fit: _Fit, seasonal: bool) -> tuple[str, str]:
@@ -153,8 +154,18 @@ def unit_trend(series: pd.DataFrame, break_at: float | None = None) -> tuple[lis
     if n < MIN_PERIODS or s["t"].nunique() < MIN_PERIODS:
         row = {**base, "what": "trend", "note_zh": text("note_short", "zh", n=n), "note_en": text("note_short", "en", n=n)}
         return [row], pd.DataFrame()
+    e = s["events"].to_numpy(float)
+    if spec.kind != "log_linear" and (e.sum() == 0 or (spec.kind in ("binomial", "srb")
+                                                       and (e == s["trials"].to_numpy(float)).all())):
+        # no events (or nothing but events): the log-linear slope has no finite estimate
+        return [{**base, "what": "trend", "note_zh": text("note_flat", "zh"), "note_en": text("note_flat", "en")}], \
+            pd.DataFrame()
     X, t0 = _design(s, grain)
-    fit = _fit(spec, s, X)
+    try:
+        fit = _fit(spec, s, X)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        return [{**base, "what": "trend", "note_zh": f"模型无法拟合：{exc}", "note_en": f"the model cannot be fitted: {exc}"}], \
+            pd.DataFrame()
     seasonal = X.shape[1] > 2
     q = fit.quantile()
     se = float(np.sqrt(fit.cov[1, 1]))
@@ -211,9 +222,10 @@ def _period_at(at: float, s: pd.DataFrame) -> str:
 
 def _to_value(spec: Outcome, eta: np.ndarray) -> np.ndarray:
     """A linear predictor on the scale the tables show (‰, %, boys per 100 girls, count)."""
-    if spec.kind == "binomial":
-        return spec.scale / (1 + np.exp(-eta))
-    return np.exp(eta) * spec.scale
+    with np.errstate(over="ignore"):
+        if spec.kind == "binomial":
+            return spec.scale / (1 + np.exp(-eta))
+        return np.exp(eta) * spec.scale
 
 
 def trends(series: pd.DataFrame, break_at: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -109,7 +109,7 @@ def best_placements(x: np.ndarray, Y: np.ndarray, W: np.ndarray, k: int, season:
         b = np.einsum("cnp,un->ucp", X, WY, optimize=True)
         # a tiny ridge keeps a unit whose weights leave a column empty solvable; it moves
         # coefficients by about 1e-12 of their size
-        ridge = 1e-12 * np.trace(A, axis1=-2, axis2=-1)[..., None, None] * np.eye(p)
+        ridge = (1e-12 * np.trace(A, axis1=-2, axis2=-1)[..., None, None] + 1e-12) * np.eye(p)
         beta = np.linalg.solve(A + ridge, b[..., None])[..., 0]
         resid = Y[:, None, :] - np.einsum("cnp,ucp->ucn", X, beta, optimize=True)
         sse = np.einsum("un,ucn->uc", W, resid ** 2, optimize=True)
@@ -232,6 +232,11 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     rows, curves = [], []
     span = None if aapc_span is None else (aapc_span[0] - x0, aapc_span[1] - x0)
     for u, ids in enumerate(unit_rows):
+        if n_eff[u] < 3:
+            rows.append({**ids, "what": "segment", "n_periods": int(n_eff[u]),
+                         "note_zh": text("note_short", "zh", n=int(n_eff[u])),
+                         "note_en": text("note_short", "en", n=int(n_eff[u]))})
+            continue
         k = int(chosen[u])
         at = fits[k][0][u]
         rows += [{**ids, **r} for r in _report(x, labels, Y[u], W[u], at, S, k, method, span, x0)]
@@ -243,7 +248,7 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
         curves.append(pd.DataFrame({**{c: [v] * n_all for c, v in ids.items()}, "period": labels, "t": x_abs,
                                     "joinpoint_fitted": fitted, "is_joinpoint": mark, "_w": W[u]}))
     table = pd.DataFrame(rows).reindex(columns=keys + JOINPOINT_COLUMNS)
-    curve = pd.concat(curves, ignore_index=True)
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=keys + ["period", "t", "_w"])
     curve = curve[curve.pop("_w") > 0].reset_index(drop=True)
     zero = int((log_response(series)[1] == 0).sum())
     if zero > 0:
@@ -272,7 +277,7 @@ def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
     common = {"n_periods": n, "joinpoints": k, "method": method, "bic": crit, "note_zh": "", "note_en": ""}
     out = []
     for j in range(k + 1):
-        p = float(2 * stats.t.sf(abs(slopes[j] / se[j]), df)) if se[j] > 0 else np.nan
+        p = float(2 * stats.t.sf(abs(slopes[j] / se[j]), df)) if se[j] > 0 else 0.0
         out.append({**common, "what": "segment", "start": edge_labels[j], "end": edge_labels[j + 1],
                     **_apc3(slopes[j], se[j], q), "p_value": p})
     spans = [("aapc", (x[0], x[-1]))] + ([("aapc_span", span)] if span else [])
@@ -288,7 +293,7 @@ def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
         est_se = float(np.sqrt(wts @ slope_cov @ wts))
         inside = int((lengths > 0).sum()) == 1
         qq = q if inside else float(stats.norm.ppf(0.975))
-        dist = stats.t.sf(abs(est / est_se), df) if inside else stats.norm.sf(abs(est / est_se))
+        dist = (stats.t.sf(abs(est / est_se), df) if inside else stats.norm.sf(abs(est / est_se))) if est_se > 0 else 0.5
         out.append({**common, "what": what, "start": _label(a + x0) if what == "aapc_span" else labels[0],
                     "end": _label(b + x0) if what == "aapc_span" else labels[-1], **_apc3(est, est_se, qq),
                     "p_value": float(2 * dist) if est_se > 0 else np.nan})
@@ -300,7 +305,8 @@ def _label(t: float) -> str:
 
 
 def _apc3(beta: float, se: float, q: float) -> dict:
-    return {"apc": 100 * np.expm1(beta), "apc_low": 100 * np.expm1(beta - q * se),
+    with np.errstate(over="ignore", invalid="ignore"):
+        return {"apc": 100 * np.expm1(beta), "apc_low": 100 * np.expm1(beta - q * se),
             "apc_high": 100 * np.expm1(beta + q * se)}
 
 

@@ -15,6 +15,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "note_log_linear": ("表中只有印出的比率、没有计数：对数比率线性回归，无抽样权重", "the table prints only the rate, no counts: log-rate linear model without sampling weights"),
     "note_season": ("月度（季度）数据：先纳入月份（季度）效应再判断趋势", "monthly (quarterly) data: month-of-year (quarter) effects are in the model before the trend is judged"),
     "note_zero": ("{n} 期计数为 0，对数无定义，连接点模型未用", "{n} periods with a zero count have no log and are left out of the joinpoint model"),
+    "note_flat": ("各期均无事件（或全部是事件）：趋势无有限估计", "no events in any period (or nothing but events): the trend has no finite estimate"),
     "note_short": ("只有 {n} 期，不足以估计趋势", "only {n} periods: too few for a trend"),
     "note_break_outside": ("断点 {at} 不在数据期间内", "the break {at} lies outside the data's span"),
     "note_jp_cap": ("{n} 期数据最多允许 {k} 个连接点", "{n} periods allow at most {k} joinpoints"),
