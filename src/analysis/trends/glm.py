@@ -113,7 +113,7 @@ def _apc(beta: float, se: float, q: float) -> tuple[float, float, float]:
         return (100 * np.expm1(beta), 100 * np.expm1(beta - q * se), 100 * np.expm1(beta + q * se))
 
 
-def _notes(spec: Outcome, fit: _Fit, seasonal: bool) -> tuple[str, str]:
+def _notes(spec: Outcome, fit: _Fit, seasonal: bool, grain: str = "year") -> tuple[str, str]:
     key = {"poisson": "note_poisson" if spec.denominator is not None else "note_count",
            "negative_binomial": "note_negbin", "binomial": "note_srb" if spec.kind == "srb" else "note_binomial",
            "quasi_binomial": "note_quasi", "log_linear": "note_log_linear"}[fit.model]
@@ -122,17 +122,28 @@ def _notes(spec: Outcome, fit: _Fit, seasonal: bool) -> tuple[str, str]:
         else "note_poisson" if spec.denominator is not None else "note_count", key]
     if seasonal:
         parts.append("note_season")
+    elif grain in ("month", "quarter"):
+        parts.append("note_no_season")
     zh = "；".join(text(k, "zh", limit=DISPERSION_LIMIT) for k in parts)
     en = "; ".join(text(k, "en", limit=DISPERSION_LIMIT) for k in parts)
     return zh, en
 
 
-def _design(s: pd.DataFrame, grain: str, breaks=()) -> tuple[np.ndarray, float]:
+def _design(spec: Outcome, s: pd.DataFrame, grain: str, breaks=()) -> tuple[np.ndarray, float]:
     t = s["t"].to_numpy(float)
     t0 = float(t.min())
     cols = [np.ones_like(t), t - t0] + [np.clip(t - b, 0, None) for b in breaks]
-    X = np.column_stack(cols + [season_columns(s["season"].to_numpy(), grain, MIN_PERIODS + 1 + len(breaks))])
-    return X, t0
+    season = s["season"].to_numpy()
+    S = season_columns(season, grain, MIN_PERIODS + 1 + len(breaks))
+    if S.shape[1] and spec.kind != "log_linear":
+        # a month of the year with no events (or, for a share, no non-events) in any year has
+        # no finite effect: month effects are left out for such a series
+        e = s["events"].to_numpy(float)
+        rest = s["trials"].to_numpy(float) - e if spec.kind in ("binomial", "srb") else np.ones_like(e)
+        onehot = (season[:, None] == np.unique(season)[None, :]).astype(float)
+        if not ((e @ onehot > 0).all() and (rest @ onehot > 0).all()):
+            S = S[:, :0]
+    return np.column_stack(cols + [S]), t0
 
 
 def unit_trend(series: pd.DataFrame, break_at: float | None = None) -> tuple[list[dict], pd.DataFrame]:
@@ -160,7 +171,7 @@ def unit_trend(series: pd.DataFrame, break_at: float | None = None) -> tuple[lis
         # no events (or nothing but events): the log-linear slope has no finite estimate
         return [{**base, "what": "trend", "note_zh": text("note_flat", "zh"), "note_en": text("note_flat", "en")}], \
             pd.DataFrame()
-    X, t0 = _design(s, grain)
+    X, t0 = _design(spec, s, grain)
     try:
         fit = _fit(spec, s, X)
     except (np.linalg.LinAlgError, ValueError) as exc:
@@ -171,7 +182,7 @@ def unit_trend(series: pd.DataFrame, break_at: float | None = None) -> tuple[lis
     se = float(np.sqrt(fit.cov[1, 1]))
     z = fit.params[1] / se if se > 0 else np.nan
     p = float(2 * (stats.t.sf(abs(z), fit.df_resid) if fit.use_t else stats.norm.sf(abs(z))))
-    zh, en = _notes(spec, fit, seasonal)
+    zh, en = _notes(spec, fit, seasonal, grain)
     rows = [{**base, "what": "trend", **dict(zip(("apc", "apc_low", "apc_high"), _apc(fit.params[1], se, q))),
              "p_value": p, "model": fit.model, "dispersion": fit.dispersion, "note_zh": zh, "note_en": en}]
     eta = X @ fit.params
@@ -189,10 +200,11 @@ def _break_rows(spec: Outcome, s: pd.DataFrame, grain: str, at: float, line: _Fi
     if not (t.min() < at < t.max()) or (t < at).sum() < 2 or (t >= at).sum() < 2:
         note = {"note_zh": text("note_break_outside", "zh", at=at), "note_en": text("note_break_outside", "en", at=at)}
         return [{**base, "what": "break_before", "break_at": at, **note}]
-    X1, _ = _design(s, grain, breaks=(at,))
+    X1, _ = _design(spec, s, grain, breaks=(at,))
     X0 = np.delete(X1, 2, axis=1)
-    family = _family_of(line)
-    small, big = _fit(spec, s, X0, family), _fit(spec, s, X1, family)
+    # overdispersion is judged on the larger model: a line through a bend looks overdispersed
+    big = _fit(spec, s, X1)
+    small = _fit(spec, s, X0, _family_of(big))
     if big.model in ("quasi_binomial", "log_linear"):
         # F test of nested models with the dispersion (or residual variance) of the larger
         scale = (big.deviance / big.df_resid) if big.model == "log_linear" else max(big.dispersion, 1.0)

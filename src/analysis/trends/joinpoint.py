@@ -150,8 +150,9 @@ def log_response(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, y, 0.0), np.where(ok, w, 0.0)
 
 
-def _grid(series: pd.DataFrame) -> tuple[list, np.ndarray, list, np.ndarray, np.ndarray, np.ndarray]:
-    """The series as arrays: unit keys, times x (n,), period labels, Y and W (units, n), seasons (n,)."""
+def _grid(series: pd.DataFrame) -> tuple:
+    """The series as arrays: unit keys, times x (n,), period labels, Y and W (units, n), seasons (n,),
+    and P (units, n), true where the unit has the period at all."""
     keys = series.attrs["keys"]
     y, w = log_response(series)
     s = series.assign(_y=y, _w=w)
@@ -164,8 +165,10 @@ def _grid(series: pd.DataFrame) -> tuple[list, np.ndarray, list, np.ndarray, np.
     W = np.zeros((U, len(x)))
     Y[codes, col] = s["_y"].to_numpy()
     W[codes, col] = s["_w"].to_numpy()
+    P = np.zeros((U, len(x)), dtype=bool)
+    P[codes, col] = True
     unit_rows = s[keys].iloc[np.unique(codes, return_index=True)[1]].to_dict("records")
-    return unit_rows, x, times["period"].astype(str).tolist(), Y, W, times["season"].to_numpy()
+    return unit_rows, x, times["period"].astype(str).tolist(), Y, W, times["season"].to_numpy(), P
 
 
 def _final(x, y, w, at_idx, S):
@@ -202,33 +205,31 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     spec: Outcome = series.attrs["outcome"]
     grain = series.attrs.get("grain", "year")
     keys = series.attrs["keys"]
-    unit_rows, x_abs, labels, Y, W, season = _grid(series)
+    unit_rows, x_abs, labels, Y, W, season, P = _grid(series)
     if not unit_rows:
         return pd.DataFrame(columns=keys + JOINPOINT_COLUMNS), pd.DataFrame(columns=keys + ["period"])
     x0 = x_abs[0]
     x = x_abs - x0
     n_all = len(x)
-    S = season_columns(season, grain, 2 * (MAX_JOINPOINTS + 1) + 1)
+    S_full = season_columns(season, grain, 2 * (MAX_JOINPOINTS + 1) + 1)
     n_eff = (W > 0).sum(axis=1)
-    fixed = max_joinpoints != "auto"
-    cap = int(max_joinpoints) if fixed else MAX_JOINPOINTS
+    cap = int(max_joinpoints) if max_joinpoints != "auto" else MAX_JOINPOINTS
     kmax = np.minimum(np.array([recommended_max(int(m)) for m in n_eff]), cap)
-    if fixed:
-        kmax = np.minimum(kmax, cap)
-    top = int(kmax.max()) if len(kmax) else 0
-    fits = [best_placements(x, Y, W, k, S) for k in range(top + 1)]
-    s = S.shape[1]
-    if fixed:
-        chosen = kmax.copy()
-    elif method == "bic":
-        crit = np.vstack([bic(fits[k][1], n_eff, k, s) for k in range(top + 1)])  # (k, U)
-        crit[np.arange(top + 1)[:, None] > kmax[None, :]] = np.inf
-        crit[~np.isfinite(crit)] = np.inf
-        chosen = np.argmin(crit, axis=0)
-    else:
-        rng = np.random.default_rng(seed)
-        chosen = np.array([_permutation_choice(x, Y[u], W[u], S, int(kmax[u]), rng, permutations, alpha)
-                           for u in range(len(unit_rows))])
+    # month effects only for units with a usable count in every month of the year: a month
+    # without any would get a coefficient the data cannot pin down
+    onehot = (season[:, None] == np.unique(season)[None, :]).astype(float)
+    seasonal = (S_full.shape[1] > 0) & (((W > 0).astype(float) @ onehot) > 0).all(axis=1)
+    rng = np.random.default_rng(seed) if method == "permutation" else None
+    chosen_k = np.zeros(len(unit_rows), dtype=int)
+    chosen_at: list = [None] * len(unit_rows)
+    for group, S in ((seasonal, S_full), (~seasonal, S_full[:, :0])):
+        idx = np.flatnonzero(group)
+        if len(idx):
+            k_, at_ = _choose(x, Y[idx], W[idx], S, kmax[idx], n_eff[idx], max_joinpoints != "auto", method, rng,
+                              permutations, alpha)
+            chosen_k[idx] = k_
+            for i, a in zip(idx, at_):
+                chosen_at[i] = a
     rows, curves = [], []
     span = None if aapc_span is None else (aapc_span[0] - x0, aapc_span[1] - x0)
     for u, ids in enumerate(unit_rows):
@@ -237,9 +238,14 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
                          "note_zh": text("note_short", "zh", n=int(n_eff[u])),
                          "note_en": text("note_short", "en", n=int(n_eff[u]))})
             continue
-        k = int(chosen[u])
-        at = fits[k][0][u]
-        rows += [{**ids, **r} for r in _report(x, labels, Y[u], W[u], at, S, k, method, span, x0)]
+        S = S_full if seasonal[u] else S_full[:, :0]
+        k = int(chosen_k[u])
+        at = chosen_at[u]
+        notes = (["note_season"] if S.shape[1] else []) + (["note_zero"] if (P[u] & (W[u] == 0)).any() else [])
+        zero = int((P[u] & (W[u] == 0)).sum())
+        note = {"note_zh": "；".join(text(n, "zh", n=zero) for n in notes),
+                "note_en": "; ".join(text(n, "en", n=zero) for n in notes)}
+        rows += [{**ids, **r, **note} for r in _report(x, labels, Y[u], W[u], at, S, k, method, span, x0)]
         X, beta, _, _ = _final(x, Y[u], W[u], at, S)
         eta = X @ beta
         fitted = np.exp(eta) * spec.scale
@@ -250,10 +256,25 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     table = pd.DataFrame(rows).reindex(columns=keys + JOINPOINT_COLUMNS)
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=keys + ["period", "t", "_w"])
     curve = curve[curve.pop("_w") > 0].reset_index(drop=True)
-    zero = int((log_response(series)[1] == 0).sum())
-    if zero > 0:
-        table.attrs["zero_note"] = (text("note_zero", "zh", n=zero), text("note_zero", "en", n=zero))
     return table, curve
+
+
+def _choose(x, Y, W, S, kmax, n_eff, fixed, method, rng, permutations, alpha) -> tuple[np.ndarray, list]:
+    """Number and placement of joinpoints for a group of units that share a design:
+    the largest allowed when ``fixed``, else by BIC or the permutation test."""
+    top = int(kmax.max()) if len(kmax) else 0
+    fits = [best_placements(x, Y, W, k, S) for k in range(top + 1)]
+    if fixed:
+        chosen = kmax.copy()
+    elif method == "bic":
+        crit = np.vstack([bic(fits[k][1], n_eff, k, S.shape[1]) for k in range(top + 1)])  # (k, units)
+        crit[np.arange(top + 1)[:, None] > kmax[None, :]] = np.inf
+        crit[np.isnan(crit)] = np.inf
+        chosen = np.argmin(crit, axis=0)
+    else:
+        chosen = np.array([_permutation_choice(x, Y[u], W[u], S, int(kmax[u]), rng, permutations, alpha)
+                           for u in range(len(Y))])
+    return chosen, [fits[k][0][u] for u, k in enumerate(chosen)]
 
 
 def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
@@ -284,8 +305,7 @@ def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
     for what, (a, b) in spans:
         a, b = max(a, x[0]), min(b, x[-1])
         if b <= a:
-            out.append({**common, "what": what, "start": _label(a + x0), "end": _label(b + x0),
-                        "note_zh": "区间不在数据期间内", "note_en": "the span lies outside the data"})
+            out.append({**common, "what": what, "start": _label(a + x0), "end": _label(b + x0)})
             continue
         lengths = np.clip(np.minimum(edges[1:], b) - np.maximum(edges[:-1], a), 0, None)
         wts = lengths / lengths.sum()

@@ -59,8 +59,7 @@ def trend_analysis(frame: pd.DataFrame, outcome_id: str, level: str = "unit", pe
     curve = series.merge(glm_curve, on=keys + ["period"], how="left")
     if not jp_curve.empty:
         curve = curve.merge(jp_curve.drop(columns="t"), on=keys + ["period"], how="left")
-    table.attrs = {"zero_note": jp_rows.attrs.get("zero_note"), "seed": seed} if seed is not None else {
-        "zero_note": jp_rows.attrs.get("zero_note")}
+    table.attrs = {"seed": seed} if seed is not None else {}
     return TrendResult(outcome_id, level, series, table, curve)
 
 

@@ -14,6 +14,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "note_srb": ("男婴占比的二项回归；logit 即 log(男/女)，年变化百分比即性别比本身的变化", "binomial GLM on the share of boys; its logit is log(boys/girls), so the APC is the sex ratio's own"),
     "note_log_linear": ("表中只有印出的比率、没有计数：对数比率线性回归，无抽样权重", "the table prints only the rate, no counts: log-rate linear model without sampling weights"),
     "note_season": ("月度（季度）数据：先纳入月份（季度）效应再判断趋势", "monthly (quarterly) data: month-of-year (quarter) effects are in the model before the trend is judged"),
+    "note_no_season": ("月度（季度）数据，但有的月份（季度）各年均无事件：未纳入月份效应", "monthly (quarterly) data, but some month (quarter) of the year has no events in any year: no month effects in the model"),
     "note_zero": ("{n} 期计数为 0，对数无定义，连接点模型未用", "{n} periods with a zero count have no log and are left out of the joinpoint model"),
     "note_flat": ("各期均无事件（或全部是事件）：趋势无有限估计", "no events in any period (or nothing but events): the trend has no finite estimate"),
     "note_short": ("只有 {n} 期，不足以估计趋势", "only {n} periods: too few for a trend"),
