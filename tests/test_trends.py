@@ -209,3 +209,28 @@ def test_cli_refuses_an_unknown_outcome_in_one_line():
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "no_such_rate" in done.stderr
+
+
+def test_display_parts_in_both_languages_and_one_part_for_one_period():
+    import warnings
+
+    from IPython.display import HTML, Markdown
+    from matplotlib.figure import Figure
+
+    from analysis.trends.sections import apc_table, trend_plot, trend_section
+
+    result = trend_analysis(planted(), "crude_birth_rate", break_at=2010)
+    for language, word in (("zh", "连接点"), ("en", "Joinpoints")):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Glyph")  # a missing CJK glyph would draw boxes
+            parts = trend_section(result, language)
+        assert any(isinstance(p, Figure) for p in parts)
+        table = [p for p in apc_table(result, language) if isinstance(p, HTML)][0].data
+        assert "2010" in table
+        assert any(word in p.data for p in apc_table(result, language) if isinstance(p, Markdown))
+        fig = trend_plot(result, language)[0]
+        labels = fig.axes[0].get_legend_handles_labels()[1]
+        assert ("连接点" if language == "zh" else "joinpoint") in labels
+    one = frame_of([2019], [10], [1000])
+    parts = trend_section(trend_analysis(one, "crude_birth_rate"), "en")
+    assert len(parts) == 1 and "1 period" in parts[0].data

@@ -252,7 +252,7 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
         mark = np.zeros(n_all, dtype=bool)
         mark[at] = True
         curves.append(pd.DataFrame({**{c: [v] * n_all for c, v in ids.items()}, "period": labels, "t": x_abs,
-                                    "joinpoint_fitted": fitted, "is_joinpoint": mark, "_w": W[u]}))
+                                    "joinpoint_fitted": fitted, "is_joinpoint": mark, "_w": P[u]}))
     table = pd.DataFrame(rows).reindex(columns=keys + JOINPOINT_COLUMNS)
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=keys + ["period", "t", "_w"])
     curve = curve[curve.pop("_w") > 0].reset_index(drop=True)
