@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REAL, SAMPLE, need, workbench
 
 from analysis.trends import joinpoints, trend_analysis, trend_series, trends
-from conftest import REAL, SAMPLE, need, workbench
 
 
 def frame_of(years, births, population=None, unit="A", months=None, **counts) -> pd.DataFrame:
@@ -51,7 +51,10 @@ def test_exact_exponential_gives_its_apc_to_many_digits():
     assert np.allclose(result.curve["fitted"], result.curve["value"], rtol=1e-8)
 
 
-def planted(seed=1, years=np.arange(2000, 2019), turn=2010, before=-0.05, after=0.02, base=4000.0):
+YEARS = np.arange(2000, 2019)
+
+
+def planted(seed=1, years=YEARS, turn=2010, before=-0.05, after=0.02, base=4000.0):
     """Poisson births from a log rate falling 5%/year to ``turn``, then rising 2%/year."""
     t = years - years[0]
     slope = np.log1p(before) * t + (np.log1p(after) - np.log1p(before)) * np.clip(years - turn, 0, None)
@@ -225,7 +228,7 @@ def test_display_parts_in_both_languages_and_one_part_for_one_period():
             warnings.filterwarnings("error", message="Glyph")  # a missing CJK glyph would draw boxes
             parts = trend_section(result, language)
         assert any(isinstance(p, Figure) for p in parts)
-        table = [p for p in apc_table(result, language) if isinstance(p, HTML)][0].data
+        table = next(p for p in apc_table(result, language) if isinstance(p, HTML)).data
         assert "2010" in table
         assert any(word in p.data for p in apc_table(result, language) if isinstance(p, Markdown))
         fig = trend_plot(result, language)[0]

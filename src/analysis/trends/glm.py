@@ -90,7 +90,7 @@ def _fit(spec: Outcome, s: pd.DataFrame, X: np.ndarray, family: tuple | None = N
         if family is None and res.df_resid > 0 and disp > DISPERSION_LIMIT:
             mu = res.fittedvalues
             # Cameron-Trivedi: ((y - mu)^2 - y) / mu = alpha * mu + error, OLS through the origin
-            alpha = float(np.sum(((y - mu) ** 2 - y)) / np.sum(mu ** 2))
+            alpha = float(np.sum((y - mu) ** 2 - y) / np.sum(mu ** 2))
             alpha = alpha if alpha > 0 else None
         if alpha is None:
             return _Fit(res.params, res.cov_params(), "poisson", disp, res.llf, res.deviance, res.df_resid, False)
@@ -171,7 +171,7 @@ def unit_trend(series: pd.DataFrame, break_at: float | None = None) -> tuple[lis
         # no events (or nothing but events): the log-linear slope has no finite estimate
         return [{**base, "what": "trend", "note_zh": text("note_flat", "zh"), "note_en": text("note_flat", "en")}], \
             pd.DataFrame()
-    X, t0 = _design(spec, s, grain)
+    X, _ = _design(spec, s, grain)
     try:
         fit = _fit(spec, s, X)
     except (np.linalg.LinAlgError, ValueError) as exc:

@@ -278,7 +278,7 @@ def _choose(x, Y, W, S, kmax, n_eff, fixed, method, rng, permutations, alpha) ->
 
 
 def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
-    X, beta, sse, xtx_inv = _final(x, y, w, at, S)
+    _, beta, sse, xtx_inv = _final(x, y, w, at, S)
     n = int((w > 0).sum())
     s = S.shape[1]
     df = max(n - 2 * (k + 1) - s, 1)

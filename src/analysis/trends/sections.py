@@ -118,7 +118,7 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
 def _time_label(value: float, _pos=None) -> str:
     """A tick in years as a year (2019) or a year and month (2019-07)."""
     year = int(np.floor(value + 1e-9))
-    month = int(round((value - year) * 12)) + 1
+    month = round((value - year) * 12) + 1
     return str(year) if month == 1 else f"{year}-{month:02d}"
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..columns import GEOGRAPHY
 from ..errors import WorkbenchError
-from .glm import TREND_COLUMNS, trends
+from .glm import trends
 from .joinpoint import JOINPOINT_COLUMNS, joinpoints
 from .series import outcomes_of, parent_level, trend_series
 
