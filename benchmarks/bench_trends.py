@@ -15,7 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.trends import joinpoints, trend_series, trends
+from analysis.trends import best_placements, joinpoints, trend_series, trends
+from analysis.trends.joinpoint import _grid
 
 
 def frame(units: int, years: int, seed: int = 1) -> pd.DataFrame:
@@ -50,6 +51,14 @@ def main() -> None:
         table, _ = joinpoints(series)
         jp_wall.append(time.perf_counter() - w)
         jp_cpu.append(time.process_time() - c)
+    _, x, _, Y, W, _, _ = _grid(series)
+    w, c = time.perf_counter(), time.process_time()
+    for k in range(3):
+        best_placements(x - x[0], Y, W, k, np.zeros((len(x), 0)))
+    grid_wall, grid_cpu = time.perf_counter() - w, time.process_time() - c
+    w, c = time.perf_counter(), time.process_time()
+    joinpoints(series.head(20 * args.years), method="permutation", seed=1)
+    perm_wall, perm_cpu = time.perf_counter() - w, time.process_time() - c
     w, c = time.perf_counter(), time.process_time()
     trends(series)
     glm_wall.append(time.perf_counter() - w)
@@ -58,6 +67,9 @@ def main() -> None:
     print(f"{len(series):,} unit-years ({args.units:,} units × {args.years} years)")
     print(f"joinpoints (grid search 0–2 joinpoints, BIC, segments, AAPC): median {statistics.median(jp_wall):.2f} s "
           f"wall, {statistics.median(jp_cpu):.2f} CPU-s (runs: {', '.join(f'{r:.2f}' for r in jp_wall)}; target < 30 s)")
+    print(f"of which the batched grid search alone (0, 1, 2 joinpoints, all units): {grid_wall:.2f} s wall, "
+          f"{grid_cpu:.2f} CPU-s")
+    print(f"permutation test (999 permutations) for 20 units: {perm_wall:.2f} s wall, {perm_cpu:.2f} CPU-s")
     print(f"GLM trends, one statsmodels fit per unit: {glm_wall[0]:.2f} s wall, {glm_cpu[0]:.2f} CPU-s")
     print(f"units with a joinpoint: {(k[turn] > 0).mean():.1%} of those planted with a turn, "
           f"{(k[~turn] > 0).mean() if (~turn).any() else float('nan'):.1%} of those without")

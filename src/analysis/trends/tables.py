@@ -79,9 +79,12 @@ def trend_table(frame: pd.DataFrame, outcomes: list[str] | None = None, level: s
     levels = [level] + ([parent_level(frame, level)] if parent and level != "all" else [])
     parts = []
     for out_id in chosen:
+        single = False
         for lv in levels:
-            if out_id.startswith("reported_") and lv != level:
-                continue  # a printed rate cannot be summed to the parent
-            parts.append(trend_analysis(frame, out_id, lv, periods, **options).table)
+            if lv != level and (out_id.startswith("reported_") or single):
+                continue  # a printed rate cannot be summed to the parent; one unit is its own parent
+            result = trend_analysis(frame, out_id, lv, periods, **options)
+            single = len(result.series[result.series.attrs["keys"]].drop_duplicates()) <= 1
+            parts.append(result.table)
     table = pd.concat(parts, ignore_index=True)
     return table.reindex(columns=[c for c in TABLE_COLUMNS if c in table.columns or c not in GEOGRAPHY])
