@@ -237,3 +237,26 @@ def test_display_parts_in_both_languages_and_one_part_for_one_period():
     one = frame_of([2019], [10], [1000])
     parts = trend_section(trend_analysis(one, "crude_birth_rate"), "en")
     assert len(parts) == 1 and "1 period" in parts[0].data
+
+
+def test_a_printed_rate_without_counts_gets_a_log_rate_model_and_says_so():
+    years = np.arange(2010, 2022)
+    rate = 14.0 * np.exp(np.log1p(-0.025) * (years - 2010))
+    f = frame_of(years, np.full(len(years), np.nan), reported_crude_birth_rate=rate).drop(columns="births")
+    result = trend_analysis(f, "reported_crude_birth_rate", max_joinpoints=0)
+    trend = row(result.table, "trend")
+    assert trend["model"] == "log_linear"
+    assert trend["apc"] == pytest.approx(-2.5, abs=1e-8)
+    assert "no counts" in trend["note_en"] and "没有计数" in trend["note_zh"]
+    assert row(result.table, "segment")["apc"] == pytest.approx(-2.5, abs=1e-8)
+    from analysis.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match="printed rate"):
+        trend_series(f, "reported_crude_birth_rate", level="all")
+
+
+def test_a_fixed_number_of_joinpoints_beyond_what_the_series_allows_is_capped_with_a_note():
+    f = planted(years=np.arange(2000, 2010), turn=2005)  # 10 periods: at most 1 joinpoint
+    table = trend_analysis(f, "crude_birth_rate", max_joinpoints=3).table
+    assert (table["what"] == "segment").sum() == 2
+    assert "at most 1 joinpoints" in row(table, "aapc")["note_en"]

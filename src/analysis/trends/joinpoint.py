@@ -51,6 +51,8 @@ MIN_BETWEEN = 2
 MAX_JOINPOINTS = 3
 # elements of one batch of design products (units × placements × periods × columns): bounds memory
 BATCH_ELEMENTS = 4_000_000
+# what the joinpoint APC is of, where it differs from the GLM's
+_SCALE_NOTES = {"binomial": "note_jp_share", "log_linear": "note_log_linear"}
 JOINPOINT_COLUMNS = ["what", "start", "end", "n_periods", "apc", "apc_low", "apc_high", "p_value", "joinpoints",
                      "method", "bic", "note_zh", "note_en"]
 
@@ -241,10 +243,13 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
         S = S_full if seasonal[u] else S_full[:, :0]
         k = int(chosen_k[u])
         at = chosen_at[u]
-        notes = (["note_season"] if S.shape[1] else []) + (["note_zero"] if (P[u] & (W[u] == 0)).any() else [])
-        zero = int((P[u] & (W[u] == 0)).sum())
-        note = {"note_zh": "；".join(text(n, "zh", n=zero) for n in notes),
-                "note_en": "; ".join(text(n, "en", n=zero) for n in notes)}
+        notes = ([_SCALE_NOTES[spec.kind]] if spec.kind in _SCALE_NOTES else []) + (
+            ["note_season"] if S.shape[1] else []) + (["note_zero"] if (P[u] & (W[u] == 0)).any() else [])
+        if max_joinpoints != "auto" and kmax[u] < int(max_joinpoints):
+            notes.append("note_jp_cap")
+        values = {"n": int((P[u] & (W[u] == 0)).sum()), "periods": int(n_eff[u]), "k": int(kmax[u])}
+        note = {"note_zh": "；".join(text(n, "zh", **values) for n in notes),
+                "note_en": "; ".join(text(n, "en", **values) for n in notes)}
         rows += [{**ids, **r, **note} for r in _report(x, labels, Y[u], W[u], at, S, k, method, span, x0)]
         X, beta, _, _ = _final(x, Y[u], W[u], at, S)
         eta = X @ beta
