@@ -192,7 +192,8 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     ``max_joinpoints``: ``"auto"`` (Joinpoint's recommended maximum, at most
     :data:`MAX_JOINPOINTS`) or a number (a fixed number of joinpoints, fewer where the
     series is too short). ``method``: ``"bic"`` or ``"permutation"`` (needs ``seed``, from
-    :func:`analysis.seeding.seed_for`). ``aapc_span``: (from, to) in years for an extra AAPC.
+    :func:`analysis.seeding.seed_for`). ``aapc_span``: (from, to) in years for an extra AAPC; a
+    whole year as ``to`` on monthly or quarterly data reaches that year's last period.
 
     Returns a table (the series' key columns, then :data:`JOINPOINT_COLUMNS`; ``what`` is
     ``segment``, ``aapc`` over the whole span, or ``aapc_span``) and the fitted joinpoint
@@ -233,7 +234,11 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
             for i, a in zip(idx, at_):
                 chosen_at[i] = a
     rows, curves = [], []
-    span = None if aapc_span is None else (aapc_span[0] - x0, aapc_span[1] - x0)
+    span = None
+    if aapc_span is not None:
+        # a bare year as the end of a span of months or quarters means through that year's last period
+        last = {"month": 11 / 12, "quarter": 0.75}.get(grain, 0.0) if float(aapc_span[1]).is_integer() else 0.0
+        span = (aapc_span[0] - x0, aapc_span[1] + last - x0)
     for u, ids in enumerate(unit_rows):
         if n_eff[u] < 3:
             rows.append({**ids, "what": "segment", "n_periods": int(n_eff[u]),
@@ -310,7 +315,7 @@ def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
     for what, (a, b) in spans:
         a, b = max(a, x[0]), min(b, x[-1])
         if b <= a:
-            out.append({**common, "what": what, "start": _label(a + x0), "end": _label(b + x0)})
+            out.append({**common, "what": what, "start": _label(a, x, labels, x0), "end": _label(b, x, labels, x0)})
             continue
         lengths = np.clip(np.minimum(edges[1:], b) - np.maximum(edges[:-1], a), 0, None)
         wts = lengths / lengths.sum()
@@ -319,14 +324,18 @@ def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
         inside = int((lengths > 0).sum()) == 1
         qq = q if inside else float(stats.norm.ppf(0.975))
         dist = (stats.t.sf(abs(est / est_se), df) if inside else stats.norm.sf(abs(est / est_se))) if est_se > 0 else 0.5
-        out.append({**common, "what": what, "start": _label(a + x0) if what == "aapc_span" else labels[0],
-                    "end": _label(b + x0) if what == "aapc_span" else labels[-1], **_apc3(est, est_se, qq),
+        out.append({**common, "what": what, "start": _label(a, x, labels, x0), "end": _label(b, x, labels, x0),
+                    **_apc3(est, est_se, qq),
                     "p_value": float(2 * dist) if est_se > 0 else np.nan})
     return out
 
 
-def _label(t: float) -> str:
-    return f"{t:g}" if float(t).is_integer() else f"{t:.2f}"
+def _label(t: float, x: np.ndarray, labels: list, x0: float) -> str:
+    """The period label at time ``t`` (years from ``x0``), or the time itself between periods."""
+    hit = np.flatnonzero(np.isclose(x, t, atol=1e-9))
+    if len(hit):
+        return labels[hit[0]]
+    return f"{t + x0:g}" if float(t + x0).is_integer() else f"{t + x0:.2f}"
 
 
 def _apc3(beta: float, se: float, q: float) -> dict:
