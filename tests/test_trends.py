@@ -260,3 +260,11 @@ def test_a_fixed_number_of_joinpoints_beyond_what_the_series_allows_is_capped_wi
     table = trend_analysis(f, "crude_birth_rate", max_joinpoints=3).table
     assert (table["what"] == "segment").sum() == 2
     assert "at most 1 joinpoints" in row(table, "aapc")["note_en"]
+
+
+def test_a_table_of_one_period_is_refused_in_one_line():
+    from analysis.errors import WorkbenchError
+    from analysis.trends import trend_table
+
+    with pytest.raises(WorkbenchError, match="1 period"):
+        trend_table(frame_of([2019], [10], [1000]))

@@ -368,6 +368,9 @@ def _permutation_choice(x, y, w, S, kmax, rng, permutations, alpha) -> int:
         Ws = np.tile(w, (permutations, 1))
         null_sse = best_placements(x, Ys, Ws, k0, S)[1]
         alt_sse = best_placements(x, Ys, Ws, k1, S)[1]
+        if not np.isfinite(observed):
+            k1 -= 1  # k1 joinpoints cannot be placed in this series
+            continue
         p = (1 + np.sum(null_sse / alt_sse >= observed - 1e-12)) / (permutations + 1)
         if p < level:
             k0 += 1

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..columns import GEOGRAPHY
 from ..errors import WorkbenchError
-from .glm import trends
+from .glm import MIN_PERIODS, trends
 from .joinpoint import JOINPOINT_COLUMNS, joinpoints
 from .series import outcomes_of, parent_level, trend_series
 
@@ -84,6 +84,11 @@ def trend_table(frame: pd.DataFrame, outcomes: list[str] | None = None, level: s
             if lv != level and (out_id.startswith("reported_") or single):
                 continue  # a printed rate cannot be summed to the parent; one unit is its own parent
             result = trend_analysis(frame, out_id, lv, periods, **options)
+            n = result.series["t"].nunique()
+            if n < MIN_PERIODS and not parts:
+                raise WorkbenchError(f"{out_id}: the table has {n} period(s) at this grain; a trend needs at least "
+                                     f"{MIN_PERIODS}. Fix: give a table of several years (or --periods as_is for "
+                                     f"months) / 只有 {n} 个时期，至少需要 {MIN_PERIODS} 个时期才能分析趋势")
             single = len(result.series[result.series.attrs["keys"]].drop_duplicates()) <= 1
             parts.append(result.table)
     table = pd.concat(parts, ignore_index=True)
