@@ -177,11 +177,14 @@ def test_vectorised_grid_search_matches_one_unit_at_a_time():
 
 def test_permutation_test_is_seeded_and_finds_the_planted_joinpoint():
     f = planted(seed=2)
-    a = trend_analysis(f, "crude_birth_rate", method="permutation")
-    b = trend_analysis(f, "crude_birth_rate", method="permutation")
+    a = trend_analysis(f, "crude_birth_rate", method="permutation", permutations=299)
+    b = trend_analysis(f, "crude_birth_rate", method="permutation", permutations=299)
     assert a.table.attrs["seed"] == b.table.attrs["seed"]
     assert a.table.equals(b.table)
     assert row(a.table, "aapc")["joinpoints"] >= 1
+    straight = trend_analysis(planted(seed=7, after=-0.05), "crude_birth_rate", method="permutation",
+                              permutations=299).table
+    assert row(straight, "aapc")["joinpoints"] == 0
 
 
 def test_national_births_1950_2023_end_to_end():

@@ -36,21 +36,21 @@ class TrendResult:
 def trend_analysis(frame: pd.DataFrame, outcome_id: str, level: str = "unit", periods: str = "as_is", *,
                    period_range: str = "", break_at: float | None = None, max_joinpoints: int | str = "auto",
                    method: str = "bic", aapc_span: tuple[float, float] | None = None,
-                   seed: int | None = None) -> TrendResult:
+                   seed: int | None = None, permutations: int = 999) -> TrendResult:
     """Fitted trends (:func:`analysis.trends.glm.trends`), a tested break at ``break_at``
     (years) and joinpoints (:func:`analysis.trends.joinpoint.joinpoints`) of one outcome
-    at one level. With ``method="permutation"`` and no ``seed``, the seed is
-    ``seed_for(frame, "trends.permutation", …)``."""
+    at one level. With ``method="permutation"`` (``permutations`` draws per test) and no
+    ``seed``, the seed is ``seed_for(frame, "trends.permutation", …)``."""
     series = trend_series(frame, outcome_id, level, periods, period_range)
     if method == "permutation" and seed is None:
         from ..seeding import seed_for
 
         seed = seed_for(frame, "trends.permutation", outcome=outcome_id, level=level, periods=periods,
-                        period_range=period_range, max_joinpoints=max_joinpoints)
+                        period_range=period_range, max_joinpoints=max_joinpoints, permutations=permutations)
     glm_rows, glm_curve = trends(series, break_at)
     keys = series.attrs["keys"]
     if series["t"].nunique() >= 3:
-        jp_rows, jp_curve = joinpoints(series, max_joinpoints, method, aapc_span, seed)
+        jp_rows, jp_curve = joinpoints(series, max_joinpoints, method, aapc_span, seed, permutations)
     else:
         jp_rows, jp_curve = pd.DataFrame(columns=keys + JOINPOINT_COLUMNS), pd.DataFrame(columns=keys + ["period"])
     table = pd.concat([glm_rows, jp_rows], ignore_index=True)
