@@ -174,7 +174,9 @@ def _grid(series: pd.DataFrame) -> tuple:
 
 
 def _final(x, y, w, at_idx, S):
-    """WLS at a given placement: coefficients, covariance (σ² estimated), SSE."""
+    """Weighted least squares at a given placement: the design (n, p), coefficients (p,),
+    weighted SSE and (X'WX)⁻¹ (p, p). numpy rather than statsmodels' WLS: the design is the
+    grid search's own, and the covariance needs Joinpoint's degrees of freedom, not WLS's."""
     X = _designs(x, np.asarray(at_idx, dtype=int)[None, :], S)[0]
     keep = w > 0
     sw = np.sqrt(w[keep])
@@ -255,8 +257,9 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
         values = {"n": int((P[u] & (W[u] == 0)).sum()), "periods": int(n_eff[u]), "k": int(kmax[u])}
         note = {"note_zh": "；".join(text(n, "zh", **values) for n in notes),
                 "note_en": "; ".join(text(n, "en", **values) for n in notes)}
-        rows += [{**ids, **r, **note} for r in _report(x, labels, Y[u], W[u], at, S, k, method, span, x0)]
-        X, beta, _, _ = _final(x, Y[u], W[u], at, S)
+        fit = _final(x, Y[u], W[u], at, S)
+        rows += [{**ids, **r, **note} for r in _report(fit, x, labels, W[u], at, S, k, method, span, x0)]
+        X, beta = fit[0], fit[1]
         eta = X @ beta
         fitted = np.exp(eta) * spec.scale
         mark = np.zeros(n_all, dtype=bool)
@@ -287,8 +290,9 @@ def _choose(x, Y, W, S, kmax, n_eff, fixed, method, rng, permutations, alpha) ->
     return chosen, [fits[k][0][u] for u, k in enumerate(chosen)]
 
 
-def _report(x, labels, y, w, at, S, k, method, span, x0) -> list[dict]:
-    _, beta, sse, xtx_inv = _final(x, y, w, at, S)
+def _report(fit, x, labels, w, at, S, k, method, span, x0) -> list[dict]:
+    """Segment, AAPC and span rows of one unit's joinpoint fit (:func:`_final`)."""
+    _, beta, sse, xtx_inv = fit
     n = int((w > 0).sum())
     s = S.shape[1]
     df = max(n - 2 * (k + 1) - s, 1)
