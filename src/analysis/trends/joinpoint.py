@@ -215,7 +215,6 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
         return pd.DataFrame(columns=keys + JOINPOINT_COLUMNS), pd.DataFrame(columns=keys + ["period"])
     x0 = x_abs[0]
     x = x_abs - x0
-    n_all = len(x)
     S_full = season_columns(season, grain, 2 * (MAX_JOINPOINTS + 1) + 1)
     n_eff = (W > 0).sum(axis=1)
     cap = int(max_joinpoints) if max_joinpoints != "auto" else MAX_JOINPOINTS
@@ -235,7 +234,9 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
             chosen_k[idx] = k_
             for i, a in zip(idx, at_):
                 chosen_at[i] = a
-    rows, curves = [], []
+    rows = []
+    fitted = np.full(Y.shape, np.nan)
+    marks = np.zeros(Y.shape, dtype=bool)
     span = None
     if aapc_span is not None:
         # a bare year as the end of a span of months or quarters means through that year's last period
@@ -259,16 +260,14 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
                 "note_en": "; ".join(text(n, "en", **values) for n in notes)}
         fit = _final(x, Y[u], W[u], at, S)
         rows += [{**ids, **r, **note} for r in _report(fit, x, labels, W[u], at, S, k, method, span, x0)]
-        X, beta = fit[0], fit[1]
-        eta = X @ beta
-        fitted = np.exp(eta) * spec.scale
-        mark = np.zeros(n_all, dtype=bool)
-        mark[at] = True
-        curves.append(pd.DataFrame({**{c: [v] * n_all for c, v in ids.items()}, "period": labels, "t": x_abs,
-                                    "joinpoint_fitted": fitted, "is_joinpoint": mark, "_w": P[u]}))
+        fitted[u] = np.exp(fit[0] @ fit[1]) * spec.scale
+        marks[u, at] = True
     table = pd.DataFrame(rows).reindex(columns=keys + JOINPOINT_COLUMNS)
-    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=keys + ["period", "t", "_w"])
-    curve = curve[curve.pop("_w") > 0].reset_index(drop=True)
+    # the curves of all units as one frame, built from whole arrays (a frame per unit cost more than the fits)
+    uu, tt = np.nonzero(P & np.isfinite(fitted))
+    curve = pd.DataFrame({k: np.array([r[k] for r in unit_rows], dtype=object)[uu] for k in keys})
+    curve["period"] = np.asarray(labels, dtype=object)[tt]
+    curve["t"], curve["joinpoint_fitted"], curve["is_joinpoint"] = x_abs[tt], fitted[uu, tt], marks[uu, tt]
     return table, curve
 
 
