@@ -195,6 +195,8 @@ def cmd_table(args) -> int:
         print(f"reference sex ratio at birth: {ref}", file=sys.stderr)
         out = srb_table(frame, level=args.level, periods=args.periods, period_range=args.period_range,
                         reference=ref, method=args.method, engine=engine)
+    elif args.what == "trends":
+        out = _trends(frame, args)
     else:
         from . import scoring
         from .checks import run_checks
@@ -208,6 +210,22 @@ def cmd_table(args) -> int:
         out["evidence"] = out["evidence"].map(lambda e: json.dumps(json_safe(e), ensure_ascii=False))
     _write_csv(out, args.output)
     return 0
+
+
+def _trends(frame, args) -> pd.DataFrame:
+    from .trends import trend_table
+
+    span = None
+    if args.aapc:
+        lo, _, hi = args.aapc.partition(":")
+        try:
+            span = (float(lo), float(hi))
+        except ValueError:
+            raise WorkbenchError(f"--aapc {args.aapc!r} is not FROM:TO. Fix: write e.g. --aapc 2000:2023") from None
+    joins = args.joinpoints if args.joinpoints == "auto" else int(args.joinpoints)
+    return trend_table(frame, args.outcome or None, level=args.level, periods=args.periods,
+                       period_range=args.period_range, break_at=args.break_at, max_joinpoints=joins,
+                       method=args.joinpoint_method, aapc_span=span)
 
 
 def _reference(args):
@@ -336,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks"],
+    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks", "trends"],
                    help="tidy: the table as read, one row per unit and period (what every other command reads)")
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
@@ -362,6 +380,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="scores: add score and rank intervals from N bootstrap replicates")
     t.add_argument("--reasons", metavar="CSV", help="scores: also write every point lost, with its reason, here")
+    t.add_argument("--outcome", action="append", default=[], metavar="ID",
+                   help="trends: indicator id, births/deaths, or a reported_* column (repeatable; default: all)")
+    t.add_argument("--break", dest="break_at", type=float, default=None, metavar="YEAR",
+                   help="trends: test a change of slope at this date (years, e.g. 2016)")
+    t.add_argument("--joinpoints", default="auto", choices=["auto", "0", "1", "2", "3"],
+                   help="trends: number of joinpoints (auto: chosen up to 3)")
+    t.add_argument("--joinpoint-method", default="bic", choices=["bic", "permutation"],
+                   help="trends: how auto chooses the number of joinpoints")
+    t.add_argument("--aapc", default="", metavar="FROM:TO", help="trends: also the AAPC over this span, e.g. 2000:2023")
     t.set_defaults(func=cmd_table)
 
     s = sub.add_parser("scheme", help="list or check assessment schemes")

@@ -1,0 +1,132 @@
+"""Display parts for notebook 05 (trends): headings, short texts, a joinpoint/APC table
+and trend plots, in Chinese or English, like :mod:`analysis.sections`.
+
+Each function returns a list to ``display`` one by one. A table with a single period (or a
+series too short for a trend) gives one part saying why there is nothing to show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
+from ..i18n import level_name
+from ..sections import esc, html_table
+from .tables import TrendResult
+from .texts import text
+
+# units drawn as small multiples at most; the rest are in `workbench table trends`
+PLOT_UNITS = 12
+WHAT_ORDER = ("trend", "break_before", "break_after", "segment", "aapc", "aapc_span")
+
+
+def _nothing(result: TrendResult, language: str) -> list | None:
+    n = result.series["t"].nunique() if not result.series.empty else 0
+    if n < 3:
+        return [Markdown(text("nothing_to_show", language, n=n))]
+    return None
+
+
+def _level(level: str, language: str) -> str:
+    return text("level_all", language) if level == "all" else level_name(level, language)
+
+
+def trend_intro(result: TrendResult, language: str, method: str = "bic") -> list:
+    """Heading and one paragraph: the outcome, level, grain and how the joinpoints were chosen."""
+    if (none := _nothing(result, language)) is not None:
+        return none
+    grain = result.series.attrs.get("grain", "year")
+    return [Markdown(f"## {text('trends_heading', language)}"),
+            Markdown(text("trends_intro", language, outcome=esc(result.series.attrs["outcome"].label(language)),
+                          level=esc(_level(result.level, language)), grain=text(f"grain_{grain}", language),
+                          method=text(f"method_{method}", language)))]
+
+
+def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
+    """The joinpoint / APC table: per unit, the overall trend, the segments with their APC
+    and 95% interval, the AAPC, and a tested break where one was asked."""
+    if (none := _nothing(result, language)) is not None:
+        return none
+    tab = result.table.copy()
+    tab["_o"] = tab["what"].map({w: i for i, w in enumerate(WHAT_ORDER)})
+    tab = tab.sort_values(["unit", "_o"], kind="stable")
+    ci = [("—" if pd.isna(a) else f"{a:.{decimals}f} – {b:.{decimals}f}") for a, b in zip(tab["apc_low"], tab["apc_high"])]
+    note = tab["note_zh" if language == "zh" else "note_en"].fillna("")
+    shown = pd.DataFrame({
+        text("col_unit", language): tab["unit"].astype(str),
+        text("col_what", language): tab["what"].map(lambda w: text(f"what_{w if w != 'aapc_span' else 'aapc'}", language)),
+        text("col_start", language): tab["start"].astype(str), text("col_end", language): tab["end"].astype(str),
+        text("col_apc", language): tab["apc"].astype(float), text("col_ci", language): ci,
+        text("col_p", language): tab["p_value"].map(lambda p: "—" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+    })
+    if (note != "").any():
+        shown[""] = note.to_numpy()
+    return [Markdown(f"### {text('jp_table_heading', language)}"), html_table(shown, decimals, index=False, numbers=True)]
+
+
+def trend_plot(result: TrendResult, language: str, units: list[str] | None = None) -> list:
+    """Small multiples, one panel per unit: observed points, the fitted trend with its 95%
+    band, the joinpoint model, joinpoints marked. At most :data:`PLOT_UNITS` panels."""
+    if (none := _nothing(result, language)) is not None:
+        return none
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    from ..plots import _style
+
+    _style()
+    curve = result.curve
+    names = list(dict.fromkeys(curve["unit"].astype(str))) if units is None else units
+    shown = names[:PLOT_UNITS]
+    ncols = min(3, len(shown))
+    nrows = -(-len(shown) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), dpi=100, squeeze=False)
+    for ax in axes.flat[len(shown):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, shown):
+        c = curve[curve["unit"].astype(str) == name].sort_values("t")
+        x = c["t"].to_numpy(float)
+        ax.plot(x, c["value"], "o", markersize=3.5, color="#555555", label=text("observed", language))
+        if "fitted" in c and c["fitted"].notna().any():
+            ax.fill_between(x, c["fitted_low"], c["fitted_high"], color="C0", alpha=0.2, label=text("band", language))
+            ax.plot(x, c["fitted"], color="C0", linewidth=1.5, label=text("fitted", language))
+        if "joinpoint_fitted" in c and c["joinpoint_fitted"].notna().any():
+            ax.plot(x, c["joinpoint_fitted"], color="C3", linewidth=1.5, linestyle="--",
+                    label=text("joinpoint_fit", language))
+            marks = c[c["is_joinpoint"].fillna(False).astype(bool)]
+            ax.plot(marks["t"], marks["joinpoint_fitted"], "D", color="C3", markersize=6,
+                    label=text("joinpoint", language) if len(marks) else None)
+            for tx in marks["t"]:
+                ax.axvline(tx, color="C3", linewidth=0.6, alpha=0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.xaxis.set_major_formatter(FuncFormatter(_time_label))
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(text("year", language), fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    axes.flat[0].legend(handles, labels, fontsize=7, loc="best")
+    fig.tight_layout()
+    plt.close(fig)
+    out = [fig]
+    if len(names) > len(shown):
+        out.append(Markdown(text("units_left_out", language, shown=len(shown), total=len(names))))
+    return out
+
+
+def _time_label(value: float, _pos=None) -> str:
+    """A tick in years as a year (2019) or a year and month (2019-07)."""
+    year = int(np.floor(value + 1e-9))
+    month = round((value - year) * 12) + 1
+    return str(year) if month == 1 else f"{year}-{month:02d}"
+
+
+def trend_section(result: TrendResult, language: str, method: str = "bic") -> list:
+    """Intro, plot and table of one outcome at one level, or one part saying why there is none."""
+    if (none := _nothing(result, language)) is not None:
+        return none
+    return trend_intro(result, language, method) + trend_plot(result, language) + apc_table(result, language)
+
+
+__all__ = ["apc_table", "trend_intro", "trend_plot", "trend_section"]
