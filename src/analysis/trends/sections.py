@@ -122,6 +122,19 @@ def _time_label(value: float, _pos=None) -> str:
     return str(year) if month == 1 else f"{year}-{month:02d}"
 
 
+def title(language: str) -> str:
+    """The title of notebook 05's page."""
+    return text("title", language)
+
+
+def close_figures() -> None:
+    """Close the figures shown so far: a page of several outcomes would otherwise keep
+    every one of them in memory until the kernel ends."""
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def trend_section(result: TrendResult, language: str, method: str = "bic") -> list:
     """Intro, plot and table of one outcome at one level, or one part saying why there is none."""
     if (none := _nothing(result, language)) is not None:
@@ -129,4 +142,4 @@ def trend_section(result: TrendResult, language: str, method: str = "bic") -> li
     return trend_intro(result, language, method) + trend_plot(result, language) + apc_table(result, language)
 
 
-__all__ = ["apc_table", "trend_intro", "trend_plot", "trend_section"]
+__all__ = ["apc_table", "close_figures", "title", "trend_intro", "trend_plot", "trend_section"]

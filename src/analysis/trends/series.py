@@ -96,6 +96,24 @@ def outcomes_of(frame: pd.DataFrame) -> list[str]:
     return out
 
 
+# What notebook 05 shows when the user names no outcome: the documents' fourth question
+# (did births fall, did the sex ratio come down, did compliance change), where the table has them.
+REPORT_OUTCOMES = ("crude_birth_rate", "births", "srb", "policy_compliant_birth_rate")
+
+
+def report_outcomes(frame: pd.DataFrame, given: str = "") -> list[str]:
+    """The outcomes of notebook 05: ``given`` (ids separated by commas, each checked by
+    :func:`outcome`) or else those of :data:`REPORT_OUTCOMES` the table allows, or else
+    the first outcome it allows; ``[]`` when it allows none."""
+    if given.strip():
+        chosen = [o.strip() for o in given.split(",") if o.strip()]
+        for o in chosen:
+            outcome(o, frame)  # an unknown or impossible outcome is one clear line, here
+        return chosen
+    have = outcomes_of(frame)
+    return [o for o in REPORT_OUTCOMES if o in have] or have[:1]
+
+
 def period_time(labels: pd.Series) -> pd.DataFrame:
     """``t`` (years, the period's start) and ``season`` (month 1–12, quarter 1–4, 0 for
     a year) of canonical period labels; a label that is no date (``上半年``) is NaN."""

@@ -21,6 +21,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "note_break_outside": ("断点 {at} 不在数据期间内", "the break {at} lies outside the data's span"),
     "note_jp_cap": ("{periods} 期数据最多允许 {k} 个连接点", "{periods} periods allow at most {k} joinpoints"),
     "note_jp_share": ("连接点模型用比例本身的对数：年变化百分比指比例本身（广义线性模型趋势指优势）", "the joinpoint model is on the log of the share: its APC is of the share itself (the GLM trend's is of the odds)"),
+    "title": ("趋势与政策效果", "Trends and policy effects"),
     "trends_heading": ("趋势与年变化百分比", "Trends and annual percent change"),
     "trends_intro": ("{outcome}：{level}，按{grain}。拟合趋势带 95% 置信带；连接点回归（加权最小二乘，对数比率，泊松方差权重；连接点个数按 {method} 选择）。",
                      "{outcome} by {level}, {grain}. Fitted trend with 95% band; joinpoint regression (weighted least squares on the log rate, Poisson-variance weights; number of joinpoints by {method})."),
