@@ -1,0 +1,172 @@
+"""Difference-in-differences with unit and period fixed effects.
+
+The two-way fixed effects regression ``outcome ~ treat | unit + period`` is fitted by
+pyfixest with cluster-robust standard errors by unit (CRV1, Liang & Zeger 1986,
+Biometrika 73:13–22). With fewer than 30 clusters these are too small (Cameron,
+Gelbach & Miller 2008, Review of Economics and Statistics 90:414–427), so a wild
+cluster bootstrap p-value (Rademacher weights, null imposed) from the
+``wildboottest`` package is added, with an interval by inverting that test.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+from scipy.optimize import brentq
+
+from ..seeding import seed_for
+from .texts import both
+
+RESULT_COLUMNS = ["estimator", "coefficient", "relative_time", "estimate", "se", "ci_low", "ci_high", "p",
+                  "method", "clusters", "note"]
+FEW_CLUSTERS = 30
+BOOTSTRAP_REPS = 1999
+LEVEL = 0.95
+
+
+def result_row(estimator: str, coefficient: str, estimate: float, se: float, low: float, high: float, p: float,
+               method: str, clusters: int, note: str = "", relative_time: float = np.nan) -> dict:
+    return dict(estimator=estimator, coefficient=coefficient, relative_time=relative_time, estimate=estimate, se=se,
+                ci_low=low, ci_high=high, p=p, method=method, clusters=clusters, note=note)
+
+
+def fit_twfe(panel: pd.DataFrame, weighted: bool = False, treatment: str = "treat"):
+    """The pyfixest fit of ``outcome ~ treatment | unit + period_index``, clustered by unit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pf.feols(f"outcome ~ {treatment} | unit + period_index", panel, vcov={"CRV1": "unit"},
+                        weights="weight" if weighted else None)
+
+
+def weights_text(panel: pd.DataFrame, weighted: bool) -> str:
+    if not weighted:
+        return both("unweighted")
+    zh, en = panel.attrs.get("weight_name", ("权重", "weight"))
+    return f"按{zh}加权 / weighted by {en}"
+
+
+def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, bootstrap: bool | None = None,
+                              reps: int = BOOTSTRAP_REPS, seed: int | None = None) -> pd.DataFrame:
+    """The average effect of treatment on the treated by two-way fixed effects.
+
+    ``panel`` as from :func:`analysis.effects.panel.with_treatment` (columns
+    ``unit``, ``period_index``, ``outcome``, ``weight``, ``treat``). ``weighted``
+    weights unit-periods by ``weight`` (person-years or the rate's denominator).
+    ``bootstrap`` (default: when clusters are under 30, and unweighted) adds a row
+    ``wild_bootstrap`` with a p-value from ``reps`` draws and a 95 % interval by
+    test inversion, seeded with ``seed`` (default
+    ``seed_for(panel, "effects.wild_bootstrap", reps=reps)``).
+
+    Returns rows of :data:`RESULT_COLUMNS`, estimate and interval in the outcome's
+    unit; ``attrs["seed"]`` when bootstrapped. Unbiased when the effect is the same
+    for every unit and period; under staggered adoption with effects that change
+    over time it is not (Goodman-Bacon 2021, Journal of Econometrics 225:254–277).
+    """
+    fit = fit_twfe(panel, weighted)
+    tidy = fit.tidy().loc["treat"]
+    clusters = int(panel["unit"].nunique())
+    note = weights_text(panel, weighted)
+    if clusters < FEW_CLUSTERS:
+        note += "; " + both("few_clusters", g=clusters)
+    rows = [result_row("did_twfe", "treat", tidy["Estimate"], tidy["Std. Error"], tidy["2.5%"], tidy["97.5%"],
+                       tidy["Pr(>|t|)"], both("method_did"), clusters, note)]
+    out_attrs = {}
+    if bootstrap is None:
+        bootstrap = clusters < FEW_CLUSTERS
+    if bootstrap and weighted:
+        rows[0]["note"] += "; " + both("no_bootstrap_weights")
+    elif bootstrap:
+        if seed is None:
+            seed = seed_for(panel, "effects.wild_bootstrap", reps=reps)
+        p, low, high = wild_bootstrap(panel, reps, seed, float(tidy["Estimate"]), float(tidy["Std. Error"]))
+        rows.append(result_row("wild_bootstrap", "treat", tidy["Estimate"], np.nan, low, high, p,
+                               both("method_wild", reps=reps), clusters, weights_text(panel, False)))
+        out_attrs["seed"] = int(seed)
+    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    out.attrs = out_attrs
+    return out
+
+
+def _demeaned(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome and treatment with unit and period effects swept out (pyfixest's own
+    demeaning), and cluster ids 0…G−1."""
+    fit = fit_twfe(panel)
+    return (np.asarray(fit._Y, float).ravel(), np.asarray(fit._X, float)[:, 0],
+            pd.factorize(panel["unit"].to_numpy()[_kept_rows(fit, panel)])[0])
+
+
+def _kept_rows(fit, panel: pd.DataFrame) -> np.ndarray:
+    """Rows of ``panel`` the fit used (pyfixest drops singletons and missing values)."""
+    na = getattr(fit, "_na_index", None)
+    keep = np.ones(len(panel), bool)
+    if na is not None and len(na):
+        keep[np.asarray(na, int)] = False
+    return keep
+
+
+def rademacher_draws(clusters: int, reps: int, seed: int) -> np.ndarray:
+    """``(reps, clusters)`` signs ±1: every sign pattern once when there are at most
+    ``reps`` of them (exact enumeration, as wildboottest does), else ``reps`` draws."""
+    if 2 ** clusters <= reps:
+        codes = np.arange(2 ** clusters)[:, None] >> np.arange(clusters)[None, :]
+        return np.where(codes & 1, 1.0, -1.0)
+    return np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=(reps, clusters))
+
+
+def wild_bootstrap_p(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, draws: np.ndarray,
+                     null: float = 0.0) -> float:
+    """Wild cluster bootstrap p-value of ``treat = null``: two-sided, restricted
+    residuals (WCR, null imposed), CRV1 t statistics, on demeaned data (by
+    Frisch–Waugh–Lovell the fixed-effects coefficient and residuals are those of the
+    one-column regression of demeaned outcome on demeaned treatment).
+
+    Written by hand because wildboottest tests only ``coefficient = 0`` and compiles
+    its numba kernel anew on every call (seconds each), while an interval by test
+    inversion needs the p-value at dozens of nulls. With one regressor every
+    bootstrap statistic follows from per-cluster sums, so all draws are one matrix
+    product. ``tests/test_effects.py`` checks it against wildboottest at ``null = 0``.
+    """
+    g = clusters.max() + 1
+    sxx = float(x @ x)
+    beta = float(x @ y) / sxx
+    # the degrees-of-freedom factor scales t and every t* alike: left out
+    fitted_scores = np.bincount(clusters, weights=x * (y - beta * x), minlength=g)
+    t = (beta - null) / (np.sqrt(fitted_scores @ fitted_scores) / sxx)
+    u = y - null * x  # residuals of the model with the null imposed (no regressor left)
+    s = np.bincount(clusters, weights=x * u, minlength=g)
+    q = np.bincount(clusters, weights=x * x, minlength=g)
+    shift = draws @ s / sxx  # beta* − null for every draw
+    scores = draws * s - shift[:, None] * q
+    t_star = shift / (np.sqrt(np.einsum("bg,bg->b", scores, scores)) / sxx)
+    return float(np.mean(np.abs(t_star) >= abs(t)))
+
+
+def wild_bootstrap(panel: pd.DataFrame, reps: int, seed: int, estimate: float, se: float,
+                   level: float = LEVEL) -> tuple[float, float, float]:
+    """``(p, low, high)``: the wild cluster bootstrap p-value of no effect and the
+    interval of the effects the same bootstrap test does not reject at ``1 − level``
+    (test inversion, as boottest does: Roodman, Nielsen, MacKinnon & Webb 2019,
+    Stata Journal 19:4–60), with the same draws for every null."""
+    alpha = 1 - level
+    y, x, clusters = _demeaned(panel)
+    draws = rademacher_draws(int(clusters.max()) + 1, reps, seed)
+
+    def gap(null: float) -> float:
+        return wild_bootstrap_p(y, x, clusters, draws, null) - alpha
+
+    scale = se if np.isfinite(se) and se > 0 else max(abs(estimate), 1.0)
+    ends = []
+    for side in (-1, 1):
+        step = 2.0
+        while gap(estimate + side * step * scale) > 0 and step < 1024:
+            step *= 2
+        far = estimate + side * step * scale
+        if gap(far) > 0:
+            ends.append(side * np.inf)
+            continue
+        lo, hi = sorted((estimate, far))
+        ends.append(brentq(gap, lo, hi, xtol=scale * 1e-4))
+    return wild_bootstrap_p(y, x, clusters, draws, 0.0), ends[0], ends[1]
