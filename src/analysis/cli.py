@@ -188,6 +188,8 @@ def cmd_table(args) -> int:
             out = out.merge(boot, on=[c for c in out.columns if c in boot.columns], how="left")
         if args.reasons:
             _write_csv(result.reasons, args.reasons)
+    elif args.what == "effects":
+        out = _effects(frame, args)
     elif args.what == "srb":
         from .sex_ratio import srb_table
 
@@ -208,6 +210,25 @@ def cmd_table(args) -> int:
         out["evidence"] = out["evidence"].map(lambda e: json.dumps(json_safe(e), ensure_ascii=False))
     _write_csv(out, args.output)
     return 0
+
+
+def _effects(frame, args) -> pd.DataFrame:
+    """`table effects`: difference-in-differences and event studies of one outcome."""
+    from .effects import policy_effects
+    from .effects.texts import both
+
+    if not args.outcome:
+        raise WorkbenchError("table effects needs --outcome ID (an indicator id or a count column) / "
+                             "需要 --outcome 指标编号或计数列")
+    treated = [u for u in (args.treated or "").split(",") if u.strip()]
+    out = policy_effects(frame, args.outcome, treatment=args.treatment, treatment_date=args.treatment_date,
+                         treated=treated, level=args.level, periods=args.periods, period_range=args.period_range,
+                         weighted=args.weighted, placebo_shift=args.placebo_shift)
+    if out.attrs.get("reason"):
+        print(f"workbench: {both(out.attrs['reason'])}", file=sys.stderr)
+    if out.attrs.get("manipulable"):
+        print(f"workbench: {out.attrs['manipulable']['both']}", file=sys.stderr)
+    return out
 
 
 def _reference(args):
@@ -336,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks"],
+    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks", "effects"],
                    help="tidy: the table as read, one row per unit and period (what every other command reads)")
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
@@ -362,6 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="scores: add score and rank intervals from N bootstrap replicates")
     t.add_argument("--reasons", metavar="CSV", help="scores: also write every point lost, with its reason, here")
+    e = t.add_argument_group("effects", "policy effects: difference-in-differences and event studies / 政策效应")
+    e.add_argument("--outcome", help="effects: indicator id (crude_birth_rate …) or count column (births_health)")
+    e.add_argument("--treatment", metavar="COLUMN", help="effects: column with 0/1 per unit-period or each unit's "
+                   "adoption period")
+    e.add_argument("--treatment-date", metavar="PERIOD", help="effects: adoption period of the --treated units, "
+                   "e.g. 2019-07")
+    e.add_argument("--treated", metavar="U1,U2", help="effects: treated units, comma-separated")
+    e.add_argument("--weighted", action="store_true", help="effects: weight by the outcome's denominator "
+                   "(person-years for crude rates)")
+    e.add_argument("--placebo-shift", type=int, default=2, help="effects: periods the placebo adoption moves "
+                   "earlier (default 2)")
     t.set_defaults(func=cmd_table)
 
     s = sub.add_parser("scheme", help="list or check assessment schemes")

@@ -9,7 +9,8 @@ from ..seeding import seed_for
 from .did import BOOTSTRAP_REPS, RESULT_COLUMNS, difference_in_differences
 from .event_study import event_study, placebo
 from .offices import manipulable
-from .panel import adoption_from_column, adoption_from_units, estimability, outcome_panel, with_treatment
+from .panel import (adoption_from_column, adoption_from_units, estimability, outcome_panel, with_source_column,
+                    with_treatment)
 from .texts import both
 
 
@@ -26,7 +27,7 @@ def treated_panel(frame: pd.DataFrame, outcome: str, *, treatment: str | None = 
         raise WorkbenchError(both("no_treated_given") if treated else both("treatment_none"))
     panel = outcome_panel(frame, outcome, level, periods, period_range)
     if treatment:
-        adoption = adoption_from_column(frame, panel, treatment, periods)
+        adoption = adoption_from_column(with_source_column(frame, treatment), panel, treatment, periods)
     else:
         adoption = adoption_from_units(panel, treatment_date, treated or [])
     return with_treatment(panel, adoption)

@@ -157,9 +157,9 @@ def adoption_from_column(frame: pd.DataFrame, panel: pd.DataFrame, column: str, 
     naming the file and column for a missing column or unusable values.
     """
     if column not in frame.columns:
-        have = ", ".join(c for c in frame.columns if c not in ("source_row", "is_total", "role", "period_kind"))
-        raise DataError(file or frame.attrs.get("file", "table"), both("no_treatment_column", column=column, have=have),
-                        "--treatment-date D --treated U1,U2", column=column)
+        raise DataError(file or frame.attrs.get("file", "table"), both("no_treatment_column", column=column,
+                                                                      n=len(frame.columns)),
+                        both("no_treatment_column_fix"), column=column)
     body = frame[~frame["is_total"]] if "is_total" in frame else frame
     keys = level_keys(frame, panel.attrs.get("level", "unit"))
     values = body[column]
@@ -227,3 +227,40 @@ def estimability(panel: pd.DataFrame) -> str | None:
             or (ever == 1).all() and (panel["first_treated"] == 1).all():
         return "no_untreated"
     return None
+
+
+def with_source_column(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame`` with ``column`` taken from its source file, row by row.
+
+    The reader keeps only the columns it recognises, so a treatment column such as
+    ``奖励`` or ``treated`` is not in the loaded frame; it is read here from the file
+    named in ``frame.attrs["source"]`` (CSV or a workbook sheet, one unit-period per
+    row: ``source_row`` is the row of the file) and matched by ``source_row``.
+    Returns ``frame`` unchanged when it already has the column or the file has no
+    such header (the caller's error then says so).
+    """
+    source = frame.attrs.get("source")
+    if column in frame.columns or not source or "source_row" not in frame.columns:
+        return frame
+    header_rows = frame.attrs.get("header_rows") or [1]
+    last_header = max(header_rows)
+    path = str(source)
+    try:
+        if path.lower().endswith((".csv", ".txt", ".tsv")):
+            raw = pd.read_csv(path, header=None, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+        elif path.lower().endswith((".xlsx", ".xls", ".ods")):
+            raw = pd.read_excel(path, header=None, dtype=str, sheet_name=frame.attrs.get("sheet") or 0)
+        else:
+            return frame
+    except (OSError, ValueError):
+        return frame
+    names = raw.iloc[last_header - 1].astype(str).str.strip()
+    hits = np.flatnonzero(names.to_numpy() == column)
+    if len(hits) != 1 or frame["source_row"].duplicated().any():
+        return frame
+    values = raw.iloc[:, hits[0]]
+    rows = frame["source_row"].to_numpy(int) - 1
+    out = frame.copy()
+    out[column] = values.to_numpy()[rows]
+    out.attrs = frame.attrs
+    return out

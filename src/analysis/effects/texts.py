@@ -9,8 +9,10 @@ from ..i18n import check_language
 
 TEXT: dict[str, tuple[str, str]] = {
     # treatment input
-    "no_treatment_column": ("表中没有处理列“{column}”（读入的列：{have}）。请在表中加入该列（每个单位-时期 0/1，或每个单位的开始时期），或改用 --treatment-date 与 --treated",
-                            "the table has no treatment column {column!r} (columns read: {have}). Fix: add it (0/1 per unit-period, or each unit's adoption period), or use --treatment-date with --treated"),
+    "no_treatment_column": ("表中没有处理列“{column}”（读表时只保留能识别的列，{n} 列已读入）",
+                            "the table as read has no treatment column {column!r} (the reader keeps the columns it recognises; {n} read)"),
+    "no_treatment_column_fix": ("在读入后的表（如 workbench table tidy 的输出）中加入该列：每个单位-时期 0/1 或开始时期；或改用 --treatment-date 与 --treated",
+                                "add it to the table as read (e.g. the output of workbench table tidy): 0/1 per unit-period or each unit's adoption period; or use --treatment-date with --treated"),
     "bad_treatment_values": ("处理列“{column}”的值既不是 0/1，也不是时期（例如 {example}）。请写成 0/1 或开始时期（如 2019-07）",
                              "treatment column {column!r} holds neither 0/1 nor periods (e.g. {example!r}). Fix: write 0/1 per unit-period or each unit's adoption period such as 2019-07"),
     "not_absorbing": ("单位“{unit}”的处理在 {period} 之后又变回 0；双重差分要求处理一旦开始便持续。请检查该列",
