@@ -41,6 +41,16 @@ def fit_twfe(panel: pd.DataFrame, weighted: bool = False, treatment: str = "trea
                         weights="weight" if weighted else None)
 
 
+def fit_did2s(panel: pd.DataFrame, weighted: bool = False):
+    """Gardner's two-stage estimate of the average effect on the treated: unit and
+    period effects from untreated unit-periods only, then the treated unit-periods'
+    mean residual (Gardner 2022, arXiv:2207.05943), clustered by unit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index", second_stage="~ i(treat)",
+                        treatment="treat", cluster="unit", weights="weight" if weighted else None)
+
+
 def weights_text(panel: pd.DataFrame, weighted: bool) -> str:
     if not weighted:
         return both("unweighted")
@@ -60,6 +70,9 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
     test inversion, seeded with ``seed`` (default
     ``seed_for(panel, "effects.wild_bootstrap", reps=reps)``).
 
+    A row ``did_did2s`` gives Gardner's two-stage estimate beside it (robust to
+    staggered adoption with effects that differ by cohort or time since adoption).
+
     Returns rows of :data:`RESULT_COLUMNS`, estimate and interval in the outcome's
     unit; ``attrs["seed"]`` when bootstrapped. Unbiased when the effect is the same
     for every unit and period; under staggered adoption with effects that change
@@ -73,6 +86,10 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
         note += "; " + both("few_clusters", g=clusters)
     rows = [result_row("did_twfe", "treat", tidy["Estimate"], tidy["Std. Error"], tidy["2.5%"], tidy["97.5%"],
                        tidy["Pr(>|t|)"], both("method_did"), clusters, note)]
+    robust = fit_did2s(panel, weighted).tidy()
+    r = robust.loc[[i for i in robust.index if str(i).startswith("treat")][0]]
+    rows.append(result_row("did_did2s", "treat", r["Estimate"], r["Std. Error"], r["2.5%"], r["97.5%"], r["Pr(>|t|)"],
+                           both("method_did_did2s"), clusters, weights_text(panel, weighted)))
     out_attrs = {}
     if bootstrap is None:
         bootstrap = clusters < FEW_CLUSTERS
@@ -90,12 +107,38 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
     return out
 
 
-def _demeaned(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Outcome and treatment with unit and period effects swept out (pyfixest's own
-    demeaning), and cluster ids 0…G−1."""
+MOST_BOOTSTRAP_CLUSTERS = 500
+
+
+def bootstrap_parts(panel: pd.DataFrame) -> dict:
+    """What every bootstrap statistic of ``treat`` is made of, computed once.
+
+    By Frisch–Waugh–Lovell the fixed-effects coefficient is that of the demeaned
+    outcome ``y`` on the demeaned treatment ``x``. A bootstrap outcome
+    ``y* = v_g · u`` (``u`` the residuals with the null imposed) is demeaned again
+    before its residuals are taken, and that step is linear in the signs ``v``, so
+    each cluster's bootstrap score is ``Σ_h v_h A[g, h] − (β* − null) · Q[g]``; the
+    ``G × G`` matrices ``A`` (for ``y`` and for ``x``, as ``u = y − null · x``) come from
+    demeaning the ``G`` columns ``y · 1[cluster = h]`` once, with pyfixest's demeaner.
+    """
+    from pyfixest.estimation import demean
+
     fit = fit_twfe(panel)
-    return (np.asarray(fit._Y, float).ravel(), np.asarray(fit._X, float)[:, 0],
-            pd.factorize(panel["unit"].to_numpy()[_kept_rows(fit, panel)])[0])
+    keep = _kept_rows(fit, panel)
+    y, x = np.asarray(fit._Y, float).ravel(), np.asarray(fit._X, float)[:, 0]
+    rows = panel[keep]
+    clusters = pd.factorize(rows["unit"].to_numpy())[0]
+    g = int(clusters.max()) + 1
+    if g > MOST_BOOTSTRAP_CLUSTERS:
+        raise ValueError(f"the wild cluster bootstrap here takes at most {MOST_BOOTSTRAP_CLUSTERS} clusters; got {g}")
+    effects = np.column_stack([clusters, pd.factorize(rows["period_index"].to_numpy())[0]]).astype(np.uint64)
+    one_hot = np.zeros((len(y), g))
+    one_hot[np.arange(len(y)), clusters] = 1.0
+    both_columns = np.hstack([one_hot * y[:, None], one_hot * x[:, None]])
+    swept, _ = demean(both_columns, effects, np.ones(len(y)), tol=1e-12)
+    per_cluster = one_hot.T @ (x[:, None] * swept)  # Σ over cluster g of x · demeaned column h
+    return {"y": y, "x": x, "clusters": clusters, "a_y": per_cluster[:, :g], "a_x": per_cluster[:, g:],
+            "q": np.bincount(clusters, weights=x * x, minlength=g)}
 
 
 def _kept_rows(fit, panel: pd.DataFrame) -> np.ndarray:
@@ -116,32 +159,30 @@ def rademacher_draws(clusters: int, reps: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=(reps, clusters))
 
 
-def wild_bootstrap_p(y: np.ndarray, x: np.ndarray, clusters: np.ndarray, draws: np.ndarray,
-                     null: float = 0.0) -> float:
+def wild_bootstrap_p(parts: dict, draws: np.ndarray, null: float = 0.0) -> float:
     """Wild cluster bootstrap p-value of ``treat = null``: two-sided, restricted
-    residuals (WCR, null imposed), CRV1 t statistics, on demeaned data (by
-    Frisch–Waugh–Lovell the fixed-effects coefficient and residuals are those of the
-    one-column regression of demeaned outcome on demeaned treatment).
+    residuals (WCR, null imposed), CRV1 t statistics; ``parts`` from
+    :func:`bootstrap_parts`, ``draws`` from :func:`rademacher_draws`.
 
     Written by hand because wildboottest tests only ``coefficient = 0`` and compiles
     its numba kernel anew on every call (seconds each), while an interval by test
-    inversion needs the p-value at dozens of nulls. With one regressor every
-    bootstrap statistic follows from per-cluster sums, so all draws are one matrix
-    product. ``tests/test_effects.py`` checks it against wildboottest at ``null = 0``.
+    inversion needs the p-value at dozens of nulls; with one regressor all draws are
+    one matrix product. ``tests/test_effects.py`` checks it against wildboottest.
     """
-    g = clusters.max() + 1
+    y, x, clusters = parts["y"], parts["x"], parts["clusters"]
+    g = parts["q"].shape[0]
     sxx = float(x @ x)
     beta = float(x @ y) / sxx
     # the degrees-of-freedom factor scales t and every t* alike: left out
-    fitted_scores = np.bincount(clusters, weights=x * (y - beta * x), minlength=g)
-    t = (beta - null) / (np.sqrt(fitted_scores @ fitted_scores) / sxx)
-    u = y - null * x  # residuals of the model with the null imposed (no regressor left)
+    fitted = np.bincount(clusters, weights=x * (y - beta * x), minlength=g)
+    t = (beta - null) / (np.sqrt(fitted @ fitted) / sxx)
+    u = y - null * x  # residuals with the null imposed: the fixed effects are already swept out
     s = np.bincount(clusters, weights=x * u, minlength=g)
-    q = np.bincount(clusters, weights=x * x, minlength=g)
-    shift = draws @ s / sxx  # beta* − null for every draw
-    scores = draws * s - shift[:, None] * q
+    a = parts["a_y"] - null * parts["a_x"]
+    shift = draws @ s / sxx  # β* − null for every draw
+    scores = draws @ a.T - shift[:, None] * parts["q"]
     t_star = shift / (np.sqrt(np.einsum("bg,bg->b", scores, scores)) / sxx)
-    return float(np.mean(np.abs(t_star) >= abs(t)))
+    return float(np.mean(np.abs(t_star) > abs(t) * (1 - 1e-12)))
 
 
 def wild_bootstrap(panel: pd.DataFrame, reps: int, seed: int, estimate: float, se: float,
@@ -151,11 +192,11 @@ def wild_bootstrap(panel: pd.DataFrame, reps: int, seed: int, estimate: float, s
     (test inversion, as boottest does: Roodman, Nielsen, MacKinnon & Webb 2019,
     Stata Journal 19:4–60), with the same draws for every null."""
     alpha = 1 - level
-    y, x, clusters = _demeaned(panel)
-    draws = rademacher_draws(int(clusters.max()) + 1, reps, seed)
+    parts = bootstrap_parts(panel)
+    draws = rademacher_draws(parts["q"].shape[0], reps, seed)
 
     def gap(null: float) -> float:
-        return wild_bootstrap_p(y, x, clusters, draws, null) - alpha
+        return wild_bootstrap_p(parts, draws, null) - alpha
 
     scale = se if np.isfinite(se) and se > 0 else max(abs(estimate), 1.0)
     ends = []
@@ -169,4 +210,4 @@ def wild_bootstrap(panel: pd.DataFrame, reps: int, seed: int, estimate: float, s
             continue
         lo, hi = sorted((estimate, far))
         ends.append(brentq(gap, lo, hi, xtol=scale * 1e-4))
-    return wild_bootstrap_p(y, x, clusters, draws, 0.0), ends[0], ends[1]
+    return wild_bootstrap_p(parts, draws, 0.0), ends[0], ends[1]

@@ -139,6 +139,8 @@ def _adoption_label(panel: pd.DataFrame, date: str) -> str:
 def _starts_after(label: str, key: tuple) -> bool:
     """Whether period ``label`` begins after the date ``key`` (the date is before the data)."""
     text, kind = parse_period(label)
+    if kind == "label":  # "all" or a printed label: no start to compare
+        return False
     start_month = {"year": 1, "quarter": (int(text[-1]) - 1) * 3 + 1 if kind == "quarter" else 1}.get(kind)
     if kind == "month":
         start_month = int(text[5:7])

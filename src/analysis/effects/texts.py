@@ -33,6 +33,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # estimators and notes
     "method_did": ("双向固定效应双重差分（单位、时期固定效应），按单位聚类稳健标准误 CRV1",
                    "difference-in-differences, two-way fixed effects (unit and period), cluster-robust SE by unit (CRV1)"),
+    "method_did_did2s": ("Gardner 两步法 did2s 的处理组平均效应（对交错处理稳健），按单位聚类",
+                         "Gardner two-stage did2s average effect on the treated (robust to staggered adoption), clustered by unit"),
     "method_wild": ("野聚类自助法（Rademacher 权重，施加原假设 WCR），{reps} 次；区间由检验反演得到",
                     "wild cluster bootstrap (Rademacher weights, null imposed, WCR), {reps} draws; interval by test inversion"),
     "method_twfe_es": ("朴素双向固定效应事件研究，参照期 −1，按单位聚类", "naive two-way fixed effects event study, reference period −1, clustered by unit"),
