@@ -15,32 +15,10 @@ import pytest
 from analysis.effects import difference_in_differences, event_study, manipulable, policy_effects
 from analysis.effects.did import bootstrap_parts, fit_twfe, rademacher_draws, wild_bootstrap_p
 from analysis.effects.event_study import placebo
+from analysis.effects.simulation import simulated_panel
 from analysis.errors import WorkbenchError
 
 from conftest import SAMPLE, workbench
-
-
-def simulated_panel(units=60, periods=8, treated=30, adoption=(5,), effect=lambda rel: 2.0 + 0 * rel,
-                    pre_trend=0.0, seed=0) -> pd.DataFrame:
-    """A balanced panel in the shape of ``with_treatment``: unit and period effects,
-    unit-level noise correlated over time, treated units adopting at the periods of
-    ``adoption`` in turn, an effect by time since adoption, and optionally a trend
-    of the treated units before adoption (``pre_trend`` per period)."""
-    rng = np.random.default_rng(seed)
-    unit = np.repeat(np.arange(units), periods)
-    period = np.tile(np.arange(1, periods + 1), units)
-    first = np.where(unit < treated, np.asarray(adoption)[unit % len(adoption)], 0)
-    treat = ((first > 0) & (period >= first)).astype(int)
-    rel = np.where(first > 0, period - first, -1)
-    ar = np.zeros((units, periods))
-    shocks = rng.normal(size=(units, periods))
-    for t in range(periods):  # serially correlated errors: why clustering by unit matters
-        ar[:, t] = shocks[:, t] + (0.6 * ar[:, t - 1] if t else 0)
-    outcome = (rng.normal(size=units)[unit] + 0.3 * period + ar.ravel() + treat * effect(rel)
-               + np.where((first > 0) & (rel < 0), pre_trend * rel, 0.0))
-    return pd.DataFrame({"unit": [f"u{u:03d}" for u in unit], "name": [f"u{u:03d}" for u in unit],
-                         "period": period.astype(str), "period_index": period, "outcome": outcome, "weight": 1.0,
-                         "first_treated": first, "treat": treat, "rel_time": rel})
 
 
 def test_cluster_robust_se_equals_numpy_sandwich():
