@@ -138,3 +138,20 @@ def test_cli_one_line_messages():
                         "--treated", "上河村,无此村")
     assert unknown.returncode == 2
     assert unknown.stderr.count("\n") == 1 and "无此村" in unknown.stderr
+
+
+def test_treatment_from_a_column(sample_frame):
+    from analysis.effects.panel import adoption_from_column, outcome_panel
+
+    frame = sample_frame.copy()
+    on = frame["unit"].isin(["上河村", "东岭村"]) & (frame["period"] >= "2019-08")
+    frame["bonus"] = on.astype(int)
+    panel = outcome_panel(frame, "crude_birth_rate", periods="quarter")
+    adoption = adoption_from_column(frame, panel, "bonus", periods="quarter")
+    assert adoption[adoption.notna()].to_dict() == {"上河村": "2019Q3", "东岭村": "2019Q3"}
+    # adoption periods instead of 0/1 give the same
+    frame["since"] = frame["unit"].map({"上河村": "2019-08", "东岭村": "2019年8月"})
+    assert adoption_from_column(frame, panel, "since", periods="quarter").equals(adoption)
+    frame.loc[frame["unit"].eq("上河村") & frame["period"].eq("2020-03"), "bonus"] = 0
+    with pytest.raises(WorkbenchError, match="上河村.*2020-03"):
+        adoption_from_column(frame, panel, "bonus", periods="quarter")

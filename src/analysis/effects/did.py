@@ -41,13 +41,23 @@ def fit_twfe(panel: pd.DataFrame, weighted: bool = False, treatment: str = "trea
                         weights="weight" if weighted else None)
 
 
+def with_untreated_comparison(panel: pd.DataFrame) -> pd.DataFrame:
+    """The periods in which some unit is still untreated: did2s estimates period
+    effects from untreated unit-periods only, so a period when every unit is treated
+    has none (and pyfixest fails on it)."""
+    open_periods = panel.loc[panel["treat"] == 0, "period_index"].unique()
+    kept = panel[panel["period_index"].isin(open_periods)]
+    return kept if len(kept) < len(panel) else panel
+
+
 def fit_did2s(panel: pd.DataFrame, weighted: bool = False):
     """Gardner's two-stage estimate of the average effect on the treated: unit and
     period effects from untreated unit-periods only, then the treated unit-periods'
     mean residual (Gardner 2022, arXiv:2207.05943), clustered by unit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index", second_stage="~ i(treat)",
+        return pf.did2s(with_untreated_comparison(panel), yname="outcome", first_stage="~ 0 | unit + period_index",
+                        second_stage="~ i(treat)",
                         treatment="treat", cluster="unit", weights="weight" if weighted else None)
 
 

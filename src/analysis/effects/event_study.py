@@ -10,7 +10,8 @@ Two estimators side by side:
   Gardner 2022, R Journal 14:162–173): unit and period effects estimated on untreated
   unit-periods only, then the relative-time effects on the residuals, with the GMM
   standard errors pyfixest provides, clustered by unit. It is robust to staggered
-  adoption with heterogeneous effects.
+  adoption with heterogeneous effects. Periods in which every unit is treated have
+  no untreated comparison and are left out of it.
 
 Never-treated units carry ``rel_time = −1`` and so sit in the reference category.
 """
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from .did import RESULT_COLUMNS, fit_twfe, result_row, weights_text
+from .did import RESULT_COLUMNS, fit_twfe, result_row, weights_text, with_untreated_comparison
 from .texts import both
 
 ESTIMATORS = ("event_twfe", "event_did2s")
@@ -43,7 +44,7 @@ def fit_event_study(panel: pd.DataFrame, estimator: str, weighted: bool = False)
             return pf.feols("outcome ~ i(rel_time, ref=-1) | unit + period_index", panel, vcov={"CRV1": "unit"},
                             weights="weight" if weighted else None)
         if estimator == "event_did2s":
-            return pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index",
+            return pf.did2s(with_untreated_comparison(panel), yname="outcome", first_stage="~ 0 | unit + period_index",
                             second_stage="~ i(rel_time, ref=-1)", treatment="treat", cluster="unit",
                             weights="weight" if weighted else None)
     raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")

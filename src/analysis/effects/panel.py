@@ -204,10 +204,20 @@ def with_treatment(panel: pd.DataFrame, adoption: pd.Series) -> pd.DataFrame:
     treated, as pyfixest's event-study functions expect), ``treat`` (0/1) and
     ``rel_time`` (periods since adoption; −1 for never-treated units, which puts
     them in the reference period of an event study)."""
-    order = {p: i + 1 for i, p in enumerate(panel.attrs.get("periods_in_order")
-                                            or sorted(panel["period"].unique(), key=sort_key))}
-    first = panel["unit"].map(adoption).map(lambda p: order.get(p, np.nan) if p is not None else 0)
-    # an adoption after the last period is never treated within the data
+    ordered = panel.attrs.get("periods_in_order") or sorted(panel["period"].unique(), key=sort_key)
+    keys = [sort_key(p) for p in ordered]
+
+    def index_of(label) -> int:
+        # the first period on or after the adoption: 1 when it precedes the data,
+        # 0 (never treated within the data) when it follows it
+        if label is None or (isinstance(label, float) and np.isnan(label)):
+            return 0
+        if label in ordered:
+            return ordered.index(label) + 1
+        later = [i for i, k in enumerate(keys) if k >= sort_key(label)]
+        return later[0] + 1 if later else 0
+
+    first = panel["unit"].map({u: index_of(a) for u, a in adoption.items()}).fillna(0)
     out = panel.copy()
     out["first_treated"] = first.fillna(0).astype(int)
     ever = out["first_treated"] > 0
