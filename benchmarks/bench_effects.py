@@ -19,7 +19,7 @@ import argparse
 import time
 import warnings
 
-from analysis.effects.did import difference_in_differences
+from analysis.effects.did import DID2S_MOST_CLUSTERS, difference_in_differences
 from analysis.effects.event_study import event_study
 from analysis.effects.simulation import simulated_panel
 from analysis.seeding import seed_for
@@ -45,9 +45,12 @@ def main() -> None:
     # a first small fit pays numba's compilation once, as a long session would
     timed("warm-up (numba compile, 200 units)", lambda: event_study(panel[panel["unit"].isin(panel["unit"].unique()[::50])]))
     twfe = timed("event study, naive TWFE", lambda: event_study(panel, estimators=("event_twfe",)))
-    did2s = timed("event study, did2s", lambda: event_study(panel, estimators=("event_did2s",)))
+    did2s = timed(f"event study, did2s (none above {DID2S_MOST_CLUSTERS:,} units)", lambda: event_study(panel, estimators=("event_did2s",)))
     timed("difference-in-differences (TWFE, did2s)", lambda: difference_in_differences(panel, bootstrap=False))
     for name, es in (("TWFE", twfe), ("did2s", did2s)):
+        if not (es["relative_time"] == 10).any():
+            print(f"{name}: {es['note'].iloc[0]}")
+            continue
         row = es[es["relative_time"] == 10].iloc[0]
         print(f"{name}: effect at +10 = {row['estimate']:.3f} (truth 2.000), SE {row['se']:.3f}; "
               f"pre-trend p = {es[es['coefficient'] == 'pre_trend']['p'].iloc[0]:.3f}")

@@ -99,6 +99,15 @@ def test_bootstrap_on_the_sample_is_seeded_and_flagged(sample_frame):
     # the family-planning office's own births: flagged, with the other offices' counts offered
     assert first.attrs["manipulable"]["alternatives"] == ["births_health", "births_police"]
     assert "births_health" in first.set_index("estimator").loc["did_twfe", "note"]
+    # the notebook's section: the flag, the table and a figure with both estimators
+    import matplotlib.pyplot as plt
+
+    from analysis.effects.sections import effects_section
+
+    parts = effects_section(first, "en")
+    figures = [p for p in parts if isinstance(p, plt.Figure)]
+    assert len(figures) == 1 and len(figures[0].axes[0].get_legend().get_texts()) == 2
+    assert any("family-planning office" in str(getattr(p, "data", "")) for p in parts)
 
 
 def test_manipulable_by_field_meaning():
@@ -155,3 +164,21 @@ def test_treatment_from_a_column(sample_frame):
     frame.loc[frame["unit"].eq("上河村") & frame["period"].eq("2020-03"), "bonus"] = 0
     with pytest.raises(WorkbenchError, match="上河村.*2020-03"):
         adoption_from_column(frame, panel, "bonus", periods="quarter")
+
+
+def test_did2s_refused_above_its_cluster_limit(monkeypatch):
+    import importlib
+
+    # the package exports functions of the same names as these modules
+    did_module = importlib.import_module("analysis.effects.did")
+    es_module = importlib.import_module("analysis.effects.event_study")
+
+    monkeypatch.setattr(did_module, "DID2S_MOST_CLUSTERS", 10)
+    monkeypatch.setattr(es_module, "DID2S_MOST_CLUSTERS", 10)
+    panel = simulated_panel(units=12, periods=6, treated=6, adoption=(4,), seed=4)
+    es = es_module.event_study(panel)
+    skipped = es[es["estimator"] == "event_did2s"]
+    assert list(skipped["coefficient"]) == ["not_estimated"] and "--level" in skipped["note"].iloc[0]
+    assert (es["estimator"] == "event_twfe").sum() > 3
+    did = did_module.difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    assert did.loc["did_did2s", "coefficient"] == "not_estimated"

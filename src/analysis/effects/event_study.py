@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from .did import RESULT_COLUMNS, fit_twfe, result_row, weights_text, with_untreated_comparison
+from .did import (DID2S_MOST_CLUSTERS, RESULT_COLUMNS, did2s_skipped, fit_twfe, result_row, weights_text,
+                  with_untreated_comparison)
 from .texts import both
 
 ESTIMATORS = ("event_twfe", "event_did2s")
@@ -58,12 +59,17 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
     period (``coefficient`` ``rel_time::k``, ``relative_time`` k; the reference
     period −1 has estimate 0 and no SE), then one ``pre_trend`` row per estimator:
     the joint Wald test (χ²) that every pre-period coefficient (k ≤ −2) is 0, its
-    statistic in ``estimate`` and its p-value in ``p``. 95 % intervals are
+    statistic in ``estimate`` and its p-value in ``p``. Above
+    :data:`analysis.effects.did.DID2S_MOST_CLUSTERS` units did2s gives one
+    ``not_estimated`` row saying why. 95 % intervals are
     estimate ± t(G−1) × cluster-robust SE as pyfixest gives them.
     """
     clusters = int(panel["unit"].nunique())
     rows = []
     for est in estimators:
+        if est == "event_did2s" and clusters > DID2S_MOST_CLUSTERS:
+            rows.append(did2s_skipped(est, clusters))
+            continue
         fit = fit_event_study(panel, est, weighted)
         tidy = fit.tidy()
         rel = _relative_times(tidy.index)
@@ -76,7 +82,7 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
                                "reference period / 参照期", relative_time=-1))
         rows.append(pre_trend_test(fit, est, clusters))
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    order = out["coefficient"].eq("pre_trend")
+    order = out["coefficient"].isin(["pre_trend", "not_estimated"])
     return pd.concat([out[~order].sort_values(["estimator", "relative_time"], kind="stable"), out[order]],
                      ignore_index=True)
 

@@ -42,6 +42,8 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Gardner two-stage did2s (robust to staggered adoption), reference period −1, clustered by unit"),
     "method_pretrend": ("处理前系数全为 0 的联合 Wald 检验（χ²，{n} 个系数）", "joint Wald test (χ², {n} coefficients) that all pre-period coefficients are 0"),
     "method_placebo": ("安慰剂：只用处理前数据，把开始时期提前 {k} 期", "placebo: adoption moved {k} periods earlier, pre-treatment data only"),
+    "did2s_too_many": ("未计算 did2s：{units} 个单位超过 {most}（pyfixest 的 did2s 协方差所需内存随单位数×行数增长，1 万个单位 × 36 期超过 22 GB）；请用更高层级（如 --level township）",
+                       "did2s not computed: {units} units exceed {most} (pyfixest's did2s covariance needs memory growing with units × rows; 10,000 units × 36 periods took over 22 GB). Fix: use a higher level such as --level township"),
     "weighted": ("按{weight}加权", "weighted by {weight}"),
     "unweighted": ("不加权", "unweighted"),
     "few_clusters": ("只有 {g} 个聚类（少于 30），聚类稳健标准误偏小，请看野聚类自助法的 p 值与区间",
