@@ -35,9 +35,9 @@ from analysis.effects.simulation import simulated_panel
 from analysis.seeding import seed_for
 
 SCENARIOS = {
-    "homogeneous": dict(units=40, periods=8, treated=20, adoption=(4, 5, 6), effect=None),
-    "few_clusters": dict(units=14, periods=8, treated=7, adoption=(5,), effect=None),
-    "staggered": dict(units=40, periods=10, treated=30, adoption=(3, 5, 7), effect=lambda rel: 1.0 + rel),
+    "homogeneous": {"units": 40, "periods": 8, "treated": 20, "adoption": (4, 5, 6), "effect": None},
+    "few_clusters": {"units": 14, "periods": 8, "treated": 7, "adoption": (5,), "effect": None},
+    "staggered": {"units": 40, "periods": 10, "treated": 30, "adoption": (3, 5, 7), "effect": lambda rel: 1.0 + rel},
 }
 
 
@@ -51,14 +51,14 @@ def one_run(name: str, rep: int) -> list[dict]:
     boot = name == "few_clusters"
     did = difference_in_differences(panel, bootstrap=boot, reps=999)
     for r in did.itertuples():
-        out.append(dict(scenario=name, estimator=r.estimator, truth=att, estimate=r.estimate, low=r.ci_low,
-                        high=r.ci_high))
+        out.append({"scenario": name, "estimator": r.estimator, "truth": att, "estimate": r.estimate, "low": r.ci_low,
+                        "high": r.ci_high})
     if name != "few_clusters":
         es = event_study(panel)
         for k in ((0,) if name == "homogeneous" else (0, 2)):
             for r in es[es["relative_time"] == k].itertuples():
-                out.append(dict(scenario=name, estimator=f"{r.estimator}[{k}]", truth=float(effect(np.array([k]))[0]),
-                                estimate=r.estimate, low=r.ci_low, high=r.ci_high))
+                out.append({"scenario": name, "estimator": f"{r.estimator}[{k}]", "truth": float(effect(np.array([k]))[0]),
+                                "estimate": r.estimate, "low": r.ci_low, "high": r.ci_high})
     return out
 
 

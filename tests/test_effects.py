@@ -11,14 +11,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE, workbench
 
 from analysis.effects import difference_in_differences, event_study, manipulable, policy_effects
 from analysis.effects.did import bootstrap_parts, fit_twfe, rademacher_draws, wild_bootstrap_p
 from analysis.effects.event_study import placebo
 from analysis.effects.simulation import simulated_panel
 from analysis.errors import WorkbenchError
-
-from conftest import SAMPLE, workbench
 
 
 def test_cluster_robust_se_equals_numpy_sandwich():
@@ -89,7 +88,7 @@ def test_hand_written_wild_bootstrap_matches_wildboottest():
 
 
 def test_bootstrap_on_the_sample_is_seeded_and_flagged(sample_frame):
-    kwargs = dict(treatment_date="2019-07", treated=["上河村", "下河村", "东岭村"], periods="quarter", reps=499)
+    kwargs = {"treatment_date": "2019-07", "treated": ["上河村", "下河村", "东岭村"], "periods": "quarter", "reps": 499}
     first = policy_effects(sample_frame, "crude_birth_rate", **kwargs)
     second = policy_effects(sample_frame, "crude_birth_rate", **kwargs)
     boot = first.set_index("estimator").loc["wild_bootstrap"]

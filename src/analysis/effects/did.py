@@ -32,8 +32,8 @@ LEVEL = 0.95
 
 def result_row(estimator: str, coefficient: str, estimate: float, se: float, low: float, high: float, p: float,
                method: str, clusters: int, note: str = "", relative_time: float = np.nan) -> dict:
-    return dict(estimator=estimator, coefficient=coefficient, relative_time=relative_time, estimate=estimate, se=se,
-                ci_low=low, ci_high=high, p=p, method=method, clusters=clusters, note=note)
+    return {"estimator": estimator, "coefficient": coefficient, "relative_time": relative_time, "estimate": estimate, "se": se,
+                "ci_low": low, "ci_high": high, "p": p, "method": method, "clusters": clusters, "note": note}
 
 
 def fit_twfe(panel: pd.DataFrame, weighted: bool = False, treatment: str = "treat"):
@@ -109,7 +109,7 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
         rows.append(did2s_skipped("did_did2s", clusters))
     else:
         robust = fit_did2s(panel, weighted).tidy()
-        r = robust.loc[[i for i in robust.index if str(i).startswith("treat")][0]]
+        r = robust.loc[next(i for i in robust.index if str(i).startswith("treat"))]
         rows.append(result_row("did_did2s", "treat", r["Estimate"], r["Std. Error"], r["2.5%"], r["97.5%"],
                                r["Pr(>|t|)"], both("method_did_did2s"), clusters, weights_text(panel, weighted)))
     out_attrs = {}

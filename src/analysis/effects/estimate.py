@@ -9,8 +9,14 @@ from ..seeding import seed_for
 from .did import BOOTSTRAP_REPS, RESULT_COLUMNS, difference_in_differences
 from .event_study import event_study, placebo
 from .offices import manipulable
-from .panel import (adoption_from_column, adoption_from_units, estimability, outcome_panel, with_source_column,
-                    with_treatment)
+from .panel import (
+    adoption_from_column,
+    adoption_from_units,
+    estimability,
+    outcome_panel,
+    with_source_column,
+    with_treatment,
+)
 from .texts import both
 
 

@@ -25,8 +25,15 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from .did import (DID2S_MOST_CLUSTERS, RESULT_COLUMNS, did2s_skipped, fit_twfe, result_row, weights_text,
-                  with_untreated_comparison)
+from .did import (
+    DID2S_MOST_CLUSTERS,
+    RESULT_COLUMNS,
+    did2s_skipped,
+    fit_twfe,
+    result_row,
+    weights_text,
+    with_untreated_comparison,
+)
 from .texts import both
 
 ESTIMATORS = ("event_twfe", "event_did2s")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..columns import count_fields
 from ..registry import indicators
-from .texts import both, say
+from .texts import say
 
 # Fields counted by the family-planning office itself: everything it collects in its
 # monthly returns and is assessed on. Population and deaths come from the household
