@@ -32,8 +32,9 @@ LEVEL = 0.95
 
 def result_row(estimator: str, coefficient: str, estimate: float, se: float, low: float, high: float, p: float,
                method: str, clusters: int, note: str = "", relative_time: float = np.nan) -> dict:
-    return {"estimator": estimator, "coefficient": coefficient, "relative_time": relative_time, "estimate": estimate, "se": se,
-                "ci_low": low, "ci_high": high, "p": p, "method": method, "clusters": clusters, "note": note}
+    return {"estimator": estimator, "coefficient": coefficient, "relative_time": relative_time,
+            "estimate": estimate, "se": se, "ci_low": low, "ci_high": high, "p": p, "method": method,
+            "clusters": clusters, "note": note}
 
 
 def fit_twfe(panel: pd.DataFrame, weighted: bool = False, treatment: str = "treat"):
