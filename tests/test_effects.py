@@ -181,3 +181,15 @@ def test_did2s_refused_above_its_cluster_limit(monkeypatch):
     assert (es["estimator"] == "event_twfe").sum() > 3
     did = did_module.difference_in_differences(panel, bootstrap=False).set_index("estimator")
     assert did.loc["did_did2s", "coefficient"] == "not_estimated"
+
+
+def test_effects_at_a_higher_level(sample_frame):
+    frame = sample_frame.copy()
+    villages = list(frame.loc[~frame["is_total"], "unit"].unique())
+    frame["township"] = frame["unit"].map({v: f"镇{i % 6}" for i, v in enumerate(villages)}).fillna("青山镇")
+    out = policy_effects(frame, "births_health", treatment_date="2019-07", treated=["镇0", "镇1"], level="township",
+                         periods="quarter", bootstrap=False)
+    panel = out.attrs["panel"]
+    assert panel["unit"].nunique() == 6 and set(panel.loc[panel["first_treated"] > 0, "unit"]) == {"镇0", "镇1"}
+    assert out.attrs["manipulable"] is None  # the health system's births
+    assert out.set_index("estimator").loc["did_twfe", "clusters"] == 6

@@ -42,9 +42,10 @@ def outcome_panel(frame: pd.DataFrame, outcome: str, level: str = "unit", period
     """
     known = indicators()
     agg = aggregate(frame, level, periods, period_range)
-    keys = level_keys(frame, level)
-    if not keys:
+    if not level_keys(frame, level):
         raise WorkbenchError("effects need units: --level all leaves one unit / 政策效应需要多个单位，不能用 --level all")
+    # aggregate names the unit at the level ``unit`` and keeps the geography above it
+    keys = level_keys(frame, level)[:-1] + ["unit"]
     if outcome in known:
         table = compute(agg, [outcome])
         table = table[table["indicator"] == outcome]

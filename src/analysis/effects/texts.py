@@ -56,8 +56,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # estimability
     "one_period": ("只有一个时期，无法估计政策效应", "only one period: no policy effect can be estimated"),
     "no_treated": ("没有受处理单位，无法估计政策效应", "no treated unit: no policy effect can be estimated"),
-    "no_untreated": ("没有未处理的对照（每个单位都在第一个时期前已处理），无法估计政策效应",
-                     "no untreated comparison (every unit is treated from the first period): no policy effect can be estimated"),
+    "no_untreated": ("没有未处理的对照（所有单位在同一时期或数据开始前开始处理），无法估计政策效应",
+                     "no untreated comparison (every unit adopts at the same period, or before the data start): no policy effect can be estimated"),
     # notebook display
     "heading": ("政策效应：双重差分与事件研究", "Policy effects: difference-in-differences and event study"),
     "intro": ("结果变量：{outcome}；{units} 个单位（{treated} 个受处理）× {periods} 个时期；{weights}。",
