@@ -165,7 +165,7 @@ def test_treatment_from_a_column(sample_frame):
         adoption_from_column(frame, panel, "bonus", periods="quarter")
 
 
-def test_did2s_refused_above_its_cluster_limit(monkeypatch):
+def test_weighted_did2s_refused_above_its_cluster_limit(monkeypatch):
     import importlib
 
     # the package exports functions of the same names as these modules
@@ -175,11 +175,11 @@ def test_did2s_refused_above_its_cluster_limit(monkeypatch):
     monkeypatch.setattr(did_module, "DID2S_MOST_CLUSTERS", 10)
     monkeypatch.setattr(es_module, "DID2S_MOST_CLUSTERS", 10)
     panel = simulated_panel(units=12, periods=6, treated=6, adoption=(4,), seed=4)
-    es = es_module.event_study(panel)
+    es = es_module.event_study(panel, weighted=True)
     skipped = es[es["estimator"] == "event_did2s"]
     assert list(skipped["coefficient"]) == ["not_estimated"] and "--level" in skipped["note"].iloc[0]
     assert (es["estimator"] == "event_twfe").sum() > 3
-    did = did_module.difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    did = did_module.difference_in_differences(panel, weighted=True, bootstrap=False).set_index("estimator")
     assert did.loc["did_did2s", "coefficient"] == "not_estimated"
 
 
@@ -193,3 +193,21 @@ def test_effects_at_a_higher_level(sample_frame):
     assert panel["unit"].nunique() == 6 and set(panel.loc[panel["first_treated"] > 0, "unit"]) == {"镇0", "镇1"}
     assert out.attrs["manipulable"] is None  # the health system's births
     assert out.set_index("estimator").loc["did_twfe", "clusters"] == 6
+
+
+def test_sparse_did2s_equals_pyfixest_did2s():
+    import pyfixest as pf
+
+    from analysis.effects.two_stage import did2s
+
+    panel = simulated_panel(units=40, periods=8, treated=20, adoption=(3, 5), effect=lambda rel: 1.0 + rel, seed=2)
+    levels = sorted(set(panel["rel_time"]) - {-1})
+    terms = pd.DataFrame({f"rel_time::{k}": (panel["rel_time"] == k).astype(float) for k in levels})
+    mine = did2s(panel, terms)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index",
+                          second_stage="~ i(rel_time, ref=-1)", treatment="treat", cluster="unit").tidy()
+    assert np.allclose(mine["Estimate"], theirs["Estimate"], rtol=1e-8, atol=1e-10)
+    assert np.allclose(mine["Std. Error"], theirs["Std. Error"], rtol=1e-8)
+    assert np.allclose(mine["2.5%"], theirs["2.5%"], rtol=1e-8, atol=1e-10)

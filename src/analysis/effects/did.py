@@ -18,12 +18,13 @@ import pyfixest as pf
 from scipy.optimize import brentq
 
 from ..seeding import seed_for
+from . import two_stage
 from .texts import both
 
 RESULT_COLUMNS = ["estimator", "coefficient", "relative_time", "estimate", "se", "ci_low", "ci_high", "p",
                   "method", "clusters", "note"]
 FEW_CLUSTERS = 30
-# pyfixest's did2s covariance loops over clusters over the whole sparse design: at
+# pyfixest's did2s (used only when weighted) builds its first-stage dummies densely: at
 # 10,000 units × 36 periods it took more than 22 GB, at 3,000 8.3 GB and 24 s (benchmarks/RESULTS.md)
 DID2S_MOST_CLUSTERS = 2000
 BOOTSTRAP_REPS = 1999
@@ -60,15 +61,20 @@ def with_untreated_comparison(panel: pd.DataFrame) -> pd.DataFrame:
     return kept if len(kept) < len(panel) else panel
 
 
-def fit_did2s(panel: pd.DataFrame, weighted: bool = False):
+def fit_did2s(panel: pd.DataFrame, weighted: bool = False) -> pd.DataFrame:
     """Gardner's two-stage estimate of the average effect on the treated: unit and
     period effects from untreated unit-periods only, then the treated unit-periods'
-    mean residual (Gardner 2022, arXiv:2207.05943), clustered by unit."""
+    mean residual (Gardner 2022, arXiv:2207.05943), clustered by unit. A tidy frame
+    (index ``treat``), from :func:`analysis.effects.two_stage.did2s`, or from
+    pyfixest's did2s when weighted (which that does not do)."""
+    kept = with_untreated_comparison(panel)
+    if not weighted:
+        return two_stage.did2s(kept, kept[["treat"]].astype(float))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pf.did2s(with_untreated_comparison(panel), yname="outcome", first_stage="~ 0 | unit + period_index",
-                        second_stage="~ i(treat)",
-                        treatment="treat", cluster="unit", weights="weight" if weighted else None)
+        tidy = pf.did2s(kept, yname="outcome", first_stage="~ 0 | unit + period_index", second_stage="~ i(treat)",
+                        treatment="treat", cluster="unit", weights="weight").tidy()
+    return tidy.rename(index=lambda name: "treat")
 
 
 def weights_text(panel: pd.DataFrame, weighted: bool) -> str:
@@ -106,11 +112,10 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
         note += "; " + both("few_clusters", g=clusters)
     rows = [result_row("did_twfe", "treat", tidy["Estimate"], tidy["Std. Error"], tidy["2.5%"], tidy["97.5%"],
                        tidy["Pr(>|t|)"], both("method_did"), clusters, note)]
-    if clusters > DID2S_MOST_CLUSTERS:
+    if weighted and clusters > DID2S_MOST_CLUSTERS:
         rows.append(did2s_skipped("did_did2s", clusters))
     else:
-        robust = fit_did2s(panel, weighted).tidy()
-        r = robust.loc[next(i for i in robust.index if str(i).startswith("treat"))]
+        r = fit_did2s(panel, weighted).iloc[0]
         rows.append(result_row("did_did2s", "treat", r["Estimate"], r["Std. Error"], r["2.5%"], r["97.5%"],
                                r["Pr(>|t|)"], both("method_did_did2s"), clusters, weights_text(panel, weighted)))
     out_attrs = {}

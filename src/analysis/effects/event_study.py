@@ -24,7 +24,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from scipy.stats import chi2
 
+from . import two_stage
 from .did import (
     DID2S_MOST_CLUSTERS,
     RESULT_COLUMNS,
@@ -44,18 +46,30 @@ def _relative_times(names) -> np.ndarray:
     return np.array([float(_REL.search(str(n)).group(1)) for n in names])
 
 
-def fit_event_study(panel: pd.DataFrame, estimator: str, weighted: bool = False):
-    """The pyfixest fit of one event-study estimator (``event_twfe`` or ``event_did2s``)."""
+def fit_event_study(panel: pd.DataFrame, estimator: str, weighted: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """``(tidy, vcov)`` of one event-study estimator (``event_twfe`` or ``event_did2s``):
+    a frame indexed ``rel_time::k`` with pyfixest's tidy columns, and the
+    coefficients' cluster-robust covariance."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if estimator == "event_twfe":
-            return pf.feols("outcome ~ i(rel_time, ref=-1) | unit + period_index", panel, vcov={"CRV1": "unit"},
-                            weights="weight" if weighted else None)
-        if estimator == "event_did2s":
-            return pf.did2s(with_untreated_comparison(panel), yname="outcome", first_stage="~ 0 | unit + period_index",
-                            second_stage="~ i(rel_time, ref=-1)", treatment="treat", cluster="unit",
-                            weights="weight" if weighted else None)
-    raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+            fit = pf.feols("outcome ~ i(rel_time, ref=-1) | unit + period_index", panel, vcov={"CRV1": "unit"},
+                           weights="weight" if weighted else None)
+        elif estimator == "event_did2s" and weighted:
+            fit = pf.did2s(with_untreated_comparison(panel), yname="outcome", first_stage="~ 0 | unit + period_index",
+                           second_stage="~ i(rel_time, ref=-1)", treatment="treat", cluster="unit", weights="weight")
+        elif estimator == "event_did2s":
+            kept = with_untreated_comparison(panel)
+            rel = kept["rel_time"].to_numpy()
+            levels = sorted(set(rel) - {-1})
+            terms = pd.DataFrame({f"rel_time::{k}": (rel == k).astype(float) for k in levels}, index=kept.index)
+            tidy = two_stage.did2s(kept, terms)
+            return tidy, tidy.attrs["vcov"]
+        else:
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    tidy = fit.tidy()
+    tidy.index = [f"rel_time::{int(k)}" for k in _relative_times(tidy.index)]
+    return tidy, np.asarray(fit._vcov)
 
 
 def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATORS) -> pd.DataFrame:
@@ -66,48 +80,50 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
     period (``coefficient`` ``rel_time::k``, ``relative_time`` k; the reference
     period −1 has estimate 0 and no SE), then one ``pre_trend`` row per estimator:
     the joint Wald test (χ²) that every pre-period coefficient (k ≤ −2) is 0, its
-    statistic in ``estimate`` and its p-value in ``p``. Above
-    :data:`analysis.effects.did.DID2S_MOST_CLUSTERS` units did2s gives one
-    ``not_estimated`` row saying why. 95 % intervals are
-    estimate ± t(G−1) × cluster-robust SE as pyfixest gives them.
+    statistic in ``estimate`` and its p-value in ``p``. Weighted did2s (pyfixest's)
+    above :data:`analysis.effects.did.DID2S_MOST_CLUSTERS` units gives one
+    ``not_estimated`` row saying why. 95 % intervals are pyfixest's: estimate ±
+    t × cluster-robust SE.
+
+    Cluster-robust SEs of single coefficients, and so the pre-trend test, are too
+    small when few units identify a relative period (few treated units per adoption
+    period): read them with the wild bootstrap row of the difference-in-differences.
     """
     clusters = int(panel["unit"].nunique())
     rows = []
     for est in estimators:
-        if est == "event_did2s" and clusters > DID2S_MOST_CLUSTERS:
+        if est == "event_did2s" and weighted and clusters > DID2S_MOST_CLUSTERS:
             rows.append(did2s_skipped(est, clusters))
             continue
-        fit = fit_event_study(panel, est, weighted)
-        tidy = fit.tidy()
+        tidy, vcov = fit_event_study(panel, est, weighted)
         rel = _relative_times(tidy.index)
         method = both("method_twfe_es" if est == "event_twfe" else "method_did2s")
         note = weights_text(panel, weighted)
-        for k, (name, r) in zip(rel, tidy.iterrows()):
+        for k, (_, r) in zip(rel, tidy.iterrows()):
             rows.append(result_row(est, f"rel_time::{int(k)}", r["Estimate"], r["Std. Error"], r["2.5%"], r["97.5%"],
                                    r["Pr(>|t|)"], method, clusters, note, relative_time=k))
         rows.append(result_row(est, "rel_time::-1", 0.0, np.nan, np.nan, np.nan, np.nan, method, clusters,
                                "reference period / 参照期", relative_time=-1))
-        rows.append(pre_trend_test(fit, est, clusters))
+        rows.append(pre_trend_test(tidy, vcov, est, clusters))
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     order = out["coefficient"].isin(["pre_trend", "not_estimated"])
     return pd.concat([out[~order].sort_values(["estimator", "relative_time"], kind="stable"), out[order]],
                      ignore_index=True)
 
 
-def pre_trend_test(fit, estimator: str, clusters: int) -> dict:
-    """The joint Wald test (χ², pyfixest's ``wald_test``) that the pre-period
-    coefficients (relative time ≤ −2) are all 0, as a result row."""
-    rel = _relative_times(fit._coefnames)
+def pre_trend_test(tidy: pd.DataFrame, vcov: np.ndarray, estimator: str, clusters: int) -> dict:
+    """The joint Wald test that the pre-period coefficients (relative time ≤ −2) are
+    all 0, as a result row: ``W = b' V⁻¹ b`` against χ² with as many degrees of freedom
+    as coefficients. By hand (the formula of pyfixest's ``wald_test`` with
+    ``distribution="chi2"``) because the did2s estimates are not a pyfixest fit."""
+    rel = _relative_times(tidy.index)
     pre = np.flatnonzero(rel <= -2)
     if len(pre) == 0:
         return result_row(estimator, "pre_trend", np.nan, np.nan, np.nan, np.nan, np.nan,
                           both("method_pretrend", n=0), clusters, "no pre-period / 无处理前时期")
-    restriction = np.zeros((len(pre), len(rel)))
-    restriction[np.arange(len(pre)), pre] = 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit.wald_test(R=restriction, distribution="chi2")
-    return result_row(estimator, "pre_trend", float(res["statistic"]), np.nan, np.nan, np.nan, float(res["pvalue"]),
+    b = tidy["Estimate"].to_numpy(float)[pre]
+    stat = float(b @ np.linalg.pinv(vcov[np.ix_(pre, pre)]) @ b)
+    return result_row(estimator, "pre_trend", stat, np.nan, np.nan, np.nan, float(chi2.sf(stat, len(pre))),
                       both("method_pretrend", n=len(pre)), clusters, "estimate = χ² / 估计值为 χ² 统计量")
 
 
