@@ -5,7 +5,8 @@ pre-trend tests, placebo dates, and a flag on outcomes the family-planning offic
 reports about itself.
 
 Modules: :mod:`.panel` (outcome panel and treatment), :mod:`.did`,
-:mod:`.event_study`, :mod:`.offices`, :mod:`.estimate` (everything at once),
+:mod:`.event_study`, :mod:`.two_stage` (did2s for many units), :mod:`.offices`,
+:mod:`.simulation` (panels with a known effect), :mod:`.estimate` (everything at once),
 :mod:`.sections` (notebook display parts), :mod:`.texts` (Chinese and English).
 """
 
