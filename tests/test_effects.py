@@ -211,3 +211,11 @@ def test_sparse_did2s_equals_pyfixest_did2s():
     assert np.allclose(mine["Estimate"], theirs["Estimate"], rtol=1e-8, atol=1e-10)
     assert np.allclose(mine["Std. Error"], theirs["Std. Error"], rtol=1e-8)
     assert np.allclose(mine["2.5%"], theirs["2.5%"], rtol=1e-8, atol=1e-10)
+
+
+def test_did2s_leaves_out_units_treated_throughout():
+    panel = simulated_panel(units=40, periods=8, treated=20, adoption=(1, 4), seed=6)  # half the treated from period 1
+    out = difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    assert np.isfinite(out.loc["did_did2s", "estimate"]) and abs(out.loc["did_did2s", "estimate"] - 2.0) < 0.6
+    es = event_study(panel, estimators=("event_did2s",))
+    assert es["estimate"].notna().all()

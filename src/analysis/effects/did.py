@@ -53,11 +53,13 @@ def did2s_skipped(estimator: str, clusters: int) -> dict:
 
 
 def with_untreated_comparison(panel: pd.DataFrame) -> pd.DataFrame:
-    """The periods in which some unit is still untreated: did2s estimates period
-    effects from untreated unit-periods only, so a period when every unit is treated
-    has none (and pyfixest fails on it)."""
-    open_periods = panel.loc[panel["treat"] == 0, "period_index"].unique()
-    kept = panel[panel["period_index"].isin(open_periods)]
+    """The unit-periods did2s can use: periods in which some unit is still untreated,
+    of units with an untreated period. did2s estimates unit and period effects from
+    untreated unit-periods only, so a unit treated throughout, or a period when every
+    unit is treated, has none (and pyfixest fails on it)."""
+    untreated = panel["treat"] == 0
+    kept = panel[panel["period_index"].isin(panel.loc[untreated, "period_index"].unique())
+                 & panel["unit"].isin(panel.loc[untreated, "unit"].unique())]
     return kept if len(kept) < len(panel) else panel
 
 
