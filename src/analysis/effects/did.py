@@ -4,8 +4,10 @@ The two-way fixed effects regression ``outcome ~ treat | unit + period`` is fitt
 pyfixest with cluster-robust standard errors by unit (CRV1, Liang & Zeger 1986,
 Biometrika 73:13–22). With fewer than 30 clusters these are too small (Cameron,
 Gelbach & Miller 2008, Review of Economics and Statistics 90:414–427), so a wild
-cluster bootstrap p-value (Rademacher weights, null imposed) from the
-``wildboottest`` package is added, with an interval by inverting that test.
+cluster bootstrap p-value (Rademacher weights, null imposed) is added, with an
+interval by inverting that test; it gives the same p-values as the ``wildboottest``
+package (tested) and is computed here only because that package has no interval.
+Gardner's two-stage did2s estimate stands beside the TWFE one.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
             seed = seed_for(panel, "effects.wild_bootstrap", reps=reps)
         p, low, high = wild_bootstrap(panel, reps, seed, float(tidy["Estimate"]), float(tidy["Std. Error"]))
         rows.append(result_row("wild_bootstrap", "treat", tidy["Estimate"], np.nan, low, high, p,
-                               both("method_wild", reps=reps), clusters, weights_text(panel, False)))
+                               both("method_wild", reps=reps if 2 ** clusters > reps else f"{2 ** clusters} (= 2^{clusters}, all / 全部)"), clusters, weights_text(panel, False)))
         out_attrs["seed"] = int(seed)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     out.attrs = out_attrs

@@ -8,8 +8,9 @@ Two estimators side by side:
   225:175–199);
 - Gardner's two-stage estimator did2s (Gardner 2022, arXiv:2207.05943; Butts &
   Gardner 2022, R Journal 14:162–173): unit and period effects estimated on untreated
-  unit-periods only, then the relative-time effects on the residuals, with the GMM
-  standard errors pyfixest provides, clustered by unit. It is robust to staggered
+  unit-periods only, then the relative-time effects on the residuals, with GMM
+  standard errors clustered by unit (:mod:`analysis.effects.two_stage`; pyfixest's
+  did2s when weighted). It is robust to staggered
   adoption with heterogeneous effects. Periods in which every unit is treated have
   no untreated comparison and are left out of it.
 
