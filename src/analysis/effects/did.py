@@ -131,8 +131,10 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
         if seed is None:
             seed = seed_for(panel, "effects.wild_bootstrap", reps=reps)
         p, low, high = wild_bootstrap(panel, reps, seed, float(tidy["Estimate"]), float(tidy["Std. Error"]))
+        # with few clusters every sign pattern is used once: say how many
+        draws = str(reps) if 2 ** clusters > reps else f"2^{clusters} = {2 ** clusters}"
         rows.append(result_row("wild_bootstrap", "treat", tidy["Estimate"], np.nan, low, high, p,
-                               both("method_wild", reps=reps if 2 ** clusters > reps else f"{2 ** clusters} (= 2^{clusters}, all / 全部)"), clusters, weights_text(panel, False)))
+                               both("method_wild", reps=draws), clusters, weights_text(panel, False)))
         out_attrs["seed"] = int(seed)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     out.attrs = out_attrs
