@@ -188,6 +188,8 @@ def cmd_table(args) -> int:
             out = out.merge(boot, on=[c for c in out.columns if c in boot.columns], how="left")
         if args.reasons:
             _write_csv(result.reasons, args.reasons)
+    elif args.what == "effects":
+        out = _effects(frame, args)
     elif args.what == "srb":
         from .sex_ratio import srb_table
 
@@ -226,6 +228,25 @@ def _trends(frame, args) -> pd.DataFrame:
     return trend_table(frame, args.outcome or None, level=args.level, periods=args.periods,
                        period_range=args.period_range, break_at=args.break_at, max_joinpoints=joins,
                        method=args.joinpoint_method, aapc_span=span)
+
+
+def _effects(frame, args) -> pd.DataFrame:
+    """`table effects`: difference-in-differences and event studies of one outcome."""
+    from .effects import policy_effects
+    from .effects.texts import both
+
+    if len(args.outcome) != 1:
+        raise WorkbenchError("table effects needs one --outcome ID (an indicator id or a count column) / "
+                             "需要一个 --outcome 指标编号或计数列")
+    treated = [u for u in (args.treated or "").split(",") if u.strip()]
+    out = policy_effects(frame, args.outcome[0], treatment=args.treatment, treatment_date=args.treatment_date,
+                         treated=treated, level=args.level, periods=args.periods, period_range=args.period_range,
+                         weighted=args.weighted, placebo_shift=args.placebo_shift)
+    if out.attrs.get("reason"):
+        print(f"workbench: {both(out.attrs['reason'])}", file=sys.stderr)
+    if out.attrs.get("manipulable"):
+        print(f"workbench: {out.attrs['manipulable']['both']}", file=sys.stderr)
+    return out
 
 
 def _reference(args):
@@ -354,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("table", help="write a table as CSV")
-    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks", "trends"],
+    t.add_argument("what", choices=["tidy", "indicators", "srb", "scores", "checks", "trends", "effects"],
                    help="tidy: the table as read, one row per unit and period (what every other command reads)")
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
@@ -381,7 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scores: add score and rank intervals from N bootstrap replicates")
     t.add_argument("--reasons", metavar="CSV", help="scores: also write every point lost, with its reason, here")
     t.add_argument("--outcome", action="append", default=[], metavar="ID",
-                   help="trends: indicator id, births/deaths, or a reported_* column (repeatable; default: all)")
+                   help="trends: indicator id, births/deaths, or a reported_* column (repeatable; default: all); "
+                   "effects: the one outcome (an indicator id or a count column such as births_health)")
     t.add_argument("--break", dest="break_at", type=float, default=None, metavar="YEAR",
                    help="trends: test a change of slope at this date (years, e.g. 2016)")
     t.add_argument("--joinpoints", default="auto", choices=["auto", "0", "1", "2", "3"],
@@ -389,6 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--joinpoint-method", default="bic", choices=["bic", "permutation"],
                    help="trends: how auto chooses the number of joinpoints")
     t.add_argument("--aapc", default="", metavar="FROM:TO", help="trends: also the AAPC over this span, e.g. 2000:2023")
+    e = t.add_argument_group("effects", "policy effects: difference-in-differences and event studies / 政策效应")
+    e.add_argument("--treatment", metavar="COLUMN", help="effects: column with 0/1 per unit-period or each unit's "
+                   "adoption period")
+    e.add_argument("--treatment-date", metavar="PERIOD", help="effects: adoption period of the --treated units, "
+                   "e.g. 2019-07")
+    e.add_argument("--treated", metavar="U1,U2", help="effects: treated units, comma-separated")
+    e.add_argument("--weighted", action="store_true", help="effects: weight by the outcome's denominator "
+                   "(person-years for crude rates)")
+    e.add_argument("--placebo-shift", type=int, default=2, help="effects: periods the placebo adoption moves "
+                   "earlier (default 2)")
     t.set_defaults(func=cmd_table)
 
     s = sub.add_parser("scheme", help="list or check assessment schemes")

@@ -1,0 +1,221 @@
+"""Policy effects: difference-in-differences, event studies, wild cluster bootstrap.
+
+Golden values come from outside the code under test: a cluster-robust sandwich
+written here with numpy, simulated panels with a known effect, and wildboottest's
+own p-value."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE, workbench
+
+from analysis.effects import difference_in_differences, event_study, manipulable, policy_effects
+from analysis.effects.did import bootstrap_parts, fit_twfe, rademacher_draws, wild_bootstrap_p
+from analysis.effects.event_study import placebo
+from analysis.effects.simulation import simulated_panel
+from analysis.errors import WorkbenchError
+
+
+def test_cluster_robust_se_equals_numpy_sandwich():
+    panel = simulated_panel(units=24, periods=6, treated=10, adoption=(3, 4, 5), seed=11)
+    fit = fit_twfe(panel)
+    # two-way demeaning of a balanced panel, then the CRV1 sandwich by unit with the
+    # small-sample factor G/(G−1)·(N−1)/(N−K), K = T + 1: treat, an intercept and T−1
+    # period effects (unit effects are nested in the clusters and not counted, as in fixest)
+    y = panel.pivot(index="unit", columns="period_index", values="outcome").to_numpy()
+    x = panel.pivot(index="unit", columns="period_index", values="treat").to_numpy().astype(float)
+
+    def sweep(a):
+        return a - a.mean(1, keepdims=True) - a.mean(0, keepdims=True) + a.mean()
+
+    yd, xd = sweep(y), sweep(x)
+    beta = (xd * yd).sum() / (xd * xd).sum()
+    scores = (xd * (yd - beta * xd)).sum(axis=1)
+    g, n, k = y.shape[0], y.size, y.shape[1] + 1
+    se = np.sqrt(g / (g - 1) * (n - 1) / (n - k) * scores @ scores) / (xd * xd).sum()
+    assert fit.coef()["treat"] == pytest.approx(beta, rel=1e-9)
+    assert fit.tidy().loc["treat", "Std. Error"] == pytest.approx(se, rel=1e-8)
+
+
+def test_known_effect_is_recovered():
+    panel = simulated_panel(units=80, periods=8, treated=40, adoption=(5,), seed=2)
+    out = difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    for est in ("did_twfe", "did_did2s"):
+        row = out.loc[est]
+        assert row["ci_low"] < 2.0 < row["ci_high"]
+        assert abs(row["estimate"] - 2.0) < 0.5
+    assert out.loc["did_twfe", "clusters"] == 80
+
+
+def test_staggered_adoption_biases_naive_twfe_but_not_did2s():
+    # effects grow with time since adoption; early adopters become "controls" of late ones
+    panel = simulated_panel(units=150, periods=10, treated=120, adoption=(3, 5, 7), effect=lambda rel: 1.0 + rel,
+                            seed=5)
+    treated = panel[panel["treat"] == 1]
+    truth = float((1.0 + treated["rel_time"]).mean())  # the average effect on treated unit-periods
+    out = difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    assert abs(out.loc["did_did2s", "estimate"] - truth) < 0.3
+    assert abs(out.loc["did_twfe", "estimate"] - truth) > 1.0
+    es = event_study(panel)
+    robust = es[(es["estimator"] == "event_did2s") & es["relative_time"].between(0, 3)]
+    assert np.allclose(robust["estimate"], 1.0 + robust["relative_time"], atol=0.35)
+
+
+def test_pre_trend_test_rejects_a_planted_trend_and_not_a_clean_one():
+    clean = simulated_panel(units=120, periods=8, treated=60, adoption=(4, 6), seed=8)
+    trended = simulated_panel(units=120, periods=8, treated=60, adoption=(4, 6), pre_trend=0.6, seed=8)
+    p_clean = event_study(clean).query("coefficient == 'pre_trend'").set_index("estimator")["p"]
+    p_trend = event_study(trended).query("coefficient == 'pre_trend'").set_index("estimator")["p"]
+    assert (p_clean > 0.05).all()
+    assert (p_trend < 0.001).all()
+    # placebo on pre-treatment data: no fake effect on clean data, one on the trended
+    assert placebo(clean, 2).iloc[0]["p"] > 0.05
+    assert placebo(trended, 2).iloc[0]["p"] < 0.01
+
+
+def test_hand_written_wild_bootstrap_matches_wildboottest():
+    panel = simulated_panel(units=8, periods=6, treated=4, adoption=(3, 4), seed=3)
+    mine = wild_bootstrap_p(bootstrap_parts(panel), rademacher_draws(8, 999, seed=1))  # 2^8 patterns: enumerated
+    fit = fit_twfe(panel.assign(cid=pd.factorize(panel["unit"])[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = float(fit.wildboottest(param="treat", reps=999, seed=1, cluster="cid")["Pr(>|t|)"])
+    assert mine == pytest.approx(theirs, abs=1e-9)
+
+
+def test_bootstrap_on_the_sample_is_seeded_and_flagged(sample_frame):
+    kwargs = {"treatment_date": "2019-07", "treated": ["上河村", "下河村", "东岭村"], "periods": "quarter", "reps": 499}
+    first = policy_effects(sample_frame, "crude_birth_rate", **kwargs)
+    second = policy_effects(sample_frame, "crude_birth_rate", **kwargs)
+    boot = first.set_index("estimator").loc["wild_bootstrap"]
+    assert boot["p"] == second.set_index("estimator").loc["wild_bootstrap", "p"]
+    assert boot["ci_low"] < boot["estimate"] < boot["ci_high"]
+    assert first.attrs["seed"] == second.attrs["seed"]
+    # the family-planning office's own births: flagged, with the other offices' counts offered
+    assert first.attrs["manipulable"]["alternatives"] == ["births_health", "births_police"]
+    assert "births_health" in first.set_index("estimator").loc["did_twfe", "note"]
+    # the notebook's section: the flag, the table and a figure with both estimators
+    import matplotlib.pyplot as plt
+
+    from analysis.effects.sections import effects_section
+
+    parts = effects_section(first, "en")
+    figures = [p for p in parts if isinstance(p, plt.Figure)]
+    assert len(figures) == 1 and len(figures[0].axes[0].get_legend().get_texts()) == 2
+    assert any("family-planning office" in str(getattr(p, "data", "")) for p in parts)
+
+
+def test_manipulable_by_field_meaning():
+    cols = ["births", "population", "births_health", "births_police", "contraception_due", "contraception_done"]
+    assert manipulable("policy_compliant_birth_rate", cols)["alternatives"] == ["births_health", "births_police"]
+    assert manipulable("contraception_rate", cols)["alternatives"] == []
+    assert manipulable("births_health", cols) is None
+    assert manipulable("crude_death_rate", cols) is None
+    assert manipulable("crude_birth_rate", ["births", "population"])["alternatives"] == []
+
+
+def test_nothing_to_estimate(sample_frame):
+    one = policy_effects(sample_frame, "crude_birth_rate", treatment_date="2019-07", treated=["上河村"],
+                         periods="all")
+    assert one.empty and one.attrs["reason"] == "one_period"
+    late = policy_effects(sample_frame, "crude_birth_rate", treatment_date="2019-01", treated=list(
+        sample_frame.loc[~sample_frame["is_total"], "unit"].unique()), periods="quarter")
+    assert late.empty and late.attrs["reason"] == "no_untreated"
+    from analysis.effects.sections import effects_section
+
+    parts = effects_section(one, "en")
+    assert len(parts) == 1 and "one period" in parts[0].data
+
+
+def test_bad_treatment_input_is_one_line(sample_frame):
+    with pytest.raises(WorkbenchError, match="不在表中.*not in the table"):
+        policy_effects(sample_frame, "crude_birth_rate", treatment_date="2019-07", treated=["无此村"])
+    with pytest.raises(WorkbenchError, match="outside"):
+        policy_effects(sample_frame, "crude_birth_rate", treatment_date="2015-07", treated=["上河村"])
+
+
+def test_cli_one_line_messages():
+    missing = workbench("table", "effects", SAMPLE, "--outcome", "births_health", "--treatment", "no_such_column")
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1 and "no_such_column" in missing.stderr and "没有处理列" in missing.stderr
+    unknown = workbench("table", "effects", SAMPLE, "--outcome", "births_health", "--treatment-date", "2019-07",
+                        "--treated", "上河村,无此村")
+    assert unknown.returncode == 2
+    assert unknown.stderr.count("\n") == 1 and "无此村" in unknown.stderr
+
+
+def test_treatment_from_a_column(sample_frame):
+    from analysis.effects.panel import adoption_from_column, outcome_panel
+
+    frame = sample_frame.copy()
+    on = frame["unit"].isin(["上河村", "东岭村"]) & (frame["period"] >= "2019-08")
+    frame["bonus"] = on.astype(int)
+    panel = outcome_panel(frame, "crude_birth_rate", periods="quarter")
+    adoption = adoption_from_column(frame, panel, "bonus", periods="quarter")
+    assert adoption[adoption.notna()].to_dict() == {"上河村": "2019Q3", "东岭村": "2019Q3"}
+    # adoption periods instead of 0/1 give the same
+    frame["since"] = frame["unit"].map({"上河村": "2019-08", "东岭村": "2019年8月"})
+    assert adoption_from_column(frame, panel, "since", periods="quarter").equals(adoption)
+    frame.loc[frame["unit"].eq("上河村") & frame["period"].eq("2020-03"), "bonus"] = 0
+    with pytest.raises(WorkbenchError, match="上河村.*2020-03"):
+        adoption_from_column(frame, panel, "bonus", periods="quarter")
+
+
+def test_weighted_did2s_refused_above_its_cluster_limit(monkeypatch):
+    import importlib
+
+    # the package exports functions of the same names as these modules
+    did_module = importlib.import_module("analysis.effects.did")
+    es_module = importlib.import_module("analysis.effects.event_study")
+
+    monkeypatch.setattr(did_module, "DID2S_MOST_CLUSTERS", 10)
+    monkeypatch.setattr(es_module, "DID2S_MOST_CLUSTERS", 10)
+    panel = simulated_panel(units=12, periods=6, treated=6, adoption=(4,), seed=4)
+    es = es_module.event_study(panel, weighted=True)
+    skipped = es[es["estimator"] == "event_did2s"]
+    assert list(skipped["coefficient"]) == ["not_estimated"] and "--level" in skipped["note"].iloc[0]
+    assert (es["estimator"] == "event_twfe").sum() > 3
+    did = did_module.difference_in_differences(panel, weighted=True, bootstrap=False).set_index("estimator")
+    assert did.loc["did_did2s", "coefficient"] == "not_estimated"
+
+
+def test_effects_at_a_higher_level(sample_frame):
+    frame = sample_frame.copy()
+    villages = list(frame.loc[~frame["is_total"], "unit"].unique())
+    frame["township"] = frame["unit"].map({v: f"镇{i % 6}" for i, v in enumerate(villages)}).fillna("青山镇")
+    out = policy_effects(frame, "births_health", treatment_date="2019-07", treated=["镇0", "镇1"], level="township",
+                         periods="quarter", bootstrap=False)
+    panel = out.attrs["panel"]
+    assert panel["unit"].nunique() == 6 and set(panel.loc[panel["first_treated"] > 0, "unit"]) == {"镇0", "镇1"}
+    assert out.attrs["manipulable"] is None  # the health system's births
+    assert out.set_index("estimator").loc["did_twfe", "clusters"] == 6
+
+
+def test_sparse_did2s_equals_pyfixest_did2s():
+    import pyfixest as pf
+
+    from analysis.effects.two_stage import did2s
+
+    panel = simulated_panel(units=40, periods=8, treated=20, adoption=(3, 5), effect=lambda rel: 1.0 + rel, seed=2)
+    levels = sorted(set(panel["rel_time"]) - {-1})
+    terms = pd.DataFrame({f"rel_time::{k}": (panel["rel_time"] == k).astype(float) for k in levels})
+    mine = did2s(panel, terms)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index",
+                          second_stage="~ i(rel_time, ref=-1)", treatment="treat", cluster="unit").tidy()
+    assert np.allclose(mine["Estimate"], theirs["Estimate"], rtol=1e-8, atol=1e-10)
+    assert np.allclose(mine["Std. Error"], theirs["Std. Error"], rtol=1e-8)
+    assert np.allclose(mine["2.5%"], theirs["2.5%"], rtol=1e-8, atol=1e-10)
+
+
+def test_did2s_leaves_out_units_treated_throughout():
+    panel = simulated_panel(units=40, periods=8, treated=20, adoption=(1, 4), seed=6)  # half the treated from period 1
+    out = difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    assert np.isfinite(out.loc["did_did2s", "estimate"]) and abs(out.loc["did_did2s", "estimate"] - 2.0) < 0.6
+    es = event_study(panel, estimators=("event_did2s",))
+    assert es["estimate"].notna().all()
