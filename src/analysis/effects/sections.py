@@ -50,6 +50,11 @@ def _note(note: str, language: str) -> str:
     return "; ".join(parts)
 
 
+def no_treatment(language: str) -> str:
+    """Markdown saying that no policy effect was estimated, and how to ask for one."""
+    return say("no_treatment", language)
+
+
 def effects_section(result: pd.DataFrame, language: str) -> list:
     """The whole section: what was estimated, the flag on the outcome, the
     difference-in-differences table, the event-study figure and the pre-trend tests.

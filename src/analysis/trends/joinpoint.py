@@ -17,7 +17,9 @@ them): at least :data:`MIN_FROM_END` = 2 observations between a joinpoint and ei
 of the series, and :data:`MIN_BETWEEN` = 2 observations between two joinpoints, the
 joinpoints themselves excluded; the largest number of joinpoints is Joinpoint's
 recommended maximum for the number of observations (0 below 7, 1 for 7–11, 2 for
-12–16, 3 for 17–21, 4 for 22–26, 5 from 27), and at most what the user asks.
+12–16, 3 for 17–21, 4 for 22–26, 5 from 27), counted in years for monthly and quarterly
+series (a year of months is one observation of the trend, not twelve), and at most what
+the user asks.
 
 Number of joinpoints: by the Bayesian information criterion as Joinpoint computes it,
 BIC(k) = ln(SSE_k / n) + 2(k + 1)·ln(n) / n (default), or by Kim et al.'s sequential
@@ -218,7 +220,12 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     S_full = season_columns(season, grain, 2 * (MAX_JOINPOINTS + 1) + 1)
     n_eff = (W > 0).sum(axis=1)
     cap = int(max_joinpoints) if max_joinpoints != "auto" else MAX_JOINPOINTS
-    kmax = np.minimum(np.array([recommended_max(int(m)) for m in n_eff]), cap)
+    # Joinpoint's recommendation counts yearly observations: months of one year are not 12
+    # independent looks at a trend (seasonality, autocorrelation), and on 24 months it let
+    # BIC pick three joinpoints 5 months apart with APCs of ±600%. So sub-annual series
+    # are allowed as many joinpoints as the years they span would be.
+    per_year = {"month": 12, "quarter": 4}.get(grain, 1)
+    kmax = np.minimum(np.array([recommended_max(int(m) // per_year) for m in n_eff]), cap)
     # month effects only for units with a usable count in every month of the year: a month
     # without any would get a coefficient the data cannot pin down
     onehot = (season[:, None] == np.unique(season)[None, :]).astype(float)

@@ -28,6 +28,11 @@ def _nothing(result: TrendResult, language: str) -> list | None:
     return None
 
 
+def _unit_name(result: TrendResult, name: str, language: str) -> str:
+    """A unit as readers see it: the whole table (level ``all``) by name, not as "all"."""
+    return text("level_all", language) if result.level == "all" and name == "all" else name
+
+
 def _level(level: str, language: str) -> str:
     return text("level_all", language) if level == "all" else level_name(level, language)
 
@@ -54,7 +59,7 @@ def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
     ci = [("—" if pd.isna(a) else f"{a:.{decimals}f} – {b:.{decimals}f}") for a, b in zip(tab["apc_low"], tab["apc_high"])]
     note = tab["note_zh" if language == "zh" else "note_en"].fillna("")
     shown = pd.DataFrame({
-        text("col_unit", language): tab["unit"].astype(str),
+        text("col_unit", language): [_unit_name(result, u, language) for u in tab["unit"].astype(str)],
         text("col_what", language): tab["what"].map(lambda w: text(f"what_{w if w != 'aapc_span' else 'aapc'}", language)),
         text("col_start", language): tab["start"].astype(str), text("col_end", language): tab["end"].astype(str),
         text("col_apc", language): tab["apc"].astype(float), text("col_ci", language): ci,
@@ -101,7 +106,7 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
                 ax.axvline(tx, color="C3", linewidth=0.6, alpha=0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.xaxis.set_major_formatter(FuncFormatter(_time_label))
-        ax.set_title(name, fontsize=10)
+        ax.set_title(_unit_name(result, name, language), fontsize=10)
         ax.set_xlabel(text("year", language), fontsize=8)
         ax.tick_params(labelsize=8)
     axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=8)
