@@ -30,7 +30,8 @@ def test_report_files(sample_report):
     names = {p.name for p in sample_report.iterdir()}
     assert names == {"01-indicators.html", "01-indicators.ipynb", "02-sex-ratio.html", "02-sex-ratio.ipynb",
                      "03-assessment.html", "03-assessment.ipynb", "04-believability.html", "04-believability.ipynb",
-                     "run.json", "summary.json", "data.parquet"}
+                     "05-trends-and-policy.html", "05-trends-and-policy.ipynb", "run.json", "summary.json",
+                     "data.parquet"}
 
 
 def test_notebooks_read_the_table_once_read(sample_report, sample_frame):
@@ -87,7 +88,7 @@ def test_canonical_parquet_round_trips_attrs(tmp_path, sample_frame):
 
 
 @pytest.mark.parametrize("name", ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html",
-                                  "04-believability.html"])
+                                  "04-believability.html", "05-trends-and-policy.html"])
 def test_html_has_no_code_and_fetches_nothing(sample_report, name):
     page = (sample_report / name).read_text("utf-8")
     assert "<script" not in page.lower()
@@ -224,9 +225,13 @@ def test_report_on_a_table_without_births_by_sex_or_periods(tmp_path):
     r = workbench("report", data, "-o", out, "--period", "2020", "-p", "language=en")
     assert r.returncode == 0, r.stderr
     pages = sorted(p.name for p in out.glob("*.html"))
-    assert pages == ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html", "04-believability.html"]
+    assert pages == ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html", "04-believability.html",
+                     "05-trends-and-policy.html"]
     srb = (out / "02-sex-ratio.html").read_text("utf-8")
     assert "no births by sex" in srb
+    # one period: the trend page says why it has nothing to show, and how to ask for an effect
+    trends = (out / "05-trends-and-policy.html").read_text("utf-8")
+    assert "there is no trend to show" in trends and "No treatment was given" in trends
     run = json.loads((out / "run.json").read_text("utf-8"))
     for nb in run["notebooks"]:
         executed = nbformat.read(out / nb["notebook"], as_version=4) if (out / nb["notebook"]).exists() else None
