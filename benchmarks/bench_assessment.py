@@ -1,6 +1,6 @@
 """The assessment page (notebook 03) and its steps on a national table.
 
-    python benchmarks/bench_assessment.py --data /tmp/nat/canon.parquet
+    python benchmarks/bench_assessment.py --data NAT/canon.parquet
     python benchmarks/bench_assessment.py --data T --steps score_year,notebook --timeout 1200
 
 Each step runs in a fresh process that loads the table (``analysis.load``, not timed)
@@ -108,7 +108,7 @@ def run_step(step: str, data: str, replicates: int, path: Path = NOTEBOOK) -> di
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/tmp/nat/canon.parquet")
+    ap.add_argument("--data", required=True, help="a canonical national table, e.g. NAT/canon.parquet")
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--replicates", type=int, default=1000)
     ap.add_argument("--notebook", default=str(NOTEBOOK), help="notebook for the notebook step")

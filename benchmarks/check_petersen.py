@@ -1,6 +1,6 @@
 """Cluster-robust standard errors against Petersen's published test data.
 
-    python benchmarks/check_petersen.py [/work/petersen/PetersenCL.csv]
+    python benchmarks/check_petersen.py PATH/TO/PetersenCL.csv
 
 Petersen (2009, Review of Financial Studies 22:435–480) published a simulated panel
 of 500 firms × 10 years with the standard errors of ``y ~ x`` clustered by firm and
@@ -24,7 +24,7 @@ PUBLISHED = {("firm", "Intercept"): 0.0670, ("firm", "x"): 0.0506,
              ("firm+year", "Intercept"): 0.0651, ("firm+year", "x"): 0.0536}
 
 
-def main(path: str = "/work/petersen/PetersenCL.csv") -> int:
+def main(path: str) -> int:
     data = pd.read_csv(path)
     got = {}
     with warnings.catch_warnings():
@@ -46,4 +46,7 @@ def main(path: str = "/work/petersen/PetersenCL.csv") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    if len(sys.argv) != 2:
+        sys.exit("usage: python benchmarks/check_petersen.py PATH/TO/PetersenCL.csv "
+                 "(Rdatasets csv/sandwich/PetersenCL.csv, kept outside the repository)")
+    sys.exit(main(sys.argv[1]))
