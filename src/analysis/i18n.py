@@ -176,6 +176,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "seed_scores.bootstrap": ("自助法区间", "bootstrap intervals"),
     "seed_scores.sensitivity": ("敏感性分析", "sensitivity runs"),
     "seed_pile_up": ("堆积检验", "pile-up test"),
+    "seed_effects.wild_bootstrap": ("野聚类自助法", "wild cluster bootstrap"),
+    "seed_trends.permutation": ("连接点置换检验", "joinpoint permutation test"),
     "what_if_heading": ("假设情景下的名次变化", "Ranks under the what-if"),
     "rank_before": ("原名次", "rank"),
     "rank_after": ("假设情景名次", "rank under what-if"),

@@ -25,17 +25,6 @@ ESTIMATOR_NAMES = {
 }
 
 
-class EffectsSeedLine(SeedLine):
-    """The seed of the wild cluster bootstrap, named with this package's own texts."""
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from ..i18n import t
-
-        line = t("seed_line", self.language, what=say("seed_effects", self.language), seed=self.seed)
-        return ({"text/markdown": f"<small>{line}</small>", "text/plain": line},
-                {"workbench": {"seed": self.seed, "what": self.what}})
-
-
 def _name(estimator: str, language: str) -> str:
     zh, en = ESTIMATOR_NAMES.get(estimator, (estimator, estimator))
     return zh if language == "zh" else en
@@ -78,7 +67,7 @@ def effects_section(result: pd.DataFrame, language: str) -> list:
         out.append(Markdown(f"> ⚠ {esc(flag['zh' if language == 'zh' else 'en'])}"))
     out.append(did_table(result, language))
     if "seed" in result.attrs:
-        out.append(EffectsSeedLine("effects.wild_bootstrap", result.attrs["seed"], language))
+        out.append(SeedLine("effects.wild_bootstrap", result.attrs["seed"], language))
     out += [Markdown(f"### {say('event_heading', language)}"), Markdown(say("event_text", language)),
             event_study_figure(result, language)]
     tests = result[result["coefficient"] == "pre_trend"].dropna(subset=["p"])

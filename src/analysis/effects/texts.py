@@ -80,7 +80,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "axis_effect": ("效应（{unit}）", "effect ({unit})"),
     "legend_twfe": ("朴素双向固定效应", "naive two-way fixed effects"),
     "legend_did2s": ("did2s（稳健）", "did2s (robust)"),
-    "seed_effects": ("野聚类自助法", "wild cluster bootstrap"),
 }
 
 

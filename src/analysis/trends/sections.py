@@ -12,7 +12,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ..i18n import level_name
-from ..sections import esc, html_table
+from ..sections import esc, html_table, seed_line
 from .tables import TrendResult
 from .texts import text
 
@@ -144,7 +144,8 @@ def trend_section(result: TrendResult, language: str, method: str = "bic") -> li
     """Intro, plot and table of one outcome at one level, or one part saying why there is none."""
     if (none := _nothing(result, language)) is not None:
         return none
-    return trend_intro(result, language, method) + trend_plot(result, language) + apc_table(result, language)
+    return (trend_intro(result, language, method) + trend_plot(result, language) + apc_table(result, language)
+            + seed_line(result.table, "trends.permutation", language))
 
 
 __all__ = ["apc_table", "close_figures", "title", "trend_intro", "trend_plot", "trend_section"]
