@@ -203,7 +203,7 @@ def test_sparse_did2s_equals_pyfixest_did2s():
     panel = simulated_panel(units=40, periods=8, treated=20, adoption=(3, 5), effect=lambda rel: 1.0 + rel, seed=2)
     levels = sorted(set(panel["rel_time"]) - {-1})
     terms = pd.DataFrame({f"rel_time::{k}": (panel["rel_time"] == k).astype(float) for k in levels})
-    mine = did2s(panel, terms)
+    mine = did2s(panel, terms, small_sample=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = pf.did2s(panel, yname="outcome", first_stage="~ 0 | unit + period_index",
@@ -211,6 +211,12 @@ def test_sparse_did2s_equals_pyfixest_did2s():
     assert np.allclose(mine["Estimate"], theirs["Estimate"], rtol=1e-8, atol=1e-10)
     assert np.allclose(mine["Std. Error"], theirs["Std. Error"], rtol=1e-8)
     assert np.allclose(mine["2.5%"], theirs["2.5%"], rtol=1e-8, atol=1e-10)
+    # the default adds the few-clusters treatment: sandwich × G/(G−1), t with G−1 df
+    corrected = did2s(panel, terms)
+    assert np.allclose(corrected["Std. Error"], theirs["Std. Error"] * np.sqrt(40 / 39), rtol=1e-8)
+    from scipy.stats import t as student
+    half = student.ppf(0.975, 39) * corrected["Std. Error"]
+    assert np.allclose(corrected["97.5%"] - corrected["Estimate"], half, rtol=1e-8)
 
 
 def test_did2s_leaves_out_units_treated_throughout():
