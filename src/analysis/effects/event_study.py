@@ -25,12 +25,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyfixest as pf
-from scipy.stats import chi2
+from scipy.stats import f as fisher
 
+from ..seeding import seed_for
 from . import two_stage
 from .did import (
     DID2S_MOST_CLUSTERS,
+    FEW_CLUSTERS,
+    MOST_BOOTSTRAP_CLUSTERS,
     RESULT_COLUMNS,
+    rademacher_draws,
     did2s_skipped,
     fit_twfe,
     result_row,
@@ -40,6 +44,11 @@ from .did import (
 from .texts import both
 
 ESTIMATORS = ("event_twfe", "event_did2s")
+PRE_TREND_REPS = 999
+# below this many clusters Rademacher signs have too few patterns (2^G) for a smooth
+# bootstrap distribution; Webb's six-point weights have 6^G (Webb 2023, Canadian
+# Journal of Economics 56:839–858)
+WEBB_BELOW = 12
 _REL = re.compile(r"::(-?\d+)(?:\.0)?\]?$")
 
 
@@ -73,24 +82,38 @@ def fit_event_study(panel: pd.DataFrame, estimator: str, weighted: bool = False)
     return tidy, np.asarray(fit._vcov)
 
 
-def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATORS) -> pd.DataFrame:
+def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATORS, bootstrap: bool | None = None,
+                reps: int = PRE_TREND_REPS, seed: int | None = None) -> pd.DataFrame:
     """Relative-time effects of each estimator, plus the reference period at 0.
 
     ``panel`` as from :func:`analysis.effects.panel.with_treatment`. Returns rows of
     :data:`analysis.effects.did.RESULT_COLUMNS`, one per estimator and relative
     period (``coefficient`` ``rel_time::k``, ``relative_time`` k; the reference
     period −1 has estimate 0 and no SE), then one ``pre_trend`` row per estimator:
-    the joint Wald test (χ²) that every pre-period coefficient (k ≤ −2) is 0, its
-    statistic in ``estimate`` and its p-value in ``p``. Weighted did2s (pyfixest's)
+    the joint test that every pre-period coefficient (k ≤ −2) is 0, its F statistic
+    in ``estimate`` and its p-value in ``p`` (see :func:`pre_trend_test`). For the
+    TWFE estimator, when clusters or treated clusters are under 30 (``bootstrap``
+    None), unweighted and at most 500 clusters, the p-value is instead a wild
+    cluster bootstrap one (:func:`pre_trend_bootstrap`, ``reps`` draws seeded with
+    ``seed``, default ``seed_for(panel, "effects.pretrend_bootstrap", reps=reps)``,
+    kept in ``attrs["pretrend_seed"]``). Weighted did2s (pyfixest's)
     above :data:`analysis.effects.did.DID2S_MOST_CLUSTERS` units gives one
     ``not_estimated`` row saying why. 95 % intervals are pyfixest's: estimate ±
     t × cluster-robust SE.
 
-    Cluster-robust SEs of single coefficients, and so the pre-trend test, are too
-    small when few units identify a relative period (few treated units per adoption
-    period): read them with the wild bootstrap row of the difference-in-differences.
+    Cluster-robust SEs of single coefficients are too small when few units
+    identify a relative period (few treated units per adoption period): read them
+    with the wild bootstrap row of the difference-in-differences. The did2s
+    pre-trend test has no bootstrap here: where the TWFE one is bootstrapped its
+    p-value is left empty (NaN, with a note), because its F form over-rejects badly
+    with few treated clusters (benchmarks/RESULTS.md gives its size).
     """
     clusters = int(panel["unit"].nunique())
+    treated = int(panel.loc[panel["first_treated"] > 0, "unit"].nunique())
+    if bootstrap is None:
+        bootstrap = (min(clusters, treated) < FEW_CLUSTERS and not weighted
+                     and clusters <= MOST_BOOTSTRAP_CLUSTERS)
+    attrs = {}
     rows = []
     for est in estimators:
         if est == "event_did2s" and weighted and clusters > DID2S_MOST_CLUSTERS:
@@ -105,27 +128,109 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
                                    r["Pr(>|t|)"], method, clusters, note, relative_time=k))
         rows.append(result_row(est, "rel_time::-1", 0.0, np.nan, np.nan, np.nan, np.nan, method, clusters,
                                "reference period / 参照期", relative_time=-1))
-        rows.append(pre_trend_test(tidy, vcov, est, clusters))
+        row = pre_trend_test(tidy, vcov, est, clusters)
+        if est == "event_twfe" and bootstrap and np.isfinite(row["estimate"]):
+            if seed is None:
+                seed = seed_for(panel, "effects.pretrend_bootstrap", reps=reps)
+            row["p"] = pre_trend_bootstrap(panel, reps, seed)
+            draws = "Webb" if clusters < WEBB_BELOW else "Rademacher"
+            row["method"] = both("method_pretrend_wild", n=int(row["relative_time"]), reps=reps, weights=draws)
+            row["note"] = both("pretrend_wild_note", seed=seed)
+            attrs["pretrend_seed"] = int(seed)
+        elif est == "event_did2s" and bootstrap:
+            # its F form rejected a clean panel with 4 of 40 units treated in most draws: no p-value beats a wrong one
+            row["p"] = np.nan
+            row["note"] = both("pretrend_did2s_few", g=min(clusters, treated))
+        row["relative_time"] = np.nan
+        rows.append(row)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     order = out["coefficient"].isin(["pre_trend", "not_estimated"])
-    return pd.concat([out[~order].sort_values(["estimator", "relative_time"], kind="stable"), out[order]],
-                     ignore_index=True)
+    out = pd.concat([out[~order].sort_values(["estimator", "relative_time"], kind="stable"), out[order]],
+                    ignore_index=True)
+    out.attrs = attrs
+    return out
 
 
 def pre_trend_test(tidy: pd.DataFrame, vcov: np.ndarray, estimator: str, clusters: int) -> dict:
-    """The joint Wald test that the pre-period coefficients (relative time ≤ −2) are
-    all 0, as a result row: ``W = b' V⁻¹ b`` against χ² with as many degrees of freedom
-    as coefficients. By hand (the formula of pyfixest's ``wald_test`` with
-    ``distribution="chi2"``) because the did2s estimates are not a pyfixest fit."""
+    """The joint test that the pre-period coefficients (relative time ≤ −2) are all 0,
+    as a result row: ``F = b' V⁻¹ b / q`` (q coefficients, ``V`` the cluster-robust
+    covariance with its small-sample factor) against F(q, G − 1), G the clusters, in
+    ``estimate`` and ``p``; q in ``relative_time`` (for the caller, which blanks it).
+
+    F with G − 1 denominator degrees of freedom rather than χ²(q): the clustered
+    covariance has rank at most G − 1, and χ² treats it as known (Cameron & Miller
+    2015, Journal of Human Resources 50:317–372, section VII; Stata's ``test`` after
+    clustered regressions). By hand because the did2s estimates are not a pyfixest fit.
+    It still over-rejects when few clusters are treated: see :func:`pre_trend_bootstrap`."""
     rel = _relative_times(tidy.index)
     pre = np.flatnonzero(rel <= -2)
     if len(pre) == 0:
         return result_row(estimator, "pre_trend", np.nan, np.nan, np.nan, np.nan, np.nan,
                           both("method_pretrend", n=0), clusters, "no pre-period / 无处理前时期")
     b = tidy["Estimate"].to_numpy(float)[pre]
-    stat = float(b @ np.linalg.pinv(vcov[np.ix_(pre, pre)]) @ b)
-    return result_row(estimator, "pre_trend", stat, np.nan, np.nan, np.nan, float(chi2.sf(stat, len(pre))),
-                      both("method_pretrend", n=len(pre)), clusters, "estimate = χ² / 估计值为 χ² 统计量")
+    q = len(pre)
+    stat = float(b @ np.linalg.pinv(vcov[np.ix_(pre, pre)]) @ b) / q
+    return result_row(estimator, "pre_trend", stat, np.nan, np.nan, np.nan, float(fisher.sf(stat, q, clusters - 1)),
+                      both("method_pretrend", n=q, g=clusters - 1), clusters, both("pretrend_note"),
+                      relative_time=q)
+
+
+def wild_draws(clusters: int, reps: int, seed: int) -> np.ndarray:
+    """``(reps, clusters)`` wild bootstrap weights: Webb's six points ±√(1/2), ±1, ±√(3/2)
+    (mean 0, variance 1) under :data:`WEBB_BELOW` clusters, else Rademacher signs
+    (:func:`analysis.effects.did.rademacher_draws`)."""
+    if clusters < WEBB_BELOW:
+        points = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+        return np.random.default_rng(seed).choice(points, size=(reps, clusters))
+    return rademacher_draws(clusters, reps, seed)
+
+
+def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int) -> float:
+    """The wild cluster bootstrap p-value of the TWFE event study's pre-trend test.
+
+    Restricted (WCR, as :func:`analysis.effects.did.wild_bootstrap_p`): the model
+    with the pre-period coefficients set to 0 gives fitted values and residuals
+    ``u``; each draw's outcome is fitted + ``v_g · u`` (weights from :func:`wild_draws`),
+    refitted with every relative-time term, and its joint Wald statistic (CRV1
+    sandwich; its constant factor cancels) compared with the data's: the p-value is
+    the share at least as large (Cameron, Gelbach & Miller 2008, Review of Economics
+    and Statistics 90:414–427, for joint tests; Roodman et al. 2019, Stata Journal
+    19:4–60). As in :func:`analysis.effects.did.bootstrap_parts` the fixed effects
+    are swept out once (Frisch–Waugh–Lovell) and ``v_g · u`` is demeaned as G columns
+    ``u · 1[cluster = g]``, so every draw is a matrix product. Memory ≈ rows ×
+    (reps + G) × 8 bytes.
+    """
+    from pyfixest.estimation import demean
+
+    rel = panel["rel_time"].to_numpy()
+    levels = np.array(sorted(set(rel) - {-1}))
+    pre = levels <= -2
+    x = (rel[:, None] == levels[None, :]).astype(float)
+    clusters = pd.factorize(panel["unit"].to_numpy())[0]
+    g = int(clusters.max()) + 1
+    effects = np.column_stack([clusters, pd.factorize(panel["period_index"].to_numpy())[0]]).astype(np.uint64)
+    ones = np.ones(len(rel))
+    swept, _ = demean(np.column_stack([x, panel["outcome"].to_numpy(float)]), effects, ones, tol=1e-12)
+    xd, yd = swept[:, :-1], swept[:, -1]
+    post = xd[:, ~pre]
+    restricted = np.linalg.lstsq(post, yd, rcond=None)[0]
+    u = yd - post @ restricted
+    one_hot = np.zeros((len(u), g))
+    one_hot[np.arange(len(u)), clusters] = 1.0
+    spread, _ = demean(one_hot * u[:, None], effects, ones, tol=1e-12)
+    draws = wild_draws(g, reps, seed)
+    outcomes = np.column_stack([yd, (post @ restricted)[:, None] + spread @ draws.T])  # column 0: the data
+    bread = np.linalg.pinv(xd.T @ xd)
+    coefs = bread @ (xd.T @ outcomes)
+    resid = outcomes - xd @ coefs
+    scores = np.stack([xd[clusters == c].T @ resid[clusters == c] for c in range(g)])  # (G, terms, draws + 1)
+    meat = np.einsum("gpb,gqb->bpq", scores, scores)
+    vcov = bread[None] @ meat @ bread[None]
+    idx = np.flatnonzero(pre)
+    b = coefs[idx].T  # (draws + 1, q)
+    v = vcov[:, idx][:, :, idx]
+    stats = np.einsum("bp,bp->b", b, np.linalg.solve(v, b[:, :, None])[:, :, 0])
+    return float(np.mean(stats[1:] >= stats[0] * (1 - 1e-12)))
 
 
 def placebo(panel: pd.DataFrame, shift: int = 2, weighted: bool = False) -> pd.DataFrame:
