@@ -32,6 +32,7 @@ planted pre-trend (0.5 per period before adoption for the treated) the power:
   (bootstrap; did2s's p-value left empty);
 * ``pre_many``: 60 units, 30 treated at periods 4 and 6, 8 periods (F form).
 
+``--f-only`` gives the same designs' F forms without the bootstrap, for comparison.
 Prints two tables and the wall and CPU seconds.
 """
 
@@ -88,21 +89,21 @@ def one_run(name: str, rep: int) -> list[dict]:
     return out
 
 
-def one_size_run(name: str, rep: int) -> list[dict]:
+def one_size_run(name: str, rep: int, bootstrap: bool | None = None) -> list[dict]:
     """Pre-trend test p-values of both estimators on one clean and one trended panel."""
     out = []
     for trend in (0.0, PLANTED_TREND):
         panel = simulated_panel(**SIZE_DESIGNS[name], pre_trend=trend,
                                 seed=seed_for("benchmarks.effects", "effects.size", design=name, trend=trend, rep=rep))
-        es = event_study(panel)
+        es = event_study(panel, bootstrap=bootstrap)
         for r in es[es["coefficient"] == "pre_trend"].itertuples():
             out.append({"design": name, "estimator": r.estimator, "trend": trend, "p": r.p,
                         "bootstrap": "bootstrap" in r.method})
     return out
 
 
-def size_table(reps: int, designs: list[str]) -> pd.DataFrame:
-    runs = pd.DataFrame([row for name in designs for rep in range(reps) for row in one_size_run(name, rep)])
+def size_table(reps: int, designs: list[str], bootstrap: bool | None = None) -> pd.DataFrame:
+    runs = pd.DataFrame([row for name in designs for rep in range(reps) for row in one_size_run(name, rep, bootstrap)])
     runs["rejects"] = runs["p"] < 0.05
     runs["tested"] = runs["p"].notna()
     table = runs.groupby(["design", "estimator", "trend"], sort=False).agg(
@@ -118,12 +119,14 @@ def main() -> None:
     parser.add_argument("--size-reps", type=int, default=400)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated; empty for none")
     parser.add_argument("--designs", default=",".join(SIZE_DESIGNS), help="size designs, comma-separated; empty for none")
+    parser.add_argument("--f-only", action="store_true", help="pre-trend tests in their F form, never bootstrapped")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     pd.set_option("display.width", 160)
     wall, cpu = time.perf_counter(), time.process_time()
     if args.designs:
-        print(size_table(args.size_reps, args.designs.split(",")).round(4).to_string())
+        table = size_table(args.size_reps, args.designs.split(","), False if args.f_only else None)
+        print(table.round(4).to_string())
         print(f"size study: wall {time.perf_counter() - wall:.1f} s, CPU {time.process_time() - cpu:.1f} s", flush=True)
     if not args.scenarios:
         return
