@@ -242,3 +242,18 @@ def test_pre_trend_size_with_few_treated_clusters_is_near_five_percent():
         planted += pre_trend_bootstrap(trended, 199, seed) < 0.05
     assert rejected <= 5
     assert planted >= 6  # 7 of these 8 reject (a trend of 1.5 per period, 7 of 14 units treated)
+
+
+def test_weighted_did2s_with_unit_weights_equals_the_sparse_one():
+    # pyfixest's did2s (weighted path) is given the same small-sample treatment as two_stage.did2s
+    panel = simulated_panel(units=20, periods=6, treated=10, adoption=(3, 4), seed=1)
+    cols = ["estimate", "se", "ci_low", "ci_high", "p"]
+    weighted = difference_in_differences(panel, weighted=True, bootstrap=False).set_index("estimator")
+    plain = difference_in_differences(panel, bootstrap=False).set_index("estimator")
+    assert np.allclose(weighted.loc["did_did2s", cols].astype(float), plain.loc["did_did2s", cols].astype(float),
+                       rtol=1e-7)
+    es_w, es = event_study(panel, weighted=True), event_study(panel, bootstrap=False)
+    pick = es["estimator"].eq("event_did2s") & es["coefficient"].str.startswith("rel_time")
+    pick_w = es_w["estimator"].eq("event_did2s") & es_w["coefficient"].str.startswith("rel_time")
+    assert np.allclose(es_w.loc[pick_w, cols].astype(float), es.loc[pick, cols].astype(float), rtol=1e-7,
+                       equal_nan=True)

@@ -70,14 +70,16 @@ def fit_did2s(panel: pd.DataFrame, weighted: bool = False) -> pd.DataFrame:
     period effects from untreated unit-periods only, then the treated unit-periods'
     mean residual (Gardner 2022, arXiv:2207.05943), clustered by unit. A tidy frame
     (index ``treat``), from :func:`analysis.effects.two_stage.did2s`, or from
-    pyfixest's did2s when weighted (which that does not do)."""
+    pyfixest's did2s when weighted (which that does not do), given the same
+    small-sample treatment (:func:`analysis.effects.two_stage.with_small_sample`)."""
     kept = with_untreated_comparison(panel)
     if not weighted:
         return two_stage.did2s(kept, kept[["treat"]].astype(float))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tidy = pf.did2s(kept, yname="outcome", first_stage="~ 0 | unit + period_index", second_stage="~ i(treat)",
-                        treatment="treat", cluster="unit", weights="weight").tidy()
+        fit = pf.did2s(kept, yname="outcome", first_stage="~ 0 | unit + period_index", second_stage="~ i(treat)",
+                       treatment="treat", cluster="unit", weights="weight")
+    tidy, _ = two_stage.with_small_sample(fit.tidy(), fit._vcov, int(kept["unit"].nunique()))
     return tidy.rename(index=lambda name: "treat")
 
 

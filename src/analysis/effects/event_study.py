@@ -77,9 +77,11 @@ def fit_event_study(panel: pd.DataFrame, estimator: str, weighted: bool = False)
             return tidy, tidy.attrs["vcov"]
         else:
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    tidy = fit.tidy()
+    tidy, vcov = fit.tidy(), np.asarray(fit._vcov)
+    if estimator == "event_did2s":
+        tidy, vcov = two_stage.with_small_sample(tidy, vcov, int(with_untreated_comparison(panel)["unit"].nunique()))
     tidy.index = [f"rel_time::{int(k)}" for k in _relative_times(tidy.index)]
-    return tidy, np.asarray(fit._vcov)
+    return tidy, vcov
 
 
 def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATORS, bootstrap: bool | None = None,

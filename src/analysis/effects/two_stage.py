@@ -93,3 +93,16 @@ def did2s(panel: pd.DataFrame, terms: pd.DataFrame, small_sample: bool = True) -
     out.attrs["vcov"] = vcov
     out.attrs["df"] = df
     return out
+
+
+def with_small_sample(tidy: pd.DataFrame, vcov: np.ndarray, clusters: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """pyfixest's did2s tidy frame and vcov (no small-sample factor, t with rows − terms
+    df) given the treatment of :func:`did2s`: vcov × G/(G − 1), t with G − 1 df."""
+    factor = clusters / (clusters - 1)
+    se = tidy["Std. Error"].to_numpy(float) * np.sqrt(factor)
+    beta = tidy["Estimate"].to_numpy(float)
+    half = student.ppf(0.975, clusters - 1) * se
+    out = tidy.assign(**{"Std. Error": se, "t value": beta / se,
+                         "Pr(>|t|)": 2 * student.sf(np.abs(beta / se), clusters - 1),
+                         "2.5%": beta - half, "97.5%": beta + half})
+    return out, np.asarray(vcov) * factor
