@@ -204,6 +204,7 @@ def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int) -> float:
     """
     from pyfixest.estimation import demean
 
+    panel = panel[panel["outcome"].notna()]  # outcome_panel leaves such rows out already; pyfixest would too
     rel = panel["rel_time"].to_numpy()
     levels = np.array(sorted(set(rel) - {-1}))
     pre = levels <= -2
