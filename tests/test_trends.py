@@ -74,9 +74,10 @@ def test_a_planted_joinpoint_is_recovered():
     assert int(segs.iloc[0]["start"]) == 2000 and int(segs.iloc[-1]["end"]) == 2018
 
 
-def test_bic_chooses_no_joinpoint_on_a_straight_line():
+@pytest.mark.parametrize("method", ["bic", "bic3", "wbic"])
+def test_each_criterion_chooses_no_joinpoint_on_a_straight_line(method):
     f = planted(seed=7, after=-0.05)
-    table = trend_analysis(f, "crude_birth_rate").table
+    table = trend_analysis(f, "crude_birth_rate", method=method).table
     assert (table["what"] == "segment").sum() == 1
     assert row(table, "segment")["joinpoints"] == 0
 
@@ -347,3 +348,18 @@ def test_bic3_and_wbic_find_fewer_false_joinpoints_than_bic_on_straight_lines():
 def test_an_unknown_joinpoint_method_is_refused():
     with pytest.raises(ValueError, match="bic3"):
         trend_analysis(planted(), "crude_birth_rate", method="mbic")
+
+
+def test_the_default_method_is_one_everywhere_and_the_page_names_the_one_used():
+    import inspect
+
+    from analysis.cli import build_parser
+    from analysis.trends.joinpoint import DEFAULT_METHOD
+    from analysis.trends.sections import trend_intro
+
+    assert inspect.signature(joinpoints).parameters["method"].default == DEFAULT_METHOD
+    assert inspect.signature(trend_analysis).parameters["method"].default == DEFAULT_METHOD
+    assert build_parser().parse_args(["table", "trends", "x.csv"]).joinpoint_method == DEFAULT_METHOD
+    result = trend_analysis(planted(), "crude_birth_rate", method="wbic")
+    assert "weighted BIC (WBIC)" in trend_intro(result, "en")[1].data
+    assert "加权 BIC" in trend_intro(result, "zh")[1].data
