@@ -44,8 +44,8 @@ counted as parameters in every penalty:
   α/(k_max − k_min), residuals permuted, seeded with :func:`analysis.seeding.seed_for`).
 
 Joinpoint's Modified BIC (Zhang and Siegmund 2007, adapted) and its Data Dependent
-Selection (cut-offs found empirically) are not offered: their joinpoint forms are not
-published in a form we could check. :data:`DEFAULT_METHOD` says which is the default and
+Selection (cut-offs found empirically) are not offered: we did not find their joinpoint
+forms (the Modified BIC's penalty, the DDS cut-offs) stated anywhere we could check them. :data:`DEFAULT_METHOD` says which is the default and
 ``benchmarks/bench_joinpoint_selection.py`` why.
 
 Per segment: APC = 100·(exp(slope) − 1) with a t interval on n − 2(k + 1) − s degrees
