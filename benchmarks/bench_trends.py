@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.trends import best_placements, joinpoints, trend_series, trends
-from analysis.trends.joinpoint import _grid
+from analysis.trends.joinpoint import DEFAULT_METHOD, _grid
 
 
 def frame(units: int, years: int, seed: int = 1) -> pd.DataFrame:
@@ -65,13 +65,13 @@ def main() -> None:
     glm_cpu.append(time.process_time() - c)
     k = table.groupby("unit", sort=False)["joinpoints"].max().reindex([f"u{u}" for u in range(args.units)])
     print(f"{len(series):,} unit-years ({args.units:,} units × {args.years} years)")
-    print(f"joinpoints (grid search 0–2 joinpoints, BIC, segments, AAPC): median {statistics.median(jp_wall):.2f} s "
+    print(f"joinpoints (grid search 0–2 joinpoints, {DEFAULT_METHOD}, segments, AAPC): median {statistics.median(jp_wall):.2f} s "
           f"wall, {statistics.median(jp_cpu):.2f} CPU-s (runs: {', '.join(f'{r:.2f}' for r in jp_wall)}; target < 30 s)")
     print(f"of which the batched grid search alone (0, 1, 2 joinpoints, all units): {grid_wall:.2f} s wall, "
           f"{grid_cpu:.2f} CPU-s")
     print(f"permutation test (999 permutations) for 20 units: {perm_wall:.2f} s wall, {perm_cpu:.2f} CPU-s")
     print(f"GLM trends, one statsmodels fit per unit: {glm_wall[0]:.2f} s wall, {glm_cpu[0]:.2f} CPU-s")
-    print(f"units with a joinpoint: {(k[turn] > 0).mean():.1%} of those planted with a turn, "
+    print(f"units with a joinpoint ({DEFAULT_METHOD}): {(k[turn] > 0).mean():.1%} of those planted with a turn, "
           f"{(k[~turn] > 0).mean() if (~turn).any() else float('nan'):.1%} of those without")
 
 

@@ -74,9 +74,10 @@ def test_a_planted_joinpoint_is_recovered():
     assert int(segs.iloc[0]["start"]) == 2000 and int(segs.iloc[-1]["end"]) == 2018
 
 
-def test_bic_chooses_no_joinpoint_on_a_straight_line():
+@pytest.mark.parametrize("method", ["bic", "bic3", "wbic"])
+def test_each_criterion_chooses_no_joinpoint_on_a_straight_line(method):
     f = planted(seed=7, after=-0.05)
-    table = trend_analysis(f, "crude_birth_rate").table
+    table = trend_analysis(f, "crude_birth_rate", method=method).table
     assert (table["what"] == "segment").sum() == 1
     assert row(table, "segment")["joinpoints"] == 0
 
@@ -271,3 +272,94 @@ def test_a_table_of_one_period_is_refused_in_one_line():
 
     with pytest.raises(WorkbenchError, match="1 period"):
         trend_table(frame_of([2019], [10], [1000]))
+
+
+def _two_segments(years, turn, before, after, base=5000.0):
+    """Exact expected births (no noise) of a rate changing slope at ``turn``."""
+    t = years - years[0]
+    log_rate = np.log1p(before) * t + (np.log1p(after) - np.log1p(before)) * np.clip(years - turn, 0, None)
+    return frame_of(years, base * np.exp(log_rate), np.full(len(years), 1e6))
+
+
+@pytest.mark.parametrize("method", ["bic3", "wbic"])
+def test_new_criteria_recover_a_known_two_segment_series(method):
+    years = np.arange(2000, 2016)
+    result = trend_analysis(_two_segments(years, 2007, -0.04, 0.03), "crude_birth_rate", method=method)
+    segs = result.table[result.table["what"] == "segment"]
+    assert segs["method"].eq(method).all()
+    assert segs[["start", "end"]].values.tolist() == [["2000", "2007"], ["2007", "2015"]]
+    assert segs["apc"].tolist() == pytest.approx([-4.0, 3.0], abs=1e-8)
+    # AAPC of 7 years at −4% and 8 at +3%, from the slopes themselves
+    aapc = 100 * np.expm1((7 * np.log1p(-0.04) + 8 * np.log1p(0.03)) / 15)
+    assert row(result.table, "aapc")["apc"] == pytest.approx(aapc, abs=1e-8)
+
+
+def test_wbic_weight_is_the_local_partial_r2_computed_one_stretch_at_a_time():
+    from analysis.trends.joinpoint import partial_r2_max
+
+    rng = np.random.default_rng(4)
+    n = 19
+    x = np.arange(n, dtype=float)
+    Y = rng.normal(0, 0.05, (3, n)) + np.clip(x - 9, 0, None) * np.array([[0.0], [0.02], [0.2]])
+    W = rng.uniform(50, 500, (3, n))
+    W[0, 3] = 0.0  # a missing period drops out of its stretch
+    at = np.array([[5, 12], [5, 12], [9, 14]])
+    got = partial_r2_max(x, Y, W, at, np.zeros((n, 0)))
+    expected = []
+    for u in range(3):
+        best = 0.0
+        for i in range(2):
+            lo = at[u, i - 1] + 1 if i > 0 else 0
+            hi = at[u, i + 1] if i < 1 else n - 1
+            keep = slice(lo, hi + 1)
+            sw = np.sqrt(W[u, keep])
+            line = np.column_stack([np.ones(hi + 1 - lo), x[keep]]) * sw[:, None]
+            hinge = np.clip(x[keep] - x[at[u, i]], 0, None) * sw
+            y = Y[u, keep] * sw
+            # partial R² = share of the line's residual SSE that the hinge removes
+            sse0 = np.sum((y - line @ np.linalg.lstsq(line, y, rcond=None)[0]) ** 2)
+            full = np.column_stack([line, hinge])
+            sse1 = np.sum((y - full @ np.linalg.lstsq(full, y, rcond=None)[0]) ** 2)
+            best = max(best, 1 - sse1 / sse0)
+        expected.append(best)
+    assert got == pytest.approx(expected, rel=1e-7)
+    assert got[2] > 0.9 > got[0]  # a big turn gets nearly BIC3's penalty, noise little more than BIC's
+
+
+def test_bic3_and_wbic_find_fewer_false_joinpoints_than_bic_on_straight_lines():
+    # 200 straight 15-year series, ~100 events a year: BIC, WBIC and BIC3 should rank as their penalties do
+    from analysis.seeding import seed_for
+
+    rng = np.random.default_rng(seed_for("test_trends", "straight_lines", units=200))
+    years = np.arange(2000, 2015)
+    mean = 100 * np.exp(np.log1p(-0.03) * (years - years[0]))
+    frames = [frame_of(years, rng.poisson(mean), np.full(len(years), 1e5), unit=f"u{u}") for u in range(200)]
+    f = pd.concat(frames, ignore_index=True)
+    f.attrs["unit_level"] = "unit"
+    series = trend_series(f, "crude_birth_rate")
+    rate = {}
+    for method in ("bic", "wbic", "bic3"):
+        table, _ = joinpoints(series, method=method)
+        rate[method] = (table[table["what"] == "aapc"]["joinpoints"] > 0).mean()
+    assert rate["bic3"] <= rate["wbic"] <= rate["bic"]
+    assert rate["bic3"] < 0.10 < rate["bic"]
+
+
+def test_an_unknown_joinpoint_method_is_refused():
+    with pytest.raises(ValueError, match="bic3"):
+        trend_analysis(planted(), "crude_birth_rate", method="mbic")
+
+
+def test_the_default_method_is_one_everywhere_and_the_page_names_the_one_used():
+    import inspect
+
+    from analysis.cli import build_parser
+    from analysis.trends.joinpoint import DEFAULT_METHOD
+    from analysis.trends.sections import trend_intro
+
+    assert inspect.signature(joinpoints).parameters["method"].default == DEFAULT_METHOD
+    assert inspect.signature(trend_analysis).parameters["method"].default == DEFAULT_METHOD
+    assert build_parser().parse_args(["table", "trends", "x.csv"]).joinpoint_method == DEFAULT_METHOD
+    result = trend_analysis(planted(), "crude_birth_rate", method="wbic")
+    assert "weighted BIC (WBIC)" in trend_intro(result, "en")[1].data
+    assert "加权 BIC" in trend_intro(result, "zh")[1].data

@@ -362,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .indicators import GRAINS, LEVELS, ROUNDING
     from .sex_ratio import DEFAULT_REFERENCE, METHODS
+    from .trends.joinpoint import DEFAULT_METHOD as DEFAULT_JOINPOINT_METHOD
+    from .trends.joinpoint import METHODS as JOINPOINT_METHODS
 
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -408,8 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trends: test a change of slope at this date (years, e.g. 2016)")
     t.add_argument("--joinpoints", default="auto", choices=["auto", "0", "1", "2", "3"],
                    help="trends: number of joinpoints (auto: chosen up to 3)")
-    t.add_argument("--joinpoint-method", default="bic", choices=["bic", "permutation"],
-                   help="trends: how auto chooses the number of joinpoints")
+    t.add_argument("--joinpoint-method", default=DEFAULT_JOINPOINT_METHOD, choices=list(JOINPOINT_METHODS),
+                   help="trends: how auto chooses the number of joinpoints: bic3 (default; fewest false "
+                   "joinpoints of the fast ones), wbic (Joinpoint 5's default), bic, or the slow permutation test")
     t.add_argument("--aapc", default="", metavar="FROM:TO", help="trends: also the AAPC over this span, e.g. 2000:2023")
     e = t.add_argument_group("effects", "policy effects: difference-in-differences and event studies / 政策效应")
     e.add_argument("--treatment", metavar="COLUMN", help="effects: column with 0/1 per unit-period or each unit's "

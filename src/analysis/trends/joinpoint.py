@@ -21,10 +21,32 @@ recommended maximum for the number of observations (0 below 7, 1 for 7–11, 2 f
 series (a year of months is one observation of the trend, not twelve), and at most what
 the user asks.
 
-Number of joinpoints: by the Bayesian information criterion as Joinpoint computes it,
-BIC(k) = ln(SSE_k / n) + 2(k + 1)·ln(n) / n (default), or by Kim et al.'s sequential
-permutation test (each test at level α/(k_max − k_min), residuals permuted, seeded with
-:func:`analysis.seeding.seed_for`).
+Number of joinpoints (``method``), as the Joinpoint help pages "Model Selection Method",
+"BIC3" and "Weighted BIC (WBIC)" (surveillance.cancer.gov/help/joinpoint/setting-parameters/
+method-and-parameters-tab/model-selection-method) define them; s season indicators are
+counted as parameters in every penalty:
+
+- ``"bic"``: BIC(k) = ln(SSE_k / n) + (2k + 2 + s)·ln(n) / n (Kim, Yu and Feuer 2009);
+- ``"bic3"``: the harsher BIC3(k) = ln(SSE_k / n) + (3k + 2 + s)·ln(n) / n, one more
+  parameter per segment (Kim and Kim 2016, PMC4742379);
+- ``"wbic"``: the weighted BIC, Joinpoint's default since version 5.0 (Kim, Chen, Midthune,
+  Wheeler, Buckman, Green, Byrne, Luo and Feuer 2023, Journal of Applied Statistics
+  50:1992–2013, doi:10.1080/02664763.2022.2063265):
+  WBIC(k) = ln(SSE_k / n) + ((2 + R²max)·k + 2 + s)·ln(n) / n, which is BIC·(1 − R²max) +
+  BIC3·R²max. R²max is the largest, over the k joinpoints of the best k-joinpoint fit, of
+  the partial R² of the hinge (t − τ_i)+ against a straight line, both fitted (weighted, and
+  with the season indicators) on the observations of the two segments that meet at τ_i:
+  from the one after the previous joinpoint (or the first) to the next joinpoint (or the
+  last). The help page defines these stretches in the notation of its Data Dependent
+  Selection page; the bounds here are our reading of it. A large change of slope (R² near
+  1) gets BIC3's penalty, a small one BIC's;
+- ``"permutation"``: Kim et al.'s sequential permutation test (each test at level
+  α/(k_max − k_min), residuals permuted, seeded with :func:`analysis.seeding.seed_for`).
+
+Joinpoint's Modified BIC (Zhang and Siegmund 2007, adapted) and its Data Dependent
+Selection (cut-offs found empirically) are not offered: we did not find their joinpoint
+forms (the Modified BIC's penalty, the DDS cut-offs) stated anywhere we could check them. :data:`DEFAULT_METHOD` says which is the default and
+``benchmarks/bench_joinpoint_selection.py`` why.
 
 Per segment: APC = 100·(exp(slope) − 1) with a t interval on n − 2(k + 1) − s degrees
 of freedom (s: season indicators), the joinpoint locations counted as parameters as in
@@ -51,6 +73,13 @@ stats = LazyModule("scipy.stats")
 MIN_FROM_END = 2
 MIN_BETWEEN = 2
 MAX_JOINPOINTS = 3
+METHODS = ("bic", "bic3", "wbic", "permutation")
+# penalty per joinpoint of the closed-form criteria; None: WBIC's, from the data
+_PER_JOINPOINT = {"bic": 2.0, "bic3": 3.0, "wbic": None}
+# BIC3, not Joinpoint's own default (WBIC): on straight 15-year Poisson series BIC found a
+# false joinpoint in 16–20% of them and WBIC in 10–12%, BIC3 in 5–7%, while recall of a
+# turn of 4 points or more at 1,000 events a year stays ≥ 99% (benchmarks/RESULTS.md)
+DEFAULT_METHOD = "bic3"
 # elements of one batch of design products (units × placements × periods × columns): bounds memory
 BATCH_ELEMENTS = 4_000_000
 # what the joinpoint APC is of, where it differs from the GLM's
@@ -125,10 +154,43 @@ def best_placements(x: np.ndarray, Y: np.ndarray, W: np.ndarray, k: int, season:
     return best_at, best_sse
 
 
-def bic(sse: np.ndarray, n: np.ndarray, k: int, s: int = 0) -> np.ndarray:
-    """Joinpoint's BIC of a model with ``k`` joinpoints (and ``s`` season indicators)."""
+def bic(sse: np.ndarray, n: np.ndarray, k: int, s: int = 0, per_joinpoint: float | np.ndarray = 2.0) -> np.ndarray:
+    """Joinpoint's BIC of a model with ``k`` joinpoints (and ``s`` season indicators);
+    ``per_joinpoint`` 3 gives BIC3, 2 + R²max the weighted BIC."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(sse / n) + (2 * (k + 1) + s) * np.log(n) / n
+        return np.log(sse / n) + (per_joinpoint * k + 2 + s) * np.log(n) / n
+
+
+def partial_r2_max(x: np.ndarray, Y: np.ndarray, W: np.ndarray, at: np.ndarray, season: np.ndarray) -> np.ndarray:
+    """WBIC's weight for every unit at once: the largest partial R² of a joinpoint's hinge
+    given a line (and the seasons), on the two segments that meet there.
+
+    ``at`` (units, k) joinpoint indices into ``x``; returns (units,), 0 where ``k`` is 0 or
+    no stretch has the data for an R²."""
+    U, n = Y.shape
+    k = at.shape[1]
+    if k == 0 or U == 0:
+        return np.zeros(U)
+    idx = np.arange(n)
+    # stretch of joinpoint i: after joinpoint i − 1 (or from the start) through joinpoint i + 1 (or the end)
+    lo = np.concatenate([np.full((U, 1), -1), at[:, :-1]], axis=1)  # (U, k), exclusive
+    hi = np.concatenate([at[:, 1:], np.full((U, 1), n - 1)], axis=1)  # (U, k), inclusive
+    V = W[:, None, :] * ((idx > lo[..., None]) & (idx <= hi[..., None]))  # (U, k, n)
+    Z = np.clip(x[None, None, :] - x[at][..., None], 0, None)  # hinges (U, k, n)
+    X0 = np.column_stack([np.ones(n), x, season])  # the null design, shared
+    q = X0.shape[1]
+    A = np.einsum("ukn,np,nq->ukpq", V, X0, X0, optimize=True)
+    T = np.stack([np.broadcast_to(Y[:, None, :], Z.shape), Z], axis=-1)  # (U, k, n, 2): y and the hinge
+    b = np.einsum("ukn,np,uknm->ukpm", V, X0, T, optimize=True)
+    # the same tiny ridge as the grid search: a stretch without some season stays solvable
+    ridge = (1e-12 * np.trace(A, axis1=-2, axis2=-1)[..., None, None] + 1e-12) * np.eye(q)
+    R = T - np.einsum("np,ukpm->uknm", X0, np.linalg.solve(A + ridge, b), optimize=True)
+    cross = np.einsum("ukn,ukn,ukn->uk", V, R[..., 0], R[..., 1])
+    yy = np.einsum("ukn,ukn->uk", V, R[..., 0] ** 2)
+    zz = np.einsum("ukn,ukn->uk", V, R[..., 1] ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where((yy > 0) & (zz > 0), cross ** 2 / (yy * zz), 0.0)
+    return np.clip(np.nan_to_num(r2, nan=0.0), 0.0, 1.0).max(axis=1)
 
 
 def log_response(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -188,15 +250,16 @@ def _final(x, y, w, at_idx, S):
     return X, beta, sse, np.linalg.pinv((X[keep] * sw[:, None]).T @ (X[keep] * sw[:, None]))
 
 
-def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method: str = "bic",
+def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method: str = DEFAULT_METHOD,
                aapc_span: tuple[float, float] | None = None, seed: int | None = None,
                permutations: int = 999, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Joinpoint models for every unit of a series (:func:`~analysis.trends.series.trend_series`).
 
     ``max_joinpoints``: ``"auto"`` (Joinpoint's recommended maximum, at most
     :data:`MAX_JOINPOINTS`) or a number (a fixed number of joinpoints, fewer where the
-    series is too short). ``method``: ``"bic"`` or ``"permutation"`` (needs ``seed``, from
-    :func:`analysis.seeding.seed_for`). ``aapc_span``: (from, to) in years for an extra AAPC; a
+    series is too short). ``method``: one of :data:`METHODS` (see the module's
+    docstring; default :data:`DEFAULT_METHOD`); ``"permutation"`` needs ``seed``, from
+    :func:`analysis.seeding.seed_for`. ``aapc_span``: (from, to) in years for an extra AAPC; a
     whole year as ``to`` on monthly or quarterly data reaches that year's last period.
 
     Returns a table (the series' key columns, then :data:`JOINPOINT_COLUMNS`; ``what`` is
@@ -205,8 +268,8 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
     ``is_joinpoint`` marks the joinpoints). Raises ``ValueError`` for an unknown method or
     a permutation test without a seed.
     """
-    if method not in ("bic", "permutation"):
-        raise ValueError(f"method must be bic or permutation; got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if method == "permutation" and seed is None:
         raise ValueError("the permutation test needs a seed (analysis.seeding.seed_for)")
     spec: Outcome = series.attrs["outcome"]
@@ -280,13 +343,15 @@ def joinpoints(series: pd.DataFrame, max_joinpoints: int | str = "auto", method:
 
 def _choose(x, Y, W, S, kmax, n_eff, fixed, method, rng, permutations, alpha) -> tuple[np.ndarray, list]:
     """Number and placement of joinpoints for a group of units that share a design:
-    the largest allowed when ``fixed``, else by BIC or the permutation test."""
+    the largest allowed when ``fixed``, else by an information criterion or the permutation test."""
     top = int(kmax.max()) if len(kmax) else 0
     fits = [best_placements(x, Y, W, k, S) for k in range(top + 1)]
     if fixed:
         chosen = kmax.copy()
-    elif method == "bic":
-        crit = np.vstack([bic(fits[k][1], n_eff, k, S.shape[1]) for k in range(top + 1)])  # (k, units)
+    elif method in _PER_JOINPOINT:
+        per = [_PER_JOINPOINT[method] if _PER_JOINPOINT[method] is not None
+               else 2.0 + partial_r2_max(x, Y, W, fits[k][0], S) for k in range(top + 1)]
+        crit = np.vstack([bic(fits[k][1], n_eff, k, S.shape[1], per[k]) for k in range(top + 1)])  # (k, units)
         crit[np.arange(top + 1)[:, None] > kmax[None, :]] = np.inf
         crit[np.isnan(crit)] = np.inf
         chosen = np.argmin(crit, axis=0)

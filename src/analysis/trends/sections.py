@@ -13,6 +13,7 @@ from IPython.display import Markdown
 
 from ..i18n import level_name
 from ..sections import esc, html_table, seed_line
+from .joinpoint import DEFAULT_METHOD
 from .tables import TrendResult
 from .texts import text
 
@@ -37,10 +38,19 @@ def _level(level: str, language: str) -> str:
     return text("level_all", language) if level == "all" else level_name(level, language)
 
 
-def trend_intro(result: TrendResult, language: str, method: str = "bic") -> list:
-    """Heading and one paragraph: the outcome, level, grain and how the joinpoints were chosen."""
+def _method(result: TrendResult) -> str:
+    """How the result's joinpoints were chosen, as its rows say: a page naming a method
+    by its own default would go wrong whenever the analysis was run with another."""
+    used = result.table["method"].dropna() if "method" in result.table else pd.Series(dtype=object)
+    return str(used.iloc[0]) if len(used) else DEFAULT_METHOD
+
+
+def trend_intro(result: TrendResult, language: str, method: str | None = None) -> list:
+    """Heading and one paragraph: the outcome, level, grain and how the joinpoints were
+    chosen (``method``; by default the one the result's rows name)."""
     if (none := _nothing(result, language)) is not None:
         return none
+    method = method or _method(result)
     grain = result.series.attrs.get("grain", "year")
     return [Markdown(f"## {text('trends_heading', language)}"),
             Markdown(text("trends_intro", language, outcome=esc(result.series.attrs["outcome"].label(language)),
@@ -140,7 +150,7 @@ def close_figures() -> None:
     plt.close("all")
 
 
-def trend_section(result: TrendResult, language: str, method: str = "bic") -> list:
+def trend_section(result: TrendResult, language: str, method: str | None = None) -> list:
     """Intro, plot and table of one outcome at one level, or one part saying why there is none."""
     if (none := _nothing(result, language)) is not None:
         return none

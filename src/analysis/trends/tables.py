@@ -13,7 +13,7 @@ import pandas as pd
 from ..columns import GEOGRAPHY
 from ..errors import WorkbenchError
 from .glm import MIN_PERIODS, trends
-from .joinpoint import JOINPOINT_COLUMNS, joinpoints
+from .joinpoint import DEFAULT_METHOD, JOINPOINT_COLUMNS, joinpoints
 from .series import outcomes_of, parent_level, trend_series
 
 TABLE_COLUMNS = ["outcome", "level", *GEOGRAPHY, "unit", "what", "start", "end", "n_periods", "apc", "apc_low",
@@ -35,11 +35,12 @@ class TrendResult:
 
 def trend_analysis(frame: pd.DataFrame, outcome_id: str, level: str = "unit", periods: str = "as_is", *,
                    period_range: str = "", break_at: float | None = None, max_joinpoints: int | str = "auto",
-                   method: str = "bic", aapc_span: tuple[float, float] | None = None,
+                   method: str = DEFAULT_METHOD, aapc_span: tuple[float, float] | None = None,
                    seed: int | None = None, permutations: int = 999) -> TrendResult:
     """Fitted trends (:func:`analysis.trends.glm.trends`), a tested break at ``break_at``
     (years) and joinpoints (:func:`analysis.trends.joinpoint.joinpoints`) of one outcome
-    at one level. With ``method="permutation"`` (``permutations`` draws per test) and no
+    at one level. ``method`` chooses the number of joinpoints (default BIC3; ``bic``,
+    ``wbic`` or ``permutation``, see :mod:`analysis.trends.joinpoint`). With ``method="permutation"`` (``permutations`` draws per test) and no
     ``seed``, the seed is ``seed_for(frame, "trends.permutation", …)``."""
     series = trend_series(frame, outcome_id, level, periods, period_range)
     if method == "permutation" and seed is None:

@@ -35,7 +35,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "what_trend": ("整体趋势", "trend"), "what_segment": ("分段", "segment"), "what_aapc": ("平均年变化百分比", "AAPC"),
     "what_break_before": ("断点前", "before break"), "what_break_after": ("断点后", "after break"),
     "grain_year": ("年", "year"), "grain_quarter": ("季度", "quarter"), "grain_month": ("月", "month"),
-    "level_all": ("全部", "all units"), "method_bic": ("BIC", "BIC"), "method_permutation": ("置换检验", "permutation test"),
+    "level_all": ("全部", "all units"), "method_bic": ("BIC", "BIC"), "method_bic3": ("BIC3（较严惩罚的 BIC）", "BIC3 (BIC with a harsher penalty)"),
+    "method_wbic": ("加权 BIC（WBIC）", "weighted BIC (WBIC)"), "method_permutation": ("置换检验", "permutation test"),
     "units_left_out": ("图中只画前 {shown} 个单位（共 {total} 个）；全部见 workbench table trends。",
                        "The figure shows the first {shown} of {total} units; all are in workbench table trends."),
 }
