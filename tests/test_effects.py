@@ -274,3 +274,19 @@ def test_small_coverage_study():
             covered[est] += bool(out.loc[est, "ci_low"] <= 2.0 <= out.loc[est, "ci_high"])
     assert all(52 <= n <= 60 for n in covered.values()), covered
     assert min(covered.values()) < 60, covered
+
+
+def test_notes_on_the_page_keep_to_one_language(sample_frame):
+    """A row's notes are bilingual and several; English ones use "; " inside, which once
+    split them wrongly and left English fragments on the Chinese page."""
+    import re
+
+    from analysis.effects.sections import did_table
+
+    result = policy_effects(sample_frame, "crude_birth_rate", treatment_date="2020-01",
+                            treated=["上河村", "下河村", "东岭村"])
+    assert "pretrend_seed" in result.attrs
+    zh, en = did_table(result, "zh")._repr_html_(), did_table(result, "en")._repr_html_()
+    assert "少于 30" in zh and "under 30" in en
+    assert not re.search(r"\b(read|the|check|cluster)\b", zh), zh
+    assert not re.search(r"[\u4e00-\u9fff]", en.replace("crude_birth_rate", "")), en

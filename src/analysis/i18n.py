@@ -177,6 +177,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "seed_scores.sensitivity": ("敏感性分析", "sensitivity runs"),
     "seed_pile_up": ("堆积检验", "pile-up test"),
     "seed_effects.wild_bootstrap": ("野聚类自助法", "wild cluster bootstrap"),
+    "seed_effects.pretrend_bootstrap": ("处理前趋势检验的野聚类自助法", "wild cluster bootstrap of the pre-trend test"),
     "seed_trends.permutation": ("连接点置换检验", "joinpoint permutation test"),
     "what_if_heading": ("假设情景下的名次变化", "Ranks under the what-if"),
     "rank_before": ("原名次", "rank"),

@@ -21,7 +21,7 @@ from scipy.optimize import brentq
 
 from ..seeding import seed_for
 from . import two_stage
-from .texts import both
+from .texts import both, join_notes
 
 RESULT_COLUMNS = ["estimator", "coefficient", "relative_time", "estimate", "se", "ci_low", "ci_high", "p",
                   "method", "clusters", "note"]
@@ -115,7 +115,7 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
     clusters = int(panel["unit"].nunique())
     note = weights_text(panel, weighted)
     if clusters < FEW_CLUSTERS:
-        note += "; " + both("few_clusters", g=clusters)
+        note = join_notes(note, both("few_clusters", g=clusters))
     rows = [result_row("did_twfe", "treat", tidy["Estimate"], tidy["Std. Error"], tidy["2.5%"], tidy["97.5%"],
                        tidy["Pr(>|t|)"], both("method_did"), clusters, note)]
     if weighted and clusters > DID2S_MOST_CLUSTERS:
@@ -128,7 +128,7 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
     if bootstrap is None:
         bootstrap = clusters < FEW_CLUSTERS
     if bootstrap and weighted:
-        rows[0]["note"] += "; " + both("no_bootstrap_weights")
+        rows[0]["note"] = join_notes(rows[0]["note"], both("no_bootstrap_weights"))
     elif bootstrap:
         if seed is None:
             seed = seed_for(panel, "effects.wild_bootstrap", reps=reps)

@@ -17,7 +17,7 @@ from .panel import (
     with_source_column,
     with_treatment,
 )
-from .texts import both
+from .texts import both, join_notes
 
 
 def treated_panel(frame: pd.DataFrame, outcome: str, *, treatment: str | None = None,
@@ -72,10 +72,13 @@ def policy_effects(frame: pd.DataFrame, outcome: str, *, treatment: str | None =
                     period_range=period_range, reps=reps)
     did = difference_in_differences(panel, weighted, bootstrap, reps, seed)
     if flag:
-        did["note"] = did["note"] + "; " + flag["both"]
-    parts = [did, event_study(panel, weighted), placebo(panel, placebo_shift, weighted)]
+        did["note"] = [join_notes(n, flag["both"]) for n in did["note"]]
+    events = event_study(panel, weighted)
+    parts = [did, events, placebo(panel, placebo_shift, weighted)]
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
     if "seed" in did.attrs:
         attrs["seed"] = did.attrs["seed"]
+    if "pretrend_seed" in events.attrs:
+        attrs["pretrend_seed"] = events.attrs["pretrend_seed"]
     out.attrs = attrs
     return out

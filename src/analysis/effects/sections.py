@@ -15,7 +15,7 @@ from IPython.display import HTML, Markdown
 from ..plots import _style
 from ..registry import indicators
 from ..sections import SeedLine, esc, html_table
-from .texts import say
+from .texts import NOTE_JOIN, say
 
 ESTIMATOR_NAMES = {
     "did_twfe": ("双重差分（双向固定效应）", "difference-in-differences (two-way fixed effects)"),
@@ -31,9 +31,9 @@ def _name(estimator: str, language: str) -> str:
 
 
 def _note(note: str, language: str) -> str:
-    """The note's part in ``language``: notes are "中文 / English", joined by "; "."""
+    """The note's part in ``language``: notes are "中文 / English", joined by :data:`NOTE_JOIN`."""
     parts = []
-    for piece in str(note).split("; "):
+    for piece in str(note).split(NOTE_JOIN):
         zh, sep, en = piece.partition(" / ")
         parts.append((zh if language == "zh" else en) if sep else piece)
     return "; ".join(parts)
@@ -68,6 +68,8 @@ def effects_section(result: pd.DataFrame, language: str) -> list:
     out.append(did_table(result, language))
     if "seed" in result.attrs:
         out.append(SeedLine("effects.wild_bootstrap", result.attrs["seed"], language))
+    if "pretrend_seed" in result.attrs:
+        out.append(SeedLine("effects.pretrend_bootstrap", result.attrs["pretrend_seed"], language))
     out += [Markdown(f"### {say('event_heading', language)}"), Markdown(say("event_text", language)),
             event_study_figure(result, language)]
     tests = result[result["coefficient"] == "pre_trend"].dropna(subset=["p"])

@@ -96,6 +96,15 @@ def say(key: str, language: str = "zh", **values) -> str:
     return (zh if check_language(language) == "zh" else en).format(**values)
 
 
+# joins the bilingual notes of one result row; "; " would not do: English notes use it inside
+NOTE_JOIN = " | "
+
+
+def join_notes(*notes: str) -> str:
+    """Notes of one row (each "中文 / English") in one cell, split again by the page."""
+    return NOTE_JOIN.join(n for n in notes if n)
+
+
 def both(key: str, **values) -> str:
     """Chinese, then English, in one line: for error messages and CSV notes."""
     zh, en = TEXT[key]
