@@ -22,6 +22,9 @@ mean estimate minus the truth (bias), and the binomial SE of the coverage:
   one more relative period for collinearity); its coefficients at relative times
   0, 1 and 2 beside did2s's (periods from 7 on have no untreated unit-period and are
   left out of did2s).
+* ``weighted``: as ``homogeneous``, with ``--weighted``: unit weights log-normal (σ = 1;
+  Kish's effective clusters about 15 of 40) and extra noise of SD 1/√weight. Intervals
+  of weighted estimators with weights this unequal are expected to undercover.
 
 The size study (``--size-reps`` panels per design, clean: no pre-trend) gives the
 share of pre-trend tests rejecting at 5 % (target 3–8 %), and on panels with a
@@ -55,8 +58,12 @@ SCENARIOS = {
     "few_clusters": {"units": 14, "periods": 8, "treated": 7, "adoption": (5,), "effect": None},
     "staggered": {"units": 40, "periods": 10, "treated": 30, "adoption": (3, 5, 7), "effect": lambda rel: 1.0 + rel},
     "all_treated": {"units": 40, "periods": 10, "treated": 40, "adoption": (3, 5, 7), "effect": lambda rel: 1.0 + rel},
+    "weighted": {"units": 40, "periods": 8, "treated": 20, "adoption": (4, 5, 6), "effect": None},
 }
-EVENT_TIMES = {"homogeneous": (0,), "staggered": (0, 2), "all_treated": (0, 1, 2)}
+# --weighted: unit weights as unequal as village populations (log-normal, σ = 1), noise
+# larger where the weight is small, as a rate's is where its population is
+WEIGHTED = {"weighted"}
+EVENT_TIMES = {"homogeneous": (0,), "weighted": (0,), "staggered": (0, 2), "all_treated": (0, 1, 2)}
 SIZE_DESIGNS = {
     "pre_few_clusters": {"units": 14, "periods": 8, "treated": 7, "adoption": (5,)},
     "pre_few_treated": {"units": 40, "periods": 8, "treated": 4, "adoption": (4, 6)},
@@ -67,13 +74,22 @@ PLANTED_TREND = 0.5
 
 def one_run(name: str, rep: int) -> list[dict]:
     spec = SCENARIOS[name]
-    panel = simulated_panel(**spec, seed=seed_for("benchmarks.effects", "effects.coverage", scenario=name, rep=rep))
+    seed = seed_for("benchmarks.effects", "effects.coverage", scenario=name, rep=rep)
+    panel = simulated_panel(**spec, seed=seed)
+    weighted = name in WEIGHTED
+    if weighted:
+        units = panel["unit"].unique()
+        weight = dict(zip(units, np.random.default_rng(seed + 1).lognormal(0.0, 1.0, len(units))))
+        panel["weight"] = panel["unit"].map(weight)
+        # extra noise of SD 1/√weight on top of the AR(1) errors; the effect is untouched
+        extra = np.random.default_rng(seed + 2).normal(0.0, 1.0, len(panel))
+        panel["outcome"] += extra / np.sqrt(panel["weight"].to_numpy())
     effect = spec["effect"] or (lambda rel: 2.0 + 0.0 * rel)
     treated = panel[panel["treat"] == 1]
     att = float(np.mean(effect(treated["rel_time"].to_numpy())))
     out = []
     boot = name == "few_clusters"
-    did = difference_in_differences(panel, bootstrap=boot, reps=999)
+    did = difference_in_differences(panel, weighted=weighted, bootstrap=boot, reps=999)
     # did2s leaves out periods with no untreated unit-period (all_treated): its truth is the ATT of what it keeps
     kept = with_untreated_comparison(panel)
     kept_att = float(np.mean(effect(kept.loc[kept["treat"] == 1, "rel_time"].to_numpy())))
@@ -81,7 +97,7 @@ def one_run(name: str, rep: int) -> list[dict]:
         out.append({"scenario": name, "estimator": r.estimator, "truth": kept_att if r.estimator == "did_did2s" else att,
                     "estimate": r.estimate, "low": r.ci_low, "high": r.ci_high})
     if name in EVENT_TIMES:
-        es = event_study(panel, bootstrap=False)
+        es = event_study(panel, weighted=weighted, bootstrap=False)
         for k in EVENT_TIMES[name]:
             for r in es[es["relative_time"] == k].itertuples():
                 out.append({"scenario": name, "estimator": f"{r.estimator}[{k}]", "truth": float(effect(np.array([k]))[0]),

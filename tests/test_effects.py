@@ -290,3 +290,18 @@ def test_notes_on_the_page_keep_to_one_language(sample_frame):
     assert "少于 30" in zh and "under 30" in en
     assert not re.search(r"\b(read|the|check|cluster)\b", zh), zh
     assert not re.search(r"[\u4e00-\u9fff]", en.replace("crude_birth_rate", "")), en
+
+
+def test_very_unequal_weights_are_flagged():
+    """Kish's effective clusters, (Σ W_g)² / Σ W_g², computed here by hand: one unit
+    holding most of the weight makes 40 units count as about 2."""
+    from analysis.effects.did import effective_clusters, weights_text
+
+    panel = simulated_panel(units=40, periods=6, treated=20, adoption=(4,), seed=5)
+    assert effective_clusters(panel) == pytest.approx(40.0)
+    assert "under 30" not in weights_text(panel, True)
+    panel["weight"] = np.where(panel["unit"] == panel["unit"].iloc[0], 100.0, 1.0)
+    totals = np.array([600.0] + [6.0] * 39)
+    assert effective_clusters(panel) == pytest.approx(totals.sum() ** 2 / (totals ** 2).sum())
+    note = weights_text(panel, True)
+    assert "under 30" in note and "少于 30" in note and "about 2 clusters" in note

@@ -87,7 +87,21 @@ def weights_text(panel: pd.DataFrame, weighted: bool) -> str:
     if not weighted:
         return both("unweighted")
     zh, en = panel.attrs.get("weight_name", ("权重", "weight"))
-    return f"按{zh}加权 / weighted by {en}"
+    note = f"按{zh}加权 / weighted by {en}"
+    effective = effective_clusters(panel)
+    if effective < FEW_CLUSTERS:
+        note = join_notes(note, both("unequal_weights", g=f"{effective:.0f}"))
+    return note
+
+
+def effective_clusters(panel: pd.DataFrame) -> float:
+    """Kish's effective number of clusters of a weighted panel, (Σ W_g)² / Σ W_g², W_g a
+    unit's total weight (Kish 1965, Survey Sampling, ch. 11): 40 units with
+    log-normal weights (σ = 1) count as about 15. A rough guide: with weights that
+    unequal, cluster-robust intervals of 40 units covered 87 % instead of 95 %
+    (benchmarks/RESULTS.md), as with few clusters."""
+    totals = panel.groupby("unit", sort=False)["weight"].sum().to_numpy(float)
+    return float(totals.sum() ** 2 / (totals ** 2).sum()) if len(totals) and (totals ** 2).sum() > 0 else 0.0
 
 
 def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, bootstrap: bool | None = None,

@@ -62,6 +62,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "unweighted": ("不加权", "unweighted"),
     "few_clusters": ("只有 {g} 个聚类（少于 30），聚类稳健标准误偏小，请看野聚类自助法的 p 值与区间",
                      "only {g} clusters (under 30): cluster-robust SEs are too small; read the wild cluster bootstrap p-value and interval"),
+    "unequal_weights": ("权重很不均匀，相当于约 {g} 个聚类（少于 30）：加权的区间可能偏窄，请与不加权的结果及其野聚类自助法对照",
+                        "weights so unequal that they count as about {g} clusters (under 30): the weighted intervals may be too narrow; compare the unweighted results and their wild cluster bootstrap"),
     "no_bootstrap_weights": ("加权回归不能做野聚类自助法（wildboottest 不支持）", "no wild cluster bootstrap for a weighted regression (wildboottest does not support it)"),
     "manipulable": ("结果“{outcome}”是计划生育部门自己上报并被考核的数字，政策可能改变的是上报而不是生育",
                     "outcome {outcome!r} is reported by the family-planning office, which is assessed on it: a policy may change the reporting rather than the births"),
