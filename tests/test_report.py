@@ -113,6 +113,26 @@ def test_font_subset_embedded_first(sample_report):
     assert "data:font/woff;base64," in alone and FONT_PLACEHOLDER not in alone
 
 
+def test_every_character_a_page_shows_is_in_its_font(sample_report):
+    """Markdown headings reach the page as numeric entities (&#20917;): a subset built from
+    the raw text once lacked 况 and 读, which showed as boxes in "数据概况" and "读取说明"."""
+    import base64
+    import html as html_lib
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    for name in ("01-indicators.html", "05-trends-and-policy.html"):
+        page = (sample_report / name).read_text("utf-8")
+        woff = re.search(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", page).group(1)
+        covered = set(TTFont(io.BytesIO(base64.b64decode(woff))).getBestCmap())
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)))
+        shown = {ord(c) for c in text if "\u4e00" <= c <= "\u9fff"}
+        if name == "01-indicators.html":
+            assert "数据概况" in text and "读取说明" in text
+        assert not shown - covered, (name, "".join(sorted(chr(c) for c in shown - covered)))
+
+
 def test_key_numbers_and_facts_visible(sample_report, sample_frame):
     page = (sample_report / "01-indicators.html").read_text("utf-8")
     facts = json.loads((sample_report / "run.json").read_text("utf-8"))

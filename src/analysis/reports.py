@@ -207,7 +207,9 @@ def embed_font(pages: list[str]) -> list[str]:
     """``pages`` (rendered with ``font=False``) with one font subset, made for the
     characters all of them hold, embedded in each: subsetting is the costly part of
     rendering, and the pages of a report share most of their characters."""
-    visible = "".join(re.sub(r"data:[^\"')]+", "", page) for page in pages)
+    # markdown headings come out of nbconvert as numeric entities (&#20917;): their
+    # characters count as much as literal ones
+    visible = html.unescape("".join(re.sub(r"data:[^\"')]+", "", page) for page in pages))
     face = css_font_face(visible)
     return [page.replace(FONT_PLACEHOLDER, face, 1) for page in pages]
 
