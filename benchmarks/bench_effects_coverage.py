@@ -23,8 +23,9 @@ mean estimate minus the truth (bias), and the binomial SE of the coverage:
   0, 1 and 2 beside did2s's (periods from 7 on have no untreated unit-period and are
   left out of did2s).
 * ``weighted``: as ``homogeneous``, with ``--weighted``: unit weights log-normal (σ = 1;
-  Kish's effective clusters about 15 of 40) and extra noise of SD 1/√weight. Intervals
-  of weighted estimators with weights this unequal are expected to undercover.
+  Kish's effective clusters about 15 of 40) and extra noise of SD 1/√weight. Cluster-
+  robust intervals of weighted estimators with weights this unequal undercover, as
+  with few clusters; the weighted wild cluster bootstrap interval stands beside them.
 
 The size study (``--size-reps`` panels per design, clean: no pre-trend) gives the
 share of pre-trend tests rejecting at 5 % (target 3–8 %), and on panels with a
@@ -88,7 +89,7 @@ def one_run(name: str, rep: int) -> list[dict]:
     treated = panel[panel["treat"] == 1]
     att = float(np.mean(effect(treated["rel_time"].to_numpy())))
     out = []
-    boot = name == "few_clusters"
+    boot = name in {"few_clusters", "weighted"}
     did = difference_in_differences(panel, weighted=weighted, bootstrap=boot, reps=999)
     # did2s leaves out periods with no untreated unit-period (all_treated): its truth is the ATT of what it keeps
     kept = with_untreated_comparison(panel)

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import pytest
 from conftest import SAMPLE, workbench
 
@@ -305,3 +306,94 @@ def test_very_unequal_weights_are_flagged():
     assert effective_clusters(panel) == pytest.approx(totals.sum() ** 2 / (totals ** 2).sum())
     note = weights_text(panel, True)
     assert "under 30" in note and "少于 30" in note and "about 2 clusters" in note
+
+
+def _brute_force_wild_p(panel: pd.DataFrame, draws: np.ndarray, null: float, weighted: bool) -> float:
+    """The wild cluster bootstrap p-value by refitting: the restricted model
+    (``treat`` fixed at ``null``) fitted with pyfixest, then for every sign pattern
+    the outcome ``fitted + v_g · u`` refitted with weights and CRV1, and the share of
+    |t*| at least |t|. Slow, and independent of the algebra in ``bootstrap_parts``."""
+    w = "weight" if weighted else None
+    fit = pf.feols("outcome ~ treat | unit + period_index", panel, vcov={"CRV1": "unit"}, weights=w)
+    t = (fit.coef()["treat"] - null) / fit.se()["treat"]
+    restricted = pf.feols("shifted ~ 1 | unit + period_index", panel.assign(shifted=panel["outcome"] - null * panel["treat"]),
+                          weights=w)
+    u = restricted.resid()
+    fitted = panel["outcome"].to_numpy() - u
+    codes = pd.factorize(panel["unit"])[0]
+    t_star = []
+    for v in draws:
+        star = panel.assign(outcome=fitted + v[codes] * u)
+        refit = pf.feols("outcome ~ treat | unit + period_index", star, vcov={"CRV1": "unit"}, weights=w)
+        t_star.append((refit.coef()["treat"] - null) / refit.se()["treat"])
+    return float(np.mean(np.abs(t_star) >= abs(t) * (1 - 1e-12)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wild_bootstrap_equals_refitting_every_draw(weighted):
+    """Weighted least squares bootstrapped: the matrix algebra gives the p-value that
+    64 refits of the weighted model give, at the null 0 and at another null."""
+    panel = simulated_panel(units=6, periods=5, treated=3, adoption=(3, 4), seed=21)
+    panel["weight"] = panel["unit"].map(dict(zip(panel["unit"].unique(), [1.0, 9.0, 0.3, 4.0, 2.5, 0.7])))
+    panel["outcome"] += np.random.default_rng(4).normal(0, 1, len(panel)) / np.sqrt(panel["weight"])
+    draws = rademacher_draws(6, 999, seed=1)  # 2^6 = 64 patterns, enumerated
+    parts = bootstrap_parts(panel, weighted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for null in (0.0, 1.5):
+            assert wild_bootstrap_p(parts, draws, null) == pytest.approx(
+                _brute_force_wild_p(panel, draws, null, weighted), abs=1e-12)
+    # the weights matter: the weighted and unweighted fits differ on this panel
+    assert not np.isclose(fit_twfe(panel, True).coef()["treat"], fit_twfe(panel).coef()["treat"])
+
+
+def test_weighted_bootstrap_is_given_when_weights_are_very_unequal():
+    panel = simulated_panel(units=40, periods=6, treated=20, adoption=(4,), seed=5)
+    panel["weight"] = np.where(panel["unit"] == panel["unit"].iloc[0], 100.0, 1.0)
+    out = difference_in_differences(panel, weighted=True, reps=199).set_index("estimator")
+    boot = out.loc["wild_bootstrap"]
+    assert boot["ci_low"] < boot["estimate"] < boot["ci_high"] and 0 <= boot["p"] <= 1
+    assert boot["estimate"] == out.loc["did_twfe", "estimate"]
+    assert "weighted" in boot["note"]
+    # 40 units, equal weights: no bootstrap unless asked
+    plain = difference_in_differences(panel.assign(weight=1.0), weighted=True)
+    assert "wild_bootstrap" not in set(plain["estimator"])
+
+
+def test_weighted_pre_trend_bootstrap_equals_refitting_every_draw():
+    """The pre-trend bootstrap of a weighted event study, against refits: the
+    restricted model (post-period terms only) by weighted pyfixest, each draw's
+    outcome fitted + v_g · u refitted with every term, its Wald statistic of the
+    pre-period terms from pyfixest's CRV1 covariance compared with the data's."""
+    from analysis.effects.event_study import pre_trend_bootstrap, wild_draws
+
+    panel = simulated_panel(units=7, periods=6, treated=4, adoption=(4, 5), seed=9)
+    panel["weight"] = panel["unit"].map(dict(zip(panel["unit"].unique(), [1.0, 6.0, 0.4, 3.0, 2.0, 0.8, 5.0])))
+    reps, seed = 40, 17
+    terms = sorted(set(panel["rel_time"]) - {-1})
+    dummies = pd.DataFrame({f"r{i}": (panel["rel_time"] == k).astype(float) for i, k in enumerate(terms)})
+    data = pd.concat([panel, dummies], axis=1)
+    names = list(dummies.columns)
+    pre = [n for n, k in zip(names, terms) if k <= -2]
+    post = [n for n in names if n not in pre]
+
+    def wald(frame):
+        fit = pf.feols(f"outcome ~ {' + '.join(names)} | unit + period_index", frame, vcov={"CRV1": "unit"},
+                       weights="weight")
+        b = fit.coef()[pre].to_numpy()
+        v = pd.DataFrame(fit._vcov, index=fit.coef().index, columns=fit.coef().index).loc[pre, pre].to_numpy()
+        return float(b @ np.linalg.solve(v, b))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restricted = pf.feols(f"outcome ~ {' + '.join(post)} | unit + period_index", data, weights="weight")
+        u = restricted.resid()
+        fitted = data["outcome"].to_numpy() - u
+        codes = pd.factorize(data["unit"])[0]
+        observed = wald(data)
+        stars = [wald(data.assign(outcome=fitted + v[codes] * u)) for v in wild_draws(7, reps, seed)]
+    brute = float(np.mean(np.array(stars) >= observed * (1 - 1e-12)))
+    assert pre_trend_bootstrap(panel, reps, seed, weighted=True) == pytest.approx(brute, abs=1e-12)
+    # and the weights change it: the unweighted bootstrap is another statistic
+    es = event_study(panel, weighted=True, reps=reps, seed=seed).set_index("coefficient")
+    assert es.loc["pre_trend"].query("estimator == 'event_twfe'")["p"].iloc[0] == pytest.approx(brute, abs=1e-12)

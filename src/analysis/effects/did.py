@@ -30,6 +30,8 @@ FEW_CLUSTERS = 30
 # 10,000 units × 36 periods it took more than 22 GB, at 3,000 8.3 GB and 24 s (benchmarks/RESULTS.md)
 DID2S_MOST_CLUSTERS = 2000
 BOOTSTRAP_REPS = 1999
+# the bootstrap holds G × G matrices and rows × G demeaned columns
+MOST_BOOTSTRAP_CLUSTERS = 500
 LEVEL = 0.95
 
 
@@ -94,6 +96,14 @@ def weights_text(panel: pd.DataFrame, weighted: bool) -> str:
     return note
 
 
+def few_clusters(panel: pd.DataFrame, weighted: bool = False) -> bool:
+    """Whether cluster-robust intervals need the wild bootstrap's company: under
+    :data:`FEW_CLUSTERS` units, or, weighted, under that many effective clusters
+    (:func:`effective_clusters`)."""
+    clusters = int(panel["unit"].nunique())
+    return clusters < FEW_CLUSTERS or (weighted and effective_clusters(panel) < FEW_CLUSTERS)
+
+
 def effective_clusters(panel: pd.DataFrame) -> float:
     """Kish's effective number of clusters of a weighted panel, (Σ W_g)² / Σ W_g², W_g a
     unit's total weight (Kish 1965, Survey Sampling, ch. 11): 40 units with
@@ -111,10 +121,13 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
     ``panel`` as from :func:`analysis.effects.panel.with_treatment` (columns
     ``unit``, ``period_index``, ``outcome``, ``weight``, ``treat``). ``weighted``
     weights unit-periods by ``weight`` (person-years or the rate's denominator).
-    ``bootstrap`` (default: when clusters are under 30, and unweighted) adds a row
-    ``wild_bootstrap`` with a p-value from ``reps`` draws and a 95 % interval by
-    test inversion, seeded with ``seed`` (default
-    ``seed_for(panel, "effects.wild_bootstrap", reps=reps)``).
+    ``bootstrap`` (default: :func:`few_clusters`, under 30 clusters or, weighted,
+    effective clusters) adds a row ``wild_bootstrap`` with a p-value from ``reps``
+    draws and a 95 % interval by test inversion, seeded with ``seed`` (default
+    ``seed_for(panel, "effects.wild_bootstrap", reps=reps)``, plus ``weighted=True``
+    when weighted);
+    weighted, it bootstraps the weighted fit (:func:`bootstrap_parts`). Above
+    :data:`MOST_BOOTSTRAP_CLUSTERS` clusters the row is left out with a note.
 
     A row ``did_did2s`` gives Gardner's two-stage estimate beside it (robust to
     staggered adoption with effects that differ by cohort or time since adoption).
@@ -140,27 +153,28 @@ def difference_in_differences(panel: pd.DataFrame, weighted: bool = False, boots
                                r["Pr(>|t|)"], both("method_did_did2s"), clusters, weights_text(panel, weighted)))
     out_attrs = {}
     if bootstrap is None:
-        bootstrap = clusters < FEW_CLUSTERS
-    if bootstrap and weighted:
-        rows[0]["note"] = join_notes(rows[0]["note"], both("no_bootstrap_weights"))
+        bootstrap = few_clusters(panel, weighted)
+    if bootstrap and clusters > MOST_BOOTSTRAP_CLUSTERS:
+        rows[0]["note"] = join_notes(rows[0]["note"], both("no_bootstrap_many", g=f"{clusters:,}",
+                                                           most=MOST_BOOTSTRAP_CLUSTERS))
     elif bootstrap:
         if seed is None:
-            seed = seed_for(panel, "effects.wild_bootstrap", reps=reps)
-        p, low, high = wild_bootstrap(panel, reps, seed, float(tidy["Estimate"]), float(tidy["Std. Error"]))
+            # weighted only when so, so that unweighted seeds stay those of earlier reports
+            seed = seed_for(panel, "effects.wild_bootstrap", reps=reps, **({"weighted": True} if weighted else {}))
+        p, low, high = wild_bootstrap(panel, reps, seed, float(tidy["Estimate"]), float(tidy["Std. Error"]),
+                                      weighted=weighted)
         # with few clusters every sign pattern is used once: say how many
         draws = str(reps) if 2 ** clusters > reps else f"2^{clusters} = {2 ** clusters}"
         rows.append(result_row("wild_bootstrap", "treat", tidy["Estimate"], np.nan, low, high, p,
-                               both("method_wild", reps=draws), clusters, weights_text(panel, False)))
+                               both("method_wild", reps=draws), clusters, weights_text(panel, weighted)))
         out_attrs["seed"] = int(seed)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     out.attrs = out_attrs
     return out
 
 
-MOST_BOOTSTRAP_CLUSTERS = 500
 
-
-def bootstrap_parts(panel: pd.DataFrame) -> dict:
+def bootstrap_parts(panel: pd.DataFrame, weighted: bool = False) -> dict:
     """What every bootstrap statistic of ``treat`` is made of, computed once.
 
     By Frisch–Waugh–Lovell the fixed-effects coefficient is that of the demeaned
@@ -170,25 +184,35 @@ def bootstrap_parts(panel: pd.DataFrame) -> dict:
     each cluster's bootstrap score is ``Σ_h v_h A[g, h] − (β* − null) · Q[g]``; the
     ``G × G`` matrices ``A`` (for ``y`` and for ``x``, as ``u = y − null · x``) come from
     demeaning the ``G`` columns ``y · 1[cluster = h]`` once, with pyfixest's demeaner.
+
+    ``weighted``: weighted least squares with weights ``w`` (column ``weight``) is
+    least squares on rows scaled by √w after demeaning with weights, so the same
+    algebra holds with every inner product taken with ``w`` (``wx`` below): the
+    bootstrap of a WLS fit resamples ``v_g · u`` in the outcome's own scale (as
+    boottest does with weights: Roodman et al. 2019, Stata Journal 19:4–60).
     """
     from pyfixest.estimation import demean
 
-    fit = fit_twfe(panel)
+    fit = fit_twfe(panel, weighted)
     keep = _kept_rows(fit, panel)
-    y, x = np.asarray(fit._Y, float).ravel(), np.asarray(fit._X, float)[:, 0]
     rows = panel[keep]
+    w = rows["weight"].to_numpy(float) if weighted else np.ones(len(rows))
     clusters = pd.factorize(rows["unit"].to_numpy())[0]
     g = int(clusters.max()) + 1
     if g > MOST_BOOTSTRAP_CLUSTERS:
         raise ValueError(f"the wild cluster bootstrap here takes at most {MOST_BOOTSTRAP_CLUSTERS} clusters; got {g}")
     effects = np.column_stack([clusters, pd.factorize(rows["period_index"].to_numpy())[0]]).astype(np.uint64)
+    raw = np.column_stack([rows["outcome"].to_numpy(float), rows["treat"].to_numpy(float)])
+    swept, _ = demean(raw, effects, w, tol=1e-12)
+    y, x = swept[:, 0], swept[:, 1]
     one_hot = np.zeros((len(y), g))
     one_hot[np.arange(len(y)), clusters] = 1.0
     both_columns = np.hstack([one_hot * y[:, None], one_hot * x[:, None]])
-    swept, _ = demean(both_columns, effects, np.ones(len(y)), tol=1e-12)
-    per_cluster = one_hot.T @ (x[:, None] * swept)  # Σ over cluster g of x · demeaned column h
-    return {"y": y, "x": x, "clusters": clusters, "a_y": per_cluster[:, :g], "a_x": per_cluster[:, g:],
-            "q": np.bincount(clusters, weights=x * x, minlength=g)}
+    swept, _ = demean(both_columns, effects, w, tol=1e-12)
+    wx = w * x
+    per_cluster = one_hot.T @ (wx[:, None] * swept)  # Σ over cluster g of w · x · demeaned column h
+    return {"y": y, "x": x, "wx": wx, "clusters": clusters, "a_y": per_cluster[:, :g], "a_x": per_cluster[:, g:],
+            "q": np.bincount(clusters, weights=wx * x, minlength=g)}
 
 
 def _kept_rows(fit, panel: pd.DataFrame) -> np.ndarray:
@@ -219,15 +243,15 @@ def wild_bootstrap_p(parts: dict, draws: np.ndarray, null: float = 0.0) -> float
     inversion needs the p-value at dozens of nulls; with one regressor all draws are
     one matrix product. ``tests/test_effects.py`` checks it against wildboottest.
     """
-    y, x, clusters = parts["y"], parts["x"], parts["clusters"]
+    y, x, wx, clusters = parts["y"], parts["x"], parts["wx"], parts["clusters"]
     g = parts["q"].shape[0]
-    sxx = float(x @ x)
-    beta = float(x @ y) / sxx
+    sxx = float(wx @ x)
+    beta = float(wx @ y) / sxx
     # the degrees-of-freedom factor scales t and every t* alike: left out
-    fitted = np.bincount(clusters, weights=x * (y - beta * x), minlength=g)
+    fitted = np.bincount(clusters, weights=wx * (y - beta * x), minlength=g)
     t = (beta - null) / (np.sqrt(fitted @ fitted) / sxx)
     u = y - null * x  # residuals with the null imposed: the fixed effects are already swept out
-    s = np.bincount(clusters, weights=x * u, minlength=g)
+    s = np.bincount(clusters, weights=wx * u, minlength=g)
     a = parts["a_y"] - null * parts["a_x"]
     shift = draws @ s / sxx  # β* − null for every draw
     scores = draws @ a.T - shift[:, None] * parts["q"]
@@ -236,13 +260,13 @@ def wild_bootstrap_p(parts: dict, draws: np.ndarray, null: float = 0.0) -> float
 
 
 def wild_bootstrap(panel: pd.DataFrame, reps: int, seed: int, estimate: float, se: float,
-                   level: float = LEVEL) -> tuple[float, float, float]:
+                   level: float = LEVEL, weighted: bool = False) -> tuple[float, float, float]:
     """``(p, low, high)``: the wild cluster bootstrap p-value of no effect and the
     interval of the effects the same bootstrap test does not reject at ``1 − level``
     (test inversion, as boottest does: Roodman, Nielsen, MacKinnon & Webb 2019,
     Stata Journal 19:4–60), with the same draws for every null."""
     alpha = 1 - level
-    parts = bootstrap_parts(panel)
+    parts = bootstrap_parts(panel, weighted)
     draws = rademacher_draws(parts["q"].shape[0], reps, seed)
 
     def gap(null: float) -> float:

@@ -36,6 +36,7 @@ from .did import (
     RESULT_COLUMNS,
     rademacher_draws,
     did2s_skipped,
+    few_clusters,
     fit_twfe,
     result_row,
     weights_text,
@@ -94,11 +95,12 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
     period −1 has estimate 0 and no SE), then one ``pre_trend`` row per estimator:
     the joint test that every pre-period coefficient (k ≤ −2) is 0, its F statistic
     in ``estimate`` and its p-value in ``p`` (see :func:`pre_trend_test`). For the
-    TWFE estimator, when clusters or treated clusters are under 30 (``bootstrap``
-    None), unweighted and at most 500 clusters, the p-value is instead a wild
-    cluster bootstrap one (:func:`pre_trend_bootstrap`, ``reps`` draws seeded with
-    ``seed``, default ``seed_for(panel, "effects.pretrend_bootstrap", reps=reps)``,
-    kept in ``attrs["pretrend_seed"]``). Weighted did2s (pyfixest's)
+    TWFE estimator, when clusters, treated clusters or (weighted) effective clusters
+    are under 30 (``bootstrap`` None) and there are at most 500 clusters, the p-value
+    is instead a wild cluster bootstrap one (:func:`pre_trend_bootstrap`, weighted
+    when the fit is, ``reps`` draws seeded with ``seed``, default
+    ``seed_for(panel, "effects.pretrend_bootstrap", reps=reps)`` plus ``weighted=True``
+    when weighted, kept in ``attrs["pretrend_seed"]``). Weighted did2s (pyfixest's)
     above :data:`analysis.effects.did.DID2S_MOST_CLUSTERS` units gives one
     ``not_estimated`` row saying why. 95 % intervals are pyfixest's: estimate ±
     t × cluster-robust SE.
@@ -113,7 +115,7 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
     clusters = int(panel["unit"].nunique())
     treated = int(panel.loc[panel["first_treated"] > 0, "unit"].nunique())
     if bootstrap is None:
-        bootstrap = (min(clusters, treated) < FEW_CLUSTERS and not weighted
+        bootstrap = ((min(clusters, treated) < FEW_CLUSTERS or few_clusters(panel, weighted))
                      and clusters <= MOST_BOOTSTRAP_CLUSTERS)
     attrs = {}
     rows = []
@@ -133,12 +135,15 @@ def event_study(panel: pd.DataFrame, weighted: bool = False, estimators=ESTIMATO
         row = pre_trend_test(tidy, vcov, est, clusters)
         if est == "event_twfe" and bootstrap and np.isfinite(row["estimate"]):
             if seed is None:
-                seed = seed_for(panel, "effects.pretrend_bootstrap", reps=reps)
-            row["p"] = pre_trend_bootstrap(panel, reps, seed)
+                seed = seed_for(panel, "effects.pretrend_bootstrap", reps=reps, **({"weighted": True} if weighted else {}))
+            row["p"] = pre_trend_bootstrap(panel, reps, seed, weighted)
             draws = "Webb" if clusters < WEBB_BELOW else "Rademacher"
             row["method"] = both("method_pretrend_wild", n=int(row["relative_time"]), reps=reps, weights=draws)
             row["note"] = both("pretrend_wild_note", seed=seed)
             attrs["pretrend_seed"] = int(seed)
+        elif clusters > MOST_BOOTSTRAP_CLUSTERS and np.isfinite(row["estimate"]) and treated < FEW_CLUSTERS:
+            # too many clusters to bootstrap, yet few treated: say that the F form over-rejects
+            row["note"] = both("pretrend_f_few", g=treated, clusters=f"{clusters:,}", most=MOST_BOOTSTRAP_CLUSTERS)
         elif est == "event_did2s" and bootstrap:
             # its F form rejected a clean panel with 4 of 40 units treated in most draws: no p-value beats a wrong one
             row["p"] = np.nan
@@ -187,7 +192,7 @@ def wild_draws(clusters: int, reps: int, seed: int) -> np.ndarray:
     return rademacher_draws(clusters, reps, seed)
 
 
-def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int) -> float:
+def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int, weighted: bool = False) -> float:
     """The wild cluster bootstrap p-value of the TWFE event study's pre-trend test.
 
     Restricted (WCR, as :func:`analysis.effects.did.wild_bootstrap_p`): the model
@@ -200,7 +205,9 @@ def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int) -> float:
     19:4–60). As in :func:`analysis.effects.did.bootstrap_parts` the fixed effects
     are swept out once (Frisch–Waugh–Lovell) and ``v_g · u`` is demeaned as G columns
     ``u · 1[cluster = g]``, so every draw is a matrix product. Memory ≈ rows ×
-    (reps + G) × 8 bytes.
+    (reps + G) × 8 bytes. ``weighted``: demeaned with the weights, and the
+    regressions run on rows scaled by √weight (weighted least squares), with
+    ``v_g · u`` drawn in the outcome's own scale.
     """
     from pyfixest.estimation import demean
 
@@ -212,17 +219,19 @@ def pre_trend_bootstrap(panel: pd.DataFrame, reps: int, seed: int) -> float:
     clusters = pd.factorize(panel["unit"].to_numpy())[0]
     g = int(clusters.max()) + 1
     effects = np.column_stack([clusters, pd.factorize(panel["period_index"].to_numpy())[0]]).astype(np.uint64)
-    ones = np.ones(len(rel))
-    swept, _ = demean(np.column_stack([x, panel["outcome"].to_numpy(float)]), effects, ones, tol=1e-12)
+    w = panel["weight"].to_numpy(float) if weighted else np.ones(len(rel))
+    root = np.sqrt(w)[:, None]
+    swept, _ = demean(np.column_stack([x, panel["outcome"].to_numpy(float)]), effects, w, tol=1e-12)
     xd, yd = swept[:, :-1], swept[:, -1]
     post = xd[:, ~pre]
-    restricted = np.linalg.lstsq(post, yd, rcond=None)[0]
+    restricted = np.linalg.lstsq(post * root, yd * root[:, 0], rcond=None)[0]
     u = yd - post @ restricted
     one_hot = np.zeros((len(u), g))
     one_hot[np.arange(len(u)), clusters] = 1.0
-    spread, _ = demean(one_hot * u[:, None], effects, ones, tol=1e-12)
+    spread, _ = demean(one_hot * u[:, None], effects, w, tol=1e-12)
     draws = wild_draws(g, reps, seed)
     outcomes = np.column_stack([yd, (post @ restricted)[:, None] + spread @ draws.T])  # column 0: the data
+    xd, outcomes = xd * root, outcomes * root  # weighted least squares from here on
     bread = np.linalg.pinv(xd.T @ xd)
     coefs = bread @ (xd.T @ outcomes)
     resid = outcomes - xd @ coefs
