@@ -268,3 +268,11 @@ def test_ods_and_xls_workbooks_read_like_xlsx(tmp_path, suffix):
     assert list(f["unit"]) == ["甲村", "乙村"]
     assert list(f["births"]) == [20, 30] and list(f["population"]) == [1500, 2100]
     assert set(f["period"]) == {"2019"} and set(f["sheet"]) == {"2019"}
+
+
+def test_a_message_ending_in_a_question_gets_no_second_stop():
+    from analysis.errors import DataError
+
+    err = DataError("t.csv", "no data rows were found; is this a table of counts?", "check the file")
+    assert str(err) == "t.csv: no data rows were found; is this a table of counts? Fix: check the file"
+    assert str(DataError("t.csv", "bad", "fix it", row=3)) == "t.csv, row 3: bad. Fix: fix it"

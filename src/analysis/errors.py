@@ -25,7 +25,9 @@ class DataError(WorkbenchError):
             where.append(f"unit {unit!r}")
         if column is not None:
             where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where)}: {what}. Fix: {fix}")
+        # a question or a sentence already closed needs no second stop ("counts?. Fix")
+        stop = "" if what.endswith((".", "?", "!", "。", "？")) else "."
+        super().__init__(f"{', '.join(where)}: {what}{stop} Fix: {fix}")
 
 
 class ParameterError(WorkbenchError):
