@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -271,8 +272,18 @@ def test_ods_and_xls_workbooks_read_like_xlsx(tmp_path, suffix):
 
 
 def test_a_message_ending_in_a_question_gets_no_second_stop():
-    from analysis.errors import DataError
-
     err = DataError("t.csv", "no data rows were found; is this a table of counts?", "check the file")
     assert str(err) == "t.csv: no data rows were found; is this a table of counts? Fix: check the file"
     assert str(DataError("t.csv", "bad", "fix it", row=3)) == "t.csv, row 3: bad. Fix: fix it"
+
+
+@pytest.mark.parametrize("name", ["negative_count.csv", "duplicate_unit_period.csv", "personal_identifiers.csv",
+                                  "empty.csv", "header_only.csv", "not_a_table.csv"])
+def test_refusals_say_what_and_how_in_both_languages(name):
+    with pytest.raises(DataError) as caught:
+        analysis.load(need(BAD / name))
+    message = str(caught.value)
+    english, _, chinese = message.partition(" / ")
+    assert name in english and "Fix:" in english
+    assert "解决办法：" in chinese and re.search(r"[\u4e00-\u9fff]", chinese.split("解决办法：")[0])
+    assert "\n" not in message
