@@ -332,6 +332,14 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
                         "check that this sheet holds the table you mean; name the columns as in README's column list, "
                         "or map them with --columns (e.g. --columns '#3=births')",
                            zh=('没有识别出计数或比率列', "确认此工作表是要分析的表；按 README 的列名命名，或用 --columns 映射（如 --columns '#3=births'）"))
+    # a column the reader leaves out is named, so that a user who needs it (a treatment
+    # column, a measure under an unusual header) knows to map it with --columns
+    left_out = [names[c] for c in range(ncol) if names[c] and c not in roles and c not in wide]
+    if left_out:
+        shown = left_out[:12]
+        more = len(left_out) - len(shown)
+        decisions.append(Decision("header", f"未使用的列：{'、'.join(shown)}" + (f" 等 {len(left_out)} 列" if more else ""),
+                                  f"columns not used: {', '.join(map(repr, shown))}" + (f" and {more} more" if more else "")))
     value_cols = list(measure_cols) + list(wide)
     body, dropped = _drop_notes(body, value_cols)
     out = pd.DataFrame(index=body.index)
