@@ -1178,6 +1178,27 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
     return out
 
 
+SENSITIVITY_LIMITS = {"shift": (0.0, 50.0), "weight_shift": (0.0, 0.9), "runs": (0, 100_000)}
+
+
+def check_sensitivity(shift: float, weight_shift: float, runs: int) -> None:
+    """Refuse settings of :func:`sensitivity` that cannot mean anything, in one line in
+    Chinese and English: ``shift`` (percentage points a target moves) within 0 to 50,
+    ``weight_shift`` (share a weight moves) within 0 to 0.9, so that a weight stays
+    positive, and ``runs`` a whole number within 0 to 100,000 (0: no sensitivity
+    analysis). Raises :class:`SchemeError`."""
+    given = {"shift": shift, "weight_shift": weight_shift, "runs": runs}
+    for name, value in given.items():
+        low, high = SENSITIVITY_LIMITS[name]
+        whole = name != "runs" or (isinstance(value, (int, np.integer)) and not isinstance(value, bool))
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not number or not whole or not (low <= float(value) <= high):
+            kind_zh, kind_en = ("整数", "a whole number") if name == "runs" else ("数", "a number")
+            raise SchemeError(f"敏感性参数 sensitivity_{name} = {value!r} 无效：须为 {low:g} 到 {high:g} 之间的{kind_zh} / "
+                              f"sensitivity_{name} = {value!r} is out of range: it must be {kind_en} "
+                              f"from {low:g} to {high:g}")
+
+
 def _moves(scheme: Scheme, rng, runs: int, shift: float, weight_shift: float):
     """The moves of every run, drawn in the order one run after another always drew
     them (each numeric target of the leaves in the scheme's order, then each top-level
@@ -1315,5 +1336,6 @@ def split_task(annual: float, split: list[float]) -> list[float]:
     return [annual * p / s for p in split]
 
 
-__all__ = ["load_scheme", "list_schemes", "validate", "score", "bootstrap", "sensitivity", "combine_scores",
+__all__ = ["load_scheme", "list_schemes", "validate", "score", "bootstrap", "sensitivity", "check_sensitivity",
+           "combine_scores",
            "split_task", "parse_what_if", "Scheme", "Scores", "SchemeError"]
