@@ -1194,8 +1194,11 @@ def check_sensitivity(shift: float, weight_shift: float, runs: int) -> None:
         number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
         if not number or not whole or not (low <= float(value) <= high):
             kind_zh, kind_en = ("整数", "a whole number") if name == "runs" else ("数", "a number")
-            raise SchemeError(f"敏感性参数 sensitivity_{name} = {value!r} 无效：须为 {low:g} 到 {high:g} 之间的{kind_zh} / "
-                              f"sensitivity_{name} = {value!r} is out of range: it must be {kind_en} "
+            # a numpy value is shown as the number it is, not as np.float64(…)
+            shown = f"{float(value):g}" if number and name != "runs" else (
+                str(int(value)) if number and whole else repr(value.item() if hasattr(value, "item") else value))
+            raise SchemeError(f"敏感性参数 sensitivity_{name} = {shown} 无效：须为 {low:g} 到 {high:g} 之间的{kind_zh} / "
+                              f"sensitivity_{name} = {shown} is out of range: it must be {kind_en} "
                               f"from {low:g} to {high:g}")
 
 
