@@ -745,3 +745,20 @@ def test_sensitivity_settings_out_of_range_are_refused_in_both_languages(shift, 
     assert "无效" in str(err.value) and "out of range" in str(err.value) and "\n" not in str(err.value)
     scoring.check_sensitivity(2.0, 0.1, 100)
     scoring.check_sensitivity(0, 0, 0)
+
+
+def test_missing_inspectors_points_leave_a_unit_unscored_and_say_so(tmp_path):
+    items = [{"id": "policy", "points": 10, "rule": {"kind": "target", "reads": "policy_compliant_birth_rate",
+                                                     "target": 88, "per_point": 1}},
+             {"id": "ledgers", "points": 5, "rule": {"kind": "manual", "reads": "input_ledgers"}}]
+    s = _scheme(tmp_path, items, inputs=[{"column": "input_ledgers", "name_zh": "台账", "max": 5}],
+                tiers=[{"id": "commended", "top": 1}])
+    frame = _frame(births=[100, 100, 100], births_policy=[90, 85, 80], input_ledgers=[4, None, 2])
+    t = score(frame, s, manual_default="missing").totals.set_index("unit")
+    assert t.loc["u0", "total"] == 10 + 4 and t.loc["u2", "total"] == 2 + 2  # 10 - (88 - 80) = 2
+    assert np.isnan(t.loc["u1", "total"]) and pd.isna(t.loc["u1", "rank"]) and t.loc["u1", "tier"] == ""
+    assert [int(t.loc[u, "rank"]) for u in ("u0", "u2")] == [1, 2] and t.loc["u0", "tier"] == "commended"
+    assert t.loc["u1", "missing_en"] == "not scored: the inspector's points are missing: input_ledgers"
+    assert t.loc["u1", "missing_zh"] == "未计分：缺少考核评分 台账" and t.loc["u0", "missing_en"] == ""
+    # by default an inspector's missing points count in full, as before, and nothing is said
+    assert "missing_en" not in score(frame, s).totals.columns

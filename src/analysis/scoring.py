@@ -551,37 +551,51 @@ def _rank_groups(periods: np.ndarray, covered: np.ndarray) -> np.ndarray:
     return np.array([f"{p}\x1f{c:.9f}" for p, c in zip(periods, covered)], dtype=object)
 
 
-def _missing_lines(missing: dict, values: Values, scheme: Scheme, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, one sentence in Chinese and one in English naming the input columns the
-    table lacks for the row's score ("" where it lacks none)."""
+def _missing_lines(missing: dict, values: Values, scheme: Scheme, covered: np.ndarray, total: np.ndarray,
+                   leaf_points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, one sentence in Chinese and one in English saying why the row has no
+    score, or only a partial one: the input columns the table lacks, and the inspector's
+    points that are missing (``manual_default="missing"``); "" where nothing is missing."""
     from .i18n import column_label
 
     rows = len(values.keys)
-    columns: dict[str, np.ndarray] = {}
+    table: dict[str, np.ndarray] = {}  # a column the table lacks -> the rows whose score it leaves out
     for it in scheme.leaves():
-        if it.path not in missing:
-            continue
         r = it.rule or {}
-        for name in (r.get("reads"), r.get("task")):
+        for name in ((r.get("reads"), r.get("task")) if it.path in missing else ()):
             for column, lacks in (values.lacking.get(name, {}).items() if isinstance(name, str) else ()):
-                columns[column] = columns.get(column, np.zeros(rows, dtype=bool)) | (lacks & missing[it.path])
+                table[column] = table.get(column, np.zeros(rows, dtype=bool)) | (lacks & missing[it.path])
+    inspector: dict[str, np.ndarray] = {}  # an inspector's column -> the rows it leaves without points
+    for it in scheme.leaves():
+        blank = np.isnan(leaf_points[it.path]) & ~missing.get(it.path, np.zeros(rows, dtype=bool))
+        if blank.any():
+            column = str((it.rule or {}).get("reads"))
+            inspector[column] = inspector.get(column, np.zeros(rows, dtype=bool)) | blank
     zh, en = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
-    if not columns:
+    names = list(table) + list(inspector)
+    if not names:
         return zh, en
-    names = list(columns)
-    bits = np.stack([columns[c] for c in names], axis=1)
-    share = np.round(100 * covered, 1)
-    for combo in {(tuple(b), c) for b, c in zip(map(tuple, bits), share) if any(b)}:
-        lacked = [n for n, b in zip(names, combo[0]) if b]
-        at = np.all(bits == np.array(combo[0]), axis=1) & (share == combo[1])
-        cols_zh = "、".join(column_label(c, "zh") for c in lacked)
-        cols_en = ", ".join(lacked)
-        if scheme.partial:
-            zh[at] = f"只计有数据的项目，占总分值的 {combo[1]:g}%：本表缺少 {cols_zh}"
-            en[at] = f"scores the items the table has, {combo[1]:g}% of the points: the table lacks {cols_en}"
+    inputs_zh = {i.get("column"): i.get("name_zh") for i in scheme.inputs}
+    # rows that lack the same columns share one sentence: a code per combination of columns
+    code = np.zeros(rows, dtype=object)
+    for j, column in enumerate(names):
+        code = code + np.where((table.get(column) if j < len(table) else inspector[column]), 1 << j, 0)
+    groups = pd.DataFrame({"code": code, "share": np.round(100 * covered, 1), "scored": ~np.isnan(total)})
+    for (combo, share, scored), at in groups.groupby(["code", "share", "scored"], sort=False).indices.items():
+        if combo == 0:
+            continue
+        lacked = [c for j, c in enumerate(names[:len(table)]) if combo >> j & 1]
+        blank = [c for j, c in enumerate(names) if j >= len(table) and combo >> j & 1]
+        parts_zh = ([f"本表缺少 {'、'.join(column_label(c, 'zh') for c in lacked)}"] if lacked else []) + \
+            ([f"缺少考核评分 {'、'.join(inputs_zh.get(c) or c for c in blank)}"] if blank else [])
+        parts_en = ([f"the table lacks {', '.join(lacked)}"] if lacked else []) + \
+            ([f"the inspector's points are missing: {', '.join(blank)}"] if blank else [])
+        if scored:
+            zh[at] = f"只计有数据的项目，占总分值的 {share:g}%：" + "；".join(parts_zh)
+            en[at] = f"scores the items the table has, {share:g}% of the points: " + "; ".join(parts_en)
         else:
-            zh[at] = f"未计分：本表缺少 {cols_zh}"
-            en[at] = f"not scored: the table lacks {cols_en}"
+            zh[at] = "未计分：" + "；".join(parts_zh)
+            en[at] = "not scored: " + "; ".join(parts_en)
     return zh, en
 
 
@@ -798,9 +812,10 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
         name = v.get("name_en", v["id"])
         veto_reasons = np.where(c, np.where(veto_reasons == "", name, veto_reasons + ", " + name), veto_reasons)
     totals["veto_reasons"] = veto_reasons
-    if missing:
+    missing_zh, missing_en = _missing_lines(missing, values, scheme, covered, total, leaf_points)
+    if missing or (missing_zh != "").any():
         totals["covered"] = covered
-        totals["missing_zh"], totals["missing_en"] = _missing_lines(missing, values, scheme, covered)
+        totals["missing_zh"], totals["missing_en"] = missing_zh, missing_en
 
     reasons = []
     for it in scheme.leaves():
