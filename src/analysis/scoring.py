@@ -1301,16 +1301,24 @@ def scheme_fingerprint(scheme: Scheme) -> str:
 
 def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_default) -> Scores:
     """A weighted total of other schemes' totals and of totals given as input columns."""
-    parts, reasons = [], []
+    parts, reasons, why = [], [], []
     for part in scheme.combine:
         if "scheme" in part:
             sub = score(frame, part["scheme"], level, periods, period_range=period_range, manual_default=manual_default)
             totals = sub.totals
             reasons.append(sub.reasons.assign(scheme=sub.scheme.id))
+            if "missing_en" in totals.columns:  # why a part has no score, named by the part
+                why.append(totals.assign(missing_zh=f"{sub.scheme.id}：" + totals["missing_zh"],
+                                         missing_en=f"{sub.scheme.id}: " + totals["missing_en"],
+                                         blank=totals["missing_en"] == ""))
         else:
             values = gather(frame, Scheme(scheme.id, "", "", "", 100.0, [], vetoes=[{"reads": part["input"]}]),
                             level, periods, period_range)
             totals = values.keys.assign(total=values.get(part["input"]))
+            name_zh = next((i.get("name_zh") for i in scheme.inputs if i.get("column") == part["input"]), None)
+            why.append(totals.assign(missing_zh=f"未计分：缺少 {name_zh or part['input']}",
+                                     missing_en=f"not scored: the table lacks {part['input']}",
+                                     blank=totals["total"].notna()))
         parts.append((totals, float(part["weight"])))
     out = combine_scores(parts)
     out["scheme"] = scheme.id
@@ -1329,6 +1337,14 @@ def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_
     else:
         out["vetoed"], out["veto_reasons"] = False, ""
     out["tier"] = np.where(out["vetoed"] & out["total"].notna(), _veto_tier(scheme), "")
+    lines = [w.loc[~w["blank"], keys + ["missing_zh", "missing_en"]] for w in why]
+    lines = [w for w in lines if len(w)]
+    if lines:  # each part that has no score says why; a unit's reasons are joined
+        said = pd.concat(lines, ignore_index=True).groupby(keys, sort=False).agg(lambda r: "；".join(r))
+        said["missing_en"] = said["missing_en"].str.replace("；", "; ")
+        said = out[keys].merge(said.reset_index(), on=keys, how="left")
+        out["missing_zh"] = said["missing_zh"].fillna("").to_numpy()
+        out["missing_en"] = said["missing_en"].fillna("").to_numpy()
     reason_frame = pd.concat(reasons, ignore_index=True) if reasons else pd.DataFrame()
     return Scores(scheme, out, pd.DataFrame(), reason_frame)
 
