@@ -534,6 +534,7 @@ def cmd_batch(args) -> int:
     if args.jobs < 1:
         raise WorkbenchError("--jobs must be 1 or more / --jobs 至少为 1")
     notebooks, params, columns = _report_inputs(args, "batch")
+    _check_settings(params)
     reading = {"sheet": args.sheet, "columns": columns, "period": args.period, "unit_name": args.unit_name,
                "layout": args.layout, "scale": args.scale}
     jobs = plan(args.data, args.output, params, reading=reading,
