@@ -703,10 +703,13 @@ def _tier_codes(scheme: Scheme, total, rank, groups, vetoed, whole=None) -> np.n
     total = np.asarray(total, dtype=float)
     scored = ~np.isnan(total)
     codes_g, _ = pd.factorize(pd.Series(groups))
-    size = np.zeros(total.shape)  # scored units in the same period
-    for g in range(codes_g.max() + 1 if len(codes_g) else 0):
-        idx = codes_g == g
-        size[..., idx] = scored[..., idx].sum(axis=-1, keepdims=True)
+    if total.ndim == 1:  # scored units in the same period; one pass for a table's scores
+        size = np.bincount(codes_g, weights=scored, minlength=codes_g.max() + 1 if len(codes_g) else 0)[codes_g]
+    else:  # replicates: a pass per period (a page's replicates hold one period)
+        size = np.zeros(total.shape)
+        for g in range(codes_g.max() + 1 if len(codes_g) else 0):
+            idx = codes_g == g
+            size[..., idx] = scored[..., idx].sum(axis=-1, keepdims=True)
     code = np.zeros(np.shape(total), dtype=np.int16)
     for i, t in enumerate(scheme.tiers, start=1):
         # every condition of a tier must hold ("排位在倒数三位且总分在85分以下")
