@@ -269,14 +269,16 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
                 unit_name: str | None = None, layout: str | None = None, scale: str = "",
-                kernels: Kernels | None = None) -> dict:
+                kernels: Kernels | None = None, progress=None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
 
     The table is read here, once, and written to ``out_dir/data.parquet``; every
     notebook gets that file as ``data_path``. ``kernels`` (:class:`Kernels`) run the
     notebooks, one after another in each kernel (a batch worker keeps its own across
     reports); by default one kernel, started here as the data are read and stopped
-    at the end.
+    at the end. ``progress``, if given, is called as ``progress(notebook_name, event)``
+    with event "start" when a notebook begins to run and "finish" (or "failed") when it
+    ends, from the thread of the kernel that runs it.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -356,7 +358,11 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         def run(plan, kernel):
             """Execute one notebook and, if it ran, have its page rendered."""
             nb_path, given, effective = plan
+            if progress is not None:
+                progress(nb_path.name, "start")
             nb_started, nb_finished, err = kernel.execute(nb_path, staging / nb_path.name, given)
+            if progress is not None:
+                progress(nb_path.name, "finish" if err is None else "failed")
             if err is None:
                 rendering.append(renderer.submit(render, nb_path, effective, nb_finished))
             return nb_started, nb_finished, err
