@@ -229,7 +229,9 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     ax.set_ylabel(t("unit", language))
     if span is None:
         span = period_span(data["period"]) if "period" in data else ""
-    ax.set_title(chart_title(ind.label(language), level or _table_level(table), span, language))
+    # "unit" is the table's own unit level (village, township …): name that
+    ax.set_title(chart_title(ind.label(language), _table_level(table) if level in (None, "unit") else level, span,
+                             language))
     ax.margins(x=0.25)
     fig.tight_layout()
     return fig
@@ -313,11 +315,12 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     handles += list(legend_handles.values())
     legend = fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=2 if len(handles) > 2 else 1,
                         fontsize=9, frameon=False, title=t("unit", language) if several else None)
-    fig.suptitle(chart_title(_over_time_title(language), level or _table_level(table), period_span(periods),
-                             language))
-    renderer = fig.canvas.get_renderer()
-    bottom = legend.get_window_extent(renderer).height / fig.bbox.height
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.suptitle(chart_title(_over_time_title(language), _table_level(table) if level in (None, "unit") else level,
+                             period_span(periods), language))
+    # the legend's room is added to the figure's height, so that many units do not squeeze the panels
+    extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    fig.set_figheight(fig.get_figheight() + extra)
+    fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
     return fig
 
 
