@@ -38,12 +38,15 @@ def _edge_label(key: str, language: str) -> str:
 # about half size on a phone 390 px wide, where 12-point labels still read as 9 px.
 # A chart of many units grows taller, never wider.
 FIG_WIDTH = 5.6
+# Legends and the values written beside bars and points, in points: 11 reads as about
+# 8 px on a phone, the least that still reads; 9, matplotlib's usual, would be 6 px.
+LEGEND_SIZE = NOTE_SIZE = 11
 
 
 def _style() -> None:
     # A report's figure is about 750 px wide and a phone shows it at 390 px, half size:
     # labels a notch above seaborn's "notebook" sizes stay legible there.
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.1)
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2)
     use_cjk_font()  # after set_theme, which resets the font family
 
 
@@ -63,7 +66,7 @@ CHART_TEXT = {
     "digit_observed": ("观测占比（{n:,} 个不小于 100 的计数）", "observed share ({n:,} counts of 100 or more)"),
     "uniform": ("均匀分布：每个数字 10%", "uniform: 10% for each digit"),
     "uniform_band": ("仅凭抽样的 95% 范围（逐个数字）", "95% range from sampling alone (each digit)"),
-    "digits_title": ("出生、死亡等计数的末位数字（占比 %）", "last digits of counts such as births (share, %)"),
+    "digits_title": ("出生、死亡等计数的末位数字（占比 %）", "last digits of counts (share, %)"),
     "review_title": ("需复核的单位：发现数（按严重程度）", "units to review: findings (by severity)"),
     "review_top": ("，权重最高的 {n} 个", ", the {n} of most weight"),
     "n_findings": ("发现数", "findings"),
@@ -163,7 +166,28 @@ def chart_title(what: str, level: str | None, span: str | None, language: str = 
     if span:
         parts.append(span)
     # what on the first line, where and when on the second: one line would not fit a phone
-    return "\n".join([what, " · ".join(parts)]) if parts else what
+    lines = [what, " · ".join(parts)] if parts else [what]
+    return "\n".join(_fit(line) for line in lines)
+
+
+def _text_width(text: str) -> int:
+    """Width in Latin letters: a Chinese character is two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(line: str, room: int = 44) -> str:
+    """``line`` broken at spaces or separators into lines of at most ``room`` Latin letters
+    (a title of 14 points over an axes about 450 px wide); a word longer than that stays whole."""
+    if _text_width(line) <= room:
+        return line
+    cuts = [i for i, c in enumerate(line) if c in " ·（(" and 0 < i and _text_width(line[:i]) <= room]
+    if not cuts:
+        return line
+    at = cuts[-1]
+    head, rest = line[:at].rstrip(" ·"), line[at:].lstrip(" ·")
+    return head + "\n" + _fit(rest, room)
 
 
 def _span_of(data: pd.DataFrame) -> str:
@@ -172,6 +196,23 @@ def _span_of(data: pd.DataFrame) -> str:
     if "period" not in data:
         return data.attrs.get("span", "")
     return period_span(data["period"]) or data.attrs.get("span", "")
+
+
+def _tight(fig) -> None:
+    """``tight_layout``, the figure first made taller by the height of each legend drawn
+    under its axes: a legend of many entries would otherwise squeeze the axes, or fail
+    to fit, on a chart of few units."""
+    renderer = fig.canvas.get_renderer()
+    extra = 0.0
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent(renderer)
+            if box.y1 <= ax.get_window_extent(renderer).y0 + 1:
+                extra += box.height / fig.dpi
+    if extra:
+        fig.set_figheight(fig.get_figheight() + extra)
+    fig.tight_layout()
 
 
 def _table_level(table: pd.DataFrame) -> str | None:
@@ -210,7 +251,7 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     size = data["denominator"] + data["numerator"] if ind.id == "srb" else data["denominator"]
     for y, (v, n, inf) in enumerate(zip(data["value"], size, infinite)):
         # on a white ground, above the reference line, which would otherwise strike it through
-        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=10, color="#333333",
+        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=NOTE_SIZE, color="#333333",
                 zorder=5, bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.3))
     if ind.id == "srb":
         srb_reference_marks(ax, reference, language, axis="x")
@@ -223,7 +264,7 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     labels = [say("bars", language)] * len(plain) + [h.get_label() for h in hatched + marks]
     if handles:
         # under the axes, where it covers no bar
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=9,
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
@@ -233,7 +274,7 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     ax.set_title(chart_title(ind.label(language), _table_level(table) if level in (None, "unit") else level, span,
                              language))
     ax.margins(x=0.25)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -289,7 +330,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                     label=str(unit))
         ax.set_title(regs[indicator_id].label(language))
         ax.set_xticks(range(0, len(periods), step))
-        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=9)
+        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=10)
         if infinite.any():
             bottom, top = ax.get_ylim()
             xs = np.nonzero(infinite.any(axis=1))[0]
@@ -314,7 +355,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     # every colour and marker of the panels is named once, under them, where it hides no line
     handles += list(legend_handles.values())
     legend = fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=2 if len(handles) > 2 else 1,
-                        fontsize=9, frameon=False, title=t("unit", language) if several else None)
+                        fontsize=LEGEND_SIZE, frameon=False, title=t("unit", language) if several else None)
     fig.suptitle(chart_title(_over_time_title(language), _table_level(table) if level in (None, "unit") else level,
                              period_span(periods), language))
     # the legend's room is added to the figure's height, so that many units do not squeeze the panels
@@ -387,7 +428,7 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
                    edgecolor="#333333", linewidth=0.6, zorder=4, clip_on=False, label=_edge_label("beyond_top", language))
         for n_, y_ in zip(data["n"][beyond], data["y"][beyond]):
             ax.annotate(bound_text(y_, 0), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
-                        fontsize=9, color="#333333", annotation_clip=False)
+                        fontsize=NOTE_SIZE - 2, color="#333333", annotation_clip=False)
     if infinite.any():
         ax.scatter(data["n"][infinite], np.full(infinite.sum(), top), c=colours[infinite], marker=INFINITE_MARKER,
                    s=46, edgecolor="black", linewidth=0.8, zorder=4, clip_on=False,
@@ -399,7 +440,7 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     for _, row in flagged.iterrows():
         at = row["y"] if row["y"] <= upper else top
         ax.annotate(str(row["unit"]), (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
-                    fontsize=10, color="#7b241c", annotation_clip=False)
+                    fontsize=NOTE_SIZE, color="#7b241c", annotation_clip=False)
     _plain_log_axis(ax)
     ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
     ax.set_ylabel(ylabel)
@@ -416,8 +457,8 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     ax.set_ylim(bottom=bottom, top=top)
     ax.set_xlim(grid_n[0], grid_n[-1])
     # the legend goes under the axes, where it cannot hide a unit
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=9, frameon=False)
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig
 
 
@@ -466,14 +507,14 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     srb_reference_marks(ax, reference, language, axis="x")
     span = _span_of(data)
     head, _, where = chart_title(t("srb_axis", language), _table_level(table), span, language).partition("\n")
-    ax.set_title(head + "\n" + " · ".join(x for x in (say("shrink_title", language), where) if x))
+    ax.set_title("\n".join(x for x in (head, say("shrink_title", language), where) if x))
     ax.set_yticks(list(y))
     ax.set_yticklabels(data["unit"].astype(str))
     ax.set_xlabel(t("srb_axis", language))
     ax.set_xlim(left=0, right=right)
     # under the axes, where it hides no unit
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=9, frameon=False)
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig
 
 
@@ -498,7 +539,7 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
         labelled.add(key)
         for yy, v in zip(y[mask], value[mask]):
             ax.annotate(bound_text(v, 0), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
-                        fontsize=9 if key == "infinite_right" else 7, annotation_clip=False)
+                        fontsize=NOTE_SIZE if key == "infinite_right" else NOTE_SIZE - 2, annotation_clip=False)
 
 
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
@@ -542,13 +583,13 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
                                                                value=float(tier["below"]))))
     if handles:
         # under the axes, where it hides no unit
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=2, fontsize=9,
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     what = say("score_title", language, scale=scale) if scale else say("score_title_plain", language)
     if span is None:
         span = period_span(data["period"]) if "period" in data else ""
     ax.set_title(chart_title(what, level, span, language))
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -571,8 +612,8 @@ def pile_up_bins(bins: pd.DataFrame, indicator_id: str, threshold: float, langua
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("units_per_bin", language))
     ax.set_title(f"{ind.label(language)}: {t('threshold', language)} {threshold:g}")
-    ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout()
+    ax.legend(frameon=False, fontsize=LEGEND_SIZE)
+    _tight(fig)
     return fig
 
 
@@ -603,14 +644,14 @@ def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
     if outside.any():
         ax.bar([], [], color="#c0392b", label=say("digit_outside", language))
     for d, v in enumerate(share):
-        ax.text(d, v, f"{v:.1f}", ha="center", va="bottom", fontsize=10, color="#333333")
+        ax.text(d, v, f"{v:.1f}", ha="center", va="bottom", fontsize=NOTE_SIZE, color="#333333")
     ax.set_xticks(range(10))
     ax.set_xlabel(say("last_digit", language))
     ax.set_ylabel(say("digit_share", language))
     ax.set_ylim(0, max(float(share.max()), high) * 1.2)
-    ax.set_title(say("digits_title", language))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=9, frameon=False)
-    fig.tight_layout()
+    ax.set_title(_fit(say("digits_title", language)))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig
 
 
@@ -647,13 +688,13 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20) -> 
         ax.barh(names, width, left=left, color=SEVERITY_COLOURS.get(severity, "#34495e"), label=label)
         left += width
     for y, total in enumerate(left):
-        ax.text(total, y, f" {total:.0f}", va="center", fontsize=10, color="#333333")
+        ax.text(total, y, f" {total:.0f}", va="center", fontsize=NOTE_SIZE, color="#333333")
     ax.set_xlabel(say("n_findings", language))
     ax.set_ylabel(t("unit", language))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.margins(x=0.1)
     top = say("review_top", language, n=len(units)) if len(ranked) > len(units) else ""
-    ax.set_title(say("review_title", language) + top)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=9, frameon=False)
-    fig.tight_layout()
+    ax.set_title(_fit(say("review_title", language) + top))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig

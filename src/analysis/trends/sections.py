@@ -123,11 +123,11 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
         ax.xaxis.set_major_formatter(FuncFormatter(_time_label))
         ax.set_title(_unit_name(result, name, language), fontsize=11)
         ax.set_xlabel(text("year", language), fontsize=10)
-        ax.tick_params(labelsize=9)
+        ax.tick_params(labelsize=10)
     axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=10)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     # under the panels, where it hides no point
-    legend = fig.legend(handles, labels, fontsize=9, loc="lower center", ncol=2, frameon=False)
+    legend = fig.legend(handles, labels, fontsize=11, loc="lower center", ncol=1, frameon=False)
     extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
     fig.set_figheight(fig.get_figheight() + extra)  # the legend's room comes on top of the panels'
     fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
