@@ -296,7 +296,6 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     regs = indicators()
     data = table[table["indicator"].isin(indicator_ids)]
     periods = _full_periods(data["period"].unique())
-    position = {p: i for i, p in enumerate(periods)}
     shown = [i for i in indicator_ids if i in set(data["indicator"])]
     units = list(dict.fromkeys(data["unit"]))
     several = len(units) > 1
@@ -328,7 +327,8 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                 continue
             ax.plot(x, values[:, list(grid.columns).index(unit)], marker="o", markersize=4, color=colours[unit],
                     label=str(unit))
-        ax.set_title(regs[indicator_id].label(language))
+        # a panel is half the figure wide: its title is broken to fit it
+        ax.set_title(_fit(regs[indicator_id].label(language), 26), fontsize=12)
         ax.set_xticks(range(0, len(periods), step))
         ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=10)
         if infinite.any():
@@ -354,7 +354,9 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=str(u)) for u in units]
     # every colour and marker of the panels is named once, under them, where it hides no line
     handles += list(legend_handles.values())
-    legend = fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=2 if len(handles) > 2 else 1,
+    # units two a row where they are many; the reference marks' long labels need a row each
+    ncol = 2 if len(units) > 4 and not legend_handles else 1
+    legend = fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=ncol,
                         fontsize=LEGEND_SIZE, frameon=False, title=t("unit", language) if several else None)
     fig.suptitle(chart_title(_over_time_title(language), _table_level(table) if level in (None, "unit") else level,
                              period_span(periods), language))
