@@ -414,3 +414,31 @@ def test_report_kernels_draw_retina_pngs():
     from analysis.reports import KERNEL_ARGUMENTS
 
     assert "--InlineBackend.figure_formats={'retina'}" in KERNEL_ARGUMENTS
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_pile_up_chart_names_the_bin_that_meets_the_target(language):
+    import pandas as pd
+
+    bins = pd.DataFrame({"start": [84.0, 86.0, 88.0, 90.0], "end": [86.0, 88.0, 90.0, 92.0],
+                         "observed": [3, 2, 9, 4], "expected": [3.1, 3.4, 3.6, 3.8],
+                         "window": ["", "below", "meets", ""]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.pile_up_bins(bins, "policy_compliant_birth_rate", 88.0, language)
+        fig.canvas.draw()
+    _every_colour_named(fig)
+    assert plots.say("meets_bin", language) in _legend_texts(fig)
+    assert "(%)" in fig.axes[0].get_title()
+    plt.close("all")
+
+
+def test_a_digit_beyond_the_sampling_range_is_named():
+    observed = [60, 40, 40, 40, 40, 40, 40, 40, 40, 40]  # 0 far above 10%
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.last_digits_chart({"applies": True, "n": 420, "observed": observed}, "en")
+        fig.canvas.draw()
+    _every_colour_named(fig)
+    assert plots.say("digit_outside", "en") in _legend_texts(fig)
+    plt.close("all")

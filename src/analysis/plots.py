@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -608,13 +609,15 @@ def pile_up_bins(bins: pd.DataFrame, indicator_id: str, threshold: float, langua
     ax.plot(bins["start"] + width / 2, bins["expected"], "o-", color="#222222", label=t("counterfactual", language))
     ax.axvline(threshold, color="#555555", linestyle="--", linewidth=1,
                label=f"{t('threshold', language)} {threshold:g}")
+    handles, _ = ax.get_legend_handles_labels()
     if "meets" in set(bins["window"]):
-        # the darker bar is a colour of its own: named like the others
-        ax.bar([], [], color=sns.color_palette()[3], label=say("meets_bin", language))
+        # the darker bar is a colour of its own: named like the others (an empty bar call
+        # would give the legend nothing to draw, hence a patch)
+        handles.append(Patch(color=sns.color_palette()[3], label=say("meets_bin", language)))
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("units_per_bin", language))
     ax.set_title(f"{ind.label(language)}: {t('threshold', language)} {threshold:g}")
-    ax.legend(frameon=False, fontsize=LEGEND_SIZE)
+    ax.legend(handles=handles, frameon=False, fontsize=LEGEND_SIZE)
     _tight(fig)
     return fig
 
@@ -642,9 +645,12 @@ def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
     ax.axhline(10.0, color="#2c7fb8", lw=1.4, ls="--", zorder=2, label=say("uniform", language))
     outside = (share < low) | (share > high)
     colours = np.where(outside, "#c0392b", "#7f8c8d")
-    ax.bar(np.arange(10), share, color=colours, width=0.7, zorder=1, label=say("digit_observed", language, n=n))
+    ax.bar(np.arange(10), share, color=colours, width=0.7, zorder=1)
+    # patches, not the bars: a legend would show the bars in the colour of the first one
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(color="#7f8c8d", label=say("digit_observed", language, n=n)))
     if outside.any():
-        ax.bar([], [], color="#c0392b", label=say("digit_outside", language))
+        handles.append(Patch(color="#c0392b", label=say("digit_outside", language)))
     for d, v in enumerate(share):
         ax.text(d, v, f"{v:.1f}", ha="center", va="bottom", fontsize=NOTE_SIZE, color="#333333")
     ax.set_xticks(range(10))
@@ -652,7 +658,8 @@ def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
     ax.set_ylabel(say("digit_share", language))
     ax.set_ylim(0, max(float(share.max()), high) * 1.2)
     ax.set_title(_fit(say("digits_title", language)))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=LEGEND_SIZE,
+              frameon=False)
     _tight(fig)
     return fig
 
