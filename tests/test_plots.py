@@ -30,7 +30,9 @@ def test_bars_and_lines_render_every_glyph(sample_frame, language, tmp_path):
     assert plt.rcParams["font.family"][0] == FAMILY
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "白马村" in labels
-    assert fig.axes[0].get_title() == ("出生人口性别比" if language == "zh" else "sex ratio at birth")
+    # the measure with its unit first; the level and the period on the second line
+    assert fig.axes[0].get_title().split("\n")[0] == ("出生人口性别比 (女=100)" if language == "zh"
+                                                       else "sex ratio at birth (boys per 100 girls)")
     plt.close("all")
 
 
@@ -137,4 +139,306 @@ def test_infinite_ratio_in_bars_and_lines(edge_table, language, tmp_path):
     assert lines.count("∞") == 2 and plots._edge_label("infinite_top", language) in lines
     for texts in (bars, lines):
         assert _no_raw_numbers(texts)
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- charts that do not mislead
+
+def _srb_marks(ax, horizontal: bool = True) -> tuple[list, list]:
+    """The reference lines at 106.3 and the bands 101.4–111.2 drawn on ``ax``."""
+    lines = [ln for ln in ax.lines if len(np.atleast_1d(ln.get_ydata()))
+             and np.allclose(np.asarray(ln.get_ydata() if horizontal else ln.get_xdata(), float), 106.3)]
+
+    def extent(p):
+        xy = np.asarray(p.get_path().transformed(p.get_patch_transform()).vertices)
+        return xy[:, 1] if horizontal else xy[:, 0]
+
+    bands = [p for p in ax.patches
+             if len(extent(p)) and np.isclose(extent(p).min(), 101.4) and np.isclose(extent(p).max(), 111.2)]
+    return lines, bands
+
+
+def _legend_texts(fig) -> list[str]:
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    return [t.get_text() for lg in legends for t in lg.get_texts()]
+
+
+def _rgb(colour) -> tuple:
+    from matplotlib.colors import to_rgba
+
+    return tuple(np.round(to_rgba(colour)[:3], 3))
+
+
+def _artist_colours(ax) -> set:
+    """The colours a reader sees in ``ax``: lines, markers, bars, bands, interval bars."""
+    from matplotlib.collections import LineCollection
+
+    out = set()
+    for ln in ax.lines:
+        if len(np.atleast_1d(ln.get_xdata())):
+            out.add(_rgb(ln.get_color()))
+    for c in ax.collections:
+        if isinstance(c, LineCollection):
+            out |= {_rgb(col) for col in c.get_colors()}
+        elif len(c.get_offsets()):
+            out |= {_rgb(col) for col in c.get_facecolors()}
+    for p in ax.patches:
+        out.add(_rgb(p.get_facecolor()))
+    return out
+
+
+def _legend_colours(fig) -> set:
+    from matplotlib.container import Container
+
+    out = set()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    for lg in legends:
+        for h in lg.legend_handles:
+            parts = list(h) if isinstance(h, Container) else [h]
+            for part in parts:
+                for getter in ("get_color", "get_facecolor", "get_facecolors", "get_markerfacecolor"):
+                    if hasattr(part, getter):
+                        value = getattr(part, getter)()
+                        values = value if isinstance(value, np.ndarray) and value.ndim == 2 else [value]
+                        out |= {_rgb(v) for v in values if not isinstance(v, str) or v != "none"}
+    return out
+
+
+def _every_colour_named(fig) -> None:
+    shown = set().union(*(_artist_colours(ax) for ax in fig.axes if ax.get_visible()))
+    named = _legend_colours(fig)
+    assert shown <= named, f"colours without a legend entry: {shown - named}"
+
+
+@pytest.fixture(scope="module")
+def charts(sample_frame):
+    """Every chart of the report pages that draws a sex ratio or a score, in both languages."""
+    from analysis import checks, scoring, sections
+    from analysis.sex_ratio import DEFAULT_REFERENCE, srb_table
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is an error: no boxes in any chart
+        for language in ("zh", "en"):
+            pooled = analysis.indicator_table(sample_frame, level="unit", periods="all")
+            span = plots.period_span(sample_frame["period"])
+            out["bars", language] = plots.bars_by_unit(pooled, "srb", language, span=span)
+            out["bars_rate", language] = plots.bars_by_unit(pooled, "crude_birth_rate", language, span=span)
+            trend = analysis.indicator_table(sample_frame, level="township", periods="quarter")
+            out["lines", language] = plots.lines_over_time(trend, ["crude_birth_rate", "srb"], language)
+            table = srb_table(sample_frame)
+            table.attrs["span"] = span
+            units = table.assign(x=table["boys"], n=table["boys"] + table["girls"])
+            out["funnel", language] = plots.funnel(units, DEFAULT_REFERENCE.p0, language, as_srb=True,
+                                                   title="SRB", ylabel="srb")
+            latest = table[table["period"] == table["period"].iloc[-1]]
+            out["shrinkage", language] = plots.shrinkage(latest, language, 106.3)
+            scheme = scoring.load_scheme("village_2006")
+            scores = scoring.score(sample_frame, scheme, "unit", "year")
+            page = sections.score_page(sample_frame, scores.totals, "year", "")
+            rows = sections.score_rows(page, scores.totals, None).assign(score_low=lambda d: d["total"] - 3,
+                                                                          score_high=lambda d: d["total"] + 3)
+            names = {tier["id"]: tier[f"name_{language}"] for tier in scheme.tiers}
+            out["scores", language] = plots.score_intervals(rows, language, names, tiers=scheme.tiers,
+                                                           scale=scheme.scale, level="village")
+            out["digits", language] = plots.last_digits_chart(checks.last_digits(sample_frame), language)
+            out["review", language] = plots.review_chart(checks.run_checks(sample_frame), language)
+            for fig in [f for (_, lang), f in out.items() if lang == language]:
+                fig.canvas.draw()  # draws every glyph, so that a missing one raises here
+    yield out
+    plt.close("all")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", ["bars", "lines", "funnel", "shrinkage"])
+def test_every_sex_ratio_chart_has_the_reference_line_and_band(charts, name, language):
+    fig = charts[name, language]
+    horizontal = name in ("lines", "funnel")
+    axes = [ax for ax in fig.axes if "sex ratio" in ax.get_title() or "性别比" in ax.get_title()] \
+        if name == "lines" else fig.axes[:1]
+    assert axes
+    for ax in axes:
+        lines, bands = _srb_marks(ax, horizontal)
+        assert len(lines) == 1 and len(bands) == 1, (name, len(lines), len(bands))
+    legend = " ".join(_legend_texts(fig))
+    assert "106.3 [105.4, 107.2]" in legend and "101.4–111.2" in legend
+    assert ("参照水平" in legend) == (language == "zh") and ("reference" in legend) == (language == "en")
+
+
+def test_the_trend_panel_of_a_sex_ratio_has_the_reference(sample_frame):
+    from analysis import trends
+    from analysis.trends import sections as trend_sections
+
+    result = trends.trend_analysis(sample_frame, "srb", "all", "as_is")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = trend_sections.trend_plot(result, "en")[0]
+        fig.canvas.draw()
+    lines, bands = _srb_marks(fig.axes[0])
+    assert len(lines) == 1 and len(bands) == 1
+    assert "reference 106.3 [105.4, 107.2]" in _legend_texts(fig)
+    plt.close("all")
+
+
+def test_a_chart_of_another_indicator_has_no_sex_ratio_reference(charts):
+    lines, bands = _srb_marks(charts["bars_rate", "en"].axes[0], horizontal=False)
+    assert not lines and not bands
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_score_chart_draws_the_tier_thresholds(charts, language):
+    fig = charts["scores", language]
+    ax = fig.axes[0]
+    at = sorted(float(ln.get_xdata()[0]) for ln in ax.lines if len(set(np.atleast_1d(ln.get_xdata()))) == 1
+                and len(np.atleast_1d(ln.get_xdata())) == 2)
+    assert at == [80.0, 85.0]
+    legend = " ".join(_legend_texts(fig))
+    if language == "zh":
+        assert "一票否决：低于 80 分" in legend and "后进单位重点管理：低于 85 分" in legend and "自助法 95% 区间" in legend
+    else:
+        assert "vetoed: below 80 points" in legend and "bootstrap 95% interval" in legend
+
+
+def _period_frame(tmp_path, rows):
+    path = tmp_path / "gap.csv"
+    path.write_text("村,时期,人口,出生人数\n" + "".join(f"{u},{p},{pop},{b}\n" for u, p, pop, b in rows),
+                    encoding="utf-8")
+    return analysis.load(path)
+
+
+def test_a_missing_period_is_a_gap_not_a_line(tmp_path):
+    # 甲 has no row for 2019Q3; no unit has one for 2020Q1: both are gaps in the drawn lines
+    rows = [(u, p, 1000, 10 + i) for i, p in enumerate(["2019Q1", "2019Q2", "2019Q3", "2019Q4", "2020Q2"])
+            for u in ("甲", "乙") if not (u == "甲" and p == "2019Q3")]
+    table = analysis.indicator_table(_period_frame(tmp_path, rows), periods="as_is")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.lines_over_time(table, ["crude_birth_rate"], "en")
+    ax = fig.axes[0]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    jia, yi = (np.asarray(lines[u].get_ydata(), float) for u in ("甲", "乙"))
+    assert len(jia) == 6  # 2019Q1 … 2020Q2, 2020Q1 included although no row has it
+    assert np.isnan(jia[2]) and np.isnan(jia[4]) and np.isfinite(jia[[0, 1, 3, 5]]).all()
+    assert np.isnan(yi[4]) and np.isfinite(yi[[0, 1, 2, 3, 5]]).all()
+    assert "2019Q1" in ticks
+    plt.close("all")
+
+
+def test_full_periods_fills_months_quarters_and_years():
+    assert plots._full_periods(["2019-11", "2020-02"]) == ["2019-11", "2019-12", "2020-01", "2020-02"]
+    assert plots._full_periods(["2019Q3", "2020Q2"]) == ["2019Q3", "2019Q4", "2020Q1", "2020Q2"]
+    assert plots._full_periods(["2021", "2018"]) == ["2018", "2019", "2020", "2021"]
+    assert plots._full_periods(["2019", "2019Q2"]) == ["2019Q2", "2019"]  # mixed kinds: only sorted
+    assert plots.period_span(["2020-12", "2019-01", "all"]) == "2019-01–2020-12"
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", ["bars", "bars_rate", "lines", "funnel", "shrinkage", "scores", "digits", "review"])
+def test_every_colour_has_a_legend_entry(charts, name, language):
+    _every_colour_named(charts[name, language])
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_titles_say_the_unit_the_level_and_the_period(charts, language):
+    title = {name: (charts[name, language]._suptitle.get_text() if name == "lines"
+                    else charts[name, language].axes[0].get_title()) for name in ("bars", "bars_rate", "lines",
+                                                                                 "funnel", "scores")}
+    zh = language == "zh"
+    assert ("(女=100)" if zh else "boys per 100 girls") in title["bars"]
+    assert "‰" in title["bars_rate"]
+    for name in ("bars", "bars_rate", "funnel"):
+        assert ("村" if zh else "village") in title[name] and "2019-01–2020-12" in title[name]
+    assert ("乡镇" if zh else "township") in title["lines"] and "2019Q1–2020Q4" in title["lines"]
+    assert ("满分 100 分" if zh else "out of 100 points") in title["scores"] and "2020" in title["scores"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_last_digit_chart_has_the_uniform_line_and_its_band(charts, language):
+    fig = charts["digits", language]
+    ax = fig.axes[0]
+    assert len(ax.patches) >= 10  # ten digits (plus the band)
+    tens = [ln for ln in ax.lines if np.allclose(np.asarray(ln.get_ydata(), float), 10.0)]
+    assert len(tens) == 1
+    band = [p for p in ax.patches if p.get_label().startswith("仅凭抽样" if language == "zh" else "95% range")]
+    assert len(band) == 1
+    xy = band[0].get_path().transformed(band[0].get_patch_transform()).vertices[:, 1]
+    assert xy.min() < 10 < xy.max()
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(d) for d in range(10)]
+
+
+def test_last_digit_chart_is_none_where_the_test_does_not_apply():
+    assert plots.last_digits_chart({"applies": False, "n": 3}) is None
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_review_chart_stacks_findings_by_severity(charts, sample_frame, language):
+    from analysis.checks import review_list, run_checks
+
+    fig = charts["review", language]
+    ax = fig.axes[0]
+    found = run_checks(sample_frame)
+    ranked = review_list(found)
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names[-1] == str(ranked["unit"].iloc[0])  # most weight at the top
+    widths = {}
+    for p in ax.patches:
+        widths[round(p.get_y(), 3)] = widths.get(round(p.get_y(), 3), 0) + p.get_width()
+    assert sorted(widths.values(), reverse=True)[0] == ranked["findings"].iloc[0]
+    assert ("错误" if language == "zh" else "error") in _legend_texts(fig)
+
+
+def test_review_chart_is_none_without_findings():
+    import pandas as pd
+
+    assert plots.review_chart(pd.DataFrame(columns=["unit", "period", "check", "severity", "message_zh",
+                                                    "message_en"])) is None
+
+
+def test_charts_are_byte_stable(sample_frame):
+    import io
+
+    pooled = analysis.indicator_table(sample_frame, level="unit", periods="all")
+
+    def png() -> bytes:
+        buf = io.BytesIO()
+        fig = plots.bars_by_unit(pooled, "srb", "zh")
+        fig.savefig(buf, format="png", dpi=200)  # the report's retina PNG is 2 × 100 dpi
+        plt.close(fig)
+        return buf.getvalue()
+
+    assert png() == png()
+
+
+def test_report_kernels_draw_retina_pngs():
+    from analysis.reports import KERNEL_ARGUMENTS
+
+    assert "--InlineBackend.figure_formats={'retina'}" in KERNEL_ARGUMENTS
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_pile_up_chart_names_the_bin_that_meets_the_target(language):
+    import pandas as pd
+
+    bins = pd.DataFrame({"start": [84.0, 86.0, 88.0, 90.0], "end": [86.0, 88.0, 90.0, 92.0],
+                         "observed": [3, 2, 9, 4], "expected": [3.1, 3.4, 3.6, 3.8],
+                         "window": ["", "below", "meets", ""]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.pile_up_bins(bins, "policy_compliant_birth_rate", 88.0, language)
+        fig.canvas.draw()
+    _every_colour_named(fig)
+    assert plots.say("meets_bin", language) in _legend_texts(fig)
+    assert "(%)" in fig.axes[0].get_title()
+    plt.close("all")
+
+
+def test_a_digit_beyond_the_sampling_range_is_named():
+    observed = [60, 40, 40, 40, 40, 40, 40, 40, 40, 40]  # 0 far above 10%
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.last_digits_chart({"applies": True, "n": 420, "observed": observed}, "en")
+        fig.canvas.draw()
+    _every_colour_named(fig)
+    assert plots.say("digit_outside", "en") in _legend_texts(fig)
     plt.close("all")

@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -34,23 +35,214 @@ def _edge_label(key: str, language: str) -> str:
     return zh if language == "zh" else en
 
 
+# Inches at 100 dpi: a figure 560 px wide is shown whole on a page 1100 px wide and at
+# about half size on a phone 390 px wide, where 12-point labels still read as 9 px.
+# A chart of many units grows taller, never wider.
+FIG_WIDTH = 5.6
+# Legends and the values written beside bars and points, in points: 11 reads as about
+# 8 px on a phone, the least that still reads; 9, matplotlib's usual, would be 6 px.
+LEGEND_SIZE = NOTE_SIZE = 11
+
+
 def _style() -> None:
-    sns.set_theme(style="whitegrid", context="notebook")
+    # A report's figure is about 750 px wide and a phone shows it at 390 px, half size:
+    # labels a notch above seaborn's "notebook" sizes stay legible there.
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2)
     use_cjk_font()  # after set_theme, which resets the font family
 
 
-def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh") -> plt.Figure:
-    """One bar per unit for one indicator (the table should hold one period per unit)."""
+# Texts drawn on charts only; the page's own texts are in i18n.
+CHART_TEXT = {
+    "srb_reference": ("参照水平 {value:g}{range}", "reference {value:g}{range}"),
+    "srb_band": ("无异常范围 {low:.1f}–{high:.1f}（参照范围 ±{margin:g}）",
+                 "no-finding range {low:.1f}–{high:.1f} (reference range ±{margin:g})"),
+    "bars": ("各单位的值（n 为其所依据的人数）", "value per unit (n: persons it rests on)"),
+    "tier_line": ("{name}：低于 {value:g} 分", "{name}: below {value:g} points"),
+    "no_tier": ("无等次", "no tier"),
+    "score_interval": ("自助法 95% 区间", "bootstrap 95% interval"),
+    "score_title": ("综合考核得分（满分 {scale:g} 分）", "assessment score (out of {scale:g} points)"),
+    "score_title_plain": ("综合考核得分（分）", "assessment score (points)"),
+    "last_digit": ("末位数字", "last digit"),
+    "digit_share": ("占比 (%)", "share (%)"),
+    "digit_observed": ("观测占比（{n:,} 个不小于 100 的计数）", "observed share ({n:,} counts of 100 or more)"),
+    "uniform": ("均匀分布：每个数字 10%", "uniform: 10% for each digit"),
+    "uniform_band": ("仅凭抽样的 95% 范围（逐个数字）", "95% range from sampling alone (each digit)"),
+    "digits_title": ("出生、死亡等计数的末位数字（占比 %）", "last digits of counts (share, %)"),
+    "review_title": ("需复核的单位：发现数（按严重程度）", "units to review: findings (by severity)"),
+    "review_top": ("，权重最高的 {n} 个", ", the {n} of most weight"),
+    "n_findings": ("发现数", "findings"),
+    "over_time": ("各时期的指标", "indicators by period"),
+    "digit_outside": ("超出抽样范围的数字", "digits beyond the sampling range"),
+    "meets_bin": ("刚达到目标的一组", "the bin just meeting the target"),
+    "zone_within": ("控制限以内的单位", "units within the limits"),
+    "zone_95": ("超出 95% 控制限的单位", "units beyond the 95% limits"),
+    "zone_998": ("超出 99.8% 控制限的单位", "units beyond the 99.8% limits"),
+    "shrink_title": ("观测值与经验贝叶斯估计", "observed and empirical Bayes"),
+}
+
+
+def say(key: str, language: str = "zh", **values) -> str:
+    """A chart text in ``language`` (zh or en); raises KeyError for an unknown key."""
+    zh, en = CHART_TEXT[key]
+    return (zh if language == "zh" else en).format(**values)
+
+
+def _srb_reference(reference):
+    """A :class:`~analysis.sex_ratio.Reference` from a Reference, a number or None (the default)."""
+    from .sex_ratio import DEFAULT_REFERENCE, Reference
+
+    if reference is None:
+        return DEFAULT_REFERENCE
+    if isinstance(reference, Reference):
+        return reference
+    return Reference(float(reference))
+
+
+def srb_reference_marks(ax, reference=None, language: str = "zh", axis: str = "y") -> None:
+    """Draw the reference sex ratio (a line) and the range that is no finding (a band)
+    on ``ax``, each labelled for the legend.
+
+    ``reference`` is a Reference, a number (boys per 100 girls) or None for 106.3
+    [105.4, 107.2]; ``axis`` is "y" where the ratio is vertical, "x" where horizontal.
+    The band is the one the believability check ``srb_outlier`` uses
+    (``Reference.band``), so that the chart and the list of flagged units agree."""
+    from .sex_ratio import BAND_MARGIN
+
+    ref = _srb_reference(reference)
+    low, high = ref.band(BAND_MARGIN)
+    ranged = f" [{ref.low:g}, {ref.high:g}]" if ref.low is not None else ""
+    span, line = (ax.axhspan, ax.axhline) if axis == "y" else (ax.axvspan, ax.axvline)
+    span(low, high, color="#c0392b", alpha=0.10, lw=0, zorder=0,
+         label=say("srb_band", language, low=low, high=high, margin=BAND_MARGIN))
+    line(ref.value, color="#c0392b", lw=1.3, ls="--", zorder=2,
+         label=say("srb_reference", language, value=ref.value, range=ranged))
+
+
+def _full_periods(labels) -> list[str]:
+    """Every period from the first label to the last, missing ones included, so that
+    a period without data is a gap on the axis and not a step the line jumps.
+
+    Labels of one kind (years ``2019``, months ``2019-06``, quarters ``2019Q2``) are
+    filled in; anything else is only sorted."""
+    labels = sorted(set(map(str, labels)), key=sort_key)
+    kinds = {("Q" if "Q" in lab else "-" if "-" in lab else "Y") for lab in labels}
+    keys = [sort_key(lab) for lab in labels]
+    if len(labels) < 2 or len(kinds) != 1 or any(k[0] != 0 for k in keys):
+        return labels
+    kind = kinds.pop()
+    first, last = keys[0], keys[-1]
+    if kind == "Y":
+        return [str(y) for y in range(first[1], last[1] + 1)]
+    step = 3 if kind == "Q" else 1
+    out, (year, month) = [], (first[1], first[2])
+    while (year, month) <= (last[1], last[2]):
+        out.append(f"{year}Q{(month - 1) // 3 + 1}" if kind == "Q" else f"{year}-{month:02d}")
+        month += step
+        if month > 12:
+            year, month = year + 1, month - 12
+    return out
+
+
+def period_span(labels) -> str:
+    """``"2019-01–2020-12"`` for labels from 2019-01 to 2020-12; one label as itself;
+    "" for none."""
+    labels = sorted({str(v) for v in labels if str(v) not in ("", "nan", "all")}, key=sort_key)
+    if not labels:
+        return ""
+    return labels[0] if len(labels) == 1 else f"{labels[0]}–{labels[-1]}"
+
+
+def chart_title(what: str, level: str | None, span: str | None, language: str = "zh") -> str:
+    """A title that says what (with its unit), at which level, over which period:
+    ``"出生率 (‰)\n村 · 2019-01–2020-12"``. Parts that are None or "" are left out;
+    ``level`` is a level id (village, township, all …) or a name."""
+    from .i18n import level_name
+
+    parts = []
+    if level:
+        try:
+            parts.append(t("level_all", language) if level == "all" else level_name(level, language))
+        except KeyError:
+            parts.append(str(level))
+    if span:
+        parts.append(span)
+    # what on the first line, where and when on the second: one line would not fit a phone
+    lines = [what, " · ".join(parts)] if parts else [what]
+    return "\n".join(_fit(line) for line in lines)
+
+
+def _text_width(text: str) -> int:
+    """Width in Latin letters: a Chinese character is two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(line: str, room: int = 44) -> str:
+    """``line`` broken at spaces or separators into lines of at most ``room`` Latin letters
+    (a title of 14 points over an axes about 450 px wide); a word longer than that stays whole."""
+    if _text_width(line) <= room:
+        return line
+    cuts = [i for i, c in enumerate(line) if c in " ·（(" and 0 < i and _text_width(line[:i]) <= room]
+    if not cuts:
+        return line
+    at = cuts[-1]
+    head, rest = line[:at].rstrip(" ·"), line[at:].lstrip(" ·")
+    return head + "\n" + _fit(rest, room)
+
+
+def _span_of(data: pd.DataFrame) -> str:
+    """The periods ``data`` shows; rows pooled over the whole span (period "all") take
+    ``data.attrs["span"]``, which the caller sets where it knows the span."""
+    if "period" not in data:
+        return data.attrs.get("span", "")
+    return period_span(data["period"]) or data.attrs.get("span", "")
+
+
+def _tight(fig) -> None:
+    """``tight_layout``, the figure first made taller by the height of each legend drawn
+    under its axes: a legend of many entries would otherwise squeeze the axes, or fail
+    to fit, on a chart of few units."""
+    renderer = fig.canvas.get_renderer()
+    extra = 0.0
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent(renderer)
+            if box.y1 <= ax.get_window_extent(renderer).y0 + 1:
+                extra += box.height / fig.dpi
+    if extra:
+        fig.set_figheight(fig.get_figheight() + extra)
+    fig.tight_layout()
+
+
+def _table_level(table: pd.DataFrame) -> str | None:
+    """The level an indicator table was computed at, "unit" read as the table's own unit level."""
+    level = table.attrs.get("level")
+    return table.attrs.get("unit_level") or level if level == "unit" else level
+
+
+def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *, reference=None,
+                 level: str | None = None, span: str | None = None) -> plt.Figure:
+    """One bar per unit for one indicator (the table should hold one period per unit).
+
+    ``table`` is an indicator table (``unit``, ``indicator``, ``value``, ``numerator``,
+    ``denominator``). The title names the indicator with its unit of measure, the level
+    (``level``, else the table's own) and the period (``span``, else the table's periods).
+    A sex-ratio chart carries the reference line and the no-finding band (``reference``:
+    a Reference, a number, or None for 106.3). Raises KeyError for an unknown indicator."""
     _style()
     ind = indicators()[indicator_id]
     data = table[table["indicator"] == indicator_id].dropna(subset=["value"]).sort_values("value")
-    height = max(2.5, 0.28 * len(data) + 1.2)
-    fig, ax = plt.subplots(figsize=(7.5, height), dpi=100)
+    # Many units make the chart taller, not wider: on a phone its width is the screen's.
+    height = max(2.8, 0.32 * len(data) + 1.6)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     infinite = np.isinf(data["value"].to_numpy(float))
     finite = data["value"][~infinite]
     # an infinite ratio is a bar to the edge, hatched, that says ∞
     edge = float(finite.max()) * 1.15 if len(finite) and finite.max() > 0 else 100.0
-    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=sns.color_palette()[0])
+    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=sns.color_palette()[0],
+                   label=say("bars", language))
     for bar, inf in zip(bars, infinite):
         if inf:
             bar.set_hatch("//")
@@ -59,21 +251,44 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh") -
     # n is what the rate rests on: births for the sex ratio, the denominator otherwise
     size = data["denominator"] + data["numerator"] if ind.id == "srb" else data["denominator"]
     for y, (v, n, inf) in enumerate(zip(data["value"], size, infinite)):
-        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=8, color="#333333")
-    if infinite.any():
-        handles = [b for b, inf in zip(bars, infinite) if inf][:1]
-        ax.legend(handles=handles, loc="lower right", fontsize=8)
+        # on a white ground, above the reference line, which would otherwise strike it through
+        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=NOTE_SIZE, color="#333333",
+                zorder=5, bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.3))
+    if ind.id == "srb":
+        srb_reference_marks(ax, reference, language, axis="x")
+    # one plain bar, one hatched (∞) bar and the reference marks: every kind drawn, named once
+    plain = [b for b, inf in zip(bars, infinite) if not inf][:1]
+    hatched = [b for b, inf in zip(bars, infinite) if inf][:1]
+    drawn = set(bars)
+    marks = [h for h in ax.get_legend_handles_labels()[0] if h is not bars and h not in drawn]
+    handles = plain + hatched + marks
+    labels = [say("bars", language)] * len(plain) + [h.get_label() for h in hatched + marks]
+    if handles:
+        # under the axes, where it covers no bar
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=LEGEND_SIZE,
+                  frameon=False)
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
-    ax.set_title(ind.name(language))
+    if span is None:
+        span = period_span(data["period"]) if "period" in data else ""
+    # "unit" is the table's own unit level (village, township …): name that
+    ax.set_title(chart_title(ind.label(language), _table_level(table) if level in (None, "unit") else level, span,
+                             language))
     ax.margins(x=0.25)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
 def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str = "zh",
-                    col_wrap: int = 3) -> plt.Figure:
+                    col_wrap: int = 3, *, reference=None, level: str | None = None) -> plt.Figure:
     """Small multiples: one panel per indicator, one line per unit, periods in order.
+
+    ``table`` is an indicator table (``unit``, ``period``, ``indicator``, ``value``).
+    Every period from the first to the last has its place on the axis, and a unit
+    without a value for a period (no row, or no value) has a gap there: a line drawn
+    across it would show a change nobody measured. The sex-ratio panel carries the
+    reference line and band (``reference`` as in :func:`srb_reference_marks`). The
+    figure's title names the level (``level``, else the table's) and the span.
 
     Drawn on matplotlib's own axes rather than ``seaborn.relplot``: with one value per
     unit and period there is nothing to estimate, and relplot's faceting machinery
@@ -81,37 +296,45 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     _style()
     regs = indicators()
     data = table[table["indicator"].isin(indicator_ids)]
-    periods = sorted(data["period"].unique(), key=sort_key)
-    position = {p: i for i, p in enumerate(periods)}
+    periods = _full_periods(data["period"].unique())
     shown = [i for i in indicator_ids if i in set(data["indicator"])]
     units = list(dict.fromkeys(data["unit"]))
     several = len(units) > 1
     colours = dict(zip(units, sns.color_palette(n_colors=max(1, len(units)))))
-    ncols = min(col_wrap, max(1, len(shown)))
+    # Two columns at most: three panels side by side are too small to read on a phone.
+    ncols = min(col_wrap, 2, max(1, len(shown)))
     nrows = max(1, -(-len(shown) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 2.8 * 1.4, nrows * 2.8), dpi=100, sharex=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH * ncols / 2, nrows * 2.8 + 0.6), dpi=100, sharex=True,
                              squeeze=False)
-    step = max(1, len(periods) // 8)
+    step = max(1, -(-len(periods) // 6))
     for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
+    legend_handles: dict[str, object] = {}
     for ax, indicator_id in zip(axes.flat, shown):
         part = data[data["indicator"] == indicator_id]
-        x = part["period"].map(position).to_numpy()
-        y = part["value"].to_numpy(float)
-        infinite = np.isinf(y)
+        # one row per unit and period on the full axis: missing periods are NaN and break the line
+        grid = (part.assign(value=part["value"].astype(float))
+                .pivot_table(index="period", columns="unit", values="value", aggfunc="first", dropna=False)
+                .reindex(periods))
+        values = grid.to_numpy(float)
+        infinite = np.isinf(values)
         # infinite values (a sex ratio with no girls) leave the lines and are marked at the top
-        y = np.where(infinite, np.nan, y)
+        values = np.where(infinite, np.nan, values)
+        x = np.arange(len(periods))
+        if indicator_id == "srb":
+            srb_reference_marks(ax, reference, language, axis="y")
         for unit in units:
-            mine = (part["unit"] == unit).to_numpy()
-            order = np.argsort(x[mine], kind="stable")
-            ax.plot(x[mine][order], y[mine][order], marker="o", markersize=4, color=colours[unit],
+            if unit not in grid.columns:
+                continue
+            ax.plot(x, values[:, list(grid.columns).index(unit)], marker="o", markersize=4, color=colours[unit],
                     label=str(unit))
-        ax.set_title(regs[indicator_id].label(language))
+        # a panel is half the figure wide: its title is broken to fit it
+        ax.set_title(_fit(regs[indicator_id].label(language), 26), fontsize=12)
         ax.set_xticks(range(0, len(periods), step))
-        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=8)
+        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=10)
         if infinite.any():
             bottom, top = ax.get_ylim()
-            xs = x[infinite]
+            xs = np.nonzero(infinite.any(axis=1))[0]
             mark = ax.scatter(xs, [top] * len(xs), marker=INFINITE_MARKER, s=40, color="#c0392b",
                               edgecolor="black", linewidth=0.6, zorder=4, clip_on=False,
                               label=_edge_label("infinite_top", language))
@@ -120,21 +343,33 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                             annotation_clip=False)
             ax.set_ylim(bottom, top)
             ax.set_title(ax.get_title(), pad=20)
-            ax.legend(handles=[mark], loc="lower left", fontsize=7, frameon=False)
+            legend_handles.setdefault(mark.get_label(), mark)
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in set(map(str, units)):
+                legend_handles.setdefault(label, handle)
     for ax in axes[-1]:
         ax.set_xlabel(t("period", language))
     for ax in axes.flat[max(0, len(shown) - ncols):len(shown)]:
         ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of a column that ends a row early
         ax.set_xlabel(t("period", language))
-    room = 1.0
-    if several:
-        handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4) for u in units]
-        legend = fig.legend(handles, [str(u) for u in units], title=t("unit", language), loc="center right",
-                            frameon=False)
-        # inside the figure, beside the panels: a report's figure is not cropped to its contents
-        room = 1.0 - legend.get_window_extent(fig.canvas.get_renderer()).width / fig.bbox.width
-    fig.tight_layout(rect=(0, 0, room, 1))
+    handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=str(u)) for u in units]
+    # every colour and marker of the panels is named once, under them, where it hides no line
+    handles += list(legend_handles.values())
+    # units two a row where they are many; the reference marks' long labels need a row each
+    ncol = 2 if len(units) > 4 and not legend_handles else 1
+    legend = fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=ncol,
+                        fontsize=LEGEND_SIZE, frameon=False, title=t("unit", language) if several else None)
+    fig.suptitle(chart_title(_over_time_title(language), _table_level(table) if level in (None, "unit") else level,
+                             period_span(periods), language))
+    # the legend's room is added to the figure's height, so that many units do not squeeze the panels
+    extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    fig.set_figheight(fig.get_figheight() + extra)
+    fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
     return fig
+
+
+def _over_time_title(language: str) -> str:
+    return say("over_time", language)
 
 
 ZONE_COLOURS = {"within": "#8c8c8c", "high_95": "#e6a23c", "low_95": "#e6a23c", "high_998": "#c0392b",
@@ -142,14 +377,19 @@ ZONE_COLOURS = {"within": "#8c8c8c", "high_95": "#e6a23c", "low_95": "#e6a23c", 
 
 
 def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: bool = False,
-           title: str = "", ylabel: str = "", label_zones=("high_998", "low_998"), max_labels: int = 12) -> plt.Figure:
+           title: str = "", ylabel: str = "", label_zones=("high_998", "low_998"), max_labels: int = 12,
+           reference=None, level: str | None = None, span: str | None = None) -> plt.Figure:
     """Funnel plot: each unit's rate against its size, with the 95% and 99.8%
     limits that sampling alone allows around ``target`` (a proportion).
 
     ``units`` needs ``unit``, ``x`` (boys, or the numerator), ``n`` (births, or
     the denominator) and ``funnel_zone``. With ``as_srb`` the vertical axis is
     boys per 100 girls; otherwise the rate in %. Units beyond the outer limits
-    are named.
+    are named. A sex-ratio funnel carries the reference line and the no-finding band
+    (``reference``: a Reference or number; None takes the ratio ``target`` implies).
+    The title is ``ylabel`` (the measure with its unit), else ``title``, over the level
+    (``level``, else ``units.attrs``) and the period (``span``, else ``units.attrs["span"]``
+    or the periods in ``units``).
     """
     from .sex_ratio import FUNNEL_LEVELS, funnel_limits, to_srb
 
@@ -158,17 +398,21 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     data["share"] = data["x"] / data["n"]
     scale = (lambda p: to_srb(p)) if as_srb else (lambda p: 100 * np.asarray(p, dtype=float))
     data["y"] = scale(data["share"])
-    fig, ax = plt.subplots(figsize=(8, 5.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 7.0), dpi=100)
     n_max = max(float(data["n"].max()) if len(data) else 10.0, 10.0)
     n_min = max(1.0, float(data["n"].min()) * 0.5 if len(data) else 1.0)
     grid_n = np.unique(np.round(np.geomspace(n_min, n_max * 1.15, 300)))
     limits = funnel_limits(grid_n, target)
-    for level, style in zip(FUNNEL_LEVELS, ("--", ":")):
-        lo, hi = limits[level]
-        name = f"{level:.1%}".replace(".0%", "%")
+    for coverage, style in zip(FUNNEL_LEVELS, ("--", ":")):
+        lo, hi = limits[coverage]
+        name = f"{coverage:.1%}".replace(".0%", "%")
         ax.plot(grid_n, scale(hi), style, color="#555555", lw=1, label=f"{name} {t('limits', language)}")
         ax.plot(grid_n, scale(lo), style, color="#555555", lw=1)
-    ax.axhline(float(scale(target)), color="#2c7fb8", lw=1.2, label=t("target_line", language))
+    if as_srb:
+        # the ratio the target share implies, rounded so that 106.3 finds its published range
+        srb_reference_marks(ax, reference if reference is not None else round(float(to_srb(target)), 6), language)
+    else:
+        ax.axhline(float(scale(target)), color="#2c7fb8", lw=1.2, label=t("target_line", language))
     colours = data["funnel_zone"].map(ZONE_COLOURS).fillna("#8c8c8c")
     upper = _upper(data, scale, target, as_srb)
     top = upper * 1.05
@@ -176,6 +420,10 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     beyond = ~infinite & (data["y"].to_numpy(float) > upper)
     inside = ~infinite & ~beyond
     ax.scatter(data["n"][inside], data["y"][inside], c=colours[inside], s=22, edgecolor="white", linewidth=0.4, zorder=3)
+    # each colour of the dots gets its entry: within the limits, beyond 95%, beyond 99.8%
+    for zone_colour, key in (("#8c8c8c", "zone_within"), ("#e6a23c", "zone_95"), ("#c0392b", "zone_998")):
+        if (colours == zone_colour).any():
+            ax.scatter([], [], c=zone_colour, s=22, edgecolor="white", linewidth=0.4, label=say(key, language))
     # units off the scale sit on its top edge: ∞ (no girls) and finite ratios beyond it
     # have markers of their own, and say what they are
     if beyond.any():
@@ -183,7 +431,7 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
                    edgecolor="#333333", linewidth=0.6, zorder=4, clip_on=False, label=_edge_label("beyond_top", language))
         for n_, y_ in zip(data["n"][beyond], data["y"][beyond]):
             ax.annotate(bound_text(y_, 0), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
-                        fontsize=7, color="#333333", annotation_clip=False)
+                        fontsize=NOTE_SIZE - 2, color="#333333", annotation_clip=False)
     if infinite.any():
         ax.scatter(data["n"][infinite], np.full(infinite.sum(), top), c=colours[infinite], marker=INFINITE_MARKER,
                    s=46, edgecolor="black", linewidth=0.8, zorder=4, clip_on=False,
@@ -195,11 +443,14 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     for _, row in flagged.iterrows():
         at = row["y"] if row["y"] <= upper else top
         ax.annotate(str(row["unit"]), (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
-                    fontsize=8, color="#7b241c", annotation_clip=False)
+                    fontsize=NOTE_SIZE, color="#7b241c", annotation_clip=False)
     _plain_log_axis(ax)
     ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
     ax.set_ylabel(ylabel)
-    ax.set_title(title, pad=22 if infinite.any() else 6)
+    if span is None:
+        span = _span_of(units)
+    ax.set_title(chart_title(ylabel or title, level or _table_level(units), span, language),
+                 pad=22 if infinite.any() else 6)
     finite = data["y"][np.isfinite(data["y"])]
     if as_srb:
         bottom = max(0.0, min(float(finite.min()) if len(finite) else 50.0, 50.0) * 0.8)
@@ -209,8 +460,8 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
     ax.set_ylim(bottom=bottom, top=top)
     ax.set_xlim(grid_n[0], grid_n[-1])
     # the legend goes under the axes, where it cannot hide a unit
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig
 
 
@@ -236,15 +487,18 @@ def _upper(data, scale, target, as_srb) -> float:
     return top
 
 
-def shrinkage(table: pd.DataFrame, language: str = "zh", reference: float | None = None) -> plt.Figure:
+def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.Figure:
     """Observed SRB with its interval beside the empirical-Bayes estimate, one row per unit.
+
+    ``table`` is a :func:`~analysis.sex_ratio.srb_table`; ``reference`` a Reference, a
+    number, or None for 106.3 [105.4, 107.2]: its line and no-finding band are drawn.
 
     The axis ends at 400 at most: a ratio beyond it, or infinite (no girls), is
     drawn at the right edge with a marker of its own, its value or ∞ beside it."""
     _style()
     data = table.dropna(subset=["shrunk_srb"]).sort_values("shrunk_srb").reset_index(drop=True)
-    height = max(2.8, 0.3 * len(data) + 1.4)
-    fig, ax = plt.subplots(figsize=(8, height), dpi=100)
+    height = max(3.2, 0.34 * len(data) + 1.8)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     y = np.arange(len(data), dtype=float)
     right = min(400.0, float(data["ci_high"].clip(upper=400).max()) * 1.05) if len(data) else 400.0
     labelled: set[str] = set()
@@ -252,14 +506,18 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference: float | None
                   t("observed", language), language, labelled)
     _interval_row(ax, data["shrunk_srb"], data["shrunk_low"], data["shrunk_high"], y - 0.18, right, "s", 4, "#2c7fb8",
                   1.2, t("shrunk", language), language, labelled)
-    if reference is not None:
-        ax.axvline(reference, color="#c0392b", lw=1, ls="--", label=t("reference_line", language, value=reference))
+    # the reference line and band always: a sex-ratio chart without them cannot be read
+    srb_reference_marks(ax, reference, language, axis="x")
+    span = _span_of(data)
+    head, _, where = chart_title(t("srb_axis", language), _table_level(table), span, language).partition("\n")
+    ax.set_title("\n".join(x for x in (head, say("shrink_title", language), where) if x))
     ax.set_yticks(list(y))
     ax.set_yticklabels(data["unit"].astype(str))
     ax.set_xlabel(t("srb_axis", language))
     ax.set_xlim(left=0, right=right)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    # under the axes, where it hides no unit
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig
 
 
@@ -284,32 +542,57 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
         labelled.add(key)
         for yy, v in zip(y[mask], value[mask]):
             ax.annotate(bound_text(v, 0), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
-                        fontsize=9 if key == "infinite_right" else 7, annotation_clip=False)
+                        fontsize=NOTE_SIZE if key == "infinite_right" else NOTE_SIZE - 2, annotation_clip=False)
 
 
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
 
 
-def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict | None = None) -> plt.Figure:
-    """Each unit's score with its bootstrap interval, best at the top, coloured by tier."""
+def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict | None = None, *,
+                    tiers: list[dict] | None = None, scale: float | None = None, level: str | None = None,
+                    span: str | None = None) -> plt.Figure:
+    """Each unit's score with its bootstrap interval, best at the top, coloured by tier.
+
+    ``data`` has ``unit``, ``total``, ``tier`` and, with intervals, ``score_low`` and
+    ``score_high``. ``tiers`` are the scheme's tiers (``id``, ``name_zh``/``name_en``,
+    ``below``): each tier with a points threshold is a vertical line, named, so that a
+    reader sees which units an interval puts on both sides of it. ``scale`` (the
+    scheme's full points) goes into the title with ``level`` and ``span`` (else the
+    periods in ``data``)."""
     _style()
     data = data.sort_values("total").reset_index(drop=True)
-    height = max(2.8, 0.28 * len(data) + 1.4)
-    fig, ax = plt.subplots(figsize=(8, height), dpi=100)
+    height = max(3.2, 0.32 * len(data) + 2.0)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     colours = data["tier"].map(lambda x: TIER_COLOURS.get(x or "", "#7f8c8d"))
     y = list(range(len(data)))
+    handles = []
     if "score_low" in data:
         ax.hlines(y, data["score_low"], data["score_high"], color="#999999", lw=1.2)
-    ax.scatter(data["total"], y, c=colours, s=28, zorder=3)
+        handles.append(plt.Line2D([], [], color="#999999", lw=1.2, label=say("score_interval", language)))
+    ax.scatter(data["total"], y, c=colours, s=32, zorder=3)
     ax.set_yticks(y)
     ax.set_yticklabels(data["unit"].astype(str))
     ax.set_xlabel(t("score", language))
     names = tier_names or {}
-    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=names.get(k, k) or "—")
-               for k, c in TIER_COLOURS.items() if k in set(data["tier"].fillna(""))]
+    present = set(data["tier"].fillna(""))
+    handles += [plt.Line2D([], [], marker="o", ls="", color=c, label=names.get(k, k) or say("no_tier", language))
+                for k, c in TIER_COLOURS.items() if k in present]
+    for tier in tiers or []:
+        if tier.get("below") is None:
+            continue
+        name = tier.get("name_zh" if language == "zh" else "name_en") or names.get(tier.get("id"), tier.get("id", ""))
+        handles.append(ax.axvline(float(tier["below"]), color=TIER_COLOURS.get(tier.get("id"), "#555555"), lw=1.2,
+                                  ls="--", zorder=1, label=say("tier_line", language, name=name,
+                                                               value=float(tier["below"]))))
     if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=8)
-    fig.tight_layout()
+        # under the axes, where it hides no unit
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,
+                  frameon=False)
+    what = say("score_title", language, scale=scale) if scale else say("score_title_plain", language)
+    if span is None:
+        span = period_span(data["period"]) if "period" in data else ""
+    ax.set_title(chart_title(what, level, span, language))
+    _tight(fig)
     return fig
 
 
@@ -324,10 +607,103 @@ def pile_up_bins(bins: pd.DataFrame, indicator_id: str, threshold: float, langua
     ax.bar(bins["start"], bins["observed"], width=width * 0.9, align="edge", color=colours,
            label=t("observed_units", language))
     ax.plot(bins["start"] + width / 2, bins["expected"], "o-", color="#222222", label=t("counterfactual", language))
-    ax.axvline(threshold, color="#555555", linestyle="--", linewidth=1)
+    ax.axvline(threshold, color="#555555", linestyle="--", linewidth=1,
+               label=f"{t('threshold', language)} {threshold:g}")
+    handles, _ = ax.get_legend_handles_labels()
+    if "meets" in set(bins["window"]):
+        # the darker bar is a colour of its own: named like the others (an empty bar call
+        # would give the legend nothing to draw, hence a patch)
+        handles.append(Patch(color=sns.color_palette()[3], label=say("meets_bin", language)))
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("units_per_bin", language))
-    ax.set_title(f"{ind.name(language)}: {t('threshold', language)} {threshold:g}")
-    ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout()
+    ax.set_title(f"{ind.label(language)}: {t('threshold', language)} {threshold:g}")
+    ax.legend(handles=handles, frameon=False, fontsize=LEGEND_SIZE)
+    _tight(fig)
+    return fig
+
+
+def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
+    """The share of each last digit 0–9 among the counts, against the 10% that digits
+    drawn at random give, with the range sampling alone allows.
+
+    ``result`` is :func:`analysis.checks.last_digits`'s dict (``applies``, ``n``,
+    ``observed``: ten counts). Returns None where the test does not apply. The band is
+    pointwise (each digit's binomial 2.5–97.5% quantiles at ``n``), not simultaneous:
+    one digit of ten outside it now and then is chance; the chi-square test on the
+    page judges all ten together."""
+    from scipy import stats
+
+    if not result.get("applies"):
+        return None
+    _style()
+    observed = np.asarray(result["observed"], dtype=float)
+    n = int(observed.sum())
+    share = 100 * observed / n
+    low, high = (100 * stats.binom.ppf(q, n, 0.1) / n for q in (0.025, 0.975))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 4.4), dpi=100)
+    ax.axhspan(low, high, color="#2c7fb8", alpha=0.15, lw=0, zorder=0, label=say("uniform_band", language))
+    ax.axhline(10.0, color="#2c7fb8", lw=1.4, ls="--", zorder=2, label=say("uniform", language))
+    outside = (share < low) | (share > high)
+    colours = np.where(outside, "#c0392b", "#7f8c8d")
+    ax.bar(np.arange(10), share, color=colours, width=0.7, zorder=1)
+    # patches, not the bars: a legend would show the bars in the colour of the first one
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(color="#7f8c8d", label=say("digit_observed", language, n=n)))
+    if outside.any():
+        handles.append(Patch(color="#c0392b", label=say("digit_outside", language)))
+    for d, v in enumerate(share):
+        ax.text(d, v, f"{v:.1f}", ha="center", va="bottom", fontsize=NOTE_SIZE, color="#333333")
+    ax.set_xticks(range(10))
+    ax.set_xlabel(say("last_digit", language))
+    ax.set_ylabel(say("digit_share", language))
+    ax.set_ylim(0, max(float(share.max()), high) * 1.2)
+    ax.set_title(_fit(say("digits_title", language)))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=LEGEND_SIZE,
+              frameon=False)
+    _tight(fig)
+    return fig
+
+
+SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e6a23c", "info": "#95a5a6"}
+
+
+def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20) -> plt.Figure | None:
+    """The review list as a chart: for the ``limit`` units of most weight (the order of
+    :func:`analysis.checks.review_list`), their findings stacked by severity.
+
+    ``found`` is :func:`analysis.checks.run_checks`'s frame (``unit``, ``severity``);
+    returns None where no finding names a unit."""
+    from .checks import review_list
+
+    ranked = review_list(found)
+    if ranked.empty:
+        return None
+    _style()
+    units = list(ranked["unit"].head(limit))[::-1]  # most weight at the top
+    f = found[found["unit"].isin(units)]
+    counts = (f.groupby(["unit", "severity"]).size().unstack(fill_value=0)
+              .reindex(index=units, fill_value=0))
+    height = max(3.0, 0.34 * len(units) + 2.0)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
+    left = np.zeros(len(units))
+    names = [str(u) for u in units]
+    for severity in [s for s in SEVERITY_COLOURS if s in counts.columns] + \
+            [s for s in counts.columns if s not in SEVERITY_COLOURS]:
+        width = counts[severity].to_numpy(float)
+        try:
+            label = t(f"severity_{severity}", language)
+        except KeyError:
+            label = str(severity)
+        ax.barh(names, width, left=left, color=SEVERITY_COLOURS.get(severity, "#34495e"), label=label)
+        left += width
+    for y, total in enumerate(left):
+        ax.text(total, y, f" {total:.0f}", va="center", fontsize=NOTE_SIZE, color="#333333")
+    ax.set_xlabel(say("n_findings", language))
+    ax.set_ylabel(t("unit", language))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.margins(x=0.1)
+    top = say("review_top", language, n=len(units)) if len(ranked) > len(units) else ""
+    ax.set_title(_fit(say("review_title", language) + top))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
+    _tight(fig)
     return fig

@@ -383,6 +383,7 @@ def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, langua
         return []
     ind = indicators()[indicator_id]
     units = data.assign(x=data["numerator"], n=data["denominator"])
+    units.attrs["span"] = period_range or plots.period_span(frame["period"])  # pooled: the title names the span
     target = float(data["target"].iloc[0])
     fig = plots.funnel(units, target, language, title=ind.name(language), ylabel=ind.label(language))
     return [heading("compliance_heading", language), text("compliance_intro", language, target=100 * target), fig]

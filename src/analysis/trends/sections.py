@@ -88,20 +88,25 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    from ..plots import _style
+    from ..plots import _style, srb_reference_marks
 
     _style()
     curve = result.curve
     names = list(dict.fromkeys(curve["unit"].astype(str))) if units is None else units
     shown = names[:PLOT_UNITS]
-    ncols = min(3, len(shown))
+    # two panels a row at most, no wider than the other charts: a phone shows it at half size
+    ncols = min(2, len(shown))
     nrows = -(-len(shown) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 if ncols == 1 else 5.6, 3.2 * nrows + 0.6), dpi=100,
+                             squeeze=False)
     for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
     for ax, name in zip(axes.flat, shown):
         c = curve[curve["unit"].astype(str) == name].sort_values("t")
         x = c["t"].to_numpy(float)
+        if result.series.attrs["outcome"].id == "srb":
+            # a sex ratio is read against the reference and the range that is no finding
+            srb_reference_marks(ax, None, language, axis="y")
         ax.plot(x, c["value"], "o", markersize=3.5, color="#555555", label=text("observed", language))
         if "fitted" in c and c["fitted"].notna().any():
             ax.fill_between(x, c["fitted_low"], c["fitted_high"], color="C0", alpha=0.2, label=text("band", language))
@@ -116,13 +121,16 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
                 ax.axvline(tx, color="C3", linewidth=0.6, alpha=0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.xaxis.set_major_formatter(FuncFormatter(_time_label))
-        ax.set_title(_unit_name(result, name, language), fontsize=10)
-        ax.set_xlabel(text("year", language), fontsize=8)
-        ax.tick_params(labelsize=8)
-    axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=8)
+        ax.set_title(_unit_name(result, name, language), fontsize=11)
+        ax.set_xlabel(text("year", language), fontsize=10)
+        ax.tick_params(labelsize=10)
+    axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=10)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    axes.flat[0].legend(handles, labels, fontsize=7, loc="best")
-    fig.tight_layout()
+    # under the panels, where it hides no point
+    legend = fig.legend(handles, labels, fontsize=11, loc="lower center", ncol=1, frameon=False)
+    extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    fig.set_figheight(fig.get_figheight() + extra)  # the legend's room comes on top of the panels'
+    fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
     plt.close(fig)
     out = [fig]
     if len(names) > len(shown):
