@@ -30,6 +30,18 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),
     "rounding_note": ("显示 {decimals} 位小数；舍入方式：{rounding}。", "Shown with {decimals} decimals; rounding: {rounding}."),
+    "theme_vital": ("出生、死亡与政策符合", "Births, deaths and policy compliance"),
+    "theme_sex_ratio": ("出生人口性别比", "Sex ratios at birth"),
+    "theme_contraception": ("避孕与孕环检", "Contraception and checks"),
+    "theme_fees_migrants": ("社会抚养费、流动人口与工作任务", "Fees, migrants and tasks"),
+    "theme_other": ("其他指标", "Other indicators"),
+    "small_births_rule": ("括号中的性别比所依据的出生数少于 {n} 个，偶然波动很大（真实值为 106 时，50 个出生的性别比有 95% 落在约 60 至 195 之间），不宜据此比较或下结论。",
+                          "A sex ratio in brackets rests on fewer than {n} births and swings widely by chance (with a "
+                          "true 106, 95% of ratios on 50 births fall between about 60 and 195): do not compare or judge by it."),
+    "period_all": ("全期合计", "whole span"),
+    "table_show_all": ("显示全部 {n} 行（现显示前 {shown} 行）", "Show all {n} rows (the first {shown} are shown)"),
+    "table_filter": ("筛选行：输入单位名或数字", "Filter rows: type a name or number"),
+    "table_download": ("下载本表：", "Download this table:"),
     "by_unit_heading": ("各单位比较", "Units compared"),
     "rows_left_out": ("表中共 {total} 行，此处只显示前 {shown} 行；全部结果请用 `{command}` 导出。",
                       "The table has {total} rows; the first {shown} are shown here. `{command}` gives them all."),
