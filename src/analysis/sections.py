@@ -15,10 +15,10 @@ from IPython.display import HTML, Markdown
 
 from .columns import TEXT_COLUMNS, key_columns
 from .formatting import Shown, bound_text, p_text, ratio_text
-from .i18n import column_label, level_name, t
+from .i18n import check_name, column_label, level_name, period_name, t
 from .periods import sort_key
 from .registry import indicators
-from .tables.themes import theme_tables
+from .tables.themes import in_source_order, theme_tables
 
 
 # Rows of a wide table shown on a page; the rest are one command away.
@@ -96,7 +96,7 @@ def overview(frame: pd.DataFrame, language: str) -> list:
                 rows=len(body), totals=int(frame["is_total"].sum()))]
     mapping = frame.attrs.get("mapping", {})
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
-                         "→": [f"{column_label(v, language)} ({v})" for v in mapping.values()]})
+                         "→": [column_label(v, language) for v in mapping.values()]})
     out += [heading("columns_found", language, 3),
             html_table(cols, index=False, name="columns", collapsed=t("columns_summary", language, n=len(mapping)))]
     # How the table was read, in the reader's language: layout, periods, units of measure, row roles, sheets.
@@ -122,7 +122,9 @@ def overview(frame: pd.DataFrame, language: str) -> list:
 
 
 def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level: str, grain: str,
-                       rounding: str) -> list:
+                       rounding: str, source: pd.DataFrame | None = None) -> list:
+    """Heading, notes and the indicator tables by theme; with ``source`` (the loaded
+    frame) the units follow its order, else the table's."""
     n = table["indicator"].nunique()
     out = [heading("indicators_heading", language),
            text("indicators_intro", language, level=level_name(level, language),
@@ -133,7 +135,7 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     # parents that are the same on every row of the whole table (one county, one township)
     # say nothing per row; judged before the table is cut to its first rows
     constant = [n for n in key_columns(table) if n != "unit" and table[n].nunique(dropna=False) == 1]
-    table, left_out = _first_rows(table, ROWS_SHOWN)
+    table, left_out = _first_rows(in_source_order(table, source), ROWS_SHOWN)
     keys = key_columns(table) + ["period"]
     if constant and len(constant) < len(keys):
         first = table.iloc[0]
@@ -204,7 +206,7 @@ def blank_values(table: pd.DataFrame, language: str, limit: int = 30) -> list:
     rows = table[table[note] != ""]
     regs = indicators()
     shown = pd.DataFrame({
-        t("unit", language): rows["unit"], t("period", language): rows["period"],
+        t("unit", language): rows["unit"], t("period", language): rows["period"].map(lambda p: period_name(p, language)),
         t("indicator", language): rows["indicator"].map(lambda i: regs[i].label(language) if i in regs else i),
         t("why_blank", language): rows[note],
     })
@@ -221,7 +223,7 @@ def glossary(language: str, ids: list[str] | None = None) -> list:
         num = " − ".join(column_label(c, language) for c in ind.numerator)
         den = column_label(ind.denominator, language)
         scale = {100: "× 100", 1000: "× 1000"}[ind.scale]
-        rows.append({t("id", language): ind.id, t("name", language): ind.label(language),
+        rows.append({t("name", language): ind.label(language),
                      t("definition", language): f"{num} / {den} {scale}", t("note", language): ind.note(language)})
     return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False, name="glossary")]
 
@@ -234,7 +236,7 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
     out.append(text("findings_intro", language, n=len(found), errors=errors))
     msg = "message_zh" if language == "zh" else "message_en"
     shown = pd.DataFrame({
-        t("unit", language): found["unit"], t("period", language): found["period"],
+        t("unit", language): found["unit"], t("period", language): found["period"].map(lambda p: period_name(p, language)),
         t("severity", language): found["severity"].map(lambda s: t(f"severity_{s}", language)),
         t("message", language): found[msg],
     }).head(limit)
@@ -247,6 +249,8 @@ def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
     """The SRB table as readers see it: labelled columns, intervals as one cell."""
     keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
+    if "period" in keys:
+        out[column_label("period", language)] = table["period"].map(lambda p: period_name(p, language))
     out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
@@ -263,7 +267,11 @@ def _ratio(value: float, births: float, language: str) -> str:
     counts are missing."""
     if pd.isna(value) and births != 0:
         return "—"
-    return ratio_text(value, language, decimals=2)
+    from .tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
+
+    shown = ratio_text(value, language, decimals=SEX_RATIO_DECIMALS)
+    # on few births a ratio is mostly chance: bracketed, with the rule under the table
+    return f"({shown})" if births < SMALL_BIRTHS and np.isfinite(value) else shown
 
 
 def _span(low, high) -> str:
@@ -315,7 +323,9 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
                 html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged")]
     out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio",
                           collapsed=t("srb_all_units", language, n=len(table))))
-    return out
+    from .tables.themes import SMALL_BIRTHS
+
+    return out + [Markdown(f"<small>{t('small_births_rule', language, n=SMALL_BIRTHS)}</small>")]
 
 
 def srb_funnel(table: pd.DataFrame, reference, language: str) -> list:
@@ -578,7 +588,7 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
 
 
 def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int) -> list:
-    shown = pd.DataFrame({t("period", language): table["period"],
+    shown = pd.DataFrame({t("period", language): table["period"].map(lambda p: period_name(p, language)),
                           t("tau_mean", language): table["tau_mean"].map(lambda v: f"{v:.3f}"),
                           t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
@@ -628,12 +638,13 @@ def findings_by_check(found: pd.DataFrame, language: str) -> list:
     if found.empty:
         return out + [text("no_findings", language)]
     s = summary(found)
-    shown = pd.DataFrame({t("check", language): s["check"],
+    shown = pd.DataFrame({t("check", language): s["check"].map(lambda c: check_name(c, language)),
                           t("severity", language): s["severity"].map(lambda x: t(f"severity_{x}", language)),
                           t("n_findings", language): s["n"]})
     msg = "message_zh" if language == "zh" else "message_en"
-    detail = pd.DataFrame({t("unit", language): found["unit"], t("period", language): found["period"],
-                           t("check", language): found["check"],
+    detail = pd.DataFrame({t("unit", language): found["unit"],
+                           t("period", language): found["period"].map(lambda p: period_name(p, language)),
+                           t("check", language): found["check"].map(lambda c: check_name(c, language)),
                            t("severity", language): found["severity"].map(lambda x: t(f"severity_{x}", language)),
                            t("message", language): found[msg]})
     return out + [html_table(shown, index=False, name="findings-by-check"),

@@ -3,10 +3,11 @@ indicator beside the count it rests on, sex ratios on few births in brackets."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from ..i18n import column_label, t
+from ..i18n import column_label, period_name, t
 from ..registry import indicators
 from .render import Column, reader_table
 
@@ -20,9 +21,20 @@ SEX_RATIO_DECIMALS = 1
 THEMES = ("vital", "sex_ratio", "contraception", "fees_migrants", "other")
 
 
-def period_label(period: object, language: str) -> str:
-    """A period for readers: the pooled period ``all`` in words, others as they are."""
-    return t("period_all", language) if str(period) == "all" else str(period)
+def in_source_order(table: pd.DataFrame, source: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` (long, with key columns such as ``unit``) with its units in the order
+    ``source`` (the loaded frame) first lists them, as the printed table has them,
+    rather than the alphabetical order of aggregation; periods keep their time order
+    within a unit (a stable sort). Units ``source`` lacks go last. ``None``: unchanged."""
+    from ..columns import key_columns
+
+    keys = [k for k in key_columns(table) if source is not None and k in source.columns]
+    if not keys:
+        return table
+    first = source[keys].drop_duplicates().reset_index(drop=True)
+    first["_rank"] = np.arange(len(first), dtype=float)
+    rank = table[keys].merge(first, on=keys, how="left")["_rank"].fillna(np.inf).to_numpy()
+    return table.iloc[np.argsort(rank, kind="stable")]
 
 
 def _count(rows: pd.DataFrame, ind) -> pd.Series:
@@ -49,7 +61,7 @@ def theme_tables(table: pd.DataFrame, keys: list[str], language: str, decimals: 
         shown = pd.DataFrame({column_label(k, language) if k != "period" else t("period", language): rows[k]
                               for k in keys})
         if "period" in keys:
-            shown[t("period", language)] = rows["period"].map(lambda p: period_label(p, language))
+            shown[t("period", language)] = rows["period"].map(lambda p: period_name(p, language))
         spec: dict[str, Column] = {}
         small_rows = False
         for i in ids:
