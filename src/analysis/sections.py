@@ -532,6 +532,11 @@ def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None)
     return shown
 
 
+def _percent(p: float) -> str:
+    """A probability (0–1) as a whole percentage, ``—`` when missing."""
+    return "—" if pd.isna(p) else f"{100 * p:.0f}%"
+
+
 def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePage | None = None) -> list:
     """Scores, ranks and tiers, with their intervals; a capped ``page`` lists the latest
     period only, the best and the worst by rank, and says so."""
@@ -552,10 +557,11 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
     if boot is not None:
         shown[t("score_ci", language)] = [f"{a:.1f}–{b:.1f}" for a, b in zip(data["score_low"], data["score_high"])]
         shown[t("rank_ci", language)] = [f"{a:.0f}–{b:.0f}" for a, b in zip(data["rank_low"], data["rank_high"])]
-        shown[t("p_vetoed", language)] = data["p_vetoed"].map(lambda v: f"{v:.2f}")
+        # probabilities as readers read them: 92%, not 0.92
+        shown[t("p_vetoed", language)] = data["p_vetoed"].map(_percent)
         for tr in scores.scheme.tiers:
             if tr["id"] != "vetoed":
-                shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(lambda v: f"{v:.2f}")
+                shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(_percent)
     out = [heading("scores_heading", language)]
     if boot is not None:
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
