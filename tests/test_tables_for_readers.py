@@ -5,7 +5,10 @@ counts with plain pandas, not with the code under test."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import subprocess
 import re
 
 import pandas as pd
@@ -239,3 +242,49 @@ def test_file_names_are_safe_on_every_system(name, safe):
     got = downloads.safe_name(name)
     assert got == safe.strip("-") or got == safe
     assert not re.search(r'[<>:"/\\|?*\s]', got)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+# Run in the page after tables.js has set the tables up: sort the first long reader table by
+# its third column, then filter it, and leave what the reader would see in the title.
+PROBE = """<script>
+document.addEventListener("DOMContentLoaded", function () {
+  var table = Array.prototype.filter.call(document.querySelectorAll("table.wb-sortable"), function (t) {
+    return t.tHead.rows[0].cells.length > 3 && t.tBodies[0].rows.length > 25; })[0];
+  var th = table.tHead.rows[0].cells[2];
+  th.click();
+  var sorted = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[2].textContent; });
+  var visible = Array.prototype.filter.call(table.tBodies[0].rows, function (r) {
+    return getComputedStyle(r).display !== "none"; }).length;
+  var box = table.closest(".wb-table").previousElementSibling;
+  box.value = table.tBodies[0].rows[0].cells[0].textContent;
+  box.dispatchEvent(new Event("input"));
+  var kept = Array.prototype.filter.call(table.tBodies[0].rows, function (r) { return !r.hidden; }).length;
+  document.title = JSON.stringify({sorted: sorted, aria: th.getAttribute("aria-sort"), visible: visible,
+                                   kept: kept, rows: table.tBodies[0].rows.length});
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_a_click_on_a_header_sorts_and_the_box_filters(report, tmp_path):
+    _, out = report
+    page = (out / "01-indicators.html").read_text("utf-8").replace("</body>", PROBE + "</body>")
+    probe = out / "probe.html"
+    probe.write_text(page, "utf-8")
+    prefix = ["unshare", "-n"] if shutil.which("unshare") and subprocess.run(
+        ["unshare", "-n", "true"], capture_output=True).returncode == 0 else []
+    try:
+        r = subprocess.run([*prefix, CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                            "--disable-background-networking", "--no-first-run", "--disable-component-update",
+                            f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", probe.as_uri()],
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink()
+    title = BeautifulSoup(r.stdout, "html.parser").title.get_text()
+    got = json.loads(title)
+    numbers = [_number(v) for v in got["sorted"]]
+    assert got["aria"] == "ascending" and numbers == sorted(numbers)
+    assert got["visible"] == min(got["rows"], 25)  # still one screenful shown after sorting
+    assert 1 <= got["kept"] < got["rows"]
