@@ -288,3 +288,21 @@ def test_a_click_on_a_header_sorts_and_the_box_filters(report, tmp_path):
     assert got["aria"] == "ascending" and numbers == sorted(numbers)
     assert got["visible"] == min(got["rows"], 25)  # still one screenful shown after sorting
     assert 1 <= got["kept"] < got["rows"]
+
+
+def test_the_downloaded_birth_rates_are_the_counts_own(report):
+    language, out = report
+    if language != "zh":
+        pytest.skip("the yearly table is the zh report's")
+    frame = analysis.load(SAMPLE)
+    body = frame[~frame["is_total"]].assign(year=lambda f: f["period"].str[:4])
+    # golden: births of the year over the mean of the monthly populations (a full year: 1 person-year each)
+    g = body.groupby(["unit", "year"])
+    golden = (g["births"].sum() / g["population"].mean() * 1000).round(2)
+    taken = pd.read_csv(out / "tables" / "01-indicators-vital.csv", dtype={t("period", "zh"): str})
+    rate = indicators()["crude_birth_rate"].label("zh")
+    for _, row in taken.iterrows():
+        unit, year = row[t("unit", "zh")], row[t("period", "zh")]
+        assert row[rate] == pytest.approx(golden[(unit, year)], abs=0.005), (unit, year)
+        assert row[t("births_col", "zh")] == g["births"].sum()[(unit, year)]
+    assert len(taken) == len(golden)
