@@ -85,14 +85,16 @@ def reader_table(frame: pd.DataFrame, name: str, language: str | None = None, *,
 
     head = "".join(f'<th scope="col">{_esc(c)}</th>' for c in frame.columns)
     rows = []
+    values = [frame[c].tolist() for c in frame.columns]  # lists: iat per cell is 10x slower on long tables
+    marks = {c: col.bracketed.tolist() for c, col in spec.items() if col.bracketed is not None}
     for i in range(len(frame)):
         cells = []
         for j, c in enumerate(frame.columns):
-            v = frame.iat[i, j]
+            v = values[j][i]
             col = spec[c]
             shown = _number(v, col.decimals) if col.decimals is not None and not isinstance(v, str) else (
                 "—" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-            small = col.bracketed is not None and bool(col.bracketed.iloc[i])
+            small = c in marks and bool(marks[c][i])
             cell = f"({_esc(shown)})" if small and shown != "—" else _esc(shown)
             cls = ' class="wb-small"' if small else ""
             cells.append(f'<th scope="row"{cls}>{cell}</th>' if j < keys else f"<td{cls}>{cell}</td>")
