@@ -29,7 +29,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "indicators_intro": ("按{level}、{grain}汇总：先把计数相加，再计算比率，从不平均比率。共 {n} 项指标。",
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),
-    "rounding_note": ("显示 {decimals} 位小数；舍入方式：{rounding}。", "Shown with {decimals} decimals; rounding: {rounding}."),
+    "rounding_note": ("比率显示 {decimals} 位小数，性别比 1 位；舍入方式：{rounding}。",
+                      "Rates are shown with {decimals} decimals, sex ratios with 1; rounding: {rounding}."),
     "theme_vital": ("出生、死亡与政策符合", "Births, deaths and policy compliance"),
     "theme_sex_ratio": ("出生人口性别比", "Sex ratios at birth"),
     "theme_contraception": ("避孕与孕环检", "Contraception and checks"),
