@@ -142,3 +142,91 @@ def test_indicators_of_a_table_that_allows_none_say_so(tmp_path):
     r = workbench("table", "indicators", data)
     assert r.returncode == 0 and r.stdout.splitlines()[0].startswith("unit,period,indicator")
     assert "no indicator can be computed" in r.stderr and "本表无法计算任何指标" in r.stderr
+
+
+# ----------------------------------------------------------------------------- the command line for people
+
+def test_report_lists_every_notebooks_parameters_without_a_table():
+    from analysis.reports import DATA_PARAMETERS, declared_parameters, default_notebooks
+
+    r = workbench("report", "--list-parameters")
+    assert r.returncode == 0, r.stderr
+    for nb in default_notebooks():
+        assert f"\n{nb.name}\n" in r.stdout
+        for name, spec in declared_parameters(nb).items():
+            if name not in DATA_PARAMETERS:  # named once, as set by the command
+                assert f"  {name} ({spec['type']}, default {spec['default']}): {spec['help']}" in r.stdout
+    assert ("  sensitivity_runs (int, default 100): sensitivity: moved rankings compared with the scheme's own "
+            "(0 skips the section; at most 100000)") in r.stdout
+    assert "reference (float, default 106.3): sex ratio expected without sex selection" in r.stdout
+    r = workbench("report")
+    assert r.returncode == 2 and "report needs a table" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sensitivity_settings_out_of_range_are_refused_before_any_kernel():
+    r = workbench("report", SAMPLE, "-p", "sensitivity_weight_shift=1.5", "-o", "reports/never")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "sensitivity_weight_shift = 1.5" in r.stderr and "无效" in r.stderr and "0 to 0.9" in r.stderr
+
+
+def test_table_headers_for_people_and_indicators_as_columns():
+    long = workbench("table", "indicators", SAMPLE, "--level", "township", "--periods", "year")
+    r = workbench("table", "indicators", SAMPLE, "--level", "township", "--periods", "year", "--labels", "en")
+    assert r.returncode == 0, r.stderr
+    # at township level the unit is the township
+    assert r.stdout.splitlines()[0] == "county,unit,period,indicator,value,numerator,denominator,note (Chinese),note"
+    assert r.stdout.splitlines()[1:] == long.stdout.splitlines()[1:]
+    wide = workbench("table", "indicators", SAMPLE, "--level", "township", "--periods", "year", "--wide",
+                     "--labels", "zh")
+    assert wide.returncode == 0, wide.stderr
+    table = pd.read_csv(io.StringIO(wide.stdout))
+    assert list(table.columns[:5]) == ["县区", "单位", "时期", "出生率", "死亡率"]
+    values = pd.read_csv(io.StringIO(long.stdout))
+    for period in (2019, 2020):
+        for indicator, label in (("crude_birth_rate", "出生率"), ("srb", "出生人口性别比"), ("contraception_rate",
+                                                                                        "综合避孕落实率")):
+            expected = values.loc[(values["period"] == period) & (values["indicator"] == indicator), "value"].item()
+            assert table.loc[table["时期"] == period, label].item() == pytest.approx(expected)
+    assert len(table) == 2
+    r = workbench("table", "scores", SAMPLE, "--scheme", "village_2006", "--periods", "year", "--bootstrap", "20",
+                  "--labels", "en")
+    header = list(pd.read_csv(io.StringIO(r.stdout)).columns)
+    assert {"total points", "rank", "tier", "P(commended)", "P(laggard, key management)", "rank, best"} <= set(header)
+    r = workbench("table", "srb", SAMPLE, "--wide")
+    assert r.returncode == 2 and "--wide applies to `table indicators`" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_numpy_reprs_in_what_the_table_commands_print(tmp_path):
+    commands = [["tidy"], ["indicators", "--wide"], ["srb"], ["checks", "--scheme", "village_2006"],
+                ["scores", "--scheme", "village_2006", "--periods", "year", "--bootstrap", "20",
+                 "--reasons", tmp_path / "reasons.csv"],
+                ["trends"], ["effects", "--outcome", "crude_birth_rate", "--treatment-date", "2020-01",
+                             "--treated", "上河村,下河村"]]
+    for args in commands:
+        r = workbench("table", args[0], SAMPLE, *args[1:])
+        assert r.returncode == 0, (args, r.stderr)
+        for text in (r.stdout, r.stderr):
+            assert "np.float64(" not in text and "np.int64(" not in text and "np.bool_(" not in text, args
+    reasons = (tmp_path / "reasons.csv").read_text("utf-8-sig")
+    assert "np." not in reasons
+    checks = pd.read_csv(io.StringIO(workbench("table", "checks", SAMPLE).stdout))
+    assert checks["source_row"].dropna().map(float.is_integer).all()
+    assert ".0" not in workbench("table", "checks", SAMPLE).stdout.split("\n")[1].rsplit(",", 1)[1]
+
+
+def test_report_says_what_it_is_doing_and_gives_no_score_it_cannot_compute(tmp_path):
+    # the sample without its contraception and check counts: the assessment cannot be computed
+    raw = pd.read_csv(SAMPLE, encoding="utf-8-sig")
+    raw.drop(columns=["孕环检应检", "孕环检已检"]).to_csv(tmp_path / "no_checks.csv", index=False)
+    out = tmp_path / "report"
+    r = workbench("report", tmp_path / "no_checks.csv", "-o", out, "--notebook", "03-assessment.ipynb",
+                  "-p", "language=en", "-p", "replicates=50", "-p", "sensitivity_runs=10")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0] == "03-assessment …"
+    assert len(lines) == 2 and lines[1].startswith("03-assessment ") and lines[1].endswith(" s")
+    float(lines[1].split()[1])  # the time it took, in seconds
+    page = (out / "03-assessment.html").read_text("utf-8")
+    assert "Not scored: the table lacks checks_done, checks_due (52 unit-periods)" in page
+    assert ">nan<" not in page and "commended" in page  # the tier's column is there, given to none

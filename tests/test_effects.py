@@ -397,3 +397,23 @@ def test_weighted_pre_trend_bootstrap_equals_refitting_every_draw():
     # and the weights change it: the unweighted bootstrap is another statistic
     es = event_study(panel, weighted=True, reps=reps, seed=seed).set_index("coefficient")
     assert es.loc["pre_trend"].query("estimator == 'event_twfe'")["p"].iloc[0] == pytest.approx(brute, abs=1e-12)
+
+
+@pytest.mark.parametrize("values, words", [("back_off", "goes back to untreated"), ("words", "neither 0/1 nor periods"),
+                                           ("missing", "no treatment column")])
+def test_treatment_column_refusals_name_unit_and_column_in_both_languages(sample_frame, values, words):
+    frame = sample_frame.copy()
+    first = frame["unit"].iloc[0]
+    if values == "back_off":  # on in the first period of one unit, off afterwards
+        frame["奖励"] = ((frame["unit"] == first) & (frame["period"] == frame["period"].min())).astype(int)
+    elif values == "words":
+        frame["奖励"] = "yes"
+    column = "奖励" if values != "missing" else "没有这列"
+    with pytest.raises(WorkbenchError) as caught:
+        policy_effects(frame, "crude_birth_rate", treatment=column, bootstrap=False)
+    message = str(caught.value)
+    english, _, chinese = message.partition(" / ")
+    assert words in english and english.count("Fix:") == 1 and f"column '{column}'" in english
+    assert "解决办法：" in chinese
+    if values == "back_off":
+        assert f"unit '{first}'" in english

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -268,3 +269,21 @@ def test_ods_and_xls_workbooks_read_like_xlsx(tmp_path, suffix):
     assert list(f["unit"]) == ["甲村", "乙村"]
     assert list(f["births"]) == [20, 30] and list(f["population"]) == [1500, 2100]
     assert set(f["period"]) == {"2019"} and set(f["sheet"]) == {"2019"}
+
+
+def test_a_message_ending_in_a_question_gets_no_second_stop():
+    err = DataError("t.csv", "no data rows were found; is this a table of counts?", "check the file")
+    assert str(err) == "t.csv: no data rows were found; is this a table of counts? Fix: check the file"
+    assert str(DataError("t.csv", "bad", "fix it", row=3)) == "t.csv, row 3: bad. Fix: fix it"
+
+
+@pytest.mark.parametrize("name", ["negative_count.csv", "duplicate_unit_period.csv", "personal_identifiers.csv",
+                                  "empty.csv", "header_only.csv", "not_a_table.csv"])
+def test_refusals_say_what_and_how_in_both_languages(name):
+    with pytest.raises(DataError) as caught:
+        analysis.load(need(BAD / name))
+    message = str(caught.value)
+    english, _, chinese = message.partition(" / ")
+    assert name in english and "Fix:" in english
+    assert "解决办法：" in chinese and re.search(r"[\u4e00-\u9fff]", chinese.split("解决办法：")[0])
+    assert "\n" not in message

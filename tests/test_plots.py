@@ -27,7 +27,7 @@ def test_bars_and_lines_render_every_glyph(sample_frame, language, tmp_path):
         trend = analysis.indicator_table(sample_frame, level="township", periods="quarter")
         fig2 = plots.lines_over_time(trend, ["crude_birth_rate", "srb"], language)
         fig2.savefig(tmp_path / "lines.png")
-    assert plt.rcParams["font.family"] == [FAMILY]
+    assert plt.rcParams["font.family"][0] == FAMILY
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "白马村" in labels
     assert fig.axes[0].get_title() == ("出生人口性别比" if language == "zh" else "sex ratio at birth")

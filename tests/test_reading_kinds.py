@@ -643,3 +643,23 @@ def test_short_village_month_register_with_a_blank_count(tmp_path):
     frame = read(path)
     assert list(frame["period"]) == ["2019-01", "2019-02", "2019-03"], show(frame)
     assert frame["births"].isna().tolist() == [False, True, False]
+
+
+# ----------------------------------------------------------------------------- columns the reader leaves out
+
+def test_columns_left_out_are_named_and_remarks_are_no_level(tmp_path):
+    """A 0/1 column the reader does not know and a remarks column are left out, and
+    the reading says so by name; remarks never become a level above the units
+    (a constant remark once read as a 'city' over every village)."""
+    rows = [["乡镇", "村", "年份", "出生人数", "死亡人数", "奖励", "备注"]]
+    births = {"东村": 12, "西村": 9, "南村": 15}
+    for village, b in births.items():
+        rows.append(["青山镇", village, 2020, b, 5, 1 if village == "东村" else 0, "已核实"])
+    frame = read(write_csv(tmp_path, "villages.csv", rows))
+    said = [d for d in decisions(frame) if d["topic"] == "header" and "not used" in d["en"]]
+    assert len(said) == 1 and "'奖励'" in said[0]["en"] and "'备注'" in said[0]["en"]
+    assert "奖励" in said[0]["zh"] and "备注" in said[0]["zh"]
+    assert not frame.astype(str).isin(["已核实"]).any().any()
+    assert {"unit", "township"} <= set(frame.columns) and not {"city", "county"} & set(frame.columns)
+    units = frame[frame["role"] == "unit"].set_index("unit")["births"]
+    assert units.to_dict() == births

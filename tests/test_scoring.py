@@ -231,8 +231,17 @@ def test_bundled_schemes_score_the_sample(name, sample_frame):
     scheme = load_scheme(name)
     result = score(sample_frame, scheme, periods="year")
     totals = result.totals
-    assert len(totals) == 52 and totals["total"].notna().all()
-    assert (totals["total"] >= 0).all()
+    scored = totals["total"].notna()
+    assert len(totals) == 52
+    if name == "village_1000":
+        # it reads deaths (a task), which the sample leaves blank for one village: that
+        # village's years are not scored, and say why
+        lacking = totals.loc[~scored, "missing_en"]
+        assert 0 < len(lacking) < 52 and lacking.str.contains("lacks deaths").all()
+        assert (totals.loc[scored, "missing_en"] == "").all() and totals.loc[~scored, "rank"].isna().all()
+    else:
+        assert scored.all()
+    assert (totals.loc[scored, "total"] >= 0).all()
     assert sorted(totals.loc[totals["period"] == "2020", "rank"]) [0] == 1
     # every point below the maximum has a reason
     lost = result.reasons.dropna(subset=["points_lost"]).groupby(["unit", "period"])["points_lost"].sum()
@@ -428,8 +437,10 @@ def test_deductions_of_the_1000_point_scheme_deduct(sample_frame):
     base = score(sample_frame, "village_1000", periods="year").totals["total"].to_numpy()
     frame = sample_frame.assign(input_cadre_violations_current=1.0, input_township_criticism=1.0)
     after = score(frame, "village_1000", periods="year").totals["total"].to_numpy()
-    # 20 for the cadre's violation, 5 and 2 for one criticism (both clauses of the document)
-    assert np.allclose(base - after, 27.0)
+    # 20 for the cadre's violation, 5 and 2 for one criticism (both clauses of the document);
+    # the years of the village whose deaths are blank are not scored, before or after
+    scored = ~np.isnan(base)
+    assert np.allclose((base - after)[scored], 27.0) and np.isnan(after[~scored]).all() and scored.sum() > 40
 
 
 def test_combined_scheme_carries_a_veto_of_its_parts(sample_frame):
@@ -489,7 +500,12 @@ def test_sensitivity_gives_what_one_run_at_a_time_gave(case, sample_frame, monke
     monkeypatch.setattr(scoring, "BLOCK_CELLS", 4 * 7 * 26)
     got = scoring.sensitivity(sample_frame, name, periods=periods, shift=shift, weight_shift=weight_shift, runs=runs,
                               seed=seed).set_index("period")
+    totals = score(sample_frame, name, periods=periods).totals
     for period, expected in SENSITIVITY_BEFORE[case].items():
+        if totals.loc[totals["period"] == period, "total"].isna().any():
+            # a unit the table lacks inputs for (deaths, blank for one village) now takes no
+            # part in the rankings compared, where it used to get full points
+            continue
         assert tuple(got.loc[period, ["tau_mean", "tau_min", "tau_p05"]]) == expected, period
 
 
@@ -615,3 +631,134 @@ def test_capped_page_passes_over_a_part_year(sample_frame):
     assert "latest complete period, 2019" in note
     rows = sections.score_rows(page, scores.totals, None)
     assert set(rows["period"]) == {"2019"} and len(rows) == 26  # under the plot's limit: every unit
+
+
+# ----------------------------------------------------------------------------- scores a table cannot give
+
+def _two_items(tmp_path, **extra) -> scoring.Scheme:
+    """计划生育率 88% and 综合避孕落实率 90%, 10 points each, 1 point off per point short;
+    the best unit commended, the worst one below 19 under key management."""
+    items = [{"id": "policy", "points": 10, "rule": {"kind": "target", "reads": "policy_compliant_birth_rate",
+                                                     "target": 88, "per_point": 1}},
+             {"id": "contraception", "points": 10, "rule": {"kind": "target", "reads": "contraception_rate",
+                                                            "target": 90, "per_point": 1}}]
+    tiers = [{"id": "key_management", "bottom": 1, "below": 19}, {"id": "commended", "top": 1}]
+    return _scheme(tmp_path, items, tiers=tiers, **extra)
+
+
+BIRTHS = dict(births=[100, 100, 100, 100, 100], births_policy=[80, 90, 85, 70, 87])
+
+
+def test_a_table_without_a_schemes_inputs_gives_no_score_rank_tier_or_probability(tmp_path):
+    frame = _frame(**BIRTHS)  # no contraception columns at all
+    s = _two_items(tmp_path)
+    t = score(frame, s).totals
+    assert t["total"].isna().all() and t["rank"].isna().all() and (t["tier"] == "").all()
+    assert not t["vetoed"].any()
+    assert (t["missing_en"] == "not scored: the table lacks contraception_done, contraception_due").all()
+    assert (t["missing_zh"] == "未计分：本表缺少 综合避孕已落实、综合避孕应落实").all()
+    assert (t["covered"] == 0.5).all()
+    boot = scoring.bootstrap(frame, s, replicates=50, seed=1)
+    probabilities = ["score_low", "score_high", "rank_low", "rank_high", "p_vetoed", "p_tier_key_management",
+                     "p_tier_commended"]
+    assert boot[probabilities].isna().all().all()
+    assert scoring.sensitivity(frame, s, runs=20, seed=1).empty
+    # the page says so in one line, and shows dashes, not nan or rank 1
+    from analysis import sections
+
+    result = score(frame, s)
+    parts = sections.score_table(result, boot, "en")
+    shown = "".join(getattr(p, "data", "") for p in parts)
+    assert "Not scored: the table lacks contraception_done, contraception_due (5 unit-periods)" in shown
+    assert "nan" not in shown.replace("management", "") and ">1<" not in shown
+    assert "本表缺少 综合避孕已落实、综合避孕应落实（5 个单位·时期）" in "".join(
+        getattr(p, "data", "") for p in sections.score_table(result, boot, "zh"))
+    changed = score(frame, s, what_if="policy.target=80")
+    assert sections.what_if_table(result, changed, "en")  # no rank to compare, no error
+
+
+def test_a_unit_lacking_a_count_is_left_out_and_the_others_rank_among_themselves(tmp_path):
+    due = [None, 100, 100, 100, 100]  # u0's couples due are blank
+    done = [95, 95, 80, 100, 88]
+    frame = _frame(**BIRTHS, contraception_due=due, contraception_done=done)
+    s = _two_items(tmp_path)
+    t = score(frame, s).totals.set_index("unit")
+    # computed here from the rule: 10 - (target - rate) points, never below 0, for each item
+    expected = {}
+    for i in range(1, 5):
+        policy = max(0.0, 10 - max(0.0, 88 - BIRTHS["births_policy"][i]))
+        contraception = max(0.0, 10 - max(0.0, 90 - 100 * done[i] / due[i]))
+        expected[f"u{i}"] = policy + contraception
+    assert np.isnan(t.loc["u0", "total"]) and pd.isna(t.loc["u0", "rank"]) and t.loc["u0", "tier"] == ""
+    assert t.loc["u0", "missing_en"] == "not scored: the table lacks contraception_due"
+    for unit, value in expected.items():
+        assert t.loc[unit, "total"] == pytest.approx(value)
+        assert t.loc[unit, "missing_en"] == ""
+    order = sorted(expected, key=lambda u: -expected[u])  # 20, 17, 10, 7: no ties
+    assert [int(t.loc[u, "rank"]) for u in order] == [1, 2, 3, 4]
+    # the bottom one counts the four scored units, not u0, which used to rank last
+    assert t.loc[order[-1], "tier"] == "key_management" and t.loc[order[0], "tier"] == "commended"
+    assert (t.loc[order[1:3], "tier"] == "").all()
+    # no point is "lost" on an item that was not scored
+    reasons = score(frame, s).reasons
+    assert "u0" not in set(reasons.loc[reasons["item"] == "contraception", "unit"])
+    boot = scoring.bootstrap(frame, s, replicates=200, seed=2).set_index("unit")
+    assert boot.loc["u0"].drop("period").isna().all()
+    scored = boot.drop(index="u0")
+    # every replicate commends one of the four scored units at least (ties share the top)
+    assert (scored["rank_high"] <= 4).all() and scored["p_tier_commended"].sum() >= 1 - 1e-9
+    assert scored["p_tier_key_management"].notna().all() and scored["p_tier_key_management"].max() > 0.5
+    # the sensitivity analysis compares the rankings of the scored units only: as if u0 were not there
+    alone = frame[frame["unit"] != "u0"].reset_index(drop=True)
+    alone.attrs = frame.attrs
+    pd.testing.assert_frame_equal(scoring.sensitivity(frame, s, runs=40, seed=5),
+                                  scoring.sensitivity(alone, s, runs=40, seed=5), check_like=True)
+
+
+def test_a_scheme_allowing_partial_scores_scores_the_items_the_table_has(tmp_path):
+    frame = _frame(**BIRTHS)
+    s = _two_items(tmp_path, partial=True)
+    assert not validate(s)
+    t = score(frame, s).totals.set_index("unit")
+    policy = {f"u{i}": max(0.0, 10 - max(0.0, 88 - p)) for i, p in enumerate(BIRTHS["births_policy"])}
+    for unit, value in policy.items():
+        assert t.loc[unit, "total"] == pytest.approx(value)
+    assert (t["covered"] == 0.5).all()
+    assert (t["missing_en"] == "scores the items the table has, 50% of the points: the table lacks "
+                               "contraception_done, contraception_due").all()
+    assert t["missing_zh"].str.startswith("只计有数据的项目，占总分值的 50%").all()
+    # ranked among themselves (same coverage), but no tier: 19 points and "top 1" are of the whole scheme
+    order = sorted(policy, key=lambda u: -policy[u])
+    assert [int(t.loc[u, "rank"]) for u in order] == [1, 2, 3, 4, 5] and (t["tier"] == "").all()
+    boot = scoring.bootstrap(frame, s, replicates=100, seed=3)
+    assert boot["p_tier_commended"].isna().all() and boot["p_tier_key_management"].isna().all()
+    assert (boot["p_vetoed"] == 0).all() and boot["score_low"].notna().all()
+    bad = _two_items(tmp_path, partial="yes")
+    assert [p.kind for p in validate(bad)] == ["bad_partial"]
+
+
+@pytest.mark.parametrize("shift, weight_shift, runs", [(-1, 0.1, 100), (2.0, 1.0, 100), (2.0, 0.1, 2.5),
+                                                       (2.0, 0.1, -1), (60, 0.1, 100)])
+def test_sensitivity_settings_out_of_range_are_refused_in_both_languages(shift, weight_shift, runs):
+    with pytest.raises(SchemeError) as err:
+        scoring.check_sensitivity(shift, weight_shift, runs)
+    assert "无效" in str(err.value) and "out of range" in str(err.value) and "\n" not in str(err.value)
+    scoring.check_sensitivity(2.0, 0.1, 100)
+    scoring.check_sensitivity(0, 0, 0)
+
+
+def test_missing_inspectors_points_leave_a_unit_unscored_and_say_so(tmp_path):
+    items = [{"id": "policy", "points": 10, "rule": {"kind": "target", "reads": "policy_compliant_birth_rate",
+                                                     "target": 88, "per_point": 1}},
+             {"id": "ledgers", "points": 5, "rule": {"kind": "manual", "reads": "input_ledgers"}}]
+    s = _scheme(tmp_path, items, inputs=[{"column": "input_ledgers", "name_zh": "台账", "max": 5}],
+                tiers=[{"id": "commended", "top": 1}])
+    frame = _frame(births=[100, 100, 100], births_policy=[90, 85, 80], input_ledgers=[4, None, 2])
+    t = score(frame, s, manual_default="missing").totals.set_index("unit")
+    assert t.loc["u0", "total"] == 10 + 4 and t.loc["u2", "total"] == 2 + 2  # 10 - (88 - 80) = 2
+    assert np.isnan(t.loc["u1", "total"]) and pd.isna(t.loc["u1", "rank"]) and t.loc["u1", "tier"] == ""
+    assert [int(t.loc[u, "rank"]) for u in ("u0", "u2")] == [1, 2] and t.loc["u0", "tier"] == "commended"
+    assert t.loc["u1", "missing_en"] == "not scored: the inspector's points are missing: input_ledgers"
+    assert t.loc["u1", "missing_zh"] == "未计分：缺少考核评分 台账" and t.loc["u0", "missing_en"] == ""
+    # by default an inspector's missing points count in full, as before, and nothing is said
+    assert "missing_en" not in score(frame, s).totals.columns

@@ -21,8 +21,11 @@ EXIT_DATA = 2
 EXIT_FAILED = 1
 
 
-def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
+def _data_options(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    if optional:  # `report --list-parameters` needs no table
+        p.add_argument("data", nargs="?", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
+    else:
+        p.add_argument("data", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
     p.add_argument("--sheet", help="sheet name, 0-based index, or 'all' to stack every sheet that holds the table "
                    "(default: the first sheet that holds a table)")
     p.add_argument("--columns", metavar="MAPPING",
@@ -112,6 +115,99 @@ def _write_csv(frame: pd.DataFrame, out: str | None) -> None:
     print(f"wrote {len(frame)} rows to {target}", file=sys.stderr)
 
 
+# Headers of the columns that ``table`` writes and that are neither canonical columns nor
+# indicators, for ``--labels``: (Chinese, English).
+HEADERS = {
+    "indicator": ("指标", "indicator"), "value": ("数值", "value"), "numerator": ("分子", "numerator"),
+    "denominator": ("分母", "denominator"), "note_zh": ("说明", "note (Chinese)"), "note_en": ("说明（英文）", "note"),
+    "message_zh": ("说明", "message (Chinese)"), "message_en": ("说明（英文）", "message"),
+    "period_kind": ("时期类型", "kind of period"), "role": ("行的类别", "kind of row"), "source_row": ("原表行号", "row in the file"),
+    "boys": ("男婴", "boys"), "girls": ("女婴", "girls"), "ci_low": ("区间下限", "interval, low"),
+    "ci_high": ("区间上限", "interval, high"), "method": ("方法", "method"), "reference": ("参考值", "reference"),
+    "p_value": ("p 值", "p-value"), "q_value": ("q 值", "q-value"), "p_band": ("p 值分档", "p-value band"),
+    "q_band": ("q 值分档", "q-value band"), "funnel_zone": ("漏斗图区域", "funnel zone"),
+    "shrunk_srb": ("经验贝叶斯估计", "empirical-Bayes estimate"), "shrunk_low": ("估计区间下限", "estimate, low"),
+    "shrunk_high": ("估计区间上限", "estimate, high"), "scheme": ("考核方案", "scheme"), "total": ("总分", "total points"),
+    "vetoed": ("一票否决", "vetoed"), "veto_reasons": ("否决原因", "veto reasons"), "score_low": ("得分下限", "score, low"),
+    "score_high": ("得分上限", "score, high"), "rank_low": ("名次下限", "rank, best"), "rank_high": ("名次上限", "rank, worst"),
+    "missing_zh": ("得分缺少的数据", "what the score lacks (Chinese)"),
+    "missing_en": ("得分缺少的数据（英文）", "what the score lacks"),
+    "item": ("考核项目", "item"), "rule": ("规则", "rule"), "observed": ("实际值", "observed"), "target": ("目标值", "target"),
+    "points_lost": ("失分", "points lost"), "check": ("检查", "check"), "severity": ("严重程度", "severity"),
+    "evidence": ("依据", "evidence"), "outcome": ("结果指标", "outcome"), "level": ("层级", "level"),
+    "what": ("结果类型", "result"), "start": ("起", "from"), "end": ("止", "to"), "n_periods": ("时期数", "periods"),
+    "apc": ("年变化百分比", "annual percent change"), "apc_low": ("年变化百分比下限", "APC, low"),
+    "apc_high": ("年变化百分比上限", "APC, high"), "model": ("模型", "model"), "dispersion": ("离散度", "dispersion"),
+    "joinpoints": ("连接点数", "joinpoints"), "bic": ("BIC", "BIC"), "break_at": ("断点", "break at"),
+    "estimator": ("估计方法", "estimator"), "coefficient": ("系数", "coefficient"),
+    "relative_time": ("相对时期", "periods from adoption"), "estimate": ("估计值", "estimate"), "se": ("标准误", "standard error"),
+    "p": ("p 值", "p-value"), "clusters": ("聚类数", "clusters"), "note": ("说明", "note"),
+}
+
+
+def _header(column: str, language: str, extra: dict | None = None) -> str:
+    """A column's header for people: a canonical column's or an indicator's name, else
+    the table's own headers above, else the column's code name."""
+    from .columns import count_fields
+    from .i18n import TEXT, column_label
+    from .registry import indicators
+
+    if extra and column in extra:
+        return extra[column]
+    if column in count_fields() or column.startswith("reported_") or column in ("unit", "period"):
+        return column_label(column, language)
+    if column in indicators():
+        return indicators()[column].name(language)
+    if column in HEADERS:
+        return HEADERS[column][0 if language == "zh" else 1]
+    label = column_label(column, language)  # geography levels and the report's own words
+    return label if label != column or column in TEXT else column
+
+
+def _labelled(frame: pd.DataFrame, language: str, extra: dict | None = None) -> pd.DataFrame:
+    """``frame`` with headers for people; a header that two columns would share keeps its
+    code name in brackets, so that no column is lost to a reader or a spreadsheet."""
+    headers = [_header(c, language, extra) for c in frame.columns]
+    seen = {h: headers.count(h) for h in headers}
+    headers = [h if seen[h] == 1 else f"{h} ({c})" for h, c in zip(headers, frame.columns)]
+    return frame.set_axis(headers, axis=1)
+
+
+def _wide(table: pd.DataFrame) -> pd.DataFrame:
+    """``table indicators`` with one row per unit and period and a column per indicator
+    (its value; numerators, denominators and notes stay in the long table), indicators
+    in the registry's order."""
+    from .registry import indicators
+
+    keys = [c for c in table.columns if c not in ("indicator", "value", "numerator", "denominator", "note_zh",
+                                                  "note_en")]
+    if table.empty:
+        return pd.DataFrame(columns=keys)
+    wide = table.pivot_table(index=keys, columns="indicator", values="value", aggfunc="first", dropna=False,
+                             sort=False)
+    order = [i for i in indicators() if i in wide.columns] + [i for i in wide.columns if i not in indicators()]
+    wide = wide[order].reset_index()
+    wide.columns.name = None
+    # only the unit-periods the long table had (pivot_table may cross the keys)
+    present = table[keys].drop_duplicates()
+    return present.merge(wide, on=keys, how="left")
+
+
+# Columns of whole numbers that a blank turns into floats (1.0): written as whole numbers.
+WHOLE_NUMBERS = ("source_row", "rank", "rank_low", "rank_high", "rank_before", "rank_after")
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as a reader writes them: row numbers and ranks as whole numbers."""
+    out = frame
+    for column in WHOLE_NUMBERS:
+        if column in out.columns and pd.api.types.is_float_dtype(out[column]):
+            values = out[column]
+            if ((values.dropna() % 1) == 0).all():
+                out = out.assign(**{column: values.astype("Int64")})
+    return out
+
+
 def cmd_validate(args) -> int:
     from .checks import run_checks
 
@@ -159,7 +255,11 @@ def _table_frame(args):
 
 
 def cmd_table(args) -> int:
+    if args.wide and args.what != "indicators":
+        raise WorkbenchError(f"--wide applies to `table indicators` (one long row per indicator); `table {args.what}` "
+                             "has no indicators to turn into columns / --wide 只用于 table indicators")
     frame = _table_frame(args)
+    extra: dict = {}
     engine = getattr(args, "engine", "auto")
     if args.what == "tidy":
         out = frame.drop(columns=["is_total"])
@@ -182,12 +282,16 @@ def cmd_table(args) -> int:
         result = scoring.score(frame, scheme, level=args.level, periods=args.periods, period_range=args.period_range,
                                what_if=args.what_if)
         out = result.totals
+        tiers = {f"p_tier_{tier['id']}": f"P({tier.get('name_zh' if args.labels == 'zh' else 'name_en', tier['id'])})"
+                 for tier in scheme.tiers}
+        extra.update(tiers if args.labels else {})
         if args.bootstrap:
             boot = scoring.bootstrap(frame, scheme, level=args.level, periods=args.periods,
                                      period_range=args.period_range, replicates=args.bootstrap, what_if=args.what_if)
             out = out.merge(boot, on=[c for c in out.columns if c in boot.columns], how="left")
         if args.reasons:
-            _write_csv(result.reasons, args.reasons)
+            reasons = _plain(result.reasons)
+            _write_csv(_labelled(reasons, args.labels) if args.labels else reasons, args.reasons)
     elif args.what == "effects":
         out = _effects(frame, args)
     elif args.what == "srb":
@@ -210,6 +314,11 @@ def cmd_table(args) -> int:
 
         # JSON that any tool reads back (numbers as numbers, an infinite ratio as "inf"), not Python's repr
         out["evidence"] = out["evidence"].map(lambda e: json.dumps(json_safe(e), ensure_ascii=False))
+    if args.wide:
+        out = _wide(out)
+    out = _plain(out)
+    if args.labels:
+        out = _labelled(out, args.labels, extra)
     _write_csv(out, args.output)
     return 0
 
@@ -310,15 +419,92 @@ def _report_inputs(args, command: str) -> tuple[list[Path], dict, object]:
     return notebooks, params, columns
 
 
+def _list_parameters(args) -> int:
+    """`report --list-parameters`: every notebook's parameters, with type, default and
+    help, grouped by notebook; the parameters the command sets itself are marked."""
+    from .paths import notebooks_dir
+    from .reports import DATA_PARAMETERS, declared_parameters, default_notebooks
+
+    notebooks = [Path(n) if Path(n).exists() else notebooks_dir() / n for n in args.notebook] or default_notebooks()
+    missing = [str(n) for n in notebooks if not Path(n).exists()]
+    if missing:
+        raise WorkbenchError(f"no such notebook: {', '.join(missing)} / 没有这个笔记本")
+    print("notebook parameters, set with -p NAME=VALUE / 笔记本参数，用 -p 名称=值 设置")
+    print(f"(the command sets {', '.join(DATA_PARAMETERS)} itself from the data file and --sheet, --columns, "
+          "--period, --unit-name, --layout, --scale / 这些参数由命令根据数据文件和选项设置)")
+    for nb in notebooks:
+        print(f"\n{Path(nb).name}")
+        for name, spec in declared_parameters(Path(nb)).items():
+            if name not in DATA_PARAMETERS:
+                kind = spec["type"].replace("typing.", "")
+                print(f"  {name} ({kind}, default {spec['default']}): {spec['help']}")
+    return 0
+
+
+class _Progress:
+    """What `report` is doing, one line on stderr when a notebook starts and one with its
+    time when it ends (``03-assessment … 2.9 s``). The kernels' own chatter is sent to a
+    log while they run, by pointing file descriptor 2 there: these lines go to a copy of
+    the stderr the command started with."""
+
+    def __init__(self) -> None:
+        import threading
+        import time
+
+        self.clock, self.started, self.lock = time.monotonic, {}, threading.Lock()
+        try:
+            sys.stderr.flush()
+            self.out = os.fdopen(os.dup(sys.stderr.fileno()), "w", encoding="utf-8", errors="replace")
+            self.own = True
+        except (AttributeError, OSError, ValueError):  # a stderr without a file descriptor
+            self.out, self.own = sys.stderr, False
+
+    def __call__(self, notebook: str, event: str) -> None:
+        stem = Path(notebook).stem
+        with self.lock:  # two kernels may report at once
+            if event == "start":
+                self.started[stem] = self.clock()
+                line = f"{stem} …"
+            else:
+                took = self.clock() - self.started.get(stem, self.clock())
+                line = f"{stem} {took:.1f} s" + ("" if event == "finish" else " failed / 失败")
+            print(line, file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.own:
+            self.out.close()
+
+
 def cmd_report(args) -> int:
     from .reports import make_report
 
+    if args.list_parameters:
+        return _list_parameters(args)
+    if not args.data:
+        raise WorkbenchError("report needs a table: workbench report DATA [-o FOLDER] (or --list-parameters) "
+                             "/ 请给出数据表")
     notebooks, params, columns = _report_inputs(args, "report")
-    facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=columns, notebooks=notebooks,
-                        period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale)
+    _check_settings(params)
+    progress = _Progress()
+    try:
+        facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=columns, notebooks=notebooks,
+                            period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale,
+                            progress=progress)
+    finally:
+        progress.close()
     for rec in facts["notebooks"]:
         print(Path(args.output) / rec["html"])
     return 0
+
+
+def _check_settings(params: dict) -> None:
+    """Refuse the assessment's sensitivity settings out of range before any kernel starts
+    (the notebook refuses them too, later and inside a failed notebook)."""
+    names = ("sensitivity_shift", "sensitivity_weight_shift", "sensitivity_runs")
+    if any(n in params for n in names):
+        from .scoring import check_sensitivity
+
+        check_sensitivity(params.get(names[0], 2.0), params.get(names[1], 0.1), params.get(names[2], 100))
 
 
 def cmd_verify(args) -> int:
@@ -348,6 +534,7 @@ def cmd_batch(args) -> int:
     if args.jobs < 1:
         raise WorkbenchError("--jobs must be 1 or more / --jobs 至少为 1")
     notebooks, params, columns = _report_inputs(args, "batch")
+    _check_settings(params)
     reading = {"sheet": args.sheet, "columns": columns, "period": args.period, "unit_name": args.unit_name,
                "layout": args.layout, "scale": args.scale}
     jobs = plan(args.data, args.output, params, reading=reading,
@@ -381,6 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tidy: the table as read, one row per unit and period (what every other command reads)")
     _data_options(t)
     t.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+    t.add_argument("--wide", action="store_true",
+                   help="indicators: one row per unit and period with a column per indicator, instead of a row per "
+                   "indicator / 每个单位·时期一行，每个指标一列")
+    t.add_argument("--labels", choices=["zh", "en"],
+                   help="column headers for people in Chinese or English instead of code names (a file to read "
+                   "back into the workbench keeps the code names) / 列名用中文或英文")
     t.add_argument("--level", default="unit", choices=LEVELS)
     t.add_argument("--periods", default="as_is", choices=GRAINS, help="period grain (default: as given)")
     t.add_argument("--period-range", default="", help='"FROM:TO" or "2019,2020"')
@@ -436,7 +629,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_scheme_validate)
 
     r = sub.add_parser("report", help="run the notebooks and write HTML reports")
-    _data_options(r)
+    _data_options(r, optional=True)
+    r.add_argument("--list-parameters", action="store_true",
+                   help="print every notebook's parameters (type, default, help) and exit; needs no table "
+                   "/ 列出各笔记本的参数")
     r.add_argument("-o", "--output", default="reports/latest", help="folder for the report (default: reports/latest)")
     r.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="notebook parameter, e.g. -p language=en -p level=township")

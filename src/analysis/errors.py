@@ -15,7 +15,10 @@ class DataError(WorkbenchError):
     """
 
     def __init__(self, file: str, what: str, fix: str, *, row: int | None = None,
-                 unit: str | None = None, column: str | None = None):
+                 unit: str | None = None, column: str | None = None, zh: tuple[str, str] | None = None):
+        """``what`` and ``fix`` in English; ``zh`` the same two in Chinese, which the
+        message then carries after the English one (one line, `` / `` between; the
+        place is named once, in the English part)."""
         self.file, self.what, self.fix = file, what, fix
         self.row, self.unit, self.column = row, unit, column
         where = [file]
@@ -25,7 +28,19 @@ class DataError(WorkbenchError):
             where.append(f"unit {unit!r}")
         if column is not None:
             where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where)}: {what}. Fix: {fix}")
+        # a question or a sentence already closed needs no second stop ("counts?. Fix")
+        stop = "" if what.endswith((".", "?", "!", "。", "？")) else "."
+        message = f"{', '.join(where)}: {what}{stop} Fix: {fix}"
+        if zh is not None:
+            message += " / " + _chinese(*zh)
+        super().__init__(message)
+
+
+def _chinese(what: str, fix: str) -> str:
+    # the place (file, row, unit, column) is named once, in the English part: a line
+    # that names it twice is too long to read
+    stop = "" if what.endswith(("。", "？", "！")) else "。"
+    return f"{what}{stop}解决办法：{fix}"
 
 
 class ParameterError(WorkbenchError):

@@ -192,6 +192,12 @@ TEXT: dict[str, tuple[str, str]] = {
                       "shown are {shown:,} units of the latest complete period, {period} (ranks {ranks}), with intervals and "
                       "sensitivity computed for that period only, and the other {hidden:,} are not; "
                       "`workbench table scores DATA --scheme {scheme}` gives them all."),
+    "scores_unscored": ("{why}。未计分的单位·时期没有得分、名次、等级和概率。",
+                        "{why}. A unit-period without a score has no rank, tier or probability."),
+    "scores_partial": ("{why}。方案允许部分计分：部分得分只与覆盖相同的得分比较名次，不定等级。",
+                       "{why}. The scheme allows partial scores: a partial score ranks only among scores of the same "
+                       "coverage and gets no tier."),
+    "covered": ("计分覆盖", "points covered"),
     "score": ("得分", "score"),
     "score_ci": ("得分区间", "score interval"),
     "rank": ("名次", "rank"),
@@ -202,10 +208,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "lost_intro": ("各条目失分合计（全部单位）：", "Points lost per item, all units together:"),
     "lost_detail": ("逐条失分原因（{n} 条，点击展开）", "Every point lost, with its reason ({n} rows, click to open)"),
     "sensitivity_heading": ("排名对目标值的敏感性", "How rankings move with the targets"),
-    "sensitivity_intro": ("把每个目标值在 ±{shift:g} 个百分点内、每个大项的权重在 ±10% 内随机移动 {runs} 次，与原排名比较的 Kendall τ"
+    "sensitivity_intro": ("把每个目标值在 ±{shift:g} 个百分点内、每个大项的权重在 ±{weight:g}% 内随机移动 {runs} 次，与原排名比较的 Kendall τ"
                           "（1 表示排名不变）：",
-                          "Every target moved at random within ±{shift:g} points and every item's weight within ±10%, "
+                          "Every target moved at random within ±{shift:g} points and every item's weight within ±{weight:g}%, "
                           "{runs} times; Kendall's tau against the scheme's own ranking (1: the ranking does not move):"),
+    "sensitivity_none": ("没有可比较的排名：没有一个时期有 3 个以上有得分的单位。",
+                         "No ranking to compare: no period has three or more units with a score."),
     "seed_line": ("随机种子（{what}）：{seed}。由数据的 SHA-256 和影响结果的参数得出，与报告语言无关：同样的数据和参数每次都得到同样的数字。",
                   "Random seed ({what}): {seed}. It is derived from the data's SHA-256 and the parameters that change "
                   "the results, not from the report's language: the same data and parameters give the same numbers "

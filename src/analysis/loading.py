@@ -43,7 +43,8 @@ def read_mapping(path: str | Path) -> dict[str, str]:
 
     p = Path(path)
     if not p.exists():
-        raise DataError(p.name, "the column-mapping file does not exist", "check the path given to --columns")
+        raise DataError(p.name, "the column-mapping file does not exist", "check the path given to --columns",
+                        zh=('列映射文件不存在', '检查 --columns 给出的路径'))
     text = _decode(p.read_bytes(), p.name)
     if p.suffix.lower() == ".csv":
         rows = [r for r in csv.reader(io.StringIO(text)) if r and any(x.strip() for x in r)]
@@ -56,10 +57,12 @@ def read_mapping(path: str | Path) -> dict[str, str]:
         except yaml.YAMLError as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             raise DataError(p.name, "the column-mapping file is not valid YAML", "write one 'header: canonical_name' per line",
-                            row=None if line is None else line + 1) from None
+                            row=None if line is None else line + 1,
+                            zh=('列映射文件不是有效的 YAML', '每行写一个“表头: 规范列名”')) from None
         if not isinstance(mapping, dict):
             raise DataError(p.name, "the column-mapping file is not a mapping",
-                            "write one 'header: canonical_name' per line")
+                            "write one 'header: canonical_name' per line",
+                            zh=('列映射文件不是映射', '每行写一个“表头: 规范列名”'))
     return {str(k): str(v) for k, v in mapping.items()}
 
 
@@ -111,7 +114,8 @@ def parse_scale(text: str) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep or not key.strip():
-            raise DataError("--scale", f"{item!r} is not COLUMN=FACTOR", "write e.g. --scale population=10000")
+            raise DataError("--scale", f"{item!r} is not COLUMN=FACTOR", "write e.g. --scale population=10000",
+                            zh=(f'{item} 不是 列=倍数 的形式', '写成如 --scale population=10000'))
     return out
 
 
@@ -278,13 +282,15 @@ def read_canonical(path: str | Path, **options) -> pd.DataFrame:
     marker = _marker(p)
     if marker is None or marker.get("format") != CANONICAL_FORMAT:
         raise DataError(p.name, "is not a canonical table of this workbench version",
-                        "give the original data file, or make the report again")
+                        "give the original data file, or make the report again",
+                        zh=('不是本版本工具写出的规范表', '给出原始数据文件，或重新生成报告'))
     recorded = _from_json(marker.get("options", {}))
     given = _options(**options)
     changed = sorted(k for k, v in given.items() if recorded.get(k) != v)
     if changed:
         raise DataError(p.name, f"was read already, with other {', '.join(changed)} than given",
-                        "give the original data file to read it with other options")
+                        "give the original data file to read it with other options",
+                        zh=(f"已按其他读取选项（{', '.join(changed)}）读过", '给出原始数据文件，用新的选项读取'))
     table = pq.read_table(p)
     frame = table.to_pandas()
     # Text columns come back as they went: object columns as object (None stays None),

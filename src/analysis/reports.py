@@ -117,6 +117,9 @@ def parse_parameters(pairs: list[str], notebooks: list[Path]) -> dict[str, objec
         if name in DATA_PARAMETERS:
             raise ParameterError(f"parameter {name} is set by the command itself; give the data file "
                                  "as the argument and use --sheet, --columns, --period, --unit-name, --layout or --scale")
+        if name == "tables_dir":
+            raise ParameterError("parameter tables_dir is set by the command itself: a report's tables are written "
+                                 "to its folder's tables/ / tables_dir 由命令设置：报告的表格写在报告目录的 tables/ 中")
         if name not in declared:
             known = ", ".join(n for n in declared if n not in DATA_PARAMETERS)
             raise ParameterError(f"unknown parameter {name!r}; the notebooks take: {known}")
@@ -269,14 +272,16 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
                 unit_name: str | None = None, layout: str | None = None, scale: str = "",
-                kernels: Kernels | None = None) -> dict:
+                kernels: Kernels | None = None, progress=None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
 
     The table is read here, once, and written to ``out_dir/data.parquet``; every
     notebook gets that file as ``data_path``. ``kernels`` (:class:`Kernels`) run the
     notebooks, one after another in each kernel (a batch worker keeps its own across
     reports); by default one kernel, started here as the data are read and stopped
-    at the end.
+    at the end. ``progress``, if given, is called as ``progress(notebook_name, event)``
+    with event "start" when a notebook begins to run and "finish" (or "failed") when it
+    ends, from the thread of the kernel that runs it.
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -358,7 +363,11 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         def run(plan, kernel):
             """Execute one notebook and, if it ran, have its page rendered."""
             nb_path, given, effective = plan
+            if progress is not None:
+                progress(nb_path.name, "start")
             nb_started, nb_finished, err = kernel.execute(nb_path, staging / nb_path.name, given)
+            if progress is not None:
+                progress(nb_path.name, "finish" if err is None else "failed")
             if err is None:
                 rendering.append(renderer.submit(render, nb_path, effective, nb_finished))
             return nb_started, nb_finished, err

@@ -81,6 +81,9 @@ class Scheme:
     period_split: list[float] | None = None
     combine: list[dict] | None = None
     weight_in_total: float | None = None
+    # true: a unit whose table lacks some items' inputs is scored on the items it has, and
+    # says which share of the points that covers; false: it is not scored at all
+    partial: bool = False
     path: str = ""
 
     def name(self, language: str) -> str:
@@ -144,7 +147,7 @@ def load_scheme(name_or_path: str | Path) -> Scheme:
                   items=[_item(d, "") for d in raw.get("items", [])], inputs=list(raw.get("inputs", []) or []),
                   vetoes=list(raw.get("vetoes", []) or []), tiers=list(raw.get("tiers", []) or []),
                   period_split=raw.get("period_split"), combine=raw.get("combine"),
-                  weight_in_total=raw.get("weight_in_total"), path=str(p))
+                  weight_in_total=raw.get("weight_in_total"), partial=raw.get("partial", False), path=str(p))
 
 
 # ----------------------------------------------------------------------------- validating
@@ -184,6 +187,9 @@ def validate(scheme: Scheme) -> list[Problem]:
                 add("combine", "unknown_reads", f"合成读取未声明的输入列 {c['input']!r}",
                     f"combines an undeclared input column {c['input']!r}")
         return out
+    if not isinstance(scheme.partial, bool):
+        add("", "bad_partial", f"方案级 partial 须为 true 或 false，不是 {scheme.partial!r}",
+            f"the scheme's partial must be true or false, not {scheme.partial!r}")
     for it in scheme.all_items():
         label = f"{it.name_zh} ({it.path})"
         if it.children:
@@ -292,6 +298,8 @@ class Values:
     arrays: dict[str, np.ndarray]
     rates: dict[str, tuple[np.ndarray, np.ndarray, int]]
     task_share: np.ndarray | float = 1.0  # the part of an annual task that falls in each row's period
+    # what the table lacks to compute a read: read -> {input column: rows that lack it}
+    lacking: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def get(self, name: str) -> np.ndarray:
         if name in self.rates:
@@ -344,7 +352,47 @@ def gather(frame: pd.DataFrame, scheme: Scheme, level: str = "unit", periods: st
             arrays[name] = agg[name].to_numpy(float)
         elif name in frame.columns:  # an input column: per unit and period as the table gives it
             arrays[name] = _input_values(frame, agg, name, level, periods, period_range)
-    return Values(keys, arrays, rates, _task_share(scheme, keys["period"]))
+    return Values(keys, arrays, rates, _task_share(scheme, keys["period"]), _lacking(scheme, agg, rates, arrays))
+
+
+def _scored_reads(scheme: Scheme) -> set[str]:
+    """What items read from the table's counts (not an inspector's input columns, which
+    ``manual_default`` fills): rates and counts of target, band, proportional and
+    per-event rules, and a task read from a count column."""
+    out = set()
+    for it in scheme.leaves():
+        r = it.rule or {}
+        if r.get("kind") in (None, "manual"):
+            continue
+        for name in (r.get("reads"), r.get("task")):
+            if isinstance(name, str) and not name.startswith("input_"):
+                out.add(name)
+    return out
+
+
+def _lacking(scheme: Scheme, agg: pd.DataFrame, rates: dict, arrays: dict) -> dict[str, dict[str, np.ndarray]]:
+    """For each count or rate an item scores: the input columns the table lacks, with the
+    rows that lack them (every row when the column is absent; the rows whose sum is
+    missing when some of its parts are). Points on them would be invented: a rate with
+    no denominator would otherwise count as a rate of nothing and get full points."""
+    rows = len(agg)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name in sorted(_scored_reads(scheme)):
+        ind = indicators().get(name)
+        columns = (*ind.numerator, denominator_column(ind, agg)) if ind is not None else (name,)
+        here: dict[str, np.ndarray] = {}
+        for column in dict.fromkeys(columns):
+            if column not in agg.columns:
+                here[column] = np.ones(rows, dtype=bool)
+            else:
+                blank = agg[column].isna().to_numpy()
+                if blank.any():
+                    here[column] = blank
+        if not here and name not in rates and name not in arrays:
+            here[name] = np.ones(rows, dtype=bool)  # e.g. a rate of two numerators, which rules cannot read
+        if here:
+            out[name] = here
+    return out
 
 
 def _task_share(scheme: Scheme, periods: pd.Series) -> np.ndarray | float:
@@ -446,6 +494,111 @@ def rule_points(item: Item, values: Values, rule: dict | None = None, override: 
     return np.asarray(out, dtype=float), np.asarray(value, dtype=float)
 
 
+def _missing_leaves(scheme: Scheme, values: Values) -> dict[str, np.ndarray]:
+    """The rows (bool, (rows,)) on which each leaf lacks an input of the table; only
+    leaves that lack one somewhere are named. A pure bonus item (0 points, a positive
+    ``per_event``) is never missing: without its count it adds nothing."""
+    out = {}
+    for it in scheme.leaves():
+        r = it.rule or {}
+        if it.points == 0 and float(r.get("per_event", 0) or 0) > 0:
+            continue  # a pure bonus (加分) counts no events it has no count of: nothing is invented in its favour
+        mask = None
+        for name in (r.get("reads"), r.get("task")):
+            for rows in (values.lacking.get(name, {}).values() if isinstance(name, str) else ()):
+                mask = rows if mask is None else (mask | rows)
+        if mask is not None and mask.any():
+            out[it.path] = mask
+    return out
+
+
+def _without_missing(scheme: Scheme, leaf_points: dict[str, np.ndarray], missing: dict) -> dict[str, np.ndarray]:
+    """Leaf points with the rows that lack an input blanked: NaN, so that the unit has
+    no total; or, in a scheme that allows partial scores, 0, so that the total covers
+    the items the table has (:func:`_coverage` says how much of the scheme that is)."""
+    fill = 0.0 if scheme.partial else np.nan
+    return {path: np.where(missing[path], fill, pts) if path in missing else pts for path, pts in leaf_points.items()}
+
+
+def _coverage(scheme: Scheme, missing: dict, rows: int) -> np.ndarray:
+    """The share (0 to 1) of the scheme's points whose items have their inputs, per row:
+    the most a unit can score on the items it has over the most it can score at all,
+    parents capped at their own points as in :func:`_totals`; items outside the scale
+    (bonuses and deductions) count for neither."""
+    if not missing:
+        return np.ones(rows)
+
+    def most(present: bool) -> np.ndarray:
+        pts = {}
+        for top in scheme.items:
+            for leaf in top.leaves():
+                full = 0.0 if top.outside_scale or leaf.outside_scale or _has_bonus(leaf) else leaf.points
+                lacks = missing.get(leaf.path) if present else None
+                pts[leaf.path] = np.full(rows, full) if lacks is None else np.where(lacks, 0.0, full)
+        return _totals(scheme, pts)[0]
+
+    whole = most(False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(whole > 0, most(True) / whole, 1.0)
+
+
+def _rank_groups(periods: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """What ranks are within: the period; a partial score ranks only among the period's
+    scores of the same coverage (a unit scored on 70 points is not behind one scored on 100)."""
+    periods = np.asarray(periods, dtype=object)
+    if np.all(covered >= 1 - 1e-12):
+        return periods
+    return np.array([f"{p}\x1f{c:.9f}" for p, c in zip(periods, covered)], dtype=object)
+
+
+def _missing_lines(missing: dict, values: Values, scheme: Scheme, covered: np.ndarray, total: np.ndarray,
+                   leaf_points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, one sentence in Chinese and one in English saying why the row has no
+    score, or only a partial one: the input columns the table lacks, and the inspector's
+    points that are missing (``manual_default="missing"``); "" where nothing is missing."""
+    from .i18n import column_label
+
+    rows = len(values.keys)
+    table: dict[str, np.ndarray] = {}  # a column the table lacks -> the rows whose score it leaves out
+    for it in scheme.leaves():
+        r = it.rule or {}
+        for name in ((r.get("reads"), r.get("task")) if it.path in missing else ()):
+            for column, lacks in (values.lacking.get(name, {}).items() if isinstance(name, str) else ()):
+                table[column] = table.get(column, np.zeros(rows, dtype=bool)) | (lacks & missing[it.path])
+    inspector: dict[str, np.ndarray] = {}  # an inspector's column -> the rows it leaves without points
+    for it in scheme.leaves():
+        blank = np.isnan(leaf_points[it.path]) & ~missing.get(it.path, np.zeros(rows, dtype=bool))
+        if blank.any():
+            column = str((it.rule or {}).get("reads"))
+            inspector[column] = inspector.get(column, np.zeros(rows, dtype=bool)) | blank
+    zh, en = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
+    names = list(table) + list(inspector)
+    if not names:
+        return zh, en
+    inputs_zh = {i.get("column"): i.get("name_zh") for i in scheme.inputs}
+    # rows that lack the same columns share one sentence: a code per combination of columns
+    code = np.zeros(rows, dtype=object)
+    for j, column in enumerate(names):
+        code = code + np.where((table.get(column) if j < len(table) else inspector[column]), 1 << j, 0)
+    groups = pd.DataFrame({"code": code, "share": np.round(100 * covered, 1), "scored": ~np.isnan(total)})
+    for (combo, share, scored), at in groups.groupby(["code", "share", "scored"], sort=False).indices.items():
+        if combo == 0:
+            continue
+        lacked = [c for j, c in enumerate(names[:len(table)]) if combo >> j & 1]
+        blank = [c for j, c in enumerate(names) if j >= len(table) and combo >> j & 1]
+        parts_zh = ([f"本表缺少 {'、'.join(column_label(c, 'zh') for c in lacked)}"] if lacked else []) + \
+            ([f"缺少考核评分 {'、'.join(inputs_zh.get(c) or c for c in blank)}"] if blank else [])
+        parts_en = ([f"the table lacks {', '.join(lacked)}"] if lacked else []) + \
+            ([f"the inspector's points are missing: {', '.join(blank)}"] if blank else [])
+        if scored:
+            zh[at] = f"只计有数据的项目，占总分值的 {share:g}%：" + "；".join(parts_zh)
+            en[at] = f"scores the items the table has, {share:g}% of the points: " + "; ".join(parts_en)
+        else:
+            zh[at] = "未计分：" + "；".join(parts_zh)
+            en[at] = "not scored: " + "; ".join(parts_en)
+    return zh, en
+
+
 def _target_of(item: Item, override: dict | None) -> float | None:
     r = {**(item.rule or {}), **(override or {})}
     for k in ("target", "full_at", "task"):
@@ -510,16 +663,17 @@ def _vetoed(scheme: Scheme, values: Values) -> tuple[np.ndarray, list[tuple[dict
 
 
 def _ranks(total: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest total within each group (period); ties share the best rank.
+    """Rank 1 = highest total within each group (period); ties share the best rank; a
+    missing (NaN) total has no rank (NaN) and the others rank as if it were not there.
 
     ``total`` is (units,) or (replicates, units); ``groups`` is (units,).
     """
-    total = np.nan_to_num(np.asarray(total, dtype=float), nan=-np.inf)
-    out = np.empty(total.shape, dtype=float)
+    total = np.asarray(total, dtype=float)
+    out = np.full(total.shape, np.nan)
     codes, _ = pd.factorize(pd.Series(groups))
     for g in range(codes.max() + 1 if len(codes) else 0):
         idx = np.where(codes == g)[0]
-        neg = -total[..., idx]
+        neg = -total[..., idx]  # a missing total stays NaN, sorts after every other and gets no rank
         order = np.argsort(neg, axis=-1, kind="stable")
         ordered = np.take_along_axis(neg, order, axis=-1)
         # the position where each run of equal totals starts is the rank of all of them
@@ -528,20 +682,34 @@ def _ranks(total: np.ndarray, groups: np.ndarray) -> np.ndarray:
         first = np.maximum.accumulate(np.where(starts, np.arange(len(idx)), 0), axis=-1)
         ranks = np.empty(ordered.shape, dtype=float)
         np.put_along_axis(ranks, order, first + 1, axis=-1)
-        out[..., idx] = ranks
+        out[..., idx] = np.where(np.isnan(neg), np.nan, ranks)
     return out
 
 
-def _tiers(scheme: Scheme, total: np.ndarray, rank: np.ndarray, groups: np.ndarray, vetoed: np.ndarray) -> np.ndarray:
+def _tiers(scheme: Scheme, total: np.ndarray, rank: np.ndarray, groups: np.ndarray, vetoed: np.ndarray,
+           whole: np.ndarray | None = None) -> np.ndarray:
     """Tier ids ("" for none); ``groups`` is (units,) and is broadcast against replicates."""
     ids = np.array([""] + [t["id"] for t in scheme.tiers] + [_veto_tier(scheme)], dtype=object)
-    return ids[_tier_codes(scheme, total, rank, groups, vetoed)]
+    return ids[_tier_codes(scheme, total, rank, groups, vetoed, whole)]
 
 
-def _tier_codes(scheme: Scheme, total, rank, groups, vetoed) -> np.ndarray:
-    """0 for no tier, i + 1 for the scheme's i-th tier, the last code for a veto; first match wins."""
+def _tier_codes(scheme: Scheme, total, rank, groups, vetoed, whole=None) -> np.ndarray:
+    """0 for no tier, i + 1 for the scheme's i-th tier, the last code for a veto; first match wins.
+
+    A missing total gets no tier, not even a veto's (its ``vetoed`` still says what the
+    table's figures trigger); a partial score (``whole`` False: the table lacks some
+    items' inputs) gets the veto's tier only, as the points and ranks of the other tiers
+    are of the whole scheme. ``bottom`` counts the scored units of the group."""
+    total = np.asarray(total, dtype=float)
+    scored = ~np.isnan(total)
     codes_g, _ = pd.factorize(pd.Series(groups))
-    size = np.bincount(codes_g)[codes_g].astype(float)  # units in the same period
+    if total.ndim == 1:  # scored units in the same period; one pass for a table's scores
+        size = np.bincount(codes_g, weights=scored, minlength=codes_g.max() + 1 if len(codes_g) else 0)[codes_g]
+    else:  # replicates: a pass per period (a page's replicates hold one period)
+        size = np.zeros(total.shape)
+        for g in range(codes_g.max() + 1 if len(codes_g) else 0):
+            idx = codes_g == g
+            size[..., idx] = scored[..., idx].sum(axis=-1, keepdims=True)
     code = np.zeros(np.shape(total), dtype=np.int16)
     for i, t in enumerate(scheme.tiers, start=1):
         # every condition of a tier must hold ("排位在倒数三位且总分在85分以下")
@@ -555,8 +723,10 @@ def _tier_codes(scheme: Scheme, total, rank, groups, vetoed) -> np.ndarray:
         if "top" in t:
             cond &= rank <= int(t["top"])
         code = np.where((code == 0) & cond, i, code)
+    ranked = scored if whole is None else (scored & whole)
+    code = np.where(ranked, code, 0)
     veto = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)), len(scheme.tiers) + 1)
-    return np.where(vetoed, veto, code).astype(np.int16)
+    return np.where(vetoed & scored, veto, code).astype(np.int16)
 
 
 def _veto_tier(scheme: Scheme) -> str:
@@ -596,7 +766,21 @@ class Scores:
 
 def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", periods: str = "as_is", *,
           period_range: str = "", what_if: dict | str | None = None, manual_default: str = "full") -> Scores:
-    """Score every unit and period of ``frame`` under ``scheme``."""
+    """Score every unit and period of ``frame`` under ``scheme``.
+
+    ``totals`` has one row per unit (its key columns) and period with ``scheme``,
+    ``total`` (points), ``rank`` (1 = best within the period; nullable integers),
+    ``vetoed``, ``tier`` ("" for none) and ``veto_reasons``. Where the table lacks the
+    inputs of an item that reads counts or rates (a column absent, or blank for that
+    unit and period), the unit is not scored on invented values: its ``total`` and
+    ``rank`` are missing and its ``tier`` is "" (a veto its figures trigger is still
+    ``vetoed``); in a scheme with ``partial: true`` the total covers the items the table
+    has, ranks only among scores of the same coverage, and gets no tier but a veto's.
+    Then ``totals`` also has ``covered`` (the share, 0 to 1, of the scheme's points
+    the score covers) and ``missing_zh`` / ``missing_en`` (one sentence naming the
+    columns the table lacks, "" where none). Raises :class:`SchemeError` for what-if
+    targets naming no item or an unusable scheme file.
+    """
     scheme = load_scheme(scheme) if isinstance(scheme, (str, Path)) else scheme
     if scheme.combine:
         return _score_combined(frame, scheme, level, periods, period_range, manual_default)
@@ -611,16 +795,18 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
     for it in scheme.leaves():
         leaf_points[it.path], observed[it.path] = rule_points(it, values, override=overrides.get(it.id),
                                                               manual_default=manual_default)
-    total, by_item = _totals(scheme, leaf_points)
-    groups = keys["period"].to_numpy()
+    missing = _missing_leaves(scheme, values)
+    total, by_item = _totals(scheme, _without_missing(scheme, leaf_points, missing))
+    covered = _coverage(scheme, missing, len(keys))
+    groups = _rank_groups(keys["period"].to_numpy(), covered)
     vetoed, hits = _vetoed(scheme, values)
     rank = _ranks(total, groups)
-    tier = _tiers(scheme, total, rank, groups, vetoed)
+    tier = _tiers(scheme, total, rank, groups, vetoed, covered >= 1 - 1e-12)
     vetoed = vetoed | (tier == _veto_tier(scheme))  # "below 80 points: vetoed" is a veto too
     totals = keys.copy()
     totals["scheme"] = scheme.id
     totals["total"] = total
-    totals["rank"] = rank.astype(int)
+    totals["rank"] = pd.Series(rank, index=totals.index).astype("Int64")
     totals["vetoed"] = vetoed
     totals["tier"] = tier
     # the names of the vetoes that hit each row, in the scheme's order, joined column-wise
@@ -629,6 +815,10 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
         name = v.get("name_en", v["id"])
         veto_reasons = np.where(c, np.where(veto_reasons == "", name, veto_reasons + ", " + name), veto_reasons)
     totals["veto_reasons"] = veto_reasons
+    missing_zh, missing_en = _missing_lines(missing, values, scheme, covered, total, leaf_points)
+    if missing or (missing_zh != "").any():
+        totals["covered"] = covered
+        totals["missing_zh"], totals["missing_en"] = missing_zh, missing_en
 
     reasons = []
     for it in scheme.leaves():
@@ -636,7 +826,8 @@ def score(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", period
         lost = it.points - pts
         r = {**(it.rule or {}), **overrides.get(it.id, {})}
         target = _target_of(it, overrides.get(it.id))
-        hit = np.where(lost > 1e-9)[0]
+        # an item the table lacks the inputs of lost nothing: it was not scored (missing_* say so)
+        hit = np.where((lost > 1e-9) & ~missing.get(it.path, False))[0]
         if len(hit):
             lost_part = keys.iloc[hit].copy()
             lost_part["item"], lost_part["rule"] = it.path, r.get("kind")
@@ -755,19 +946,19 @@ def _posterior_draws(num, den, shape, rng, draw: str) -> np.ndarray:
 
 
 def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates, seed, overrides, manual_default,
-                draw) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Keys, totals (replicates, rows) and vetoes by the scheme's vetoes (replicates,
-    rows) of the scheme on redrawn rates; a combined scheme weights its parts' totals,
+                draw) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Keys, totals (replicates, rows), vetoes by the scheme's vetoes (replicates,
+    rows) and coverage (rows; :func:`_coverage`) of the scheme on redrawn rates; a combined scheme weights its parts' totals,
     each part's vetoes, including its own tiers that veto, carried into the whole."""
     if scheme.combine:
         keys, total, vetoed = None, 0.0, False
         for part in scheme.combine:
             if "scheme" in part:
                 sub = load_scheme(part["scheme"])
-                k, t, v = _replicates(frame, sub, level, periods, period_range, replicates, seed, {}, manual_default,
-                                      draw)
-                groups = k["period"].to_numpy()
-                codes = _tier_codes(sub, t, _ranks(t, groups), groups, v)
+                k, t, v, c = _replicates(frame, sub, level, periods, period_range, replicates, seed, {},
+                                         manual_default, draw)
+                groups = _rank_groups(k["period"].to_numpy(), c)
+                codes = _tier_codes(sub, t, _ranks(t, groups), groups, v, c >= 1 - 1e-12)
                 v = codes == next((i for i, tier in enumerate(sub.tiers, start=1) if tier["id"] == _veto_tier(sub)),
                                   len(sub.tiers) + 1)
             else:
@@ -778,11 +969,11 @@ def _replicates(frame, scheme: Scheme, level, periods, period_range, replicates,
                 raise SchemeError(f"{scheme.id}: the parts of a combined scheme score different rows")
             keys, total, vetoed = k, total + float(part["weight"]) * np.asarray(t, dtype=float), vetoed | v
         shape = (replicates, len(keys))
-        return keys, np.broadcast_to(total, shape), np.broadcast_to(vetoed, shape)
+        return keys, np.broadcast_to(total, shape), np.broadcast_to(vetoed, shape), np.ones(len(keys))
     values = gather(frame, scheme, level, periods, period_range)
     rngs = _rate_streams(values, seed)
     total, vetoed = _scored_draws(scheme, values, rngs, replicates, overrides, manual_default, draw)
-    return values.keys, total, vetoed
+    return values.keys, total, vetoed, _coverage(scheme, _missing_leaves(scheme, values), len(values.keys))
 
 
 def _rate_streams(values: Values, seed) -> dict[str, np.random.Generator]:
@@ -809,10 +1000,11 @@ def _scored_draws(scheme: Scheme, values: Values, rngs: dict, replicates: int, o
         else:  # done against a task: not a draw from the task, kept as counted
             drawn[name] = (np.broadcast_to(num, shape), np.broadcast_to(den, shape), scale)
     arrays = {k: np.broadcast_to(v, (replicates, len(v))) for k, v in values.arrays.items()}
-    rep = Values(values.keys, arrays, drawn, values.task_share)
+    rep = Values(values.keys, arrays, drawn, values.task_share, values.lacking)
     leaf_points = {it.path: rule_points(it, rep, override=overrides.get(it.id), manual_default=manual_default)[0]
                    for it in scheme.leaves()}
-    total, _ = _totals(scheme, leaf_points)
+    # a rate the table lacks draws 0 of 0, which would score full points: blanked as in score()
+    total, _ = _totals(scheme, _without_missing(scheme, leaf_points, _missing_leaves(scheme, values)))
     total = np.broadcast_to(total, (replicates, len(values.keys)))
     vetoed, _ = _vetoed(scheme, rep)
     return total, np.broadcast_to(vetoed, total.shape)
@@ -825,17 +1017,17 @@ BLOCK_CELLS = 4_000_000
 
 def _replicate_blocks(frame, scheme: Scheme, level, periods, period_range, replicates, seed, overrides,
                       manual_default, draw):
-    """Keys, then (totals, vetoes) of consecutive blocks of replicates that stacked are
+    """Keys and coverage, then (totals, vetoes) of consecutive blocks of replicates that stacked are
     those of :func:`_replicates`. A combined scheme, and draws of counts (each block would
     interleave its beta and binomial draws differently), come in one block."""
     if scheme.combine or draw != "rate":
-        keys, total, vetoed = _replicates(frame, scheme, level, periods, period_range, replicates, seed, overrides,
-                                          manual_default, draw)
-        yield keys
+        keys, total, vetoed, covered = _replicates(frame, scheme, level, periods, period_range, replicates, seed,
+                                                   overrides, manual_default, draw)
+        yield keys, covered
         yield total, vetoed
         return
     values = gather(frame, scheme, level, periods, period_range)
-    yield values.keys
+    yield values.keys, _coverage(scheme, _missing_leaves(scheme, values), len(values.keys))
     rngs = _rate_streams(values, seed)
     size = max(1, BLOCK_CELLS // max(1, len(values.keys)))
     for start in range(0, replicates, size):
@@ -887,7 +1079,9 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
 
     Returns one row per unit (its key columns) and period with ``score_low``,
     ``score_high`` (points), ``rank_low``, ``rank_high``, ``p_vetoed`` and
-    ``p_tier_<id>`` (shares of replicates, 0 to 1); ``attrs`` hold ``replicates``,
+    ``p_tier_<id>`` (shares of replicates, 0 to 1); all of them missing (NaN) for a unit
+    that :func:`score` leaves unscored, and ``p_tier_<id>`` (but the veto's) for a partial
+    score, ranks of which are among scores of the same coverage; ``attrs`` hold ``replicates``,
     ``draw`` and ``seed``. Raises :class:`SchemeError` for an unknown ``draw`` or
     scheme, or what-if targets naming no item.
     """
@@ -904,8 +1098,9 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     attrs, frame = frame.attrs, lean(frame)
     blocks = _replicate_blocks(frame, scheme, level, periods, period_range, replicates, seed, overrides,
                                manual_default, draw)
-    keys = next(blocks)
-    groups = keys["period"].to_numpy()
+    keys, covered = next(blocks)
+    whole = covered >= 1 - 1e-12
+    groups = _rank_groups(keys["period"].to_numpy(), covered)
     veto_code = next((i for i, t in enumerate(scheme.tiers, start=1) if t["id"] == _veto_tier(scheme)),
                      len(scheme.tiers) + 1)
     # totals and ranks of every replicate are kept for their quantiles (ranks are whole
@@ -917,7 +1112,7 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     for block_total, block_vetoed in blocks:
         stop = start + len(block_total)
         block_rank = _ranks(block_total, groups)
-        codes = _tier_codes(scheme, block_total, block_rank, groups, block_vetoed)
+        codes = _tier_codes(scheme, block_total, block_rank, groups, block_vetoed, whole)
         total[start:stop], rank[start:stop] = block_total, block_rank
         for code in range(len(hits)):
             hits[code] += (codes == code).sum(axis=0)
@@ -927,9 +1122,13 @@ def bootstrap(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", pe
     out["score_low"] = _column_quantiles(total, a, "lower")
     out["score_high"] = _column_quantiles(total, 1 - a, "higher")
     out["rank_low"], out["rank_high"] = _column_quantiles(rank, [a, 1 - a], "lower").astype(float)
-    out["p_vetoed"] = hits[veto_code] / replicates
+    # a unit the table lacks inputs for has no score, and so no probability of anything;
+    # a partial score has a probability of a veto, but of no tier the whole scheme's points decide
+    scored = ~np.isnan(total).any(axis=0)
+    out["p_vetoed"] = np.where(scored, hits[veto_code] / replicates, np.nan)
     for i, t in enumerate(scheme.tiers, start=1):
-        out[f"p_tier_{t['id']}"] = hits[i] / replicates
+        chance = hits[i] / replicates
+        out[f"p_tier_{t['id']}"] = np.where(scored & (whole | (i == veto_code)), chance, np.nan)
     out.attrs = {**attrs, **out.attrs, "replicates": replicates, "draw": draw, "seed": int(seed)}
     return out
 
@@ -942,7 +1141,8 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
     between the scheme's ranking and each perturbed one, per period.
 
     Returns one row per period with ``tau_mean``, ``tau_min``, ``tau_p05`` (periods
-    with fewer than 3 units are left out); ``attrs["seed"]`` is the seed of the moves,
+    with fewer than 3 scored units are left out; units :func:`score` leaves unscored
+    take no part); ``attrs["seed"]`` is the seed of the moves,
     derived from the data and the parameters when ``seed`` is None (as in
     :func:`bootstrap`)."""
     from scipy.stats import kendalltau
@@ -957,20 +1157,26 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
         # a combined scheme moves its parts one run at a time (few units: its parts are townships)
         base = score(frame, scheme, level, periods, period_range=period_range).totals
         keys, base_total = base, base["total"].to_numpy()
+        rank_groups = keys["period"].to_numpy()
         gathered: dict = {}
         moved_blocks = ((run, _moved_total(frame, scheme, level, periods, period_range, rng, shift, weight_shift,
                                            gathered)[None, :]) for run in range(runs))
     else:
         values = gather(frame, scheme, level, periods, period_range)
         keys = values.keys
-        base_total = _totals(scheme, {it.path: rule_points(it, values)[0] for it in scheme.leaves()})[0]
+        missing = _missing_leaves(scheme, values)
+        base_total = _totals(scheme, _without_missing(scheme, {it.path: rule_points(it, values)[0]
+                                                               for it in scheme.leaves()}, missing))[0]
+        rank_groups = _rank_groups(keys["period"].to_numpy(), _coverage(scheme, missing, len(keys)))
         targets, factors = _moves(scheme, rng, runs, shift, weight_shift)
         size = max(1, BLOCK_CELLS // 4 // max(1, len(keys)))
         moved_blocks = ((start, _moved_totals(scheme, values, min(size, runs - start),
                                               {k: v[start:start + size] for k, v in targets.items()},
-                                              None if factors is None else factors[start:start + size]))
+                                              None if factors is None else factors[start:start + size], missing))
                         for start in range(0, runs, size))
-    groups = [(period, np.asarray(idx)) for period, idx in keys.reset_index(drop=True).groupby("period").groups.items()
+    # rankings are compared within a period among the units that have a score (of the same coverage)
+    ranked = pd.DataFrame({"period": keys["period"].to_numpy(), "group": rank_groups})[~np.isnan(base_total)]
+    groups = [(period, np.asarray(idx)) for (period, _), idx in ranked.groupby(["period", "group"]).groups.items()
               if len(idx) >= 3]
     tau = np.full((runs, len(groups)), np.nan)
     for start, block in moved_blocks:
@@ -990,6 +1196,30 @@ def sensitivity(frame: pd.DataFrame, scheme: Scheme | str, level: str = "unit", 
     return out
 
 
+SENSITIVITY_LIMITS = {"shift": (0.0, 50.0), "weight_shift": (0.0, 0.9), "runs": (0, 100_000)}
+
+
+def check_sensitivity(shift: float, weight_shift: float, runs: int) -> None:
+    """Refuse settings of :func:`sensitivity` that cannot mean anything, in one line in
+    Chinese and English: ``shift`` (percentage points a target moves) within 0 to 50,
+    ``weight_shift`` (share a weight moves) within 0 to 0.9, so that a weight stays
+    positive, and ``runs`` a whole number within 0 to 100,000 (0: no sensitivity
+    analysis). Raises :class:`SchemeError`."""
+    given = {"shift": shift, "weight_shift": weight_shift, "runs": runs}
+    for name, value in given.items():
+        low, high = SENSITIVITY_LIMITS[name]
+        whole = name != "runs" or (isinstance(value, (int, np.integer)) and not isinstance(value, bool))
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not number or not whole or not (low <= float(value) <= high):
+            kind_zh, kind_en = ("整数", "a whole number") if name == "runs" else ("数", "a number")
+            # a numpy value is shown as the number it is, not as np.float64(…)
+            shown = f"{float(value):g}" if number and name != "runs" else (
+                str(int(value)) if number and whole else repr(value.item() if hasattr(value, "item") else value))
+            raise SchemeError(f"敏感性参数 sensitivity_{name} = {shown} 无效：须为 {low:g} 到 {high:g} 之间的{kind_zh} / "
+                              f"sensitivity_{name} = {shown} is out of range: it must be {kind_en} "
+                              f"from {low:g} to {high:g}")
+
+
 def _moves(scheme: Scheme, rng, runs: int, shift: float, weight_shift: float):
     """The moves of every run, drawn in the order one run after another always drew
     them (each numeric target of the leaves in the scheme's order, then each top-level
@@ -1006,7 +1236,8 @@ def _moves(scheme: Scheme, rng, runs: int, shift: float, weight_shift: float):
     return targets, 1 + (low + (high - low) * u[:, len(moved):])
 
 
-def _moved_totals(scheme: Scheme, values: Values, runs: int, targets: dict, factors) -> np.ndarray:
+def _moved_totals(scheme: Scheme, values: Values, runs: int, targets: dict, factors,
+                  missing: dict | None = None) -> np.ndarray:
     """Totals (runs, rows) of ``scheme`` with each run's targets (``targets``: the
     ``runs`` targets of each leaf) and top-level weight factors (runs, top-level items), all runs
     scored at once; numbers only, no reasons."""
@@ -1014,6 +1245,7 @@ def _moved_totals(scheme: Scheme, values: Values, runs: int, targets: dict, fact
     for it in scheme.leaves():
         override = {"target": targets[it.path][:, None]} if it.path in targets else None
         leaf_points[it.path] = rule_points(it, values, override=override)[0]
+    leaf_points = _without_missing(scheme, leaf_points, _missing_leaves(scheme, values) if missing is None else missing)
     if factors is not None:
         for j, top in enumerate(scheme.items):
             for leaf in top.leaves():
@@ -1052,6 +1284,7 @@ def _moved_total(frame, scheme: Scheme, level, periods, period_range, rng, shift
         if it.rule and "target" in it.rule and not isinstance(it.rule["target"], str):
             override = {"target": float(it.rule["target"]) + rng.uniform(-shift, shift)}
         leaf_points[it.path] = rule_points(it, values, override=override)[0]
+    leaf_points = _without_missing(scheme, leaf_points, _missing_leaves(scheme, values))
     if weight_shift:
         for top in scheme.items:
             factor = 1 + rng.uniform(-weight_shift, weight_shift)
@@ -1063,28 +1296,37 @@ def _moved_total(frame, scheme: Scheme, level, periods, period_range, rng, shift
 def scheme_fingerprint(scheme: Scheme) -> str:
     """The scheme's id and a SHA-256 of its content, for seeds: an edited scheme file
     draws anew, and the same scheme found under another path does not."""
-    content = {k: v for k, v in dataclasses.asdict(scheme).items() if k != "path"}
+    # ``partial`` is left out while false, so that the seeds of schemes written before it stay
+    content = {k: v for k, v in dataclasses.asdict(scheme).items() if k != "path" and not (k == "partial" and v is False)}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return f"{scheme.id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
 
 
 def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_default) -> Scores:
     """A weighted total of other schemes' totals and of totals given as input columns."""
-    parts, reasons = [], []
+    parts, reasons, why = [], [], []
     for part in scheme.combine:
         if "scheme" in part:
             sub = score(frame, part["scheme"], level, periods, period_range=period_range, manual_default=manual_default)
             totals = sub.totals
             reasons.append(sub.reasons.assign(scheme=sub.scheme.id))
+            if "missing_en" in totals.columns:  # why a part has no score, named by the part
+                why.append(totals.assign(missing_zh=f"{sub.scheme.id}：" + totals["missing_zh"],
+                                         missing_en=f"{sub.scheme.id}: " + totals["missing_en"],
+                                         blank=totals["missing_en"] == ""))
         else:
             values = gather(frame, Scheme(scheme.id, "", "", "", 100.0, [], vetoes=[{"reads": part["input"]}]),
                             level, periods, period_range)
             totals = values.keys.assign(total=values.get(part["input"]))
+            name_zh = next((i.get("name_zh") for i in scheme.inputs if i.get("column") == part["input"]), None)
+            why.append(totals.assign(missing_zh=f"未计分：缺少 {name_zh or part['input']}",
+                                     missing_en=f"not scored: the table lacks {part['input']}",
+                                     blank=totals["total"].notna()))
         parts.append((totals, float(part["weight"])))
     out = combine_scores(parts)
     out["scheme"] = scheme.id
     groups = out["period"].to_numpy()
-    out["rank"] = _ranks(out["total"].to_numpy(float), groups).astype(int)
+    out["rank"] = pd.Series(_ranks(out["total"].to_numpy(float), groups), index=out.index).astype("Int64")
     # a veto in a part fails the whole ("年终对松源镇实行一票否决"): it is carried into the total
     keys = [c for c in out.columns if c in ("unit", "period") or c in key_columns(out)]
     vetoes = [t[keys + ["vetoed", "veto_reasons"]] for t, _ in parts if "vetoed" in t.columns]
@@ -1097,7 +1339,15 @@ def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_
         out["veto_reasons"] = hit.fillna("").to_numpy()
     else:
         out["vetoed"], out["veto_reasons"] = False, ""
-    out["tier"] = np.where(out["vetoed"], _veto_tier(scheme), "")
+    out["tier"] = np.where(out["vetoed"] & out["total"].notna(), _veto_tier(scheme), "")
+    lines = [w.loc[~w["blank"], keys + ["missing_zh", "missing_en"]] for w in why]
+    lines = [w for w in lines if len(w)]
+    if lines:  # each part that has no score says why; a unit's reasons are joined
+        said = pd.concat(lines, ignore_index=True).groupby(keys, sort=False).agg(lambda r: "；".join(r))
+        said["missing_en"] = said["missing_en"].str.replace("；", "; ")
+        said = out[keys].merge(said.reset_index(), on=keys, how="left")
+        out["missing_zh"] = said["missing_zh"].fillna("").to_numpy()
+        out["missing_en"] = said["missing_en"].fillna("").to_numpy()
     reason_frame = pd.concat(reasons, ignore_index=True) if reasons else pd.DataFrame()
     return Scores(scheme, out, pd.DataFrame(), reason_frame)
 
@@ -1123,5 +1373,6 @@ def split_task(annual: float, split: list[float]) -> list[float]:
     return [annual * p / s for p in split]
 
 
-__all__ = ["load_scheme", "list_schemes", "validate", "score", "bootstrap", "sensitivity", "combine_scores",
+__all__ = ["load_scheme", "list_schemes", "validate", "score", "bootstrap", "sensitivity", "check_sensitivity",
+           "combine_scores",
            "split_task", "parse_what_if", "Scheme", "Scores", "SchemeError"]

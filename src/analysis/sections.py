@@ -470,8 +470,8 @@ class ScorePage:
         return pd.concat([data.iloc[:limit - limit // 2], data.iloc[len(data) - limit // 2:]])
 
     def ranks(self, data: pd.DataFrame) -> str:
-        """The ranks listed, as "1–150, 7851–8000"."""
-        chosen = self.select(data)["rank"].to_numpy()
+        """The ranks listed, as "1–150, 7851–8000" (units without a score have no rank)."""
+        chosen = self.select(data)["rank"].dropna().to_numpy(int)
         half = self.limit - self.limit // 2
         parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit else [chosen]
         return ", ".join(f"{p.min()}–{p.max()}" for p in parts if len(p))
@@ -524,17 +524,12 @@ def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None)
     """The latest period's scores the interval plot draws, with their intervals: every
     unit of it, or the best and the worst ``PLOT_ROWS`` of a capped page's period."""
     latest = page.period if page.capped else sorted(totals["period"].astype(str).unique(), key=sort_key)[-1]
-    shown = totals[totals["period"] == latest]
+    shown = totals[(totals["period"] == latest) & totals["total"].notna()]  # an unscored unit has nothing to draw
     if page.capped:
         shown = page.select(shown, limit=PLOT_ROWS)
     if boot is not None:
         shown = shown.merge(boot, on=[c for c in shown.columns if c in boot.columns], how="left")
     return shown
-
-
-def _percent(p: float) -> str:
-    """A probability (0–1) as a whole percentage, ``—`` when missing."""
-    return "—" if pd.isna(p) else f"{100 * p:.0f}%"
 
 
 def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePage | None = None) -> list:
@@ -551,23 +546,49 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         data = data.merge(boot, on=[c for c in data.columns if c in boot.columns], how="left")
     data = data.sort_values(["period", "rank"])
     shown = pd.DataFrame({column_label(k, language): data[k] for k in keys})
-    shown[t("score", language)] = data["total"].map(lambda v: f"{v:.2f}")
-    shown[t("rank", language)] = data["rank"]
+    # a unit the table lacks inputs for has no score, rank or probability: shown as a dash, never as nan or 1
+    shown[t("score", language)] = data["total"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
+    shown[t("rank", language)] = data["rank"].map(lambda v: "—" if pd.isna(v) else f"{int(v)}")
     shown[t("tier", language)] = data["tier"].map(lambda x: tiers.get(x, "") if x else "")
+    if scores.scheme.partial and "covered" in data.columns:
+        shown[t("covered", language)] = data["covered"].map(lambda v: f"{100 * v:.0f}%")
     if boot is not None:
-        shown[t("score_ci", language)] = [f"{a:.1f}–{b:.1f}" for a, b in zip(data["score_low"], data["score_high"])]
-        shown[t("rank_ci", language)] = [f"{a:.0f}–{b:.0f}" for a, b in zip(data["rank_low"], data["rank_high"])]
-        # probabilities as readers read them: 92%, not 0.92
-        shown[t("p_vetoed", language)] = data["p_vetoed"].map(_percent)
+        shown[t("score_ci", language)] = [_span_text(a, b, ".1f") for a, b in zip(data["score_low"], data["score_high"])]
+        shown[t("rank_ci", language)] = [_span_text(a, b, ".0f") for a, b in zip(data["rank_low"], data["rank_high"])]
+        shown[t("p_vetoed", language)] = data["p_vetoed"].map(_chance)
         for tr in scores.scheme.tiers:
             if tr["id"] != "vetoed":
-                shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(_percent)
-    out = [heading("scores_heading", language)]
+                shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(_chance)
+    out = [heading("scores_heading", language)] + missing_inputs(scores.totals, scores.scheme, language)
     if boot is not None:
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
         out += page_note(page, scores.totals, scores.scheme.id, language)
     return out + [html_table(shown, index=False, name="scores")] + seed_line(boot, "scores.bootstrap", language)
+
+
+def _span_text(low, high, spec: str) -> str:
+    return "—" if pd.isna(low) or pd.isna(high) else f"{low:{spec}}–{high:{spec}}"
+
+
+def _chance(value) -> str:
+    """A probability (0–1) as readers read it, a whole percentage (92%, not 0.92); ``—`` when missing."""
+    return "—" if pd.isna(value) else f"{100 * value:.0f}%"
+
+
+def missing_inputs(totals: pd.DataFrame, scheme, language: str) -> list:
+    """One line saying how many unit-periods are not scored (or scored on part of the
+    scheme) and which input columns the table lacks for them; nothing when it lacks none."""
+    column = "missing_zh" if language == "zh" else "missing_en"
+    if column not in totals.columns:
+        return []
+    hit = totals[totals[column] != ""]
+    if hit.empty:
+        return []
+    why = ("；" if language == "zh" else "; ").join(
+        f"{line}（{n} 个单位·时期）" if language == "zh" else f"{line} ({n} unit-periods)"
+        for line, n in hit[column].value_counts().items())
+    return [text("scores_partial" if scheme.partial else "scores_unscored", language, why=why[:1].upper() + why[1:])]
 
 
 def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
@@ -593,12 +614,17 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
                   html_table(detail, index=False, name="points-lost-detail", collapsed=t("lost_detail", language, n=len(detail)))]
 
 
-def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int) -> list:
+def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int, weight_shift: float = 0.1) -> list:
+    """Kendall's tau per period of :func:`analysis.scoring.sensitivity`, under a sentence
+    giving the moves (``shift`` points, ``weight_shift`` a share, ``runs`` times)."""
+    if table.empty:  # every period has fewer than three scored units
+        return [heading("sensitivity_heading", language), text("sensitivity_none", language)]
     shown = pd.DataFrame({t("period", language): table["period"].map(lambda p: period_name(p, language)),
                           t("tau_mean", language): table["tau_mean"].map(lambda v: f"{v:.3f}"),
                           t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
-    return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs),
+    return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs,
+                                                                  weight=100 * weight_shift),
             html_table(shown, index=False, name="sensitivity")] + seed_line(table, "scores.sensitivity", language)
 
 
@@ -608,6 +634,8 @@ def what_if_table(base, changed, language: str, page: ScorePage | None = None) -
     keys = [k for k in ("area_type", "unit", "period") if k in base.totals.columns]
     both = base.totals[keys + ["rank", "total"]].merge(changed.totals[keys + ["rank", "total"]], on=keys,
                                                        suffixes=("_before", "_after"))
+    # units without a score have no rank to change (what-ifs move targets, not the inputs a table lacks)
+    both = both.dropna(subset=["rank_before", "rank_after"])
     both = both[both["rank_before"] != both["rank_after"]].sort_values(["period", "rank_after"])
     if page is not None and page.capped:
         both = both[both["period"] == page.period].head(page.limit)

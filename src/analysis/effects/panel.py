@@ -17,7 +17,7 @@ from ..errors import DataError, WorkbenchError
 from ..indicators import aggregate, compute, level_keys
 from ..periods import coarsen, parse_period, sort_key
 from ..registry import indicators
-from .texts import both
+from .texts import both, error_parts
 
 PANEL_COLUMNS = ["unit", "period", "period_index", "outcome", "weight"]
 # A count outcome becomes a rate per 1000 person-years, like the crude birth rate.
@@ -160,9 +160,9 @@ def adoption_from_column(frame: pd.DataFrame, panel: pd.DataFrame, column: str, 
     naming the file and column for a missing column or unusable values.
     """
     if column not in frame.columns:
-        raise DataError(file or frame.attrs.get("file", "table"), both("no_treatment_column", column=column,
-                                                                      n=len(frame.columns)),
-                        both("no_treatment_column_fix"), column=column)
+        raise DataError(file or frame.attrs.get("file", "table"), column=column,
+                        **error_parts("no_treatment_column", "no_treatment_column_fix", column=column,
+                                      n=len(frame.columns)))
     body = frame[~frame["is_total"]] if "is_total" in frame else frame
     keys = level_keys(frame, panel.attrs.get("level", "unit"))
     values = body[column]
@@ -175,8 +175,8 @@ def adoption_from_column(frame: pd.DataFrame, panel: pd.DataFrame, column: str, 
         back_off = after[(after["_k"] > after["_on"]) & (after["_t"] == 0)]
         if len(back_off):
             r = back_off.iloc[0]
-            raise DataError(file or frame.attrs.get("file", "table"), both("not_absorbing", unit=r["unit"], period=r["period"]),
-                            "make treatment stay 1 from adoption on", unit=str(r["unit"]), column=column)
+            raise DataError(file or frame.attrs.get("file", "table"), unit=str(r["unit"]), column=column,
+                            **error_parts("not_absorbing", "not_absorbing_fix", unit=r["unit"], period=r["period"]))
         adopt = rows[rows["_t"] == 1].drop_duplicates("unit")[["unit", "period", "period_kind"] +
                                                             [k for k in keys if k != "unit"]]
     else:
@@ -185,9 +185,9 @@ def adoption_from_column(frame: pd.DataFrame, panel: pd.DataFrame, column: str, 
         parsed = labels.map(parse_period)
         bad = parsed[parsed.map(lambda p: p[1] == "label")]
         if len(bad):
-            raise DataError(file or frame.attrs.get("file", "table"),
-                            both("bad_treatment_values", column=column, example=labels[bad.index[0]]),
-                            "0/1 or an adoption period", column=column)
+            raise DataError(file or frame.attrs.get("file", "table"), column=column,
+                            **error_parts("bad_treatment_values", "bad_treatment_values_fix", column=column,
+                                          example=labels[bad.index[0]]))
         adopt = body.loc[labels.index, ["unit"] + [k for k in keys if k != "unit"]].copy()
         adopt["period"] = parsed.map(lambda p: p[0])
         adopt["period_kind"] = parsed.map(lambda p: p[1])

@@ -19,10 +19,13 @@ TEXT: dict[str, tuple[str, str]] = {
                             "the table as read has no treatment column {column!r} (the reader keeps the columns it recognises; {n} read)"),
     "no_treatment_column_fix": ("在读入后的表（如 workbench table tidy 的输出）中加入该列：每个单位-时期 0/1 或开始时期；或改用 --treatment-date 与 --treated",
                                 "add it to the table as read (e.g. the output of workbench table tidy): 0/1 per unit-period or each unit's adoption period; or use --treatment-date with --treated"),
-    "bad_treatment_values": ("处理列“{column}”的值既不是 0/1，也不是时期（例如 {example}）。请写成 0/1 或开始时期（如 2019-07）",
-                             "treatment column {column!r} holds neither 0/1 nor periods (e.g. {example!r}). Fix: write 0/1 per unit-period or each unit's adoption period such as 2019-07"),
-    "not_absorbing": ("单位“{unit}”的处理在 {period} 之后又变回 0；双重差分要求处理一旦开始便持续。请检查该列",
-                      "unit {unit!r} goes back to untreated after {period}; difference-in-differences here needs treatment that stays on once adopted. Fix: check the column"),
+    "bad_treatment_values": ("处理列“{column}”的值既不是 0/1，也不是时期（例如 {example}）",
+                             "treatment column {column!r} holds neither 0/1 nor periods (e.g. {example!r})"),
+    "bad_treatment_values_fix": ("写成每个单位-时期 0/1，或各单位的开始时期（如 2019-07）",
+                                 "write 0/1 per unit-period or each unit's adoption period such as 2019-07"),
+    "not_absorbing": ("单位“{unit}”的处理在 {period} 之后又变回 0；双重差分要求处理一旦开始便持续",
+                      "unit {unit!r} goes back to untreated after {period}; difference-in-differences here needs treatment that stays on once adopted"),
+    "not_absorbing_fix": ("检查该列：处理从开始时期起应一直为 1", "check the column: treatment should stay 1 from adoption on"),
     "unknown_units": ("--treated 中的单位不在表中：{units}（表中单位例如：{have}）。请按表中写法填写单位名",
                       "--treated names units not in the table: {units} (units in the table, e.g.: {have}). Fix: spell them as the table does"),
     "no_treated_given": ("给了 --treatment-date 却没有 --treated。请列出受处理单位，如 --treated 上河村,下河村",
@@ -107,6 +110,13 @@ NOTE_JOIN = " | "
 def join_notes(*notes: str) -> str:
     """Notes of one row (each "中文 / English") in one cell, split again by the page."""
     return NOTE_JOIN.join(n for n in notes if n)
+
+
+def error_parts(what: str, fix: str, **values) -> dict:
+    """Arguments of :class:`analysis.errors.DataError`: English ``what`` and ``fix``,
+    and the Chinese pair as ``zh``."""
+    return {"what": TEXT[what][1].format(**values), "fix": TEXT[fix][1].format(**values),
+            "zh": (TEXT[what][0].format(**values), TEXT[fix][0].format(**values))}
 
 
 def both(key: str, **values) -> str:

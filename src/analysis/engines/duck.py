@@ -224,12 +224,14 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
             start = f.read(4)
         if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise DataError(p.name, "a table this large is read in streaming fashion from UTF-8 only",
-                            "save it as CSV (UTF-8) or Parquet")
+                            "save it as CSV (UTF-8) or Parquet",
+                            zh=('这么大的表只能按 UTF-8 流式读取', '另存为 CSV（UTF-8）或 Parquet'))
         reader = f"read_csv('{_lit(p)}', header = true, sample_size = 200000)"
         row = "row_number() OVER ()"
         raw = con.execute(f"SELECT * FROM {reader} LIMIT {int(head_rows)}").df()
     else:
-        raise DataError(p.name, "only Parquet and CSV files are read without loading", "convert the table to Parquet")
+        raise DataError(p.name, "only Parquet and CSV files are read without loading", "convert the table to Parquet",
+                        zh=('不整表载入时只读 Parquet 和 CSV', '把表格转为 Parquet'))
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -240,13 +242,16 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
     shape = [d["en"] for d in a.get("decisions", []) if d["topic"] == "layout"]
     if not shape or not shape[0].startswith("long"):
         raise DataError(p.name, f"only a long table (units as rows) is read without loading; this one is {shape[0] if shape else '?'}",
-                        "write it as a long table first (workbench table tidy), or load it whole with --engine pandas")
+                        "write it as a long table first (workbench table tidy), or load it whole with --engine pandas",
+                        zh=('不整表载入时只读长表（单位为行）', '先写成长表（workbench table tidy），或用 --engine pandas 整表载入'))
     if a.get("header_rows") not in ([1], [0], []):
         raise DataError(p.name, "only a table with one header row is read without loading",
-                        "write it as a long table first (workbench table tidy)")
+                        "write it as a long table first (workbench table tidy)",
+                        zh=('不整表载入时只读单行表头的表', '先写成长表（workbench table tidy）'))
     if any(d["topic"] == "scale" for d in a.get("decisions", [])):
         raise DataError(p.name, "a column printed in thousands or ten-thousands is not read without loading",
-                        "write the table in persons first (workbench table tidy)")
+                        "write the table in persons first (workbench table tidy)",
+                        zh=('以千或万为单位的列不能不整表载入', '先把表格写成以人为单位（workbench table tidy）'))
     mapping = dict(a.get("mapping", {}))  # printed header → canonical measure
     from ..columns import CATEGORIES, GEOGRAPHY, count_fields
 
@@ -263,7 +268,8 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
             if len(have) == len(want) and (have == want).all():
                 return c
         raise DataError(p.name, f"could not tell which column holds {canon} in a table read without loading",
-                        "write it as a long table first (workbench table tidy)")
+                        "write it as a long table first (workbench table tidy)",
+                        zh=(f'不整表载入时无法判断哪一列是 {canon}', '先写成长表（workbench table tidy）'))
 
     hierarchy = [g for g in (*GEOGRAPHY, *CATEGORIES) if g in head.columns]
     text = {canon: column_of(canon) for canon in [*hierarchy, "unit"]}
@@ -272,7 +278,8 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
                       None)
     if period_col is None:
         raise DataError(p.name, "a table read without loading needs a period column",
-                        "add a period column, or load the table whole with --engine pandas")
+                        "add a period column, or load the table whole with --engine pandas",
+                        zh=('不整表载入的表需要时期列', '加一列时期，或用 --engine pandas 整表载入'))
     distinct = con.execute(f"SELECT DISTINCT CAST({sql_name(period_col)} AS VARCHAR) AS raw FROM {reader}").df()["raw"]
     label, kind, _ = parse_periods(distinct.astype(object))
     period_map = pd.DataFrame({"raw": distinct, "period": label, "period_kind": kind}).dropna(subset=["period"])

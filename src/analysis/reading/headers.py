@@ -139,6 +139,8 @@ _EN_RATES = {"cbr": "crude_birth_rate", "cdr": "crude_death_rate", "rni": "natur
              "ngr": "natural_growth_rate", "srb": "srb"}
 _RATE_OF = {"births": "crude_birth_rate", "deaths": "crude_death_rate", "natural_increase": "natural_growth_rate"}
 _CODE_WORDS = ("代码", "编码", "代号", "编号", "code", "id", "geocode", "adcode")
+# Remarks columns hold free text; read as names they became a level above the units
+_REMARK_WORDS = {"备注", "说明", "附注", "注", "注释", "remark", "remarks", "note", "notes", "comment", "comments"}
 
 
 def _en_tokens(text: str) -> list[str]:
@@ -170,6 +172,8 @@ def interpret(raw_parts: list[object]) -> Meaning:
     if any(w in joined for w in _NOT_OURS_ZH) or re.search(r"\d{4}年?比", joined) or re.search(r"增长\s*$", joined) \
             and "自然" not in joined:
         return Meaning("ignore", None, unit, "not a measure the workbench uses")
+    if keys[-1] in _REMARK_WORDS or joined.strip().lower() in _REMARK_WORDS:
+        return Meaning("ignore", None, unit, "remarks")
     table = alias_table()
     # Geography, unit and period headers are short: look at the deepest part first.
     for key in (keys[-1], normalise_header(joined)):

@@ -191,7 +191,8 @@ def reshape(grid: pd.DataFrame, titles: list[int], header_rows: list[int], first
     if personal:
         raise DataError(file, f"columns identify persons ({', '.join(personal)}); the workbench keeps aggregate counts only",
                         "delete these columns (and any per-person rows) and load aggregate counts per unit",
-                        column=personal[0])
+                        column=personal[0],
+                        zh=(f"有列可识别个人（{', '.join(personal)}）；本工具只处理汇总计数", '删除这些列（以及逐人记录的行），读入按单位汇总的计数'))
     profiles = [profile(body[c]) if c in body.columns else Profile(0, 0, 0, 0, False, False) for c in range(ncol)]
     pre: list[Decision] = []
     for c in range(ncol):
@@ -329,7 +330,16 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
         unused = "; ".join(n for c, n in enumerate(names) if n and c not in roles) or "none"
         raise NoTableError(file, f"no column of counts or rates was recognised (headers not used: {unused[:200]})",
                         "check that this sheet holds the table you mean; name the columns as in README's column list, "
-                        "or map them with --columns (e.g. --columns '#3=births')")
+                        "or map them with --columns (e.g. --columns '#3=births')",
+                           zh=('没有识别出计数或比率列', "确认此工作表是要分析的表；按 README 的列名命名，或用 --columns 映射（如 --columns '#3=births'）"))
+    # a column the reader leaves out is named, so that a user who needs it (a treatment
+    # column, a measure under an unusual header) knows to map it with --columns
+    left_out = [names[c] for c in range(ncol) if names[c] and c not in roles and c not in wide]
+    if left_out:
+        shown = left_out[:12]
+        more = len(left_out) - len(shown)
+        decisions.append(Decision("header", f"未使用的列：{'、'.join(shown)}" + (f" 等 {len(left_out)} 列" if more else ""),
+                                  f"columns not used: {', '.join(map(repr, shown))}" + (f" and {more} more" if more else "")))
     value_cols = list(measure_cols) + list(wide)
     body, dropped = _drop_notes(body, value_cols)
     out = pd.DataFrame(index=body.index)
@@ -467,7 +477,8 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file, 
     text_cols = [c for c in range(ncol) if profiles[c].texts > 0 and not profiles[c].uom]
     if not text_cols:
         raise DataError(file, "--layout transposed needs a column that names the measures, and this table has none",
-                        "leave --layout out, or use --layout long")
+                        "leave --layout out, or use --layout long",
+                        zh=('--layout transposed 需要一列写明指标名称，而此表没有', '去掉 --layout，或用 --layout long'))
     label_col = text_cols[0]
     uom_col = next((c for c in range(ncol) if profiles[c].uom), None)
     value_cols = [c for c in range(ncol) if c not in (label_col, uom_col) and profiles[c].figures > 0]
@@ -530,7 +541,8 @@ def _transposed(grid, parts, names, meanings, profiles, body, title_text, file, 
         rows.append((r, m.name, scale, shown))
     if not rows:
         raise NoTableError(file, "the indicator column names no measure the workbench uses",
-                        "check that this sheet holds the table you mean")
+                        "check that this sheet holds the table you mean",
+                           zh=('指标列中没有本工具使用的指标', '确认此工作表是要分析的表'))
     records: dict[tuple[str, str | None], dict] = {}
     measures_printed: dict[str, str] = {}
     scales: dict[str, float] = {}

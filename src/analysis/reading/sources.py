@@ -62,7 +62,8 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
     make it binary.
     """
     if not raw.strip():
-        raise DataError(name, "the file is empty", "export the table again; it has no content")
+        raise DataError(name, "the file is empty", "export the table again; it has no content",
+                        zh=('文件是空的', '重新导出表格；此文件没有内容'))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "utf-16"
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -96,7 +97,8 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
         if _plausible(text):
             return text, enc
     raise DataError(name, f"this is not a text table (not readable as {', '.join(tried)})",
-                    "save the sheet as CSV (UTF-8) or XLSX and load that file")
+                    "save the sheet as CSV (UTF-8) or XLSX and load that file",
+                    zh=(f"这不是文本表格（用 {', '.join(tried)} 都读不出）", '把工作表另存为 CSV（UTF-8）或 XLSX 再读入'))
 
 
 def _plausible(text: str) -> bool:
@@ -159,16 +161,19 @@ def _grid(text: str, delimiter: str, name: str) -> pd.DataFrame:
                         "check that this is the table you mean; re-export it from the spreadsheet",
                         row=reader.line_num,
                         column=None if col is None else (rows[0][col - 1] if rows and col <= len(rows[0]) and rows[0][col - 1]
-                                                         else f"#{col}")) from None
+                                                         else f"#{col}"),
+                        zh=('有一个单元格太大，不像表格单元格', '确认这是要分析的表；从电子表格重新导出')) from None
     if not rows:
-        raise DataError(name, "the file is empty", "export the table again; it has no content")
+        raise DataError(name, "the file is empty", "export the table again; it has no content",
+                        zh=('文件是空的', '重新导出表格；此文件没有内容'))
     width = max(len(r) for r in rows)
     for r_i, r in enumerate(rows):
         for c_i, v in enumerate(r):
             if len(v) > 32767:  # what a spreadsheet cell can hold
                 raise DataError(name, f"a cell holds {len(v):,} characters, more than a table cell can",
                                 "check that this is the table you mean; re-export it from the spreadsheet",
-                                row=r_i + 1, column=f"#{c_i + 1}")
+                                row=r_i + 1, column=f"#{c_i + 1}",
+                                zh=(f'有一个单元格有 {len(v):,} 个字符，超出表格单元格的容量', '确认这是要分析的表；从电子表格重新导出'))
     frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     frame.index = range(1, len(frame) + 1)
     return frame
@@ -189,10 +194,12 @@ def _read_text_body(src: dict, start: int) -> pd.DataFrame:
             frame = pd.read_csv(src["path"], encoding="gb18030", **kwargs)
     except pd.errors.ParserError as exc:
         raise DataError(src["name"], f"rows have different numbers of fields ({str(exc).splitlines()[-1]})",
-                        "export the table again so that every row has the same columns") from None
+                        "export the table again so that every row has the same columns",
+                        zh=('各行的字段数不同', '重新导出表格，使每行列数相同')) from None
     except UnicodeDecodeError:
         raise DataError(src["name"], f"the file is not readable as {encoding} after its first megabyte",
-                        "save the table again as CSV (UTF-8)") from None
+                        "save the table again as CSV (UTF-8)",
+                        zh=(f'文件第一兆字节之后无法按 {encoding} 读取', '把表格重新另存为 CSV（UTF-8）')) from None
     if src.get("bom") and start == 1 and len(frame):
         first = frame.iat[0, 0]
         if isinstance(first, str):
@@ -227,7 +234,8 @@ def _refuse_sparse_xlsx(path: Path) -> None:
                     far = max(refs, key=lambda rc: int(rc[1]) * 20000 + _column_number(rc[0].decode()))
                     raise DataError(path.name, f"a cell at {far[0].decode()}{int(far[1])} lies far outside the table "
                                     f"({len(refs)} cells spread over {rows:,} rows × {cols:,} columns)",
-                                    "delete the stray cells (Ctrl+End shows the last one) and save the workbook again")
+                                    "delete the stray cells (Ctrl+End shows the last one) and save the workbook again",
+                                    zh=(f'有一个单元格 {far[0].decode()}{int(far[1])} 远在表格之外', '删除这些零散单元格（Ctrl+End 可找到最后一个）后重新保存工作簿'))
     except zipfile.BadZipFile:
         return
 
@@ -250,7 +258,8 @@ def read_workbook(path: Path) -> list[Sheet]:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # a damaged or mislabelled file: say so in one line
         raise DataError(path.name, f"this is not a readable workbook ({type(exc).__name__})",
-                        "open it in a spreadsheet program and save it again as .xlsx") from None
+                        "open it in a spreadsheet program and save it again as .xlsx",
+                        zh=('这不是可读的工作簿', '用电子表格软件打开后另存为 .xlsx')) from None
     sheets = []
     for name in book.sheet_names:
         try:
@@ -295,7 +304,8 @@ def read_parquet(path: Path) -> list[Sheet]:
         frame = pd.read_parquet(path)
     except Exception as exc:
         raise DataError(path.name, f"this is not a readable Parquet file ({type(exc).__name__})",
-                        "write it again with pandas or pyarrow") from None
+                        "write it again with pandas or pyarrow",
+                        zh=('这不是可读的 Parquet 文件', '用 pandas 或 pyarrow 重新写出')) from None
     header = pd.DataFrame([list(map(str, frame.columns))], dtype=object)
     head = frame.iloc[:HEAD_ROWS]
     head = head.astype(object).where(head.notna(), "")
@@ -321,4 +331,5 @@ def open_sheets(path: Path) -> list[Sheet]:
         return read_parquet(path)
     if suffix in TEXT_SUFFIXES:
         return read_text(path)
-    raise DataError(path.name, f"files of type {suffix!r} are not read", "use CSV, XLSX, XLS, ODS or Parquet")
+    raise DataError(path.name, f"files of type {suffix!r} are not read", "use CSV, XLSX, XLS, ODS or Parquet",
+                    zh=(f'不读取 {suffix} 类型的文件', '请用 CSV、XLSX、XLS、ODS 或 Parquet'))

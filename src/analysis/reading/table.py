@@ -61,11 +61,14 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
     """
     p = Path(path)
     if not p.exists():
-        raise DataError(str(path), "the file does not exist", "check the path")
+        raise DataError(str(path), "the file does not exist", "check the path",
+                        zh=('文件不存在', '检查路径'))
     if p.is_dir():
-        raise DataError(str(path), "this is a folder, not a table", "give the path of a CSV, XLSX or Parquet file")
+        raise DataError(str(path), "this is a folder, not a table", "give the path of a CSV, XLSX or Parquet file",
+                        zh=('这是文件夹，不是表格', '给出 CSV、XLSX 或 Parquet 文件的路径'))
     if layout is not None and layout not in LAYOUTS:
-        raise DataError(p.name, f"unknown layout {layout!r}", f"use one of {', '.join(LAYOUTS)}")
+        raise DataError(p.name, f"unknown layout {layout!r}", f"use one of {', '.join(LAYOUTS)}",
+                        zh=(f'未知的版式 {layout}', f"使用 {'、'.join(LAYOUTS)} 之一"))
     mapping = _mapping(columns)
     sheets = open_sheets(p)
     decisions: list[Decision] = []
@@ -100,7 +103,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         reasons = "; ".join(f"{n}: {w}" for n, w in left_out[:5])
         names = ", ".join(str(s.name) for s in sheets)
         raise DataError(p.name, f"no sheet holds a table of counts (sheets: {names}; {reasons[:300]})",
-                        "pass the sheet that holds the table with --sheet, or map its columns with --columns")
+                        "pass the sheet that holds the table with --sheet, or map its columns with --columns",
+                        zh=(f'没有工作表含计数表（工作表：{names}）', '用 --sheet 指定含表格的工作表，或用 --columns 映射其列'))
     if len(frames) > 1:
         frames, metas, more = _same_table(frames, metas)
         left_out += more
@@ -176,18 +180,21 @@ def _choose(sheets: list[Sheet], sheet, name: str) -> list[Sheet]:
         if 0 <= k < len(sheets):
             return [sheets[k]]
     raise DataError(name, f"there is no sheet {sheet!r} (sheets: {', '.join(str(n) for n in names)})",
-                    "pass one of these names with --sheet, or --sheet all")
+                    "pass one of these names with --sheet, or --sheet all",
+                    zh=(f"没有名为 {sheet} 的工作表（工作表：{'、'.join(str(n) for n in names)}）", '用 --sheet 给出其中之一，或 --sheet all'))
 
 
 def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale) -> tuple[pd.DataFrame, list[Decision], dict]:
     file = path.name if sh.name is None else f"{path.name}, sheet {sh.name}"
     grid = sh.grid
     if grid.empty or not any(cell_text(v) for v in grid.iloc[:200].to_numpy().ravel()):
-        raise NoTableError(file, "the sheet is empty", "choose the sheet that holds the table")
+        raise NoTableError(file, "the sheet is empty", "choose the sheet that holds the table",
+                           zh=('工作表是空的', '选择含表格的工作表'))
     found = find_header(grid)
     if found is None:
         raise NoTableError(file, "no data rows (rows of figures) were found; is this a table of counts?",
-                        "check that this is the table you mean; a table needs a header row and rows of figures")
+                        "check that this is the table you mean; a table needs a header row and rows of figures",
+                           zh=('没有找到数据行（含数字的行）；这是计数表吗？', '确认这是要分析的表；表格需要一行表头和若干数字行'))
     titles, header_rows, first = found
     body = sh.body(first)
     shaped = reshape(grid, titles, header_rows, first, body, file=file, sheet=sh.name, spread=not sh.merged,
@@ -234,7 +241,8 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     for name in scale:
         if name not in shaped.measures:
             raise DataError(file, f"--scale names {name!r}, which this table does not have",
-                            f"use one of: {', '.join(shaped.measures)}")
+                            f"use one of: {', '.join(shaped.measures)}",
+                            zh=(f'--scale 指定的 {name} 不在此表中', f"使用其中之一：{'、'.join(shaped.measures)}"))
     for name, printed in shaped.measures.items():
         decisions.append(Decision("header", f"“{printed}” → {name}", f"{printed!r} → {name}"))
     frame, dec = _periods(frame, shaped, file, period, sh.name, title_text, problems)
@@ -281,7 +289,8 @@ def _periods(frame: pd.DataFrame, shaped, file: str, period, sheet_name, title_t
         elif empty.any():
             row = int(frame.loc[empty, "source_row"].iloc[0])
             raise DataError(file, "the period is empty", "fill in the period of every row", row=row,
-                            column=shaped.period_header or None)
+                            column=shaped.period_header or None,
+                            zh=('时期为空', '填写每一行的时期'))
         frame["period"], frame["period_kind"] = label, kind
         how = "列" if shaped.period_from == "column" else "列标题"
         decisions.append(Decision("period", f"时期取自{how}（{_kinds(kind)}）",
@@ -363,7 +372,8 @@ def _refuse_id_numbers(body: pd.DataFrame, file: str) -> None:
             raise DataError(file, "a cell holds what looks like a national ID number (value not shown); "
                             "the workbench keeps aggregate counts only",
                             "delete the columns that identify persons and load aggregate counts per unit",
-                            row=int(hit.idxmax()))
+                            row=int(hit.idxmax()),
+                            zh=('有单元格像是身份证号（不显示其值）；本工具只处理汇总计数', '删除可识别个人的列，读入按单位汇总的计数'))
 
 
 def _mapping(columns) -> dict:
@@ -381,7 +391,8 @@ def _mapping(columns) -> dict:
     if bad:
         raise DataError(Path(str(columns)).name if not isinstance(columns, dict) else "--columns",
                         f"the column mapping names unknown canonical columns: {', '.join(bad)}",
-                        "use the canonical names listed in README ('Canonical columns') or 'ignore'")
+                        "use the canonical names listed in README ('Canonical columns') or 'ignore'",
+                        zh=(f"列映射中有未知的规范列名：{', '.join(bad)}", '使用 README（Canonical columns）列出的名称，或 ignore'))
     return mapping
 
 
@@ -599,7 +610,8 @@ def _finish(frame: pd.DataFrame, file: str, attrs: dict) -> pd.DataFrame:
         has = frame.loc[empty, measures].notna().any(axis=1) if measures else empty[empty]
         if has.any():
             row = int(frame.loc[has[has].index[0], "source_row"])
-            raise DataError(file, "the unit name is empty", "fill in the unit name or delete the row", row=row)
+            raise DataError(file, "the unit name is empty", "fill in the unit name or delete the row", row=row,
+                            zh=('单位名称为空', '填写单位名称或删除该行'))
         frame = frame[~empty]
     fields = count_fields()
     for col in [c for c in frame.columns if c in fields and not fields[c].signed]:
@@ -608,7 +620,8 @@ def _finish(frame: pd.DataFrame, file: str, attrs: dict) -> pd.DataFrame:
             i = neg.idxmax()
             printed = next((k for k, v in attrs.get("mapping", {}).items() if v == col), col)
             raise DataError(file, f"a count is negative ({frame.at[i, col]:g})", "correct the figure; counts cannot be below zero",
-                            row=int(frame.at[i, "source_row"]), unit=frame.at[i, "unit"], column=printed)
+                            row=int(frame.at[i, "source_row"]), unit=frame.at[i, "unit"], column=printed,
+                            zh=(f'计数为负（{frame.at[i, col]:g}）', '改正该数字；计数不能小于零'))
     keys = [c for c in (*GEOGRAPHY, *CATEGORIES) if c in frame] + ["unit"]
     body = frame[frame["role"] == "unit"]
     dup = body.duplicated(keys + ["period"], keep=False)
@@ -625,7 +638,8 @@ def _finish(frame: pd.DataFrame, file: str, attrs: dict) -> pd.DataFrame:
         rows = ", ".join(str(int(r)) for r in same["source_row"])
         where = f"sheet {first['sheet']}, " if "sheet" in body and first.get("sheet") else ""
         raise DataError(file, f"{where}unit {first['unit']!r} appears more than once for period {first['period']!r} (rows {rows})",
-                        "keep one row per unit and period (sum them if they are parts)")
+                        "keep one row per unit and period (sum them if they are parts)",
+                        zh=(f"单位 {first['unit']} 在时期 {first['period']} 出现不止一次（第 {rows} 行）", '每个单位每个时期只保留一行（如是分项则相加）'))
     hierarchy = [c for c in (*GEOGRAPHY, *CATEGORIES) if c in frame]
     front = hierarchy + ["unit", "period", "period_kind", "role"] + (["code"] if "code" in frame else [])
     measures = [c for c in frame.columns if c in fields] + sorted(c for c in frame.columns if c.startswith("reported_"))
