@@ -19,6 +19,20 @@ REAL = SHARED / "data"
 SAMPLE = ROOT / "data" / "sample" / "township.csv"
 
 
+def without_page_script(page: str) -> str:
+    """``page`` without its one script block, which must be the shipped ``tables.js``
+    itself (sorting and filtering): the pages' only code, written for them, holding no
+    data. Raises AssertionError for any other script or a changed one."""
+    import re
+
+    from analysis.reports import TEMPLATE
+
+    shipped = (TEMPLATE.parent / "tables.js").read_text("utf-8").strip()
+    blocks = re.findall(r"<script\b[^>]*>(.*?)</script>", page, flags=re.S | re.I)
+    assert len(blocks) == 1 and blocks[0].strip() == shipped, "a page carries a script other than tables.js"
+    return re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
+
+
 def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (../shared is absent)")

@@ -29,7 +29,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "indicators_intro": ("按{level}、{grain}汇总：先把计数相加，再计算比率，从不平均比率。共 {n} 项指标。",
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),
-    "rounding_note": ("显示 {decimals} 位小数；舍入方式：{rounding}。", "Shown with {decimals} decimals; rounding: {rounding}."),
+    "rounding_note": ("比率显示 {decimals} 位小数，性别比 1 位；舍入方式：{rounding}。",
+                      "Rates are shown with {decimals} decimals, sex ratios with 1; rounding: {rounding}."),
+    "theme_vital": ("出生、死亡与政策符合", "Births, deaths and policy compliance"),
+    "theme_sex_ratio": ("出生人口性别比", "Sex ratios at birth"),
+    "theme_contraception": ("避孕与孕环检", "Contraception and checks"),
+    "theme_fees_migrants": ("社会抚养费、流动人口与工作任务", "Fees, migrants and tasks"),
+    "theme_other": ("其他指标", "Other indicators"),
+    "small_births_rule": ("括号中的性别比所依据的出生数少于 {n} 个，偶然波动很大（真实值为 106 时，50 个出生的性别比有 95% 落在约 60 至 195 之间），不宜据此比较或下结论。",
+                          "A sex ratio in brackets rests on fewer than {n} births and swings widely by chance (with a "
+                          "true 106, 95% of ratios on 50 births fall between about 60 and 195): do not compare or judge by it."),
+    "period_all": ("全期合计", "whole span"),
+    "table_show_all": ("显示全部 {n} 行（现显示前 {shown} 行）", "Show all {n} rows (the first {shown} are shown)"),
+    "table_filter": ("筛选行：输入单位名或数字", "Filter rows: type a name or number"),
+    "table_download": ("下载本表：", "Download this table:"),
     "by_unit_heading": ("各单位比较", "Units compared"),
     "rows_left_out": ("表中共 {total} 行，此处只显示前 {shown} 行；全部结果请用 `{command}` 导出。",
                       "The table has {total} rows; the first {shown} are shown here. `{command}` gives them all."),
@@ -72,6 +85,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "rounding_truncate": ("截尾", "truncation"),
     "level_unit": ("单位", "unit"),
     "level_all": ("全部", "all"),
+    # check names as readers see them (the check column of the believability tables)
+    "checkname_cell_not_number": ("单元格不是数字", "cell is not a number"),
+    "checkname_decimal_point_lost": ("小数点丢失", "decimal point lost"),
+    "checkname_digit_typo": ("疑似录入错位", "likely typing slip"),
+    "checkname_fractional_count": ("人数带小数", "count with a fraction"),
+    "checkname_implausible_count": ("人数不合常理", "implausible count"),
+    "checkname_implausible_rate": ("比率不合常理", "implausible rate"),
+    "checkname_last_digits_uneven": ("末位数字分布不均", "last digits uneven"),
+    "checkname_natural_growth_rate_differs": ("自然增长率与出生率、死亡率不符", "natural growth rate ≠ birth rate − death rate"),
+    "checkname_natural_increase_differs": ("自然增长人数与出生、死亡不符", "natural increase ≠ births − deaths"),
+    "checkname_numerator_exceeds_denominator": ("分子大于分母", "numerator exceeds denominator"),
+    "checkname_parts_do_not_add_up": ("分项之和不等于合计", "parts do not add up"),
+    "checkname_period_misfit": ("时期写法与其他行不同", "period written unlike the rest"),
+    "checkname_pile_up_at_target": ("数值堆积在考核目标处", "values pile up at the target"),
+    "checkname_reported_rate_disagrees": ("报告比率与计数不符", "printed rate disagrees with the counts"),
+    "checkname_scale_slip": ("单位换算错误（差 10 倍）", "scale slip (10× off)"),
+    "checkname_sources_disagree": ("不同部门的数字不一致", "offices' counts disagree"),
+    "checkname_srb_counts_backsolved": ("由性别比反推的出生数", "births worked back from the sex ratio"),
+    "checkname_srb_no_counts_fit": ("没有与性别比相符的出生数", "no counts fit the sex ratio"),
+    "checkname_srb_outlier": ("出生人口性别比异常", "sex ratio at birth out of range"),
+    "checkname_subtotal_differs_from_parts": ("小计不等于各部分之和", "subtotal differs from its parts"),
+    "checkname_table_pasted": ("表格疑似重复粘贴", "table looks pasted twice"),
+    "checkname_time_jump": ("前后时期突变", "jump between periods"),
+    "checkname_total_differs_from_units": ("合计不等于各单位之和", "total differs from the units"),
     "severity_error": ("错误", "error"),
     "severity_warning": ("警告", "warning"),
     "severity_info": ("提示", "info"),
@@ -293,6 +330,19 @@ def level_name(level: str, language: str = "zh") -> str:
     if level in geo:
         return geo[level][language]
     return t(f"level_{level}", language)
+
+
+def check_name(check: str, language: str = "zh") -> str:
+    """A check's name for readers (``parts_do_not_add_up`` → 分项之和不等于合计 /
+    parts do not add up); a check without a translation is spelt out in words, never
+    shown as its code name."""
+    key = f"checkname_{check}"
+    return t(key, language) if key in TEXT else str(check).replace("_", " ")
+
+
+def period_name(period: object, language: str = "zh") -> str:
+    """A period for readers: the pooled period ``all`` in words, others as they are."""
+    return t("period_all", language) if str(period) == "all" else str(period)
 
 
 def column_label(column: str, language: str = "zh") -> str:

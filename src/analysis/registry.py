@@ -24,6 +24,25 @@ class Indicator:
     note_en: str = ""
     bounded: bool | None = None  # None: a % rate is bounded by 100, a permille rate is not
     ratio: bool = False  # numerator and denominator are two parts of one whole (boys : girls)
+    theme: str = "other"  # the reader's table it belongs to: vital, sex_ratio, contraception, fees_migrants
+
+    @property
+    def count_behind(self) -> tuple[str, tuple[str, ...]] | None:
+        """``(column, parts)``: the count that says how much a value can be trusted,
+        named by a canonical column, and the input columns that sum to it; ``None``
+        for a difference (natural growth), whose counts are shown by its own parts.
+
+        A ratio of two parts rests on their sum (boys + girls = births), an event rate
+        per 1000 on its events (births, deaths), a share on its denominator (couples due).
+        """
+        if len(self.numerator) > 1:
+            return None
+        if self.ratio:
+            whole = self.numerator[0].removesuffix("_male")
+            return whole, (self.numerator[0], self.denominator)
+        if self.scale == 1000:
+            return self.numerator[0], self.numerator
+        return self.denominator, (self.denominator,)
 
     @property
     def is_bounded(self) -> bool:

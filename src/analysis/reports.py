@@ -120,6 +120,9 @@ def parse_parameters(pairs: list[str], notebooks: list[Path]) -> dict[str, objec
         if name in DATA_PARAMETERS:
             raise ParameterError(f"parameter {name} is set by the command itself; give the data file "
                                  "as the argument and use --sheet, --columns, --period, --unit-name, --layout or --scale")
+        if name == "tables_dir":
+            raise ParameterError("parameter tables_dir is set by the command itself: a report's tables are written "
+                                 "to its folder's tables/ / tables_dir 由命令设置：报告的表格写在报告目录的 tables/ 中")
         if name not in declared:
             known = ", ".join(n for n in declared if n not in DATA_PARAMETERS)
             raise ParameterError(f"unknown parameter {name!r}; the notebooks take: {known}")
@@ -340,6 +343,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             for name, value in (("table_period", period), ("unit_name", unit_name), ("layout", layout), ("scale", scale)):
                 if name in declared:
                     given[name] = value or ""
+            if "tables_dir" in declared:  # the tables readers download are written beside the pages
+                given["tables_dir"] = str(staging)
             effective = {**{k: _literal(v["default"]) for k, v in declared.items()}, **given}
             plans.append((nb_path, given, effective))
         pages: dict[str, str] = {}
@@ -349,7 +354,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             lang = str(effective.get("language", "zh"))
             nb = nbformat.read(staging / nb_path.name, as_version=4)
             summary.update(_notebook_summary(nb))
-            shown = {**effective, "data_path": str(out / CANONICAL_NAME)}
+            shown = {**effective, "data_path": str(out / CANONICAL_NAME), **_final_tables_dir(effective, out)}
             pages[nb_path.stem] = render_html(
                 nb, _notebook_title(nb) or nb_path.stem,
                 _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, font=False)
@@ -398,12 +403,14 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                           f"at {kept}; earlier HTML in {out} is unchanged", nb_path.name, where, what)
         for (nb_path, given, effective), (nb_started, nb_finished, _) in zip(plans, runs):
             facts["notebooks"].append({"notebook": nb_path.name,
-                                       "parameters": {**effective, "data_path": str(out / CANONICAL_NAME)},
+                                       "parameters": {**effective, "data_path": str(out / CANONICAL_NAME),
+                                                      **_final_tables_dir(effective, out)},
                                        "started": nb_started, "finished": nb_finished,
                                        "html": f"{nb_path.stem}.html", "ipynb": nb_path.name,
                                        "seeds": notebook_seeds(staging / nb_path.name)})
         for nb_path, _, _ in plans:
             _repoint(staging / nb_path.name, str(canonical), str(out / CANONICAL_NAME))
+            _repoint(staging / nb_path.name, str(staging), str(out))
         for stem, page in zip(pages, embed_font(list(pages.values()))):
             (staging / f"{stem}.html").write_text(page, encoding="utf-8")
         (staging / SUMMARY_NAME).write_text(json.dumps({**data_summary(frame), **summary}, ensure_ascii=False,
@@ -412,6 +419,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
         # Every notebook succeeded: only now replace the earlier report.
         for item in staging.iterdir():
+            if item.is_dir() and (out / item.name).is_dir():  # an earlier report's tables/: replaced whole
+                shutil.rmtree(out / item.name)
             os.replace(item, out / item.name)
         for rec in facts["notebooks"]:
             (out / f"{Path(rec['notebook']).stem}.failed.ipynb").unlink(missing_ok=True)
@@ -654,6 +663,12 @@ def _failed(message: str, notebook: str, cell: str | None, detail: str) -> Repor
     return err
 
 
+def _final_tables_dir(effective: dict, out: Path) -> dict:
+    """``{"tables_dir": out}`` where a notebook was given the staging folder, which is
+    gone once the report is in place; ``{}`` for a notebook without the parameter."""
+    return {"tables_dir": str(out)} if effective.get("tables_dir") else {}
+
+
 def _repoint(executed: Path, staged: str, final: str) -> None:
     """Point an executed notebook's data_path at where the canonical table ends up, so
     that the kept notebook can be run again as it is."""
@@ -662,8 +677,9 @@ def _repoint(executed: Path, staged: str, final: str) -> None:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell.source = cell.source.replace(json.dumps(staged), json.dumps(final))
     params = nb.metadata.get("papermill", {}).get("parameters", {})
-    if params.get("data_path") == staged:
-        params["data_path"] = final
+    for name in ("data_path", "tables_dir"):
+        if params.get(name) == staged:
+            params[name] = final
     nbformat.write(nb, executed)
 
 

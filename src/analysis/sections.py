@@ -15,10 +15,10 @@ from IPython.display import HTML, Markdown
 
 from .columns import TEXT_COLUMNS, key_columns
 from .formatting import Shown, bound_text, p_text, ratio_text
-from .i18n import column_label, level_name, t
-from .indicators import wide
+from .i18n import check_name, column_label, level_name, period_name, t
 from .periods import sort_key
 from .registry import indicators
+from .tables.themes import in_source_order, theme_tables
 
 
 # Rows of a wide table shown on a page; the rest are one command away.
@@ -41,17 +41,21 @@ def text(key: str, language: str, **values) -> Markdown:
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
-               collapsed: str | None = None) -> HTML:
-    """A table for readers: escaped, missing shown as —, numbers to ``decimals``.
+               collapsed: str | None = None, name: str = "table") -> HTML:
+    """A table for readers: escaped, missing shown as —, numbers to ``decimals``,
+    sortable, folded after a screenful, and written beside the page as
+    ``<page>-<name>.csv/.xlsx`` (see :func:`analysis.tables.reader_table`).
 
     ``numbers`` right-aligns the cells; ``collapsed`` folds the table under that
     summary line (a plain ``<details>``, which needs no script).
     """
-    body = frame.to_html(escape=True, na_rep="—", index=index, border=0, classes="numbers" if numbers else None,
-                         float_format=lambda v: ("∞" if v > 0 else "−∞") if np.isinf(v) else f"{v:,.{decimals}f}")
-    if collapsed is not None:
-        body = f'<details class="workbench-more"><summary>{esc(collapsed)}</summary>{body}</details>'
-    return HTML(body)
+    from .tables import reader_table
+
+    keys = frame.index.nlevels if index else 1
+    flat = frame.reset_index() if index else frame
+    if index and not all(frame.index.names):
+        flat = flat.rename(columns={c: "" for c in flat.columns[:keys] if str(c).startswith(("index", "level_"))})
+    return reader_table(flat, name, decimals=decimals, keys=keys, numbers=numbers, collapsed=collapsed)
 
 
 class SeedLine:
@@ -92,9 +96,9 @@ def overview(frame: pd.DataFrame, language: str) -> list:
                 rows=len(body), totals=int(frame["is_total"].sum()))]
     mapping = frame.attrs.get("mapping", {})
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
-                         "→": [f"{column_label(v, language)} ({v})" for v in mapping.values()]})
+                         "→": [column_label(v, language) for v in mapping.values()]})
     out += [heading("columns_found", language, 3),
-            html_table(cols, index=False, collapsed=t("columns_summary", language, n=len(mapping)))]
+            html_table(cols, index=False, name="columns", collapsed=t("columns_summary", language, n=len(mapping)))]
     # How the table was read, in the reader's language: layout, periods, units of measure, row roles, sheets.
     decisions = [d["zh" if language == "zh" else "en"] for d in frame.attrs.get("decisions", [])
                  if d["topic"] != "header" or "→" not in d["en"]]
@@ -113,12 +117,14 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     else:
         m = pd.DataFrame({t("column", language): [column_label(c, language) for c in missing.index],
                           t("count_missing", language): missing.values})
-        out += [html_table(m, index=False), text("missing_note", language)]
+        out += [html_table(m, index=False, name="missing"), text("missing_note", language)]
     return out
 
 
 def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level: str, grain: str,
-                       rounding: str) -> list:
+                       rounding: str, source: pd.DataFrame | None = None) -> list:
+    """Heading, notes and the indicator tables by theme; with ``source`` (the loaded
+    frame) the units follow its order, else the table's."""
     n = table["indicator"].nunique()
     out = [heading("indicators_heading", language),
            text("indicators_intro", language, level=level_name(level, language),
@@ -129,16 +135,16 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     # parents that are the same on every row of the whole table (one county, one township)
     # say nothing per row; judged before the table is cut to its first rows
     constant = [n for n in key_columns(table) if n != "unit" and table[n].nunique(dropna=False) == 1]
-    table, left_out = _first_rows(table, ROWS_SHOWN)
-    w = wide(table, language)
-    if constant and len(constant) < w.index.nlevels:
-        out.append(Markdown("; ".join(f"{column_label(n, language)}: {esc(w.index.get_level_values(n)[0])}"
-                                      for n in constant)))
-        w = w.droplevel(constant)
-    w.index = w.index.set_names([column_label(c, language) for c in w.index.names])
-    out.append(html_table(w, decimals, numbers=True))
+    table, left_out = _first_rows(in_source_order(table, source), ROWS_SHOWN)
+    keys = key_columns(table) + ["period"]
+    if constant and len(constant) < len(keys):
+        first = table.iloc[0]
+        out.append(Markdown("; ".join(f"{column_label(n, language)}: {esc(first[n])}" for n in constant)))
+        keys = [k for k in keys if k not in constant]
+    out += theme_tables(table, keys, language, decimals)
     if left_out:
-        out.append(text("rows_left_out", language, shown=f"{len(w):,}", total=f"{len(w) + left_out:,}",
+        shown = table[keys].drop_duplicates().shape[0]
+        out.append(text("rows_left_out", language, shown=f"{shown:,}", total=f"{shown + left_out:,}",
                         command="workbench table indicators"))
     return out + blank_values(table, language)
 
@@ -200,12 +206,12 @@ def blank_values(table: pd.DataFrame, language: str, limit: int = 30) -> list:
     rows = table[table[note] != ""]
     regs = indicators()
     shown = pd.DataFrame({
-        t("unit", language): rows["unit"], t("period", language): rows["period"],
+        t("unit", language): rows["unit"], t("period", language): rows["period"].map(lambda p: period_name(p, language)),
         t("indicator", language): rows["indicator"].map(lambda i: regs[i].label(language) if i in regs else i),
         t("why_blank", language): rows[note],
     })
     return [text("blank_values_intro", language, n=len(rows)),
-            html_table(shown.head(limit), index=False,
+            html_table(shown.head(limit), index=False, name="blank-values",
                        collapsed=None if len(rows) <= 5 else t("blank_values_more", language, n=len(rows)))]
 
 
@@ -217,9 +223,9 @@ def glossary(language: str, ids: list[str] | None = None) -> list:
         num = " − ".join(column_label(c, language) for c in ind.numerator)
         den = column_label(ind.denominator, language)
         scale = {100: "× 100", 1000: "× 1000"}[ind.scale]
-        rows.append({t("id", language): ind.id, t("name", language): ind.label(language),
+        rows.append({t("name", language): ind.label(language),
                      t("definition", language): f"{num} / {den} {scale}", t("note", language): ind.note(language)})
-    return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False)]
+    return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False, name="glossary")]
 
 
 def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
@@ -230,11 +236,11 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
     out.append(text("findings_intro", language, n=len(found), errors=errors))
     msg = "message_zh" if language == "zh" else "message_en"
     shown = pd.DataFrame({
-        t("unit", language): found["unit"], t("period", language): found["period"],
+        t("unit", language): found["unit"], t("period", language): found["period"].map(lambda p: period_name(p, language)),
         t("severity", language): found["severity"].map(lambda s: t(f"severity_{s}", language)),
         t("message", language): found[msg],
     }).head(limit)
-    return out + [html_table(shown, index=False)]
+    return out + [html_table(shown, index=False, name="findings")]
 
 
 # ----------------------------------------------------------------------------- sex ratio
@@ -243,6 +249,8 @@ def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
     """The SRB table as readers see it: labelled columns, intervals as one cell."""
     keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
+    if "period" in keys:
+        out[column_label("period", language)] = table["period"].map(lambda p: period_name(p, language))
     out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
@@ -259,7 +267,11 @@ def _ratio(value: float, births: float, language: str) -> str:
     counts are missing."""
     if pd.isna(value) and births != 0:
         return "—"
-    return ratio_text(value, language, decimals=2)
+    from .tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
+
+    shown = ratio_text(value, language, decimals=SEX_RATIO_DECIMALS)
+    # on few births a ratio is mostly chance: bracketed, with the rule under the table
+    return f"({shown})" if births < SMALL_BIRTHS and np.isfinite(value) else shown
 
 
 def _span(low, high) -> str:
@@ -308,10 +320,12 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
         out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
         out += [text("srb_flagged_intro", language, low=low, high=high),
-                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False)]
-    out.append(html_table(_srb_rows(table, language), index=False,
+                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged")]
+    out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio",
                           collapsed=t("srb_all_units", language, n=len(table))))
-    return out
+    from .tables.themes import SMALL_BIRTHS
+
+    return out + [Markdown(f"<small>{t('small_births_rule', language, n=SMALL_BIRTHS)}</small>")]
 
 
 def srb_funnel(table: pd.DataFrame, reference, language: str) -> list:
@@ -358,7 +372,7 @@ def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: st
              t("ci", language): _span(r.ci_low, r.ci_high),
              t("p_value", language): p_text(r.p_value)} for r in orders.itertuples()]
     return [heading("orders_heading", language), text("orders_intro", language),
-            html_table(pd.DataFrame(rows), index=False)]
+            html_table(pd.DataFrame(rows), index=False, name="sex-ratio-by-order")]
 
 
 def sampling_band(reference, language: str) -> list:
@@ -369,7 +383,7 @@ def sampling_band(reference, language: str) -> list:
                           t("srb", language): [_span(a, b) for a, b in zip(band["srb_low"], band["srb_high"])]})
     return [heading("band_heading", language),
             text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
-            html_table(shown, index=False)]
+            html_table(shown, index=False, name="sampling-band")]
 
 
 def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, language: str,
@@ -551,7 +565,7 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
         out += page_note(page, scores.totals, scores.scheme.id, language)
-    return out + [html_table(shown, index=False)] + seed_line(boot, "scores.bootstrap", language)
+    return out + [html_table(shown, index=False, name="scores")] + seed_line(boot, "scores.bootstrap", language)
 
 
 def _span_text(low, high, spec: str) -> str:
@@ -559,7 +573,8 @@ def _span_text(low, high, spec: str) -> str:
 
 
 def _chance(value) -> str:
-    return "—" if pd.isna(value) else f"{value:.2f}"
+    """A probability (0–1) as readers read it, a whole percentage (92%, not 0.92); ``—`` when missing."""
+    return "—" if pd.isna(value) else f"{100 * value:.0f}%"
 
 
 def missing_inputs(totals: pd.DataFrame, scheme, language: str) -> list:
@@ -596,8 +611,8 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
         reasons = reasons.merge(listed, on=list(listed.columns), how="inner")
     detail = pd.DataFrame({column_label(k, language): reasons[k] for k in keys})
     detail[t("message", language)] = reasons[msg]
-    return out + [text("lost_intro", language), html_table(summary, index=False),
-                  html_table(detail, index=False, collapsed=t("lost_detail", language, n=len(detail)))]
+    return out + [text("lost_intro", language), html_table(summary, index=False, name="points-lost"),
+                  html_table(detail, index=False, name="points-lost-detail", collapsed=t("lost_detail", language, n=len(detail)))]
 
 
 def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int, weight_shift: float = 0.1) -> list:
@@ -605,13 +620,13 @@ def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: in
     giving the moves (``shift`` points, ``weight_shift`` a share, ``runs`` times)."""
     if table.empty:  # every period has fewer than three scored units
         return [heading("sensitivity_heading", language), text("sensitivity_none", language)]
-    shown = pd.DataFrame({t("period", language): table["period"],
+    shown = pd.DataFrame({t("period", language): table["period"].map(lambda p: period_name(p, language)),
                           t("tau_mean", language): table["tau_mean"].map(lambda v: f"{v:.3f}"),
                           t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
     return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs,
                                                                   weight=100 * weight_shift),
-            html_table(shown, index=False)] + seed_line(table, "scores.sensitivity", language)
+            html_table(shown, index=False, name="sensitivity")] + seed_line(table, "scores.sensitivity", language)
 
 
 def what_if_table(base, changed, language: str, page: ScorePage | None = None) -> list:
@@ -628,7 +643,7 @@ def what_if_table(base, changed, language: str, page: ScorePage | None = None) -
     shown = pd.DataFrame({column_label(k, language): both[k] for k in keys})
     shown[t("rank_before", language)] = both["rank_before"]
     shown[t("rank_after", language)] = both["rank_after"]
-    return [heading("what_if_heading", language), html_table(shown, index=False)]
+    return [heading("what_if_heading", language), html_table(shown, index=False, name="what-if")]
 
 
 # ----------------------------------------------------------------------------- believability
@@ -648,7 +663,7 @@ def review(found: pd.DataFrame, language: str, limit: int = 20) -> list:
                           t("weight", language): ranked["weight"].map(lambda v: f"{v:g}"),
                           t("n_findings", language): ranked["findings"],
                           t("message", language): ranked["reasons_zh" if language == "zh" else "reasons_en"]})
-    return out + [text("review_intro", language), html_table(shown.head(limit), index=False)]
+    return out + [text("review_intro", language), html_table(shown.head(limit), index=False, name="review")]
 
 
 def findings_by_check(found: pd.DataFrame, language: str) -> list:
@@ -658,16 +673,17 @@ def findings_by_check(found: pd.DataFrame, language: str) -> list:
     if found.empty:
         return out + [text("no_findings", language)]
     s = summary(found)
-    shown = pd.DataFrame({t("check", language): s["check"],
+    shown = pd.DataFrame({t("check", language): s["check"].map(lambda c: check_name(c, language)),
                           t("severity", language): s["severity"].map(lambda x: t(f"severity_{x}", language)),
                           t("n_findings", language): s["n"]})
     msg = "message_zh" if language == "zh" else "message_en"
-    detail = pd.DataFrame({t("unit", language): found["unit"], t("period", language): found["period"],
-                           t("check", language): found["check"],
+    detail = pd.DataFrame({t("unit", language): found["unit"],
+                           t("period", language): found["period"].map(lambda p: period_name(p, language)),
+                           t("check", language): found["check"].map(lambda c: check_name(c, language)),
                            t("severity", language): found["severity"].map(lambda x: t(f"severity_{x}", language)),
                            t("message", language): found[msg]})
-    return out + [html_table(shown, index=False),
-                  html_table(detail, index=False, collapsed=t("all_findings", language, n=len(found)))]
+    return out + [html_table(shown, index=False, name="findings-by-check"),
+                  html_table(detail, index=False, name="findings-all", collapsed=t("all_findings", language, n=len(found)))]
 
 
 def digits(frame: pd.DataFrame, language: str) -> list:
@@ -731,7 +747,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
             row[t("result", language)] = f"{t('pile_refused', language)}：{r['reason_zh']}" if language == "zh" \
                 else f"{t('pile_refused', language)}: {r['reason_en']}"
         rows.append(row)
-    out.append(html_table(pd.DataFrame(rows).fillna(""), index=False))
+    out.append(html_table(pd.DataFrame(rows).fillna(""), index=False, name="pile-ups"))
     if tests["applies"].any():  # a seed is worth naming only where something was drawn
         out += seed_line(tests, "pile_up", language)
     agg = aggregate(frame, "unit", grain)
