@@ -318,6 +318,8 @@ def cmd_report(args) -> int:
                         period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale)
     for rec in facts["notebooks"]:
         print(Path(args.output) / rec["html"])
+    # last, so that it is the line to open
+    print(Path(args.output) / facts["index"])
     return 0
 
 
