@@ -88,14 +88,15 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
     srb = rows[(rows["indicator"] == "srb") & rows["value"].map(lambda v: v is not None and math.isfinite(v) and v > 0)]
     if not srb.empty:
         far = srb.loc[(srb["value"] / reference).map(lambda r: abs(math.log(r))).idxmax()]
-        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], period=far["period"],
+        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], period=_year(far["period"], language),
                              value=far["value"], births=far["numerator"] + far["denominator"]),
                            _heading("indicators_heading", language)))
     pcb = rows[(rows["indicator"] == "policy_compliant_birth_rate") & rows["value"].notna()]
     if not pcb.empty:
         low, high = pcb.loc[pcb["value"].idxmin()], pcb.loc[pcb["value"].idxmax()]
-        out.append(Finding(t("kf_compliance_low", language, unit=low["unit"], period=low["period"], value=low["value"],
-                             high_unit=high["unit"], high_period=high["period"], high=high["value"]),
+        out.append(Finding(t("kf_compliance_low", language, unit=low["unit"], period=_year(low["period"], language),
+                             value=low["value"], high_unit=high["unit"], high_period=_year(high["period"], language),
+                             high=high["value"]),
                            _heading("indicators_heading", language)))
     out.append(_checks_count(found, language, "checks_heading"))
     return KeyFindings(out, language)
@@ -128,7 +129,7 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     else:
         out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
         top = flagged.loc[flagged["p_band"].idxmin()]
-        out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=top["period"], value=top["srb"],
+        out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language), value=top["srb"],
                              boys=top["boys"], girls=top["girls"]), section))
     return KeyFindings(out, language)
 
@@ -146,9 +147,9 @@ def score_findings(totals: pd.DataFrame, language: str) -> KeyFindings:
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
     section = _heading("scores_heading", language)
     return KeyFindings([
-        Finding(t("kf_score_top", language, period=latest, unit=top["unit"], score=top["total"], low_unit=low["unit"],
+        Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"], low_unit=low["unit"],
                   low=low["total"]), section),
-        Finding(t("kf_vetoed", language, period=latest, n=int(now["vetoed"].sum())), section),
+        Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section),
     ], language)
 
 
@@ -197,9 +198,14 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     change = 100 * (last["value"] / first["value"] - 1) if first["value"] else float("nan")
     return KeyFindings([Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
                                   first=_year(first["period"], language), last=_year(last["period"], language),
-                                  first_value=first["value"], last_value=last["value"], change=change), section)],
+                                  first_value=first["value"], last_value=last["value"], change=change,
+                                  unit=" " + registry[outcome].unit(language)), section)],
                        language)
 
 
-def _year(period: str, language: str) -> str:
-    return f"{period} 年" if language == "zh" else str(period)
+def _year(period: object, language: str) -> str:
+    """A period as a sentence says it: ``2020`` is 2020 年 in Chinese, ``all`` every period."""
+    period = str(period)
+    if period == "all":
+        return t("all_periods", language)
+    return f"{period} 年" if language == "zh" and period.isdigit() else period

@@ -53,17 +53,18 @@ TEXT: dict[str, tuple[str, str]] = {
                             "No unit's sex ratio lies outside the reference band by more than chance explains."),
     "kf_srb_strongest": ("证据最强的是 {unit}（{period}）：{value:.2f}，男 {boys:,.0f}、女 {girls:,.0f}。",
                          "The strongest case is {unit} ({period}): {value:.2f}, {boys:,.0f} boys and {girls:,.0f} girls."),
-    "kf_score_top": ("{period} 得分最高的是 {unit}（{score:.2f} 分），最低的是 {low_unit}（{low:.2f} 分）。",
+    "kf_score_top": ("{period}得分最高的是 {unit}（{score:.2f} 分），最低的是 {low_unit}（{low:.2f} 分）。",
                      "In {period} the highest score is {unit}'s ({score:.2f}) and the lowest {low_unit}'s ({low:.2f})."),
-    "kf_vetoed": ("{period} 有 {n} 个单位被一票否决。", "In {period}, {n} units are vetoed."),
+    "kf_vetoed": ("{period}有 {n} 个单位被一票否决。", "In {period}, {n} units are vetoed."),
     "kf_units_flagged": ("{units} 个单位的数字有疑问，共 {n} 条发现（错误 {errors} 条）；最该先核查的是 {first}。",
                          "{units} units have questionable figures, {n} findings in all ({errors} errors); {first} comes "
                          "first to check."),
     "kf_do_not_add_up": ("{n} 处数字对不上：各部分之和不等于合计。", "{n} figures do not add up: parts differ from their totals."),
     "kf_all_add_up": ("各部分之和与合计都对得上。", "Parts add up to their totals everywhere."),
-    "kf_trend": ("全部单位合计的{indicator}由 {first}的 {first_value:.2f} 变为 {last}的 {last_value:.2f}（{change:+.1f}%）。",
-                 "Over all units the {indicator} went from {first_value:.2f} in {first} to {last_value:.2f} in {last} "
+    "kf_trend": ("全部单位合计的{indicator}由 {first}的 {first_value:.2f}{unit} 变为 {last}的 {last_value:.2f}{unit}（{change:+.1f}%）。",
+                 "Over all units the {indicator} went from {first_value:.2f}{unit} in {first} to {last_value:.2f}{unit} in {last} "
                  "({change:+.1f}%)."),
+    "all_periods": ("全部时期", "all periods"),
     "kf_no_trend": ("数据只有一个时期，看不出趋势。", "The data hold one period: there is no trend to see."),
 }
 
