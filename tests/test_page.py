@@ -69,6 +69,8 @@ def test_score_findings_take_the_latest_period():
     top, vetoed = (f.text for f in score_findings(totals, "zh").findings)
     assert top == "2020 年得分最高的是 乙（91.25 分），最低的是 丙（60.00 分）。"
     assert vetoed == "2020 年有 1 个单位被一票否决。"
+    # no total could be computed (the table lacks what the items need): nothing to say
+    assert not score_findings(totals.assign(total=np.nan), "zh").findings
 
 
 def test_srb_findings_pool_counts_and_flag_by_q():

@@ -128,7 +128,7 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
         out.append(Finding(t("kf_srb_none_flagged", language), section))
     else:
         out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
-        top = flagged.loc[flagged["p_band"].idxmin()]
+        top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
         out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language), value=top["srb"],
                              boys=top["boys"], girls=top["girls"]), section))
     return KeyFindings(out, language)
@@ -138,10 +138,12 @@ def score_findings(totals: pd.DataFrame, language: str) -> KeyFindings:
     """Findings of the assessment page from ``scores.totals`` of
     :func:`analysis.scoring.score` (columns unit, period, total, rank, vetoed): in the
     latest period, the highest and lowest total and how many units are vetoed."""
-    if totals.empty:
-        return KeyFindings([], language)
     from ..periods import sort_key
 
+    # a unit whose total cannot be computed (no column an item needs) has none to rank
+    totals = totals[totals["total"].notna()]
+    if totals.empty:
+        return KeyFindings([], language)
     latest = max(totals["period"].astype(str).unique(), key=sort_key)
     now = totals[totals["period"].astype(str) == latest]
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]

@@ -209,7 +209,9 @@ def index_html(title: str, data_text: str, pages: list[dict], language: str, fon
     for p in pages:
         items = "".join(
             f"<li>{html.escape(f['text'])}"
-            + (f' <a href="{html.escape(p["file"] + f["href"], quote=True)}">→</a>' if f.get("href") else "")
+            + (f' <a href="{html.escape(p["file"] + f["href"], quote=True)}">'
+               f'{html.escape(t("see_section", language, number=f["href"][2:].replace("-", ".")))}</a>'
+               if f.get("href") else "")
             + "</li>" for f in p["findings"])
         blocks.append(f'<section><h2><a href="{html.escape(p["file"], quote=True)}">{html.escape(p["title"])}</a></h2>'
                       + (f"<ul>{items}</ul>" if items else "") + "</section>")

@@ -5,8 +5,8 @@ from __future__ import annotations
 TEXT: dict[str, tuple[str, str]] = {
     "key_findings": ("要点", "Key findings"),
     "contents": ("目录", "Contents"),
-    "report_index": ("报告目录", "Report contents"),
-    "index_link": ("目录", "Contents"),
+    "report_index": ("报告总览", "Report overview"),
+    "index_link": ("总览", "Overview"),
     "pages_heading": ("各页", "Pages"),
     "see_section": ("见第 {number} 节", "see section {number}"),
     "figure": ("图 {number}　{caption}", "Figure {number}. {caption}"),
