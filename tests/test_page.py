@@ -131,3 +131,36 @@ def test_arrange_numbers_sections_and_figures_and_places_findings():
     assert page.count("alt=") == 3 and "data:image/png;base64,BBBB" in page
     for target in re.findall(r'href="#([^"]+)"', page):
         assert f'id="{target}"' in page
+
+
+def test_figures_carry_their_titles_to_the_caption():
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from analysis.page.captions import CAPTION_MIME, figure_titles, register
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_title("出生率 (‰)")
+    assert figure_titles(fig) == ["出生率 (‰)"]
+    fig.suptitle("Whole")
+    assert figure_titles(fig) == ["Whole"]
+    shell = InteractiveShell.instance()
+    try:
+        assert register(shell) and register(shell)  # idempotent
+        # matplotlib's inline backend drops every formatter's entry for Figure: ours is on its base class
+        shell.display_formatter.formatters[CAPTION_MIME].pop(type(fig), None)
+        data, _ = shell.display_formatter.format(fig)
+        assert data[CAPTION_MIME] == {"titles": ["Whole"]}
+    finally:
+        plt.close(fig)
+        InteractiveShell.clear_instance()
+
+    page, _ = arrange(PAGE, "Title", "en", figure_titles=[["A1"], ["Gamma"], []])
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == ["Figure 1. Alpha: A1", "Figure 2. Gamma (1)",
+                                                                  "Figure 3. Gamma (2)"]
+    # titles that do not match the page's images are not used
+    page, _ = arrange(PAGE, "Title", "en", figure_titles=[["A1"]])
+    assert "Alpha: A1" not in page

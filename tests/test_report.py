@@ -193,6 +193,8 @@ def test_page_opens_with_findings_and_contents_and_ends_with_the_appendix(sample
     alts = re.findall(r"<img\b[^>]*\balt=\"([^\"]*)\"", page)
     assert len(alts) == page.count("<img") and all(a.startswith("图 ") for a in alts)
     assert page.count("<figcaption>") == len(alts)
+    if name == "01-indicators.html":  # a caption names the section and the title drawn on the figure
+        assert "各单位比较：出生人口性别比" in page
 
 
 def test_index_links_every_page_and_its_findings(sample_report):

@@ -58,7 +58,9 @@ SUMMARY_MIME = "application/vnd.workbench.summary+json"
 # the kernel's own start-up chatter is not the user's business
 # Figures are shown as drawn, not cropped to their contents: every plot of the package
 # lays itself out to fit (tight_layout), and cropping draws each figure twice.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--InlineBackend.print_figure_kwargs={'bbox_inches': None}"]
+# Figures carry their titles for the page's captions (analysis.page.captions).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--InlineBackend.print_figure_kwargs={'bbox_inches': None}",
+                    "--IPKernelApp.exec_lines=import analysis.page.captions"]
 # What the notebooks import, imported into a kernel while the report reads its data.
 WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
                 "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")
@@ -188,7 +190,7 @@ def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language
     :func:`embed_font` to fill, so that the pages of one report share one subset; the
     links between pages stay a placeholder for :func:`analysis.page.layout.fill_nav`."""
     from .page.findings import collected
-    from .page.layout import arrange
+    from .page.layout import arrange, figure_titles
 
     exporter = _exporter()
     findings = collected(nb)
@@ -196,7 +198,8 @@ def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language
     nb.metadata["title"] = title
     resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    body, found = arrange(body, title, language, data_text=data_text, findings=findings, appendix=facts_html)
+    body, found = arrange(body, title, language, data_text=data_text, findings=findings, appendix=facts_html,
+                          figure_titles=figure_titles(nb))
     if placed is not None:
         placed += found
     return embed_font([body])[0] if font else body

@@ -26,8 +26,35 @@ def plain(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", _ANCHOR.sub("", fragment))).strip()
 
 
+def figure_titles(nb) -> list[list[str]]:
+    """For each image a notebook's outputs show, in order, the titles drawn on it (from
+    :data:`analysis.page.captions.CAPTION_MIME`; empty where the kernel gave none)."""
+    from .captions import CAPTION_MIME
+
+    out = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") in ("display_data", "execute_result") and any(
+                    k.startswith("image/") for k in data):
+                given = data.get(CAPTION_MIME)
+                out.append([str(x) for x in given.get("titles", [])] if isinstance(given, dict) else [])
+    return out
+
+
+def _caption(section: str, titles: list[str], language: str) -> str:
+    # a figure with one or two titles is named by them; more (a panel per indicator)
+    # would make a caption longer than the section's heading says
+    named = (";" if language == "en" else "；").join(titles) if 0 < len(titles) <= 2 else ""
+    if not section:
+        return named or t("figure_plain", language)
+    if not named or named == section:
+        return section
+    return f"{section}：{named}" if language == "zh" else f"{section}: {named}"
+
+
 def arrange(body: str, title: str, language: str, *, data_text: str = "", findings: list[dict] | None = None,
-            appendix: str = "") -> tuple[str, list[dict]]:
+            appendix: str = "", figure_titles: list[list[str]] | None = None) -> tuple[str, list[dict]]:
     """``body`` (a page from nbconvert) with numbered sections (``id="s2"``, ``"s2-1"``),
     numbered figures with captions and alt text, the title, ``data_text``, the key
     ``findings`` (``[{"text", "section"}]``, ``section`` a heading's text) and a table of
@@ -35,21 +62,20 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
 
     Returns the page and the findings as placed: ``[{"text", "href"}]``, ``href`` the
     anchor of the finding's section (``"#s3"``) or None where the page has no such
-    section. A figure's caption is its section's heading, numbered within the section
-    when the section has several figures."""
+    section. A figure's caption is its section's heading and the titles drawn on it
+    (``figure_titles``, one list per image in page order; ignored when they do not
+    match the page's images), numbered when several figures would share a caption."""
     numbers = [0, 0]
     ids: dict[str, str] = {}
     toc: list[tuple[int, str, str, str]] = []  # level, id, number, text
     figures: list[tuple[int, str]] = []  # start of each image, caption
     section = ""
-    per_section: dict[str, int] = {}
     parts: list[str] = []
     last = 0
     for m in _PARTS.finditer(body):
         parts.append(body[last:m.start()])
         last = m.end()
         if m.group(1) is None:  # an image
-            per_section[section] = per_section.get(section, 0) + 1
             figures.append((len(parts), section))
             parts.append(m.group(0))
             continue
@@ -70,12 +96,15 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
         parts.append(f'<h{level} id="{anchor}"><span class="secno">{number}</span> {inner}</h{level}>')
     parts.append(body[last:])
 
-    # figures: numbered through the page; a section with several numbers them within it
+    # figures: numbered through the page; figures that would share a caption are told apart
+    drawn = figure_titles if figure_titles is not None and len(figure_titles) == len(figures) else [[]] * len(figures)
+    captions = [_caption(section, titles, language) for (_, section), titles in zip(figures, drawn)]
+    total = {c: captions.count(c) for c in captions}
     seen: dict[str, int] = {}
-    for n, (index, caption) in enumerate(figures, start=1):
+    for n, ((index, _), caption) in enumerate(zip(figures, captions), start=1):
         seen[caption] = seen.get(caption, 0) + 1
-        shown = caption or t("figure_plain", language)
-        if per_section.get(caption, 0) > 1:
+        shown = caption
+        if total[caption] > 1:
             shown += f"（{seen[caption]}）" if language == "zh" else f" ({seen[caption]})"
         alt = html.escape(t("figure_alt", language, number=n, caption=shown), quote=True)
         tag = re.sub(r'\salt="[^"]*"', "", parts[index], count=1).replace("<img", f'<img alt="{alt}"', 1)
