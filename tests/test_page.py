@@ -38,7 +38,8 @@ def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_fra
     assert f"{unit}（{year} 年）：{srb[(unit, year)]:.2f}" in texts[0]
     births = sums.loc[(unit, year), "births_male"] + sums.loc[(unit, year), "births_female"]
     assert f"基于 {births:,.0f} 个出生" in texts[0]
-    assert f"{low[0]}（{low[1]} 年）：{pcb[low]:.2f}%" in texts[1] and f"{high[0]}（{high[1]} 年）：{pcb[high]:.2f}%" in texts[1]
+    assert f"{low[0]}（{low[1]} 年）：{pcb[low]:.2f}%" in texts[1]
+    assert f"{high[0]}（{high[1]} 年）：{pcb[high]:.2f}%" in texts[1]
     assert f"{len(found)} 条发现" in texts[2]
     assert [f.section for f in result.findings] == ["指标", "指标", "数据可信度初查"]
     english = indicator_findings(table, found, "en")
@@ -122,7 +123,8 @@ def test_arrange_numbers_sections_and_figures_and_places_findings():
     assert '<h3 id="s1-1"><span class="secno">1.1</span> Beta &amp; more</h3>' in page
     assert '<h2 id="s2"><span class="secno">2</span> Gamma</h2>' in page
     # the title, then the data, the findings and the contents; the appendix last in <main>
-    order = [page.index(s) for s in ("<h1>Title</h1>", "数据：x.csv", "f1", 'href="#s1"', 'id="s1"', "facts", "</main>")]
+    marks = ("<h1>Title</h1>", "数据：x.csv", "f1", 'href="#s1"', 'id="s1"', "facts", "</main>")
+    order = [page.index(s) for s in marks]
     assert order == sorted(order)
     assert '<a href="#s2">见第 2 节</a>' in page and 'href="#reproducibility"' in page
     assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == ["图 1\u3000Alpha", "图 2\u3000Gamma（1）",

@@ -88,7 +88,8 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
     srb = rows[(rows["indicator"] == "srb") & rows["value"].map(lambda v: v is not None and math.isfinite(v) and v > 0)]
     if not srb.empty:
         far = srb.loc[(srb["value"] / reference).map(lambda r: abs(math.log(r))).idxmax()]
-        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], period=_year(far["period"], language),
+        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"],
+                             period=_year(far["period"], language),
                              value=far["value"], births=far["numerator"] + far["denominator"]),
                            _heading("indicators_heading", language)))
     pcb = rows[(rows["indicator"] == "policy_compliant_birth_rate") & rows["value"].notna()]
@@ -106,7 +107,8 @@ def _checks_count(found: pd.DataFrame, language: str, heading: str) -> Finding:
     if found.empty:
         return Finding(t("kf_no_checks", language), _heading(heading, language))
     units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
-    return Finding(t("kf_checks", language, n=len(found), errors=int((found["severity"] == "error").sum()), units=units),
+    errors = int((found["severity"] == "error").sum())
+    return Finding(t("kf_checks", language, n=len(found), errors=errors, units=units),
                    _heading(heading, language))
 
 
@@ -129,7 +131,8 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     else:
         out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
         top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
-        out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language), value=top["srb"],
+        out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language),
+                             value=top["srb"],
                              boys=top["boys"], girls=top["girls"]), section))
     return KeyFindings(out, language)
 
@@ -149,7 +152,8 @@ def score_findings(totals: pd.DataFrame, language: str) -> KeyFindings:
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
     section = _heading("scores_heading", language)
     return KeyFindings([
-        Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"], low_unit=low["unit"],
+        Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
+                  low_unit=low["unit"],
                   low=low["total"]), section),
         Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section),
     ], language)

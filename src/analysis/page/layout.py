@@ -246,7 +246,8 @@ def index_html(title: str, data_text: str, pages: list[dict], language: str, fon
                       + (f"<ul>{items}</ul>" if items else "") + "</section>")
     lang = "zh-CN" if language == "zh" else "en"
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8" />\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n<title>{html.escape(title)}</title>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+            f'<title>{html.escape(title)}</title>\n'
             f'<style type="text/css">\n{font_css}\n{INDEX_CSS}</style>\n</head>\n<body>\n<main>\n{NAV_PLACEHOLDER}'
             f'<h1>{html.escape(title)}</h1><p class="workbench-data">{html.escape(data_text)}</p>'
             f'{"".join(blocks)}\n</main>\n</body>\n</html>\n')
