@@ -166,3 +166,23 @@ def test_figures_carry_their_titles_to_the_caption():
     # titles that do not match the page's images are not used
     page, _ = arrange(PAGE, "Title", "en", figure_titles=[["A1"]])
     assert "Alpha: A1" not in page
+
+
+def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
+    totals = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020", "2020"], "total": [90.0, 80.0], "rank": [1, 2],
+                           "vetoed": [False, False]})
+    boot = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020", "2020"], "rank_low": [1.0, 1.0],
+                         "rank_high": [2.0, 2.0]})
+    boot.attrs["replicates"] = 200
+    assert score_findings(totals, "en", boot).findings[-1].text == (
+        "甲 ranks 1; over 200 bootstrap replicates its rank interval is 1–2.")
+    found = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020"] * 2, "check": ["sources_disagree"] * 2,
+                          "severity": ["warning"] * 2, "message_zh": ["a", "b"], "message_en": ["a", "b"]})
+    assert check_findings(found, "zh").findings[-1].text.startswith("2 处出生数与其他部门")
+    data = tmp_path / "t.csv"
+    data.write_text("unit,period,population,births,births_male,births_female\n"
+                    "甲,2019,1000,10,6,4\n甲,2020,1000,12,6,6\n", encoding="utf-8")
+    texts = [f.text for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings]
+    assert "from 10.00 ‰ in 2019 to 12.00 ‰ in 2020 (+20.0%)" in texts[0]
+    # 6/4 × 100 = 150.00, then 6/6 × 100 = 100.00; a ratio carries no unit after its number
+    assert "from 150.00 in 2019 to 100.00 in 2020 (-33.3%)" in texts[1]

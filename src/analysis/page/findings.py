@@ -137,10 +137,12 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     return KeyFindings(out, language)
 
 
-def score_findings(totals: pd.DataFrame, language: str) -> KeyFindings:
+def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | None = None) -> KeyFindings:
     """Findings of the assessment page from ``scores.totals`` of
     :func:`analysis.scoring.score` (columns unit, period, total, rank, vetoed): in the
-    latest period, the highest and lowest total and how many units are vetoed."""
+    latest period, the highest and lowest total, how many units are vetoed and, with
+    ``boot`` (:func:`analysis.scoring.bootstrap`: unit, period, rank_low, rank_high),
+    how sure the first place is."""
     from ..periods import sort_key
 
     # a unit whose total cannot be computed (no column an item needs) has none to rank
@@ -151,12 +153,16 @@ def score_findings(totals: pd.DataFrame, language: str) -> KeyFindings:
     now = totals[totals["period"].astype(str) == latest]
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
     section = _heading("scores_heading", language)
-    return KeyFindings([
-        Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
-                  low_unit=low["unit"],
-                  low=low["total"]), section),
-        Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section),
-    ], language)
+    out = [Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
+                     low_unit=low["unit"], low=low["total"]), section),
+           Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section)]
+    if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
+        mine = boot[(boot["unit"].astype(str) == str(top["unit"])) & (boot["period"].astype(str) == latest)]
+        if len(mine) == 1 and mine[["rank_low", "rank_high"]].notna().all(axis=None):
+            out.append(Finding(t("kf_rank_interval", language, unit=top["unit"], rank=int(top["rank"]),
+                                 replicates=boot.attrs.get("replicates", "?"), low=mine["rank_low"].item(),
+                                 high=mine["rank_high"].item()), section))
+    return KeyFindings(out, language)
 
 
 def check_findings(found: pd.DataFrame, language: str) -> KeyFindings:
@@ -175,14 +181,18 @@ def check_findings(found: pd.DataFrame, language: str) -> KeyFindings:
     adding = int(found["check"].isin(ADDING_UP).sum())
     out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
                        _heading("by_check_heading", language)))
+    offices = int((found["check"] == "sources_disagree").sum())
+    if offices:
+        out.append(Finding(t("kf_sources", language, n=offices), _heading("by_check_heading", language)))
     return KeyFindings(out, language)
 
 
 def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, period_range: str = "") -> KeyFindings:
-    """Findings of the trends page from a canonical frame: the first of ``outcomes``
-    (ids as the page's trends take them) that is an indicator the frame gives, else the
-    crude birth rate, over all units, first year against last, counts summed before the
-    rate is taken. A single year says there is no trend; no such indicator gives none."""
+    """Findings of the trends page from a canonical frame: up to three of ``outcomes``
+    (ids as the page's trends take them; ``births`` stands for the crude birth rate) that
+    are indicators the frame gives, each over all units, first year against last, counts
+    summed before the rate is taken. A single year says there is no trend; no such
+    indicator gives none."""
     from ..indicators import indicator_table
     from ..periods import sort_key
     from ..registry import indicators
@@ -193,20 +203,29 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     pooled = indicator_table(frame, level="all", periods="year", period_range=period_range)
     pooled = pooled[pooled["value"].notna()]
     given = set(pooled["indicator"])
-    outcome = next((o for o in [*outcomes, "crude_birth_rate"] if o in registry and o in given), None)
-    if outcome is None:
+    # the page's outcomes that are indicators ("births" is a count: its rate stands for it)
+    wanted = [o if o in registry else "crude_birth_rate" for o in outcomes] or ["crude_birth_rate"]
+    chosen = [o for o in dict.fromkeys(wanted) if o in given][:3]
+    if not chosen:
         return KeyFindings([], language)
-    series = pooled[pooled["indicator"] == outcome]
-    if series["period"].nunique() < 2:
-        return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
-    series = series.assign(key=series["period"].astype(str).map(sort_key)).sort_values("key")
-    first, last = series.iloc[0], series.iloc[-1]
-    change = 100 * (last["value"] / first["value"] - 1) if first["value"] else float("nan")
-    return KeyFindings([Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
-                                  first=_year(first["period"], language), last=_year(last["period"], language),
-                                  first_value=first["value"], last_value=last["value"], change=change,
-                                  unit=" " + registry[outcome].unit(language)), section)],
-                       language)
+    out = []
+    for outcome in chosen:
+        series = pooled[pooled["indicator"] == outcome]
+        if series["period"].nunique() < 2:
+            return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
+        series = series.assign(key=series["period"].astype(str).map(sort_key)).sort_values("key")
+        first, last = series.iloc[0], series.iloc[-1]
+        change = 100 * (last["value"] / first["value"] - 1) if first["value"] else float("nan")
+        out.append(Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
+                             first=_year(first["period"], language), last=_year(last["period"], language),
+                             first_value=first["value"], last_value=last["value"], change=change,
+                             unit=_unit(registry[outcome].unit(language))), section))
+    return KeyFindings(out, language)
+
+
+def _unit(unit: str) -> str:
+    # % and ‰ follow a number; a ratio's "girls = 100" would not read as a unit there
+    return f" {unit}" if unit in ("%", "‰") else ""
 
 
 def _year(period: object, language: str) -> str:

@@ -56,6 +56,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_score_top": ("{period}得分最高的是 {unit}（{score:.2f} 分），最低的是 {low_unit}（{low:.2f} 分）。",
                      "In {period} the highest score is {unit}'s ({score:.2f}) and the lowest {low_unit}'s ({low:.2f})."),
     "kf_vetoed": ("{period}有 {n} 个单位被一票否决。", "In {period}, {n} units are vetoed."),
+    "kf_rank_interval": ("{unit}排名第 {rank}；按 {replicates} 次自助重抽，其名次区间为 {low:.0f}–{high:.0f}。",
+                         "{unit} ranks {rank}; over {replicates} bootstrap replicates its rank interval is "
+                         "{low:.0f}–{high:.0f}."),
+    "kf_sources": ("{n} 处出生数与其他部门（卫生、公安）统计的不一致。",
+                   "{n} birth counts differ from another office's count of the same births (health, police)."),
     "kf_units_flagged": ("{units} 个单位的数字有疑问，共 {n} 条发现（错误 {errors} 条）；最该先核查的是 {first}。",
                          "{units} units have questionable figures, {n} findings in all ({errors} errors); {first} comes "
                          "first to check."),
