@@ -186,3 +186,10 @@ def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
     assert "from 10.00 ‰ in 2019 to 12.00 ‰ in 2020 (+20.0%)" in texts[0]
     # 6/4 × 100 = 150.00, then 6/6 × 100 = 100.00; a ratio carries no unit after its number
     assert "from 150.00 in 2019 to 100.00 in 2020 (-33.3%)" in texts[1]
+    # each trend links to its own section, the page repeating the heading per outcome
+    repeated = '<main><h1>T</h1><h2>Trend</h2><h2>Trend</h2></main>'
+    _, placed = arrange(repeated, "T", "en", findings=[{"text": "a", "section": "Trend", "occurrence": 0},
+                                                       {"text": "b", "section": "Trend", "occurrence": 1},
+                                                       {"text": "c", "section": "Trend", "occurrence": 5}])
+    assert [p["href"] for p in placed] == ["#s1", "#s2", "#s2"]
+    assert [f.occurrence for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings] == [0, 1]

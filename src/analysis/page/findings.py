@@ -31,6 +31,9 @@ class Finding:
 
     text: str
     section: str | None = None
+    # which of the page's headings of that text, counting from 0 (a page may repeat one,
+    # as the trends page does for each outcome)
+    occurrence: int = 0
 
 
 class KeyFindings:
@@ -210,6 +213,7 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
         return KeyFindings([], language)
     out = []
     for outcome in chosen:
+        place = wanted.index(outcome)  # the page has a section per outcome, in this order
         series = pooled[pooled["indicator"] == outcome]
         if series["period"].nunique() < 2:
             return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
@@ -219,7 +223,7 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
         out.append(Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
                              first=_year(first["period"], language), last=_year(last["period"], language),
                              first_value=first["value"], last_value=last["value"], change=change,
-                             unit=_unit(registry[outcome].unit(language))), section))
+                             unit=_unit(registry[outcome].unit(language))), section, place))
     return KeyFindings(out, language)
 
 

@@ -57,7 +57,8 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
             appendix: str = "", figure_titles: list[list[str]] | None = None) -> tuple[str, list[dict]]:
     """``body`` (a page from nbconvert) with numbered sections (``id="s2"``, ``"s2-1"``),
     numbered figures with captions and alt text, the title, ``data_text``, the key
-    ``findings`` (``[{"text", "section"}]``, ``section`` a heading's text) and a table of
+    ``findings`` (``[{"text", "section", "occurrence"}]``, ``section`` a heading's text,
+    ``occurrence`` which of several headings of that text, 0 by default) and a table of
     contents at the top, ``appendix`` at the end and a :data:`NAV_PLACEHOLDER` first.
 
     Returns the page and the findings as placed: ``[{"text", "href"}]``, ``href`` the
@@ -66,7 +67,7 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
     (``figure_titles``, one list per image in page order; ignored when they do not
     match the page's images), numbered when several figures would share a caption."""
     numbers = [0, 0]
-    ids: dict[str, str] = {}
+    ids: dict[str, list[str]] = {}  # heading text -> anchors, a page may repeat a heading
     toc: list[tuple[int, str, str, str]] = []  # level, id, number, text
     figures: list[tuple[int, str]] = []  # start of each image, caption
     section = ""
@@ -90,7 +91,7 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
         else:
             numbers[1] += 1
             anchor, number = f"s{numbers[0]}-{numbers[1]}", f"{numbers[0]}.{numbers[1]}"
-        ids.setdefault(text, anchor)
+        ids.setdefault(text, []).append(anchor)
         toc.append((level, anchor, number, text))
         section = text
         parts.append(f'<h{level} id="{anchor}"><span class="secno">{number}</span> {inner}</h{level}>')
@@ -112,8 +113,13 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
                         f'{html.escape(t("figure", language, number=n, caption=shown))}</figcaption></figure>')
     page = "".join(parts)
 
-    placed = [{"text": f["text"], "href": f"#{ids[f['section']]}" if f.get("section") in ids else None}
-              for f in (findings or [])]
+    def href(finding: dict) -> str | None:
+        anchors = ids.get(finding.get("section"))
+        if not anchors:
+            return None
+        return "#" + anchors[min(max(int(finding.get("occurrence") or 0), 0), len(anchors) - 1)]
+
+    placed = [{"text": f["text"], "href": href(f)} for f in (findings or [])]
     number_of = {anchor: number for _, anchor, number, _ in toc}
     intro = ""
     if data_text:
