@@ -29,7 +29,7 @@ bytecode: setup
 
 report: setup bytecode
 	$(VENV)/bin/workbench report $(SAMPLE) -o $(OUT)
-	@echo "Open $(OUT)/01-indicators.html"
+	@echo "Open $(OUT)/index.html"
 
 test: setup bytecode
 	$(PY) -m pytest tests

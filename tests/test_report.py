@@ -31,7 +31,7 @@ def test_report_files(sample_report):
     assert names == {"01-indicators.html", "01-indicators.ipynb", "02-sex-ratio.html", "02-sex-ratio.ipynb",
                      "03-assessment.html", "03-assessment.ipynb", "04-believability.html", "04-believability.ipynb",
                      "05-trends-and-policy.html", "05-trends-and-policy.ipynb", "run.json", "summary.json",
-                     "data.parquet", "tables"}
+                     "data.parquet", "tables", "index.html"}
 
 
 def test_notebooks_read_the_table_once_read(sample_report, sample_frame):
@@ -150,12 +150,76 @@ def test_key_numbers_and_facts_visible(sample_report, sample_frame):
     assert "出生人口性别比" in srb_page and "Chao et al. 2019" in srb_page and "白马村" in srb_page
 
 
+PAGES = ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html", "04-believability.html",
+         "05-trends-and-policy.html"]
+
+
+def _without_images(page: str) -> str:
+    return re.sub(r"data:[^\"')]+", "", page)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_opens_with_findings_and_contents_and_ends_with_the_appendix(sample_report, name):
+    page = _without_images((sample_report / name).read_text("utf-8"))
+    assert '<html lang="zh-CN">' in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "ids are unique"
+    toc = re.search(r'<nav class="workbench-toc".*?</nav>', page, re.S).group(0)
+    targets = re.findall(r'href="#([^"]+)"', toc)
+    assert len(targets) >= 3 and set(targets) <= set(ids) and targets[-1] == "reproducibility"
+    assert "1 " in re.sub(r"<[^>]+>", "", toc)  # numbered
+    findings = re.search(r'<section class="workbench-findings".*?</section>', page, re.S).group(0)
+    items = re.findall(r"<li>(.*?)</li>", findings, re.S)
+    assert 1 <= len(items) <= 5
+    anchors = re.findall(r'href="#([^"]+)"', findings)
+    assert anchors and set(anchors) <= set(ids) and all(a.startswith("s") for a in anchors)
+    # title, what the data is, findings, contents, then the first numbered section
+    body = page[page.index("<main>"):]  # the stylesheet names the same classes
+    order = [body.index(s) for s in ("<h1>", "数据：文件 township.csv", "workbench-findings", "workbench-toc",
+                                     '<h2 id="s1">')]
+    assert order == sorted(order)
+    # links to the index and every other page
+    nav = re.search(r'<nav class="workbench-nav".*?</nav>', page, re.S).group(0)
+    assert set(re.findall(r'href="([^"#]+)"', nav)) == {"index.html", *PAGES} - {name}
+    # the appendix is folded, last in the page, and names no path of the machine that made it
+    start = page.index('<details class="workbench-facts" id="reproducibility">')
+    assert re.fullmatch(r"\s*", page[page.index("</details>", start) + len("</details>"):page.index("</main>")])
+    assert not re.search(r'<h[23] id="s', page[start:])
+    appendix = page[start:]
+    assert "<td>data.parquet</td>" in appendix and "第一个工作表" in appendix and "<td>无</td>" in appendix
+    for path in (str(sample_report), str(SAMPLE.parent), str(Path.home())):
+        assert path not in page
+    assert not re.search(r"<td>/", appendix), "an absolute path in the appendix"
+    # every image has alt text in the page's language, its caption
+    alts = re.findall(r"<img\b[^>]*\balt=\"([^\"]*)\"", page)
+    assert len(alts) == page.count("<img") and all(a.startswith("图 ") for a in alts)
+    assert page.count("<figcaption>") == len(alts)
+    if name == "01-indicators.html":  # a caption names the section and the title drawn on the figure
+        assert "各单位比较：出生人口性别比" in page
+
+
+def test_index_links_every_page_and_its_findings(sample_report):
+    index = (sample_report / "index.html").read_text("utf-8")
+    assert '<html lang="zh-CN">' in index and "报告总览" in index and "township.csv" in index
+    links = re.findall(r'href="([^"]+)"', index)
+    assert {link.split("#")[0] for link in links} == set(PAGES)
+    for link in links:
+        name, _, anchor = link.partition("#")
+        if anchor:
+            assert f'id="{anchor}"' in (sample_report / name).read_text("utf-8")
+    assert index.count("<li>") >= 5 and "data:font/woff;base64," in index and "<script" not in index
+
+
 def test_english_report_and_parameters_checked(tmp_path):
     r = workbench("report", SAMPLE, "-o", tmp_path, "-p", "language=en", "-p", "level=township",
                   "-p", "periods=quarter")
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == str(tmp_path / "index.html")
     page = (tmp_path / "01-indicators.html").read_text("utf-8")
     assert "Population and family-planning indicators" in page and "2019Q3" in page
+    assert '<html lang="en">' in page and "Key findings" in page and "Appendix: reproducibility" in page
+    assert "<td>first sheet</td>" in page and '<img alt="Figure 1: ' in page
+    assert '<html lang="en">' in (tmp_path / "index.html").read_text("utf-8")
     facts = json.loads((tmp_path / "run.json").read_text("utf-8"))
     assert facts["parameters"] == {"language": "en", "level": "township", "periods": "quarter"}
 
@@ -248,7 +312,7 @@ def test_report_on_a_table_without_births_by_sex_or_periods(tmp_path):
     assert r.returncode == 0, r.stderr
     pages = sorted(p.name for p in out.glob("*.html"))
     assert pages == ["01-indicators.html", "02-sex-ratio.html", "03-assessment.html", "04-believability.html",
-                     "05-trends-and-policy.html"]
+                     "05-trends-and-policy.html", "index.html"]
     srb = (out / "02-sex-ratio.html").read_text("utf-8")
     assert "no births by sex" in srb
     # one period: the trend page says why it has nothing to show, and how to ask for an effect

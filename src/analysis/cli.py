@@ -494,6 +494,8 @@ def cmd_report(args) -> int:
         progress.close()
     for rec in facts["notebooks"]:
         print(Path(args.output) / rec["html"])
+    # last, so that it is the line to open
+    print(Path(args.output) / facts["index"])
     return 0
 
 

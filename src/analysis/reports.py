@@ -50,6 +50,8 @@ DATA_PARAMETERS = ("data_path", "sheet", "columns_file", "table_period", "unit_n
 # The table as read, in the report folder: what the notebooks of the report read.
 CANONICAL_NAME = "data.parquet"
 SUMMARY_NAME = "summary.json"
+# The report's first page: the data, every page and its key findings.
+INDEX_NAME = "index.html"
 # A notebook hands key figures to the report as a display output of this type (in a
 # cell tagged notebook-only, so readers never see it).
 SUMMARY_MIME = "application/vnd.workbench.summary+json"
@@ -58,8 +60,10 @@ SUMMARY_MIME = "application/vnd.workbench.summary+json"
 # lays itself out to fit (tight_layout), and cropping draws each figure twice.
 # Figures as PNG at twice their pixels ('retina'): sharp on high-density screens; the
 # output carries the figure's own width, at which the page shows it.
+# Figures carry their titles for the page's captions (analysis.page.captions).
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--InlineBackend.print_figure_kwargs={'bbox_inches': None}",
-                    "--InlineBackend.figure_formats={'retina'}"]
+                    "--InlineBackend.figure_formats={'retina'}",
+                    "--IPKernelApp.exec_lines=import analysis.page.captions"]
 # What the notebooks import, imported into a kernel while the report reads its data.
 WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
                 "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")
@@ -160,26 +164,11 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def _facts_html(facts: dict, parameters: dict, language: str) -> str:
-    zh = language == "zh"
-    rows = [
-        ("数据文件" if zh else "Data file", facts["data"]["file"]),
-        ("工作表" if zh else "Sheet", facts["data"].get("sheet") or "—"),
-        ("数据 SHA-256" if zh else "Data SHA-256", facts["data"]["sha256"]),
-        ("软件版本" if zh else "Package version", facts["package_version"]),
-        ("代码提交" if zh else "Git commit", facts.get("git_commit") or "—"),
-        ("开始时间" if zh else "Started", facts["started"]),
-        ("结束时间" if zh else "Finished", facts.get("notebook_finished") or "—"),
-    ]
-    params = [(k, json.dumps(v, ensure_ascii=False)) for k, v in parameters.items()]
+def _facts_html(facts: dict, parameters: dict, language: str, report_dir: Path | None = None) -> str:
+    """The folded reproducibility appendix of a page (:func:`analysis.page.layout.appendix_html`)."""
+    from .page.layout import appendix_html
 
-    def table(items):
-        return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                                   for k, v in items) + "</table>"
-
-    return ('<section class="workbench-facts">'
-            f'<h2>{"参数" if zh else "Parameters"}</h2>{table(params)}'
-            f'<h2>{"运行信息" if zh else "Run facts"}</h2>{table(rows)}</section>')
+    return appendix_html(facts, parameters, language, report_dir)
 
 
 def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -195,17 +184,30 @@ def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str, *,
-                font: bool = True) -> str:
+                font: bool = True, data_text: str = "", placed: list | None = None) -> str:
     """Offline HTML of an executed notebook: no inputs, no scripts, CJK font embedded.
 
+    The page opens with its title, ``data_text`` (what the data is), the key findings the
+    notebook displayed (:mod:`analysis.page.findings`) and a table of contents; sections
+    and figures are numbered; ``facts_html`` (the appendix) closes it. The findings as
+    placed, ``{"text", "href"}``, are appended to ``placed`` when given.
+
     With ``font=False`` the page keeps :data:`FONT_PLACEHOLDER` for
-    :func:`embed_font` to fill, so that the pages of one report share one subset."""
+    :func:`embed_font` to fill, so that the pages of one report share one subset; the
+    links between pages stay a placeholder for :func:`analysis.page.layout.fill_nav`."""
+    from .page.findings import collected
+    from .page.layout import arrange, figure_titles
+
     exporter = _exporter()
+    findings = collected(nb)
     nb = _strip_for_readers(nb)
     nb.metadata["title"] = title
-    resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_facts_html": facts_html,
-                 "language_code": "zh-CN" if language == "zh" else "en"}
+    resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, found = arrange(body, title, language, data_text=data_text, findings=findings, appendix=facts_html,
+                          figure_titles=figure_titles(nb))
+    if placed is not None:
+        placed += found
     return embed_font([body])[0] if font else body
 
 
@@ -241,6 +243,13 @@ def _exporter():
             page again with BeautifulSoup (base64 images and all) to give images an
             ``alt`` and outputs a ``tabindex``: about 0.15 CPU-s a page. Our pages have no
             inputs, so no code is highlighted; images get their ``alt`` here."""
+
+            def _init_resources(self, resources):
+                # nbconvert sets language_code from its own setting ("en", and only ISO
+                # 639-1 codes): the page's language is the notebook's
+                resources = super()._init_resources(resources)
+                resources["language_code"] = resources.get("workbench_language_code", "en")
+                return resources
 
             def from_notebook_node(self, nb, resources=None, **kw):
                 resources = self._init_resources(resources)
@@ -349,15 +358,21 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             plans.append((nb_path, given, effective))
         pages: dict[str, str] = {}
         summary: dict = {}
+        # title and key findings of each page, for the links between pages and index.html
+        contents: dict[str, dict] = {}
 
         def render(nb_path, effective, nb_finished):
+            from .page.layout import data_statement
+
             lang = str(effective.get("language", "zh"))
             nb = nbformat.read(staging / nb_path.name, as_version=4)
             summary.update(_notebook_summary(nb))
             shown = {**effective, "data_path": str(out / CANONICAL_NAME), **_final_tables_dir(effective, out)}
+            title, placed = _notebook_title(nb) or nb_path.stem, []
             pages[nb_path.stem] = render_html(
-                nb, _notebook_title(nb) or nb_path.stem,
-                _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang), lang, font=False)
+                nb, title, _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang, out), lang,
+                font=False, data_text=data_statement(frame, data.name, sheet, lang), placed=placed)
+            contents[nb_path.stem] = {"file": f"{nb_path.stem}.html", "title": title, "findings": placed}
 
         # Pages are rendered in a thread of their own while the kernel runs the next notebook.
         renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
@@ -411,8 +426,13 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         for nb_path, _, _ in plans:
             _repoint(staging / nb_path.name, str(canonical), str(out / CANONICAL_NAME))
             _repoint(staging / nb_path.name, str(staging), str(out))
-        for stem, page in zip(pages, embed_font(list(pages.values()))):
-            (staging / f"{stem}.html").write_text(page, encoding="utf-8")
+        from .page.layout import data_statement
+
+        language = str(parameters.get("language", "zh"))
+        _write_pages(staging, {nb_path.stem: pages[nb_path.stem] for nb_path, _, _ in plans},
+                     [contents[nb_path.stem] for nb_path, _, _ in plans],
+                     data_statement(frame, data.name, sheet, language), language)
+        facts["index"] = INDEX_NAME
         (staging / SUMMARY_NAME).write_text(json.dumps({**data_summary(frame), **summary}, ensure_ascii=False,
                                                        indent=2), encoding="utf-8")
         facts["finished"] = _now()
@@ -429,6 +449,21 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             crew.close()
         shutil.rmtree(staging, ignore_errors=True)
     return facts
+
+
+def _write_pages(folder: Path, pages: dict[str, str], contents: list[dict], data_text: str, language: str) -> None:
+    """Write the pages (``{stem: html}``, rendered with ``font=False``) and ``index.html``
+    into ``folder``, with links between them and one font subset for all."""
+    from .page.layout import fill_nav, index_html, nav_html
+    from .page.texts import t
+
+    listed = [(c["file"], c["title"]) for c in contents]
+    index = index_html(t("report_index", language), data_text, contents, language, FONT_PLACEHOLDER)
+    names = [f"{stem}.html" for stem in pages] + [INDEX_NAME]
+    framed = [fill_nav(page, nav_html(listed, name, language))
+              for name, page in zip(names, [*pages.values(), index])]
+    for name, page in zip(names, embed_font(framed)):
+        (folder / name).write_text(page, encoding="utf-8")
 
 
 @contextlib.contextmanager

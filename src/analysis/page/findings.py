@@ -1,0 +1,240 @@
+"""Key findings: three to five sentences a page opens with, each naming the section
+of the page that shows the evidence.
+
+A notebook computes them with one of the functions here and displays the result; the
+display carries :data:`FINDINGS_MIME`, which the report places at the top of the page
+and collects for the report's index (:func:`collected`). In a notebook the same
+output shows as a bullet list.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from .texts import t
+
+FINDINGS_MIME = "application/vnd.workbench.findings+json"
+# The reference of the sex ratio at birth when a table carries none (Eastern Asia,
+# Chao et al. 2019), the same default as the notebooks' parameter.
+SRB_REFERENCE = 106.3
+# Checks whose findings are figures that do not add up to their totals.
+ADDING_UP = ("parts_do_not_add_up", "total_differs_from_units")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence, and the heading (as the page shows it) of the section that shows why."""
+
+    text: str
+    section: str | None = None
+    # which of the page's headings of that text, counting from 0 (a page may repeat one,
+    # as the trends page does for each outcome)
+    occurrence: int = 0
+
+
+class KeyFindings:
+    """Findings to ``display``: a :data:`FINDINGS_MIME` bundle
+    ``{"language": "zh"|"en", "findings": [{"text", "section"}, ...]}`` plus Markdown."""
+
+    def __init__(self, findings: list[Finding], language: str) -> None:
+        self.findings, self.language = list(findings), language
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def data(self) -> dict:
+        return {"language": self.language, "findings": [asdict(f) for f in self.findings]}
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        lines = "\n".join(f"- {f.text}" for f in self.findings)
+        return {FINDINGS_MIME: self.data(), "text/markdown": f"**{t('key_findings', self.language)}**\n\n{lines}",
+                "text/plain": lines}
+
+
+def collected(nb) -> list[dict]:
+    """The findings an executed notebook displayed, ``[{"text", "section"}, ...]`` in order."""
+    found: list[dict] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            value = output.get("data", {}).get(FINDINGS_MIME)
+            if isinstance(value, str):
+                value = json.loads(value)
+            if isinstance(value, dict):
+                found += [f for f in value.get("findings", []) if isinstance(f, dict) and f.get("text")]
+    return found
+
+
+def _heading(key: str, language: str) -> str:
+    from ..i18n import t as main_t
+
+    return main_t(key, language)
+
+
+def _units(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of units, not of the totals a table prints."""
+    return frame[~frame["is_total"]] if "is_total" in frame else frame
+
+
+def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
+                       reference: float = SRB_REFERENCE) -> KeyFindings:
+    """Findings of the indicators page from an :func:`analysis.indicator_table` frame
+    (columns unit, period, indicator, value, numerator, denominator) and the frame of
+    :func:`analysis.checks.run_checks`: the sex ratio farthest from ``reference`` (on
+    the log scale, where 50 and 200 are equally far from 100), the lowest and highest
+    policy-compliant birth rate, and what the checks found."""
+    out: list[Finding] = []
+    rows = table[table["unit"].astype(str) != ""]
+    srb = rows[(rows["indicator"] == "srb") & rows["value"].map(lambda v: v is not None and math.isfinite(v) and v > 0)]
+    if not srb.empty:
+        far = srb.loc[(srb["value"] / reference).map(lambda r: abs(math.log(r))).idxmax()]
+        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"],
+                             period=_year(far["period"], language),
+                             value=far["value"], births=far["numerator"] + far["denominator"]),
+                           _heading("indicators_heading", language)))
+    pcb = rows[(rows["indicator"] == "policy_compliant_birth_rate") & rows["value"].notna()]
+    if not pcb.empty:
+        low, high = pcb.loc[pcb["value"].idxmin()], pcb.loc[pcb["value"].idxmax()]
+        out.append(Finding(t("kf_compliance_low", language, unit=low["unit"], period=_year(low["period"], language),
+                             value=low["value"], high_unit=high["unit"], high_period=_year(high["period"], language),
+                             high=high["value"]),
+                           _heading("indicators_heading", language)))
+    out.append(_checks_count(found, language, "checks_heading"))
+    return KeyFindings(out, language)
+
+
+def _checks_count(found: pd.DataFrame, language: str, heading: str) -> Finding:
+    if found.empty:
+        return Finding(t("kf_no_checks", language), _heading(heading, language))
+    units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
+    errors = int((found["severity"] == "error").sum())
+    return Finding(t("kf_checks", language, n=len(found), errors=errors, units=units),
+                   _heading(heading, language))
+
+
+def srb_findings(table: pd.DataFrame | None, language: str, reference: float = SRB_REFERENCE) -> KeyFindings:
+    """Findings of the sex-ratio page from :func:`analysis.sex_ratio.srb_table` (columns
+    unit, period, boys, girls, srb, p_band, q_band): the ratio over all units, how many
+    unit-periods lie outside the band by more than chance (q < 0.05, the page's rule), and
+    the strongest case (smallest p). ``None`` (no births by sex) gives no findings."""
+    if table is None or table.empty:
+        return KeyFindings([], language)
+    boys, girls = float(table["boys"].sum()), float(table["girls"].sum())
+    out = []
+    if girls > 0:
+        out.append(Finding(t("kf_srb_pooled", language, value=100 * boys / girls, boys=boys, girls=girls,
+                             reference=reference), _heading("funnel_heading", language)))
+    flagged = table[table["q_band"] < 0.05]
+    section = _heading("srb_flagged_heading", language)
+    if flagged.empty:
+        out.append(Finding(t("kf_srb_none_flagged", language), section))
+    else:
+        out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
+        top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
+        out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language),
+                             value=top["srb"],
+                             boys=top["boys"], girls=top["girls"]), section))
+    return KeyFindings(out, language)
+
+
+def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | None = None) -> KeyFindings:
+    """Findings of the assessment page from ``scores.totals`` of
+    :func:`analysis.scoring.score` (columns unit, period, total, rank, vetoed): in the
+    latest period, the highest and lowest total, how many units are vetoed and, with
+    ``boot`` (:func:`analysis.scoring.bootstrap`: unit, period, rank_low, rank_high),
+    how sure the first place is."""
+    from ..periods import sort_key
+
+    # a unit whose total cannot be computed (no column an item needs) has none to rank
+    totals = totals[totals["total"].notna()]
+    if totals.empty:
+        return KeyFindings([], language)
+    latest = max(totals["period"].astype(str).unique(), key=sort_key)
+    now = totals[totals["period"].astype(str) == latest]
+    top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
+    section = _heading("scores_heading", language)
+    out = [Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
+                     low_unit=low["unit"], low=low["total"]), section),
+           Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section)]
+    if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
+        mine = boot[(boot["unit"].astype(str) == str(top["unit"])) & (boot["period"].astype(str) == latest)]
+        if len(mine) == 1 and mine[["rank_low", "rank_high"]].notna().all(axis=None):
+            out.append(Finding(t("kf_rank_interval", language, unit=top["unit"], rank=int(top["rank"]),
+                                 replicates=boot.attrs.get("replicates", "?"), low=mine["rank_low"].item(),
+                                 high=mine["rank_high"].item()), section))
+    return KeyFindings(out, language)
+
+
+def check_findings(found: pd.DataFrame, language: str) -> KeyFindings:
+    """Findings of the believability page from :func:`analysis.checks.run_checks`: how
+    many units have questionable figures and which comes first to check (the page's
+    review list), and how many figures do not add up to their totals."""
+    from ..checks import review_list
+
+    if found.empty:
+        return KeyFindings([Finding(t("kf_no_checks", language), _heading("review_heading", language))], language)
+    ranked = review_list(found)
+    units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
+    out = [Finding(t("kf_units_flagged", language, units=units, n=len(found),
+                     errors=int((found["severity"] == "error").sum()),
+                     first=ranked["unit"].iloc[0] if len(ranked) else "—"), _heading("review_heading", language))]
+    adding = int(found["check"].isin(ADDING_UP).sum())
+    out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
+                       _heading("by_check_heading", language)))
+    offices = int((found["check"] == "sources_disagree").sum())
+    if offices:
+        out.append(Finding(t("kf_sources", language, n=offices), _heading("by_check_heading", language)))
+    return KeyFindings(out, language)
+
+
+def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, period_range: str = "") -> KeyFindings:
+    """Findings of the trends page from a canonical frame: up to three of ``outcomes``
+    (ids as the page's trends take them; ``births`` stands for the crude birth rate) that
+    are indicators the frame gives, each over all units, first year against last, counts
+    summed before the rate is taken. A single year says there is no trend; no such
+    indicator gives none."""
+    from ..indicators import indicator_table
+    from ..periods import sort_key
+    from ..registry import indicators
+    from ..trends.texts import text as trend_text
+
+    section = trend_text("trends_heading", language)
+    registry = indicators()
+    pooled = indicator_table(frame, level="all", periods="year", period_range=period_range)
+    pooled = pooled[pooled["value"].notna()]
+    given = set(pooled["indicator"])
+    # the page's outcomes that are indicators ("births" is a count: its rate stands for it)
+    wanted = [o if o in registry else "crude_birth_rate" for o in outcomes] or ["crude_birth_rate"]
+    chosen = [o for o in dict.fromkeys(wanted) if o in given][:3]
+    if not chosen:
+        return KeyFindings([], language)
+    out = []
+    for outcome in chosen:
+        place = wanted.index(outcome)  # the page has a section per outcome, in this order
+        series = pooled[pooled["indicator"] == outcome]
+        if series["period"].nunique() < 2:
+            return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
+        series = series.assign(key=series["period"].astype(str).map(sort_key)).sort_values("key")
+        first, last = series.iloc[0], series.iloc[-1]
+        change = 100 * (last["value"] / first["value"] - 1) if first["value"] else float("nan")
+        out.append(Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
+                             first=_year(first["period"], language), last=_year(last["period"], language),
+                             first_value=first["value"], last_value=last["value"], change=change,
+                             unit=_unit(registry[outcome].unit(language))), section, place))
+    return KeyFindings(out, language)
+
+
+def _unit(unit: str) -> str:
+    # % and ‰ follow a number; a ratio's "girls = 100" would not read as a unit there
+    return f" {unit}" if unit in ("%", "‰") else ""
+
+
+def _year(period: object, language: str) -> str:
+    """A period as a sentence says it: ``2020`` is 2020 年 in Chinese, ``all`` every period."""
+    period = str(period)
+    if period == "all":
+        return t("all_periods", language)
+    return f"{period} 年" if language == "zh" and period.isdigit() else period

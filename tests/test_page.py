@@ -1,0 +1,195 @@
+"""The reader's page frame: key findings checked against figures computed here from the
+counts, and the layout (numbering, contents, captions, appendix) on small pages."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import analysis
+from analysis import checks
+from analysis.page.findings import (FINDINGS_MIME, check_findings, indicator_findings, score_findings,
+                                    srb_findings, trend_findings)
+from analysis.page.layout import arrange, readable
+
+
+def _whole(s: pd.Series) -> float:
+    # a sum over periods with a missing part is missing, as the indicators take it
+    return s.sum() if s.notna().all() else np.nan
+
+
+def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_frame):
+    body = sample_frame[~sample_frame["is_total"]].assign(year=lambda f: f["period"].str[:4])
+    sums = body.groupby(["unit", "year"])[["births_male", "births_female", "births_policy", "births"]].agg(_whole)
+    srb = (100 * sums["births_male"] / sums["births_female"]).replace([np.inf, -np.inf], np.nan).dropna()
+    srb = srb[srb > 0]
+    unit, year = (srb / 106.3).map(lambda r: abs(math.log(r))).idxmax()
+    pcb = (100 * sums["births_policy"] / sums["births"]).dropna()
+    low, high = pcb.idxmin(), pcb.idxmax()
+
+    table = analysis.indicator_table(sample_frame, level="unit", periods="year")
+    found = checks.run_checks(sample_frame)
+    result = indicator_findings(table, found, "zh")
+    texts = [f.text for f in result.findings]
+    assert f"{unit}（{year} 年）：{srb[(unit, year)]:.2f}" in texts[0]
+    births = sums.loc[(unit, year), "births_male"] + sums.loc[(unit, year), "births_female"]
+    assert f"基于 {births:,.0f} 个出生" in texts[0]
+    assert f"{low[0]}（{low[1]} 年）：{pcb[low]:.2f}%" in texts[1]
+    assert f"{high[0]}（{high[1]} 年）：{pcb[high]:.2f}%" in texts[1]
+    assert f"{len(found)} 条发现" in texts[2]
+    assert [f.section for f in result.findings] == ["指标", "指标", "数据可信度初查"]
+    english = indicator_findings(table, found, "en")
+    assert f"is {unit} ({year}): {srb[(unit, year)]:.2f} boys per 100 girls" in english.findings[0].text
+    bundle = result._repr_mimebundle_()
+    assert bundle[FINDINGS_MIME]["findings"][0]["text"] == texts[0] and "text/markdown" in bundle
+
+
+def test_check_findings_count_units_errors_and_sums():
+    found = pd.DataFrame({
+        "unit": ["甲村", "甲村", "乙村", ""], "period": ["2020"] * 4,
+        "check": ["parts_do_not_add_up", "digit_typo", "total_differs_from_units", "srb_outlier"],
+        "severity": ["error", "warning", "error", "info"],
+        "message_zh": ["a", "b", "c", "d"], "message_en": ["a", "b", "c", "d"],
+    })
+    result = check_findings(found, "en")
+    first, sums = (f.text for f in result.findings)
+    # two named units; four findings, two of them errors; two do not add up; 甲村 weighs most
+    assert first.startswith("2 units have questionable figures, 4 findings in all (2 errors); 甲村 comes first")
+    assert sums.startswith("2 figures do not add up")
+    assert check_findings(found.iloc[:0], "zh").findings[0].text == "首轮检查没有发现问题。"
+
+
+def test_score_findings_take_the_latest_period():
+    totals = pd.DataFrame({"unit": ["甲", "乙", "丙", "甲", "乙", "丙"], "period": ["2019"] * 3 + ["2020"] * 3,
+                           "total": [99.0, 50.0, 70.0, 80.5, 91.25, 60.0], "rank": [1, 3, 2, 2, 1, 3],
+                           "vetoed": [False, True, False, False, False, True]})
+    top, vetoed = (f.text for f in score_findings(totals, "zh").findings)
+    assert top == "2020 年得分最高的是 乙（91.25 分），最低的是 丙（60.00 分）。"
+    assert vetoed == "2020 年有 1 个单位被一票否决。"
+    # no total could be computed (the table lacks what the items need): nothing to say
+    assert not score_findings(totals.assign(total=np.nan), "zh").findings
+
+
+def test_srb_findings_pool_counts_and_flag_by_q():
+    table = pd.DataFrame({"unit": ["甲", "乙", "丙"], "period": ["all"] * 3, "boys": [60.0, 30.0, 10.0],
+                          "girls": [40.0, 30.0, 10.0], "srb": [150.0, 100.0, 100.0],
+                          "p_band": [0.001, 0.5, 0.02], "q_band": [0.003, 0.6, 0.04]})
+    pooled, flagged, strongest = (f.text for f in srb_findings(table, "en").findings)
+    assert "is 125.00 (100 boys, 80 girls)" in pooled  # 100 / 80 × 100
+    assert flagged.startswith("2 unit-periods")
+    assert strongest.startswith("The strongest case is 甲 (all periods): 150.00")
+    assert not srb_findings(None, "en").findings
+
+
+def test_trend_findings_first_and_last_year(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("unit,period,population,births\n甲,2019,1000,10\n乙,2019,1000,10\n"
+                    "甲,2020,1000,12\n乙,2020,1000,12\n", encoding="utf-8")
+    frame = analysis.load(data)
+    (finding,) = trend_findings(frame, ["births"], "en").findings
+    # 20 births per 2000 people = 10.00‰, then 24 per 2000 = 12.00‰: +20.0%
+    assert "from 10.00 ‰ in 2019 to 12.00 ‰ in 2020 (+20.0%)" in finding.text
+    one = analysis.load(data.write_text("unit,period,population,births\n甲,2019,1000,10\n", encoding="utf-8") and data)
+    assert trend_findings(one, [], "zh").findings[0].text.startswith("数据只有一个时期")
+
+
+def test_readable_parameter_values(tmp_path):
+    assert readable("sheet", "", "zh") == "第一个工作表" and readable("sheet", "", "en") == "first sheet"
+    assert readable("columns_file", "", "zh") == "无" and readable("what_if", "", "en") == "none"
+    assert readable("flag", True, "zh") == "是" and readable("flag", False, "en") == "no"
+    assert readable("units", ["a", "b"], "zh") == "a、b" and readable("units", ["a", "b"], "en") == "a, b"
+    assert readable("data_path", str(tmp_path / "data.parquet"), "en", tmp_path) == "data.parquet"
+    outside = Path("/somewhere/else/map.yaml")
+    assert readable("columns_file", str(outside), "en", tmp_path) == "map.yaml"
+    assert readable("level", "township", "en") == "township" and readable("decimals", 2, "en") == "2"
+
+
+PAGE = ('<html lang="en"><body><main><h1>Title</h1>'
+        '<h2 id="A">Alpha<a class="anchor-link" href="#A">¶</a></h2><img src="data:image/png;base64,AAAA">'
+        '<h3>Beta &amp; more</h3><h2>Gamma</h2><img alt="chart" src="data:image/png;base64,BBBB">'
+        '<img src="data:image/png;base64,CCCC"></main></body></html>')
+
+
+def test_arrange_numbers_sections_and_figures_and_places_findings():
+    page, placed = arrange(PAGE, "Title", "zh", data_text="数据：x.csv",
+                           findings=[{"text": "f1", "section": "Gamma"}, {"text": "f2", "section": "Missing"}],
+                           appendix='<details id="reproducibility">facts</details>')
+    assert placed == [{"text": "f1", "href": "#s2"}, {"text": "f2", "href": None}]
+    assert '<h2 id="s1"><span class="secno">1</span> Alpha</h2>' in page and "anchor-link" not in page
+    assert '<h3 id="s1-1"><span class="secno">1.1</span> Beta &amp; more</h3>' in page
+    assert '<h2 id="s2"><span class="secno">2</span> Gamma</h2>' in page
+    # the title, then the data, the findings and the contents; the appendix last in <main>
+    marks = ("<h1>Title</h1>", "数据：x.csv", "f1", 'href="#s1"', 'id="s1"', "facts", "</main>")
+    order = [page.index(s) for s in marks]
+    assert order == sorted(order)
+    assert '<a href="#s2">见第 2 节</a>' in page and 'href="#reproducibility"' in page
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == ["图 1\u3000Alpha", "图 2\u3000Gamma（1）",
+                                                                  "图 3\u3000Gamma（2）"]
+    assert re.findall(r'<img alt="([^"]*)"', page) == ["图 1：Alpha", "图 2：Gamma（1）", "图 3：Gamma（2）"]
+    assert page.count("alt=") == 3 and "data:image/png;base64,BBBB" in page
+    for target in re.findall(r'href="#([^"]+)"', page):
+        assert f'id="{target}"' in page
+
+
+def test_figures_carry_their_titles_to_the_caption():
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from analysis.page.captions import CAPTION_MIME, figure_titles, register
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_title("出生率 (‰)")
+    assert figure_titles(fig) == ["出生率 (‰)"]
+    fig.suptitle("Whole")
+    assert figure_titles(fig) == ["Whole"]
+    shell = InteractiveShell.instance()
+    try:
+        assert register(shell) and register(shell)  # idempotent
+        # matplotlib's inline backend drops every formatter's entry for Figure: ours is on its base class
+        shell.display_formatter.formatters[CAPTION_MIME].pop(type(fig), None)
+        data, _ = shell.display_formatter.format(fig)
+        assert data[CAPTION_MIME] == {"titles": ["Whole"]}
+    finally:
+        plt.close(fig)
+        InteractiveShell.clear_instance()
+
+    page, _ = arrange(PAGE, "Title", "en", figure_titles=[["A1"], ["Gamma"], []])
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == ["Figure 1. Alpha: A1", "Figure 2. Gamma (1)",
+                                                                  "Figure 3. Gamma (2)"]
+    # titles that do not match the page's images are not used
+    page, _ = arrange(PAGE, "Title", "en", figure_titles=[["A1"]])
+    assert "Alpha: A1" not in page
+
+
+def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
+    totals = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020", "2020"], "total": [90.0, 80.0], "rank": [1, 2],
+                           "vetoed": [False, False]})
+    boot = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020", "2020"], "rank_low": [1.0, 1.0],
+                         "rank_high": [2.0, 2.0]})
+    boot.attrs["replicates"] = 200
+    assert score_findings(totals, "en", boot).findings[-1].text == (
+        "甲 ranks 1; over 200 bootstrap replicates its rank interval is 1–2.")
+    found = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020"] * 2, "check": ["sources_disagree"] * 2,
+                          "severity": ["warning"] * 2, "message_zh": ["a", "b"], "message_en": ["a", "b"]})
+    assert check_findings(found, "zh").findings[-1].text.startswith("2 处出生数与其他部门")
+    data = tmp_path / "t.csv"
+    data.write_text("unit,period,population,births,births_male,births_female\n"
+                    "甲,2019,1000,10,6,4\n甲,2020,1000,12,6,6\n", encoding="utf-8")
+    texts = [f.text for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings]
+    assert "from 10.00 ‰ in 2019 to 12.00 ‰ in 2020 (+20.0%)" in texts[0]
+    # 6/4 × 100 = 150.00, then 6/6 × 100 = 100.00; a ratio carries no unit after its number
+    assert "from 150.00 in 2019 to 100.00 in 2020 (-33.3%)" in texts[1]
+    # each trend links to its own section, the page repeating the heading per outcome
+    repeated = '<main><h1>T</h1><h2>Trend</h2><h2>Trend</h2></main>'
+    _, placed = arrange(repeated, "T", "en", findings=[{"text": "a", "section": "Trend", "occurrence": 0},
+                                                       {"text": "b", "section": "Trend", "occurrence": 1},
+                                                       {"text": "c", "section": "Trend", "occurrence": 5}])
+    assert [p["href"] for p in placed] == ["#s1", "#s2", "#s2"]
+    assert [f.occurrence for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings] == [0, 1]
