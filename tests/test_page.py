@@ -27,6 +27,9 @@ def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_fra
     sums = body.groupby(["unit", "year"])[["births_male", "births_female", "births_policy", "births"]].agg(_whole)
     srb = (100 * sums["births_male"] / sums["births_female"]).replace([np.inf, -np.inf], np.nan).dropna()
     srb = srb[srb > 0]
+    # ratios on fewer than 50 births are bracketed in the tables and left out of the finding
+    srb = srb[(sums["births_male"] + sums["births_female"]).reindex(srb.index) >= 50]
+    assert len(srb) > 0
     unit, year = (srb / 106.3).map(lambda r: abs(math.log(r))).idxmax()
     pcb = (100 * sums["births_policy"] / sums["births"]).dropna()
     low, high = pcb.idxmin(), pcb.idxmax()
@@ -35,7 +38,7 @@ def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_fra
     found = checks.run_checks(sample_frame)
     result = indicator_findings(table, found, "zh")
     texts = [f.text for f in result.findings]
-    assert f"{unit}（{year} 年）：{srb[(unit, year)]:.2f}" in texts[0]
+    assert f"{unit}（{year} 年）：{srb[(unit, year)]:.1f}" in texts[0] and "不少于 50 个" in texts[0]
     births = sums.loc[(unit, year), "births_male"] + sums.loc[(unit, year), "births_female"]
     assert f"基于 {births:,.0f} 个出生" in texts[0]
     assert f"{low[0]}（{low[1]} 年）：{pcb[low]:.2f}%" in texts[1]
@@ -43,7 +46,7 @@ def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_fra
     assert f"{len(found)} 条发现" in texts[2]
     assert [f.section for f in result.findings] == ["指标", "指标", "数据可信度初查"]
     english = indicator_findings(table, found, "en")
-    assert f"is {unit} ({year}): {srb[(unit, year)]:.2f} boys per 100 girls" in english.findings[0].text
+    assert f"is {unit} ({year}): {srb[(unit, year)]:.1f} boys per 100 girls" in english.findings[0].text
     bundle = result._repr_mimebundle_()
     assert bundle[FINDINGS_MIME]["findings"][0]["text"] == texts[0] and "text/markdown" in bundle
 
@@ -61,6 +64,11 @@ def test_check_findings_count_units_errors_and_sums():
     assert first.startswith("2 units have questionable figures, 4 findings in all (2 errors); 甲村 comes first")
     assert sums.startswith("2 figures do not add up")
     assert check_findings(found.iloc[:0], "zh").findings[0].text == "首轮检查没有发现问题。"
+    # a total row weighing most is named as one, and is not counted as a unit
+    total_rows = found.iloc[:2].assign(unit="合计")
+    totals = pd.concat([found, total_rows, total_rows], ignore_index=True)
+    first = check_findings(totals, "en", totals=["合计"]).findings[0].text
+    assert first.startswith("2 units have questionable figures, 8 findings in all (4 errors); the total row '合计' comes first")
 
 
 def test_score_findings_take_the_latest_period():

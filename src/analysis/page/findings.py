@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from ..tables.themes import SMALL_BIRTHS
 from .texts import t
 
 FINDINGS_MIME = "application/vnd.workbench.findings+json"
@@ -84,14 +85,17 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
     """Findings of the indicators page from an :func:`analysis.indicator_table` frame
     (columns unit, period, indicator, value, numerator, denominator) and the frame of
     :func:`analysis.checks.run_checks`: the sex ratio farthest from ``reference`` (on
-    the log scale, where 50 and 200 are equally far from 100), the lowest and highest
+    the log scale, where 50 and 200 are equally far from 100) among those on at least
+    :data:`analysis.tables.themes.SMALL_BIRTHS` births, the lowest and highest
     policy-compliant birth rate, and what the checks found."""
     out: list[Finding] = []
     rows = table[table["unit"].astype(str) != ""]
     srb = rows[(rows["indicator"] == "srb") & rows["value"].map(lambda v: v is not None and math.isfinite(v) and v > 0)]
+    # the tables bracket ratios on fewer births as too small to read: so does this sentence
+    srb = srb[srb["numerator"] + srb["denominator"] >= SMALL_BIRTHS]
     if not srb.empty:
         far = srb.loc[(srb["value"] / reference).map(lambda r: abs(math.log(r))).idxmax()]
-        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"],
+        out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], small=SMALL_BIRTHS,
                              period=_year(far["period"], language),
                              value=far["value"], births=far["numerator"] + far["denominator"]),
                            _heading("indicators_heading", language)))
@@ -168,19 +172,26 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     return KeyFindings(out, language)
 
 
-def check_findings(found: pd.DataFrame, language: str) -> KeyFindings:
+def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings:
     """Findings of the believability page from :func:`analysis.checks.run_checks`: how
     many units have questionable figures and which comes first to check (the page's
-    review list), and how many figures do not add up to their totals."""
+    review list), and how many figures do not add up to their totals. ``totals``: the
+    names of the table's total rows, which are not counted as units and are named as
+    total rows."""
     from ..checks import review_list
 
     if found.empty:
         return KeyFindings([Finding(t("kf_no_checks", language), _heading("review_heading", language))], language)
     ranked = review_list(found)
-    units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
+    totals = set(map(str, totals))
+    names = found["unit"].astype(str)
+    units = found.loc[(names != "") & ~names.isin(totals), "unit"].nunique()
+    first = str(ranked["unit"].iloc[0]) if len(ranked) else "—"
+    if first in totals:
+        first = t("kf_total_row", language, unit=first)
     out = [Finding(t("kf_units_flagged", language, units=units, n=len(found),
-                     errors=int((found["severity"] == "error").sum()),
-                     first=ranked["unit"].iloc[0] if len(ranked) else "—"), _heading("review_heading", language))]
+                     errors=int((found["severity"] == "error").sum()), first=first),
+                   _heading("review_heading", language))]
     adding = int(found["check"].isin(ADDING_UP).sum())
     out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
                        _heading("by_check_heading", language)))

@@ -35,9 +35,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "data_sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
     "data_births": ("，共出生 {births:,.0f} 人", ", {births:,.0f} births in all"),
     # key findings
-    "kf_srb_extreme": ("出生人口性别比最偏离参考值 {reference:g} 的是 {unit}（{period}）：{value:.2f}，基于 {births:,.0f} 个出生。",
-                       "The sex ratio at birth farthest from the reference {reference:g} is {unit} ({period}): {value:.2f} "
-                       "boys per 100 girls, from {births:,.0f} births."),
+    "kf_srb_extreme": ("在出生不少于 {small} 个的单位-时期中，出生人口性别比最偏离参考值 {reference:g} 的是 {unit}（{period}）：{value:.1f}，基于 {births:,.0f} 个出生。",
+                       "Among unit-periods with at least {small} births, the sex ratio at birth farthest from the reference "
+                       "{reference:g} is {unit} ({period}): {value:.1f} boys per 100 girls, from {births:,.0f} births."),
     "kf_compliance_low": ("计划生育率最低的是 {unit}（{period}）：{value:.2f}%；最高的是 {high_unit}（{high_period}）：{high:.2f}%。",
                           "The lowest policy-compliant birth rate is {unit} ({period}) at {value:.2f}%; the highest is "
                           "{high_unit} ({high_period}) at {high:.2f}%."),
@@ -61,6 +61,7 @@ TEXT: dict[str, tuple[str, str]] = {
                          "{low:.0f}–{high:.0f}."),
     "kf_sources": ("{n} 处出生数与其他部门（卫生、公安）统计的不一致。",
                    "{n} birth counts differ from another office's count of the same births (health, police)."),
+    "kf_total_row": ("合计行“{unit}”", "the total row '{unit}'"),
     "kf_units_flagged": ("{units} 个单位的数字有疑问，共 {n} 条发现（错误 {errors} 条）；最该先核查的是 {first}。",
                          "{units} units have questionable figures, {n} findings in all ({errors} errors); {first} comes "
                          "first to check."),
