@@ -87,9 +87,9 @@ def test_srb_findings_pool_counts_and_flag_by_q():
                           "girls": [40.0, 30.0, 10.0], "srb": [150.0, 100.0, 100.0],
                           "p_band": [0.001, 0.5, 0.02], "q_band": [0.003, 0.6, 0.04]})
     pooled, flagged, strongest = (f.text for f in srb_findings(table, "en").findings)
-    assert "is 125.00 (100 boys, 80 girls)" in pooled  # 100 / 80 × 100
+    assert "is 125.0 (100 boys, 80 girls)" in pooled  # 100 / 80 × 100, one decimal as sex ratios are shown
     assert flagged.startswith("2 unit-periods")
-    assert strongest.startswith("The strongest case is 甲 (all periods): 150.00")
+    assert strongest.startswith("The strongest case is 甲 (all periods): 150.0,")
     assert not srb_findings(None, "en").findings
 
 
