@@ -90,7 +90,6 @@ def test_srb_findings_pool_counts_and_flag_by_q():
     assert "is 125.0 (100 boys, 80 girls)" in pooled  # 100 / 80 × 100, one decimal as sex ratios are shown
     assert flagged.startswith("2 unit-periods")
     assert strongest.startswith("The strongest case is 甲 (all periods): 150.0,")
-    assert not srb_findings(None, "en").findings
 
 
 def test_trend_findings_first_and_last_year(tmp_path):
@@ -201,3 +200,16 @@ def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
                                                        {"text": "c", "section": "Trend", "occurrence": 5}])
     assert [p["href"] for p in placed] == ["#s1", "#s2", "#s2"]
     assert [f.occurrence for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings] == [0, 1]
+
+
+def test_pages_without_their_inputs_still_say_something():
+    """No births by sex: the sex-ratio page says so; no unit scored: the assessment page
+    says what the table lacks, not a ranking."""
+    assert srb_findings(None, "en").findings[0].text.startswith("The table has no births by sex")
+    totals = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020", "2020"], "total": [np.nan, np.nan],
+                           "rank": [pd.NA, pd.NA], "vetoed": [False, False],
+                           "missing_zh": ["未计分：本表缺少 孕环检已检", "未计分：本表缺少 孕环检已检"],
+                           "missing_en": ["not scored: the table lacks checks_done", "not scored: the table lacks checks_done"]})
+    assert [f.text for f in score_findings(totals, "en").findings] == [
+        "No unit could be scored: the table lacks checks_done"]
+    assert score_findings(totals, "zh").findings[0].text == "没有单位能计分：本表缺少 孕环检已检"

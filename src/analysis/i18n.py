@@ -9,10 +9,13 @@ LANGUAGES = ("zh", "en")
 TEXT: dict[str, tuple[str, str]] = {
     "title_indicators": ("人口与计划生育指标", "Population and family-planning indicators"),
     "data_heading": ("数据概况", "What the data holds"),
-    "data_summary": ("文件 **{file}**{sheet}：{units} 个{level}，{periods} 个时期（{first} 至 {last}），"
+    "data_summary": ("文件 **{file}**{sheet}：{units} 个{level}，{periods}，"
                      "{rows} 行数据，另有 {totals} 行合计。",
-                     "File **{file}**{sheet}: {units} {level} units, {periods} periods ({first} to {last}), "
+                     "File **{file}**{sheet}: {units} {level}, {periods}, "
                      "{rows} rows of figures, plus {totals} total rows."),
+    "periods_span": ("{n} 个时期（{first} 至 {last}）", "{n} periods ({first} to {last})"),
+    "periods_one": ("1 个时期（{first}）", "1 period ({first})"),
+    "periods_none": ("没有时期", "no period"),
     "sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
     "columns_found": ("识别出的列", "Columns recognised"),
     "columns_summary": ("{n} 列已识别（点击展开）", "{n} columns recognised (click to open)"),
@@ -323,6 +326,25 @@ def check_language(language: str) -> str:
 def t(key: str, language: str = "zh", **values) -> str:
     zh, en = TEXT[key]
     return (zh if check_language(language) == "zh" else en).format(**values)
+
+
+def periods_text(periods: list, language: str = "zh") -> str:
+    """How many periods, and their span, as a sentence says it: "1 period (2022)",
+    "24 periods (2019-01 to 2020-12)"; ``periods`` in order."""
+    if not periods:
+        return t("periods_none", language)
+    if len(periods) == 1:
+        return t("periods_one", language, first=periods[0])
+    return t("periods_span", language, n=len(periods), first=periods[0], last=periods[-1])
+
+
+def units_text(n: int, level: str, language: str = "zh") -> str:
+    """ "11 units", "26 villages" in English (the level's name is a noun there; a level
+    that is just "unit" is not said twice); the level's own word in Chinese."""
+    name = level_name(level, language)
+    if language == "zh":
+        return name
+    return "units" if level == "unit" else f"{name} units"
 
 
 def level_name(level: str, language: str = "zh") -> str:

@@ -15,7 +15,7 @@ from IPython.display import HTML, Markdown
 
 from .columns import TEXT_COLUMNS, key_columns
 from .formatting import Shown, bound_text, p_text, ratio_text
-from .i18n import check_name, column_label, level_name, period_name, t
+from .i18n import check_name, column_label, level_name, period_name, periods_text, t, units_text
 from .periods import sort_key
 from .registry import indicators
 from .tables.themes import in_source_order, theme_tables
@@ -91,9 +91,8 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     out = [heading("data_heading", language),
            text("data_summary", language, file=frame.attrs.get("file", ""),
                 sheet=t("sheet", language, sheet=esc(sheet)) if sheet else "",
-                units=body["unit"].nunique(), level=level_name(level, language), periods=len(periods),
-                first=periods[0] if periods else "—", last=periods[-1] if periods else "—",
-                rows=len(body), totals=int(frame["is_total"].sum()))]
+                units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
+                periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
     mapping = frame.attrs.get("mapping", {})
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
                          "→": [column_label(v, language) for v in mapping.values()]})
@@ -764,7 +763,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
 
 # What each page needs from the table; a page without it says so in one sentence and goes on.
 _PAGE_NEEDS = {
-    "sex_ratio": (("births_male", "births_female"),
+    "sex_ratio": ("title_srb", ("births_male", "births_female"),
                   "本表没有分性别的出生数（男婴、女婴），无法计算出生人口性别比；需要它们的部分从略。",
                   "The table has no births by sex (boys and girls), so the sex ratio at birth cannot be computed; "
                   "the sections that need them are left out."),
@@ -772,11 +771,13 @@ _PAGE_NEEDS = {
 
 
 def unavailable(frame: pd.DataFrame, page: str, language: str) -> list:
-    """One sentence saying why a page cannot run on this table; empty when it can."""
-    needs, zh, en = _PAGE_NEEDS[page]
+    """The page's title and one sentence saying why it cannot run on this table; empty
+    when it can. The title is kept so that the page, its tab and the report's index
+    are still named for what the page is."""
+    title, needs, zh, en = _PAGE_NEEDS[page]
     if all(c in frame.columns and frame[c].notna().any() for c in needs):
         return []
-    return [Markdown(zh if language == "zh" else en)]
+    return [Markdown(f"# {t(title, language)}"), Markdown(zh if language == "zh" else en)]
 
 
 class ReportSummary:

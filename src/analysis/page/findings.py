@@ -123,8 +123,11 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     """Findings of the sex-ratio page from :func:`analysis.sex_ratio.srb_table` (columns
     unit, period, boys, girls, srb, p_band, q_band): the ratio over all units, how many
     unit-periods lie outside the band by more than chance (q < 0.05, the page's rule), and
-    the strongest case (smallest p). ``None`` (no births by sex) gives no findings."""
-    if table is None or table.empty:
+    the strongest case (smallest p). ``None`` (no births by sex) gives the one finding
+    that says so."""
+    if table is None:
+        return KeyFindings([Finding(t("kf_no_sexes", language))], language)
+    if table.empty:
         return KeyFindings([], language)
     boys, girls = float(table["boys"].sum()), float(table["girls"].sum())
     out = []
@@ -153,9 +156,15 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     from ..periods import sort_key
 
     # a unit whose total cannot be computed (no column an item needs) has none to rank
+    column = "missing_zh" if language == "zh" else "missing_en"
+    said = totals[column].dropna().astype(str) if column in totals else pd.Series([], dtype=str)
+    # "not scored: the table lacks …": the finding says the first part itself
+    said = said[said != ""].str.replace(r"^[^:：]*[:：]\s*", "", regex=True)
     totals = totals[totals["total"].notna()]
     if totals.empty:
-        return KeyFindings([], language)
+        # nothing to rank: say why, in the assessment page's own words
+        return KeyFindings([Finding(t("kf_none_scored", language, missing=said.iloc[0]))] if len(said) else [],
+                           language)
     latest = max(totals["period"].astype(str).unique(), key=sort_key)
     now = totals[totals["period"].astype(str) == latest]
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]

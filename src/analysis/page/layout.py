@@ -226,6 +226,7 @@ def appendix_html(facts: dict, parameters: dict, language: str, report_dir: Path
 def data_statement(frame, file: str, sheet: object, language: str) -> str:
     """One sentence on what the data is: file, sheet, units, periods and births, from a
     canonical frame (totals left out)."""
+    from ..i18n import periods_text
     from ..periods import sort_key
     from ..reports import data_summary
 
@@ -233,8 +234,7 @@ def data_statement(frame, file: str, sheet: object, language: str) -> str:
     periods = sorted(frame["period"].dropna().astype(str).unique(), key=sort_key) if "period" in frame else []
     births = t("data_births", language, births=s["births"]) if s.get("births") else ""
     return t("data_statement", language, file=file, sheet=t("data_sheet", language, sheet=sheet) if sheet else "",
-             units=s["units"], periods=s["periods"], first=periods[0] if periods else "—",
-             last=periods[-1] if periods else "—", births=births)
+             units=s["units"], periods=periods_text(periods, language), births=births)
 
 
 def index_html(title: str, data_text: str, pages: list[dict], language: str, font_css: str) -> str:

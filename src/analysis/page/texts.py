@@ -30,8 +30,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "started": ("开始时间", "Started"),
     "finished": ("结束时间", "Finished"),
     # what the data is, said once at the top of every page and on the index
-    "data_statement": ("数据：文件 {file}{sheet}，{units} 个单位，{periods} 个时期（{first} 至 {last}）{births}。",
-                       "Data: file {file}{sheet}, {units} units, {periods} periods ({first} to {last}){births}."),
+    "data_statement": ("数据：文件 {file}{sheet}，{units} 个单位，{periods}{births}。",
+                       "Data: file {file}{sheet}, {units} units, {periods}{births}."),
     "data_sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
     "data_births": ("，共出生 {births:,.0f} 人", ", {births:,.0f} births in all"),
     # key findings
@@ -71,6 +71,8 @@ TEXT: dict[str, tuple[str, str]] = {
                  "Over all units the {indicator} went from {first_value:.2f}{unit} in {first} to {last_value:.2f}{unit} in {last} "
                  "({change:+.1f}%)."),
     "all_periods": ("全部时期", "all periods"),
+    "kf_no_sexes": ("本表没有分性别的出生数，无法计算出生人口性别比。", "The table has no births by sex: no sex ratio at birth can be computed."),
+    "kf_none_scored": ("没有单位能计分：{missing}", "No unit could be scored: {missing}"),
     "kf_no_trend": ("数据只有一个时期，看不出趋势。", "The data hold one period: there is no trend to see."),
 }
 
