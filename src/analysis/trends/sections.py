@@ -125,6 +125,10 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
         ax.set_xlabel(text("year", language), fontsize=10)
         ax.tick_params(labelsize=10)
     axes.flat[0].set_ylabel(result.series.attrs["outcome"].label(language), fontsize=10)
+    # the figure's title says what is drawn and over which years (the page's caption reads it)
+    span = curve["t"].dropna()
+    years = f" · {_time_label(span.min())}–{_time_label(span.max())}" if len(span) else ""
+    fig.suptitle(result.series.attrs["outcome"].label(language) + years, fontsize=12)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     # under the panels, where it hides no point
     legend = fig.legend(handles, labels, fontsize=11, loc="lower center", ncol=1, frameon=False)
