@@ -41,13 +41,14 @@ def text(key: str, language: str, **values) -> Markdown:
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
-               collapsed: str | None = None, name: str = "table") -> HTML:
+               collapsed: str | None = None, name: str = "table", language: str | None = None) -> HTML:
     """A table for readers: escaped, missing shown as —, numbers to ``decimals``,
     sortable, folded after a screenful, and written beside the page as
     ``<page>-<name>.csv/.xlsx`` (see :func:`analysis.tables.reader_table`).
 
     ``numbers`` right-aligns the cells; ``collapsed`` folds the table under that
-    summary line (a plain ``<details>``, which needs no script).
+    summary line (a plain ``<details>``, which needs no script). ``language``: the
+    words around the table (filter box); the page's when not given.
     """
     from .tables import reader_table
 
@@ -55,7 +56,7 @@ def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbe
     flat = frame.reset_index() if index else frame
     if index and not all(frame.index.names):
         flat = flat.rename(columns={c: "" for c in flat.columns[:keys] if str(c).startswith(("index", "level_"))})
-    return reader_table(flat, name, decimals=decimals, keys=keys, numbers=numbers, collapsed=collapsed)
+    return reader_table(flat, name, language, decimals=decimals, keys=keys, numbers=numbers, collapsed=collapsed)
 
 
 class SeedLine:
@@ -97,7 +98,7 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
                          "→": [column_label(v, language) for v in mapping.values()]})
     out += [heading("columns_found", language, 3),
-            html_table(cols, index=False, name="columns", collapsed=t("columns_summary", language, n=len(mapping)))]
+            html_table(cols, index=False, name="columns", language=language, collapsed=t("columns_summary", language, n=len(mapping)))]
     # How the table was read, in the reader's language: layout, periods, units of measure, row roles, sheets.
     decisions = [d["zh" if language == "zh" else "en"] for d in frame.attrs.get("decisions", [])
                  if d["topic"] != "header" or "→" not in d["en"]]
@@ -116,7 +117,7 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     else:
         m = pd.DataFrame({t("column", language): [column_label(c, language) for c in missing.index],
                           t("count_missing", language): missing.values})
-        out += [html_table(m, index=False, name="missing"), text("missing_note", language)]
+        out += [html_table(m, index=False, name="missing", language=language), text("missing_note", language)]
     return out
 
 
@@ -210,7 +211,7 @@ def blank_values(table: pd.DataFrame, language: str, limit: int = 30) -> list:
         t("why_blank", language): rows[note],
     })
     return [text("blank_values_intro", language, n=len(rows)),
-            html_table(shown.head(limit), index=False, name="blank-values",
+            html_table(shown.head(limit), index=False, name="blank-values", language=language,
                        collapsed=None if len(rows) <= 5 else t("blank_values_more", language, n=len(rows)))]
 
 
@@ -224,7 +225,7 @@ def glossary(language: str, ids: list[str] | None = None) -> list:
         scale = {100: "× 100", 1000: "× 1000"}[ind.scale]
         rows.append({t("name", language): ind.label(language),
                      t("definition", language): f"{num} / {den} {scale}", t("note", language): ind.note(language)})
-    return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False, name="glossary")]
+    return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False, name="glossary", language=language)]
 
 
 def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
@@ -239,7 +240,7 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
         t("severity", language): found["severity"].map(lambda s: t(f"severity_{s}", language)),
         t("message", language): found[msg],
     }).head(limit)
-    return out + [html_table(shown, index=False, name="findings")]
+    return out + [html_table(shown, index=False, name="findings", language=language)]
 
 
 # ----------------------------------------------------------------------------- sex ratio
@@ -319,8 +320,8 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
         out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
         out += [text("srb_flagged_intro", language, low=low, high=high),
-                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged")]
-    out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio",
+                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged", language=language)]
+    out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio", language=language,
                           collapsed=t("srb_all_units", language, n=len(table))))
     from .tables.themes import SMALL_BIRTHS
 
@@ -371,7 +372,7 @@ def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: st
              t("ci", language): _span(r.ci_low, r.ci_high),
              t("p_value", language): p_text(r.p_value)} for r in orders.itertuples()]
     return [heading("orders_heading", language), text("orders_intro", language),
-            html_table(pd.DataFrame(rows), index=False, name="sex-ratio-by-order")]
+            html_table(pd.DataFrame(rows), index=False, name="sex-ratio-by-order", language=language)]
 
 
 def sampling_band(reference, language: str) -> list:
@@ -382,7 +383,7 @@ def sampling_band(reference, language: str) -> list:
                           t("srb", language): [_span(a, b) for a, b in zip(band["srb_low"], band["srb_high"])]})
     return [heading("band_heading", language),
             text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
-            html_table(shown, index=False, name="sampling-band")]
+            html_table(shown, index=False, name="sampling-band", language=language)]
 
 
 def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, language: str,
@@ -564,7 +565,7 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
         out += page_note(page, scores.totals, scores.scheme.id, language)
-    return out + [html_table(shown, index=False, name="scores")] + seed_line(boot, "scores.bootstrap", language)
+    return out + [html_table(shown, index=False, name="scores", language=language)] + seed_line(boot, "scores.bootstrap", language)
 
 
 def _span_text(low, high, spec: str) -> str:
@@ -610,8 +611,8 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
         reasons = reasons.merge(listed, on=list(listed.columns), how="inner")
     detail = pd.DataFrame({column_label(k, language): reasons[k] for k in keys})
     detail[t("message", language)] = reasons[msg]
-    return out + [text("lost_intro", language), html_table(summary, index=False, name="points-lost"),
-                  html_table(detail, index=False, name="points-lost-detail", collapsed=t("lost_detail", language, n=len(detail)))]
+    return out + [text("lost_intro", language), html_table(summary, index=False, name="points-lost", language=language),
+                  html_table(detail, index=False, name="points-lost-detail", language=language, collapsed=t("lost_detail", language, n=len(detail)))]
 
 
 def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: int, weight_shift: float = 0.1) -> list:
@@ -625,7 +626,7 @@ def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: in
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
     return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs,
                                                                   weight=100 * weight_shift),
-            html_table(shown, index=False, name="sensitivity")] + seed_line(table, "scores.sensitivity", language)
+            html_table(shown, index=False, name="sensitivity", language=language)] + seed_line(table, "scores.sensitivity", language)
 
 
 def what_if_table(base, changed, language: str, page: ScorePage | None = None) -> list:
@@ -642,7 +643,7 @@ def what_if_table(base, changed, language: str, page: ScorePage | None = None) -
     shown = pd.DataFrame({column_label(k, language): both[k] for k in keys})
     shown[t("rank_before", language)] = both["rank_before"]
     shown[t("rank_after", language)] = both["rank_after"]
-    return [heading("what_if_heading", language), html_table(shown, index=False, name="what-if")]
+    return [heading("what_if_heading", language), html_table(shown, index=False, name="what-if", language=language)]
 
 
 # ----------------------------------------------------------------------------- believability
@@ -662,7 +663,7 @@ def review(found: pd.DataFrame, language: str, limit: int = 20) -> list:
                           t("weight", language): ranked["weight"].map(lambda v: f"{v:g}"),
                           t("n_findings", language): ranked["findings"],
                           t("message", language): ranked["reasons_zh" if language == "zh" else "reasons_en"]})
-    return out + [text("review_intro", language), html_table(shown.head(limit), index=False, name="review")]
+    return out + [text("review_intro", language), html_table(shown.head(limit), index=False, name="review", language=language)]
 
 
 def findings_by_check(found: pd.DataFrame, language: str) -> list:
@@ -681,8 +682,8 @@ def findings_by_check(found: pd.DataFrame, language: str) -> list:
                            t("check", language): found["check"].map(lambda c: check_name(c, language)),
                            t("severity", language): found["severity"].map(lambda x: t(f"severity_{x}", language)),
                            t("message", language): found[msg]})
-    return out + [html_table(shown, index=False, name="findings-by-check"),
-                  html_table(detail, index=False, name="findings-all", collapsed=t("all_findings", language, n=len(found)))]
+    return out + [html_table(shown, index=False, name="findings-by-check", language=language),
+                  html_table(detail, index=False, name="findings-all", language=language, collapsed=t("all_findings", language, n=len(found)))]
 
 
 def digits(frame: pd.DataFrame, language: str) -> list:
@@ -746,7 +747,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
             row[t("result", language)] = f"{t('pile_refused', language)}：{r['reason_zh']}" if language == "zh" \
                 else f"{t('pile_refused', language)}: {r['reason_en']}"
         rows.append(row)
-    out.append(html_table(pd.DataFrame(rows).fillna(""), index=False, name="pile-ups"))
+    out.append(html_table(pd.DataFrame(rows).fillna(""), index=False, name="pile-ups", language=language))
     if tests["applies"].any():  # a seed is worth naming only where something was drawn
         out += seed_line(tests, "pile_up", language)
     agg = aggregate(frame, "unit", grain)

@@ -90,7 +90,7 @@ def did_table(result: pd.DataFrame, language: str) -> HTML:
                           say("col_ci", language): ci,
                           say("col_p", language): rows["p"].astype(float).to_numpy(),
                           say("col_note", language): [_note(n, language) for n in rows["note"]]})
-    return html_table(table, decimals=3, index=False, name="effects")
+    return html_table(table, decimals=3, index=False, name="effects", language=language)
 
 
 def _estimator_label(estimator: str, language: str) -> str:

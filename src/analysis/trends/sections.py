@@ -77,7 +77,7 @@ def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
     })
     if (note != "").any():
         shown[""] = note.to_numpy()
-    return [Markdown(f"### {text('jp_table_heading', language)}"), html_table(shown, decimals, index=False, numbers=True, name="joinpoints")]
+    return [Markdown(f"### {text('jp_table_heading', language)}"), html_table(shown, decimals, index=False, numbers=True, name="joinpoints", language=language)]
 
 
 def trend_plot(result: TrendResult, language: str, units: list[str] | None = None) -> list:
