@@ -410,7 +410,7 @@ def test_sections_show_infinite_and_missing_ratios_in_words(language, tmp_path):
     assert ("—（无出生）" if language == "zh" else "— (no births)") in shown
     assert "–∞" in shown and "&lt; 1e-300" in shown
     rows = sections._srb_rows(table, language).set_index(table["unit"])
-    assert rows.iloc[:, 3].tolist()[1] == "107.14"  # B: 30 boys, 28 girls
+    assert rows.iloc[:, 3].tolist()[1] == "107.1"  # B: 30 boys, 28 girls: 107.14, one decimal as sex ratios are shown
 
 
 def test_pooled_ratio_with_no_girls_reads_infinite():
