@@ -60,3 +60,19 @@ def test_planted_problems_are_there(sample_frame):
     # nothing else: the clean village-months have no findings
     planted_units = set(truth["unit"])
     assert set(found["unit"]) <= planted_units
+
+
+def test_a_sheet_name_with_markup_is_escaped_once(tmp_path):
+    """The sheet's name is shown as the text it is: escaped once, so the reader sees
+    <img …> and nothing runs (escaped twice it read '&lt;img …')."""
+    import re
+
+    from conftest import SHARED, need
+
+    import analysis
+    from analysis import sections
+
+    frame = analysis.load(need(SHARED / "cases" / "hostile" / "sheet_name_with_html.xlsx"))
+    summary = sections.overview(frame, "zh")[1].data
+    assert "&lt;img src=x onerror=alert(1)&gt;" in summary and "&amp;" not in summary
+    assert not re.search(r"<img", summary)

@@ -219,12 +219,16 @@ def test_formulas_in_unit_names_do_not_run_in_the_downloads(tmp_path):
     downloads.download_to(tmp_path, "01-indicators", "en")
     try:
         frame = pd.read_csv(path)
-        links = downloads.write(frame[[frame.columns[0]]].rename(columns={frame.columns[0]: "unit"}), "units")
+        units = frame[[frame.columns[0]]].rename(columns={frame.columns[0]: "unit"})
+        # a tab or carriage return first is a formula trigger too (EXPECT's hostile cases)
+        units = pd.concat([units, pd.DataFrame({"unit": ["\t=1+1", "\r=1+1"]})], ignore_index=True)
+        links = downloads.write(units, "units")
     finally:
         downloads.download_to(None, "01-indicators")
     for name in ("csv", "xlsx"):
         taken = pd.read_csv(tmp_path / links[name]) if name == "csv" else pd.read_excel(tmp_path / links[name], engine="openpyxl")
-        assert not any(str(v)[:1] in "=+-@" for v in taken["unit"])
+        assert not any(str(v)[:1] in "=+-@\t\r" for v in taken["unit"])
+        assert "'\t=1+1" in set(taken["unit"]) and len(taken) == len(units)  # a \r splits no row
 
 
 def test_html_in_unit_names_stays_out_of_the_script(tmp_path):

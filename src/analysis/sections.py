@@ -91,7 +91,7 @@ def overview(frame: pd.DataFrame, language: str) -> list:
     sheet = frame.attrs.get("sheet")
     out = [heading("data_heading", language),
            text("data_summary", language, file=frame.attrs.get("file", ""),
-                sheet=t("sheet", language, sheet=esc(sheet)) if sheet else "",
+                sheet=t("sheet", language, sheet=sheet) if sheet else "",  # text() escapes it, once
                 units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
                 periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
     mapping = frame.attrs.get("mapping", {})

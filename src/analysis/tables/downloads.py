@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..writing import safe_cells
+
 SUBFOLDER = "tables"
 # Characters that some file system refuses (Windows: <>:"/\|?*; every one: NUL and controls).
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
@@ -84,9 +86,10 @@ def write(frame: pd.DataFrame, name: str) -> dict[str, str] | None:
     folder.mkdir(parents=True, exist_ok=True)
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    # A text cell that begins with = + - @ would run as a formula when a spreadsheet opens
-    # the file (a unit named "=HYPERLINK(…)"): it is written with a leading ', as `table tidy` does.
-    safe = frame.map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-    safe.to_csv(folder / f"{base}.csv", index=False, encoding="utf-8-sig")
+    # the same defusing as every CSV the command line writes (= + - @, tab, carriage return)
+    safe = safe_cells(frame)
+    # CRLF rows (RFC 4180): the csv module then quotes a cell holding a bare \r, which
+    # with "\n" rows it left unquoted, so a reader split the cell into two rows
+    safe.to_csv(folder / f"{base}.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n")
     safe.to_excel(folder / f"{base}.xlsx", index=False, engine="openpyxl")
     return {"csv": f"{SUBFOLDER}/{base}.csv", "xlsx": f"{SUBFOLDER}/{base}.xlsx"}
