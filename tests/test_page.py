@@ -44,7 +44,7 @@ def test_indicator_findings_name_the_extreme_sex_ratio_and_compliance(sample_fra
     assert f"{low[0]}（{low[1]} 年）：{pcb[low]:.2f}%" in texts[1]
     assert f"{high[0]}（{high[1]} 年）：{pcb[high]:.2f}%" in texts[1]
     assert f"{len(found)} 条发现" in texts[2]
-    assert [f.section for f in result.findings] == ["指标", "指标", "数据可信度初查"]
+    assert [f.section for f in result.findings] == ["indicators", "indicators", "checks"]  # sections by id
     english = indicator_findings(table, found, "en")
     assert f"is {unit} ({year}): {srb[(unit, year)]:.1f} boys per 100 girls" in english.findings[0].text
     bundle = result._repr_mimebundle_()
@@ -213,3 +213,108 @@ def test_pages_without_their_inputs_still_say_something():
     assert [f.text for f in score_findings(totals, "en").findings] == [
         "No unit could be scored: the table lacks checks_done"]
     assert score_findings(totals, "zh").findings[0].text == "没有单位能计分：本表缺少 孕环检已检"
+
+
+# ----------------------------------------------------------------------------- prose in Markdown cells
+
+def _md(source, *tags):
+    import nbformat
+
+    return nbformat.v4.new_markdown_cell(source, metadata={"tags": list(tags)})
+
+
+def _code(*outputs, tags=()):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("pass", metadata={"tags": list(tags)})
+    cell.outputs = [nbformat.v4.new_output("display_data", data=d) for d in outputs]
+    return cell
+
+
+def _notebook(cells):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    return nb
+
+
+def test_a_page_keeps_its_own_language_and_drops_the_prose_of_sections_that_show_nothing():
+    from analysis.reports import _notebook_title, _strip_for_readers
+
+    nb = _notebook([
+        _code(),  # setting up shows nothing, and carries no prose
+        _md("# 标题", "lang-zh"), _md("# Title", "lang-en"),
+        _code({"text/markdown": "intro"}),
+        _md("## 空节", "lang-zh", "section-empty"), _md("## Empty", "lang-en", "section-empty"),
+        _code(), _code(),  # a section whose code shows nothing: its prose goes too
+        _md("## 图", "lang-zh", "section-chart"), _md("## Chart", "lang-en", "section-chart"),
+        _code(), _code({"text/plain": "figure"}),  # shown by the second cell of the run: kept
+        _md("A note a user added, in no language's tag"),
+        _md("## 末节", "lang-zh"), _md("## Last", "lang-en"),
+    ])
+    for language, other in (("zh", "en"), ("en", "zh")):
+        shown = [c.source for c in _strip_for_readers(nb, language).cells if c.cell_type == "markdown"]
+        title, chart, last = ("# 标题", "## 图", "## 末节") if language == "zh" else ("# Title", "## Chart", "## Last")
+        # prose at the very end has no code to be judged by: it stays
+        assert shown == [title, chart, "A note a user added, in no language's tag", last], shown
+    assert _notebook_title(nb, "en") == "Title" and _notebook_title(nb, "zh") == "标题"
+    # the executed notebook itself keeps both languages
+    assert len(_strip_for_readers(nb).cells) == len(nb.cells)
+
+
+def test_a_finding_links_to_its_section_by_id_whatever_the_heading_says():
+    from analysis.page.findings import Finding, KeyFindings
+    from analysis.reports import render_html
+
+    found = KeyFindings([Finding("Two units fail.", "review")], "en")
+    bundle, _ = found._repr_mimebundle_()[FINDINGS_MIME], None
+    nb = _notebook([
+        _md("# Checks", "lang-en"), _code({"text/markdown": "intro"}),
+        _md("## Anything", "lang-en"), _code({"text/markdown": "first"}),
+        # a user rewrote the heading: the finding still finds it by the cell's tag
+        _md("## Units I would visit first", "lang-en", "section-review"), _code({"text/markdown": "list"}),
+        _code({FINDINGS_MIME: bundle}, tags=("notebook-only",)),
+    ])
+    placed: list = []
+    page = render_html(nb, "Checks", "", "en", font=False, placed=placed)
+    assert placed == [{"text": "Two units fail.", "href": "#s2"}]
+    assert 'id="s2"' in page and "Units I would visit first" in page
+
+
+def test_the_notebooks_give_every_section_in_both_languages_and_every_finding_a_section():
+    import nbformat
+
+    from analysis.reports import LANGUAGE_TAGS, SECTION_TAG, default_notebooks
+
+    known = set()
+    for path in default_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        prose = [c for c in nb.cells if c.cell_type == "markdown" and set(LANGUAGE_TAGS.values()) & set(c.metadata.get("tags", []))]
+        assert prose, path.name
+        by_language = {lang: [sorted(t for t in c.metadata["tags"] if t.startswith(SECTION_TAG))
+                              for c in prose if tag in c.metadata["tags"]] for lang, tag in LANGUAGE_TAGS.items()}
+        # the same sections, in the same order, in each language
+        assert by_language["zh"] == by_language["en"], path.name
+        assert prose[0].source.startswith("# "), path.name  # the title
+        known |= {t[len(SECTION_TAG):] for c in prose for t in c.metadata["tags"] if t.startswith(SECTION_TAG)}
+    source = (Path(analysis.__file__).parent / "page" / "findings.py").read_text("utf-8")
+    named = set(re.findall(r'Finding\([^()]*(?:\([^()]*\)[^()]*)*, "([a-z_]+)"', source)) | set(
+        re.findall(r'(?:section = |_checks_count\([^)]*, )"([a-z_]+)"', source))
+    assert named and named <= known, named - known
+
+
+def test_each_page_writes_its_own_downloads(tmp_path):
+    from analysis.page import Page
+    from analysis.tables import reader_table
+
+    first, second = Page(tmp_path / "a", "01-indicators", "en"), Page(tmp_path / "b", "02-sex-ratio", "zh")
+    table = reader_table(pd.DataFrame({"unit": ["甲"], "rate": [1.234]}), "rates", decimals=1)
+    shown = [first.render(table).data, first.render(table).data, second.render(table).data]
+    assert 'href="tables/01-indicators-rates.csv"' in shown[0] and 'href="tables/01-indicators-rates-2.xlsx"' in shown[1]
+    assert 'href="tables/02-sex-ratio-rates.csv"' in shown[2]
+    assert "Filter" in shown[0] or "filter" in shown[0].lower()  # the page's language where the table gave none
+    assert pd.read_csv(tmp_path / "b" / "tables" / "02-sex-ratio-rates.csv")["rate"].tolist() == [1.2]
+    # displayed by hand, with no page, it is the table without links
+    assert "href=" not in table.data and "1.2" in table.data
+    assert Page(None, "01-indicators").write(pd.DataFrame({"a": [1]}), "x") is None

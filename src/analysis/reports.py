@@ -171,16 +171,77 @@ def _facts_html(facts: dict, parameters: dict, language: str, report_dir: Path |
     return appendix_html(facts, parameters, language, report_dir)
 
 
-def _strip_for_readers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+# Markdown cells of prose in one language carry its tag; a page keeps its own language's.
+LANGUAGE_TAGS = {"zh": "lang-zh", "en": "lang-en"}
+# A Markdown cell tagged "section-<id>" names the section a key finding links to by <id>.
+SECTION_TAG = "section-"
+
+
+def _tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def _shows_something(cell) -> bool:
+    return any(o.get("output_type") in ("display_data", "execute_result") for o in cell.get("outputs", []))
+
+
+def _strip_for_readers(nb: nbformat.NotebookNode, language: str | None = None) -> nbformat.NotebookNode:
     """Readers see outputs, not warnings on stderr nor notes for notebook users
-    (cells tagged ``notebook-only``); the executed notebook keeps everything."""
+    (cells tagged ``notebook-only``); the executed notebook keeps everything.
+
+    With ``language``, prose in the other language (Markdown cells tagged
+    :data:`LANGUAGE_TAGS`) is left out, and so is the prose of a section that shows
+    nothing: language-tagged Markdown cells are dropped when none of the code cells
+    after them, up to the next Markdown cell, displayed anything (a page without boys
+    and girls has no heading over an empty funnel plot). Untagged Markdown cells, which
+    a user may add, are always kept."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    nb.cells = [c for c in nb.cells if "notebook-only" not in c.get("metadata", {}).get("tags", [])]
-    for cell in nb.cells:
+    cells = [c for c in nb.cells if "notebook-only" not in _tags(c)]
+    for cell in cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in cell.get("outputs", [])
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    if language is not None:
+        other = {tag for lang, tag in LANGUAGE_TAGS.items() if lang != language}
+        cells = [c for c in cells if not (c.get("cell_type") == "markdown" and other & set(_tags(c)))]
+        kept, prose = [], []  # prose: the language-tagged Markdown cells waiting for their code
+        for i, cell in enumerate(cells):
+            tagged = cell.get("cell_type") == "markdown" and LANGUAGE_TAGS[language] in _tags(cell)
+            if tagged:
+                prose.append(cell)
+                continue
+            if cell.get("cell_type") == "markdown" or not prose:
+                kept += prose + [cell]
+                prose = []
+                continue
+            # a code cell after prose: the prose stays when this or a later code cell of
+            # its run (before the next Markdown cell) shows something
+            run = [cell]
+            for later in cells[i + 1:]:
+                if later.get("cell_type") != "code":
+                    break
+                run.append(later)
+            kept += (prose if any(_shows_something(c) for c in run) else []) + [cell]
+            prose = []
+        cells = kept + prose
+    nb.cells = cells
     return nb
+
+
+def section_headings(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """``{id: heading}`` for the Markdown cells tagged ``section-<id>`` in ``nb`` (the
+    text of the first heading in each): where key findings that name a section by id
+    link to, whatever a user has made of the heading's words."""
+    out: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        ids = [tag[len(SECTION_TAG):] for tag in _tags(cell) if tag.startswith(SECTION_TAG)]
+        m = re.search(r"^\s*#{1,3}\s+(.+?)\s*#*\s*$", cell.get("source", ""), re.M)
+        if ids and m:
+            for i in ids:
+                out.setdefault(i, m.group(1).strip())
+    return out
 
 
 def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language: str, *,
@@ -199,8 +260,11 @@ def render_html(nb: nbformat.NotebookNode, title: str, facts_html: str, language
     from .page.layout import arrange, figure_titles
 
     exporter = _exporter()
-    findings = collected(nb)
-    nb = _strip_for_readers(nb)
+    findings = collected(nb)  # from a notebook-only cell: before those are left out
+    nb = _strip_for_readers(nb, language)
+    headings = section_headings(nb)
+    # a finding names its section by id where a Markdown cell holds the heading
+    findings = [{**f, "section": headings.get(f.get("section"), f.get("section"))} for f in findings]
     nb.metadata["title"] = title
     resources = {"workbench_font_css": FONT_PLACEHOLDER, "workbench_language_code": "zh-CN" if language == "zh" else "en"}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -368,7 +432,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
             nb = nbformat.read(staging / nb_path.name, as_version=4)
             summary.update(_notebook_summary(nb))
             shown = {**effective, "data_path": str(out / CANONICAL_NAME), **_final_tables_dir(effective, out)}
-            title, placed = _notebook_title(nb) or nb_path.stem, []
+            title, placed = _notebook_title(nb, lang) or nb_path.stem, []
             pages[nb_path.stem] = render_html(
                 nb, title, _facts_html({**facts, "notebook_finished": nb_finished}, shown, lang, out), lang,
                 font=False, data_text=data_statement(frame, data.name, sheet, lang), placed=placed)
@@ -753,10 +817,14 @@ def _literal(text: str) -> object:
         return text
 
 
-def _notebook_title(nb: nbformat.NotebookNode) -> str | None:
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/markdown", "")
+def _notebook_title(nb: nbformat.NotebookNode, language: str = "zh") -> str | None:
+    """The page's title: the first level-1 heading of its prose in ``language``
+    (Markdown cells), else of what its code displayed."""
+    shown = _strip_for_readers(nb, language)
+    for cell in shown.cells:
+        texts = [cell.get("source", "")] if cell.get("cell_type") == "markdown" else [
+            out.get("data", {}).get("text/markdown", "") for out in cell.get("outputs", [])]
+        for text in texts:
             if isinstance(text, list):
                 text = "".join(text)
             m = re.match(r"\s*#\s+(.+)", text or "")

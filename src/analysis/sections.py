@@ -31,10 +31,6 @@ def esc(value: object) -> str:
     return html.escape(str(value))
 
 
-def heading(key: str, language: str, level: int = 2) -> Markdown:
-    return Markdown(f"{'#' * level} {t(key, language)}")
-
-
 def text(key: str, language: str, **values) -> Markdown:
     """Narrative text; string values (unit names, file names) are escaped, numbers keep their format."""
     return Markdown(t(key, language, **{k: esc(v) if isinstance(v, str) else v for k, v in values.items()}))
@@ -84,41 +80,47 @@ def seed_line(result: pd.DataFrame | None, what: str, language: str) -> list:
 
 
 def overview(frame: pd.DataFrame, language: str) -> list:
-    """What the data holds: units, periods, columns recognised, notes, missing values."""
+    """What the data holds: one sentence naming the file, sheet, units, periods and rows."""
     body = frame[~frame["is_total"]]
     periods = sorted(body["period"].unique(), key=sort_key)
     level = frame.attrs.get("unit_level", "unit")
     sheet = frame.attrs.get("sheet")
-    out = [heading("data_heading", language),
-           text("data_summary", language, file=frame.attrs.get("file", ""),
-                sheet=t("sheet", language, sheet=sheet) if sheet else "",  # text() escapes it, once
-                units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
-                periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
+    return [text("data_summary", language, file=frame.attrs.get("file", ""),
+                 sheet=t("sheet", language, sheet=sheet) if sheet else "",  # text() escapes it, once
+                 units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
+                 periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
+
+
+def columns_found(frame: pd.DataFrame, language: str) -> list:
+    """The table's columns and what each was read as, folded."""
     mapping = frame.attrs.get("mapping", {})
     cols = pd.DataFrame({t("column", language): list(mapping.keys()),
                          "→": [column_label(v, language) for v in mapping.values()]})
-    out += [heading("columns_found", language, 3),
-            html_table(cols, index=False, name="columns", language=language, collapsed=t("columns_summary", language, n=len(mapping)))]
-    # How the table was read, in the reader's language: layout, periods, units of measure, row roles, sheets.
+    return [html_table(cols, index=False, name="columns", language=language,
+                       collapsed=t("columns_summary", language, n=len(mapping)))]
+
+
+def load_notes(frame: pd.DataFrame, language: str) -> list:
+    """How the table was read, in the reader's language (layout, periods, units of
+    measure, row roles, sheets); nothing when reading needed no decision."""
     decisions = [d["zh" if language == "zh" else "en"] for d in frame.attrs.get("decisions", [])
                  if d["topic"] != "header" or "→" not in d["en"]]
-    if decisions:
-        out += [heading("load_notes", language, 3), Markdown("\n".join(f"- {esc(n)}" for n in decisions))]
-    elif frame.attrs.get("notes"):
-        out += [heading("load_notes", language, 3),
-                Markdown("\n".join(f"- {esc(n)}" for n in frame.attrs["notes"]))]
+    notes = decisions or frame.attrs.get("notes", [])
+    return [Markdown("\n".join(f"- {esc(n)}" for n in notes))] if notes else []
+
+
+def missing_values(frame: pd.DataFrame, language: str) -> list:
+    """How many values each column lacks (missing stays missing, never zero)."""
+    body = frame[~frame["is_total"]]
     value_cols = [c for c in body.columns if c not in ("source_row", "is_total", "period_kind", "role", "sheet", "code",
                                                        *TEXT_COLUMNS)]
     missing = body[value_cols].isna().sum()
     missing = missing[missing > 0]
-    out.append(heading("missing_heading", language, 3))
     if missing.empty:
-        out.append(text("no_missing", language))
-    else:
-        m = pd.DataFrame({t("column", language): [column_label(c, language) for c in missing.index],
-                          t("count_missing", language): missing.values})
-        out += [html_table(m, index=False, name="missing", language=language), text("missing_note", language)]
-    return out
+        return [text("no_missing", language)]
+    m = pd.DataFrame({t("column", language): [column_label(c, language) for c in missing.index],
+                      t("count_missing", language): missing.values})
+    return [html_table(m, index=False, name="missing", language=language), text("missing_note", language)]
 
 
 def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level: str, grain: str,
@@ -126,8 +128,7 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     """Heading, notes and the indicator tables by theme; with ``source`` (the loaded
     frame) the units follow its order, else the table's."""
     n = table["indicator"].nunique()
-    out = [heading("indicators_heading", language),
-           text("indicators_intro", language, level=level_name(level, language),
+    out = [text("indicators_intro", language, level=level_name(level, language),
                 grain=t(f"grain_{grain}", language), n=n),
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
     if table.empty:
@@ -225,15 +226,14 @@ def glossary(language: str, ids: list[str] | None = None) -> list:
         scale = {100: "× 100", 1000: "× 1000"}[ind.scale]
         rows.append({t("name", language): ind.label(language),
                      t("definition", language): f"{num} / {den} {scale}", t("note", language): ind.note(language)})
-    return [heading("glossary_heading", language), html_table(pd.DataFrame(rows), index=False, name="glossary", language=language)]
+    return [html_table(pd.DataFrame(rows), index=False, name="glossary", language=language)]
 
 
 def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
-    out = [heading("checks_heading", language)]
     if found.empty:
-        return out + [text("no_findings", language)]
+        return [text("no_findings", language)]
     errors = int((found["severity"] == "error").sum())
-    out.append(text("findings_intro", language, n=len(found), errors=errors))
+    out = [text("findings_intro", language, n=len(found), errors=errors)]
     msg = "message_zh" if language == "zh" else "message_en"
     shown = pd.DataFrame({
         t("unit", language): found["unit"], t("period", language): found["period"].map(lambda p: period_name(p, language)),
@@ -288,8 +288,7 @@ def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: st
     births = boys + girls
     low, high = srb_interval([boys], [girls], method)
     band = prediction_band([births], reference).iloc[0]
-    return [Markdown(f"# {t('title_srb', language)}"),
-            text("srb_intro", language, reference=f"{reference.value:g}" + (
+    return [text("srb_intro", language, reference=f"{reference.value:g}" + (
                 f" [{reference.low:g}, {reference.high:g}]" if reference.low is not None else ""),
                  source=reference.source, method=t(f"method_{method}", language), level=level_name(level, language)),
             Markdown(t("srb_pooled", language, births=births, boys=boys, girls=girls,
@@ -315,7 +314,7 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
     flagged = table[table["q_band"] < 0.05]
     low, high = table.attrs["reference"].band(table.attrs.get("band_margin", 4.0)) if "reference" in table.attrs \
         else (float("nan"), float("nan"))
-    out = [heading("srb_flagged_heading", language)]
+    out = []
     if flagged.empty:
         out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
@@ -336,7 +335,7 @@ def srb_funnel(table: pd.DataFrame, reference, language: str) -> list:
         units["unit"] = units["unit"].astype(str) + " " + units["period"].astype(str)
     fig = plots.funnel(units, reference.p0, language, as_srb=True, title=t("title_srb", language),
                        ylabel=t("srb_axis", language))
-    return [heading("funnel_heading", language), text("funnel_intro", language), fig]
+    return [fig]
 
 
 def srb_shrinkage(table: pd.DataFrame, reference, language: str, parent: str) -> list:
@@ -345,8 +344,7 @@ def srb_shrinkage(table: pd.DataFrame, reference, language: str, parent: str) ->
     shown = table
     if table["period"].nunique() > 1:  # one panel per period would be too many: show the latest
         shown = table[table["period"] == table["period"].iloc[-1]]
-    out = [heading("shrink_heading", language),
-           text("shrink_intro", language, parent=level_name(parent, language) if parent != "all" else t("level_all", language))]
+    out = [text("shrink_intro", language, parent=level_name(parent, language) if parent != "all" else t("level_all", language))]
     estimated = shown.dropna(subset=["shrunk_srb"])
     if len(estimated) > CHART_UNITS:
         # the units whose estimates lie furthest out on either side, where a reader looks
@@ -371,8 +369,7 @@ def srb_by_order(frame: pd.DataFrame, level: str, periods: str, period_range: st
              t("srb", language): _ratio(r.srb, r.boys + r.girls, language),
              t("ci", language): _span(r.ci_low, r.ci_high),
              t("p_value", language): p_text(r.p_value)} for r in orders.itertuples()]
-    return [heading("orders_heading", language), text("orders_intro", language),
-            html_table(pd.DataFrame(rows), index=False, name="sex-ratio-by-order", language=language)]
+    return [html_table(pd.DataFrame(rows), index=False, name="sex-ratio-by-order", language=language)]
 
 
 def sampling_band(reference, language: str) -> list:
@@ -381,8 +378,7 @@ def sampling_band(reference, language: str) -> list:
     band = prediction_band([10, 20, 50, 100, 200, 500, 1000, 5000, 20000], reference)
     shown = pd.DataFrame({t("births_col", language): band["births"].map(lambda v: f"{v:,.0f}"),
                           t("srb", language): [_span(a, b) for a, b in zip(band["srb_low"], band["srb_high"])]})
-    return [heading("band_heading", language),
-            text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
+    return [text("band_intro", language, reference=f"{reference.value:g}", needed=births_for_band(1, reference)),
             html_table(shown, index=False, name="sampling-band", language=language)]
 
 
@@ -400,7 +396,7 @@ def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, langua
     units.attrs["span"] = period_range or plots.period_span(frame["period"])  # pooled: the title names the span
     target = float(data["target"].iloc[0])
     fig = plots.funnel(units, target, language, title=ind.name(language), ylabel=ind.label(language))
-    return [heading("compliance_heading", language), text("compliance_intro", language, target=100 * target), fig]
+    return [text("compliance_intro", language, target=100 * target), fig]
 
 
 # ----------------------------------------------------------------------------- assessment
@@ -408,8 +404,7 @@ def compliance_funnel(frame: pd.DataFrame, level: str, period_range: str, langua
 def scheme_overview(scheme, level: str, grain: str, language: str, manual_default: str, what_if: str) -> list:
     from .scoring import validate
 
-    out = [Markdown(f"# {t('title_scores', language)}"),
-           text("scheme_intro", language, name=scheme.name(language), scale=scheme.scale, source=scheme.source,
+    out = [text("scheme_intro", language, name=scheme.name(language), scale=scheme.scale, source=scheme.source,
                 level=level_name(level, language), grain=t(f"grain_{grain}", language))]
     problems = validate(scheme)
     if problems:
@@ -560,7 +555,7 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         for tr in scores.scheme.tiers:
             if tr["id"] != "vetoed":
                 shown[f"P({tiers[tr['id']]})"] = data[f"p_tier_{tr['id']}"].map(_chance)
-    out = [heading("scores_heading", language)] + missing_inputs(scores.totals, scores.scheme, language)
+    out = missing_inputs(scores.totals, scores.scheme, language)
     if boot is not None:
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
@@ -596,9 +591,8 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
     """Points lost per item over every unit, then every reason (of the units a capped
     ``page`` lists)."""
     reasons = scores.reasons
-    out = [heading("lost_heading", language)]
     if reasons.empty:
-        return out + [text("no_findings", language)]
+        return [text("no_findings", language)]
     names = {it.path: it.name(language) for it in scores.scheme.all_items()}
     per_item = (reasons.dropna(subset=["points_lost"]).groupby("item")["points_lost"].sum()
                 .sort_values(ascending=False))
@@ -611,7 +605,7 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
         reasons = reasons.merge(listed, on=list(listed.columns), how="inner")
     detail = pd.DataFrame({column_label(k, language): reasons[k] for k in keys})
     detail[t("message", language)] = reasons[msg]
-    return out + [text("lost_intro", language), html_table(summary, index=False, name="points-lost", language=language),
+    return [text("lost_intro", language), html_table(summary, index=False, name="points-lost", language=language),
                   html_table(detail, index=False, name="points-lost-detail", language=language, collapsed=t("lost_detail", language, n=len(detail)))]
 
 
@@ -619,12 +613,12 @@ def sensitivity_table(table: pd.DataFrame, language: str, shift: float, runs: in
     """Kendall's tau per period of :func:`analysis.scoring.sensitivity`, under a sentence
     giving the moves (``shift`` points, ``weight_shift`` a share, ``runs`` times)."""
     if table.empty:  # every period has fewer than three scored units
-        return [heading("sensitivity_heading", language), text("sensitivity_none", language)]
+        return [text("sensitivity_none", language)]
     shown = pd.DataFrame({t("period", language): table["period"].map(lambda p: period_name(p, language)),
                           t("tau_mean", language): table["tau_mean"].map(lambda v: f"{v:.3f}"),
                           t("tau_p05", language): table["tau_p05"].map(lambda v: f"{v:.3f}"),
                           t("tau_min", language): table["tau_min"].map(lambda v: f"{v:.3f}")})
-    return [heading("sensitivity_heading", language), text("sensitivity_intro", language, shift=shift, runs=runs,
+    return [text("sensitivity_intro", language, shift=shift, runs=runs,
                                                                   weight=100 * weight_shift),
             html_table(shown, index=False, name="sensitivity", language=language)] + seed_line(table, "scores.sensitivity", language)
 
@@ -643,35 +637,33 @@ def what_if_table(base, changed, language: str, page: ScorePage | None = None) -
     shown = pd.DataFrame({column_label(k, language): both[k] for k in keys})
     shown[t("rank_before", language)] = both["rank_before"]
     shown[t("rank_after", language)] = both["rank_after"]
-    return [heading("what_if_heading", language), html_table(shown, index=False, name="what-if", language=language)]
+    return [html_table(shown, index=False, name="what-if", language=language)]
 
 
 # ----------------------------------------------------------------------------- believability
 
 def checks_overview(found: pd.DataFrame, language: str) -> list:
-    return [Markdown(f"# {t('title_checks', language)}"), text("checks_intro", language, n=len(found))]
+    return [text("checks_intro", language, n=len(found))]
 
 
 def review(found: pd.DataFrame, language: str, limit: int = 20) -> list:
     from .checks import review_list
 
-    out = [heading("review_heading", language)]
     ranked = review_list(found)
     if ranked.empty:
-        return out + [text("no_findings", language)]
+        return [text("no_findings", language)]
     shown = pd.DataFrame({t("unit", language): ranked["unit"],
                           t("weight", language): ranked["weight"].map(lambda v: f"{v:g}"),
                           t("n_findings", language): ranked["findings"],
                           t("message", language): ranked["reasons_zh" if language == "zh" else "reasons_en"]})
-    return out + [text("review_intro", language), html_table(shown.head(limit), index=False, name="review", language=language)]
+    return [text("review_intro", language), html_table(shown.head(limit), index=False, name="review", language=language)]
 
 
 def findings_by_check(found: pd.DataFrame, language: str) -> list:
     from .checks import summary
 
-    out = [heading("by_check_heading", language)]
     if found.empty:
-        return out + [text("no_findings", language)]
+        return [text("no_findings", language)]
     s = summary(found)
     shown = pd.DataFrame({t("check", language): s["check"].map(lambda c: check_name(c, language)),
                           t("severity", language): s["severity"].map(lambda x: t(f"severity_{x}", language)),
@@ -682,14 +674,14 @@ def findings_by_check(found: pd.DataFrame, language: str) -> list:
                            t("check", language): found["check"].map(lambda c: check_name(c, language)),
                            t("severity", language): found["severity"].map(lambda x: t(f"severity_{x}", language)),
                            t("message", language): found[msg]})
-    return out + [html_table(shown, index=False, name="findings-by-check", language=language),
+    return [html_table(shown, index=False, name="findings-by-check", language=language),
                   html_table(detail, index=False, name="findings-all", language=language, collapsed=t("all_findings", language, n=len(found)))]
 
 
 def digits(frame: pd.DataFrame, language: str) -> list:
     from .checks import benford, last_digits
 
-    out = [heading("digits_heading", language)]
+    out = []
     ld = last_digits(frame)
     if ld["applies"]:
         out.append(text("last_digit_result", language, n=ld["n"], chi2=ld["chi2"], p=p_text(ld["p_value"])))
@@ -719,8 +711,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
 
     scheme = load_scheme(scheme) if isinstance(scheme, str) else scheme
     grain = tests["periods"].iloc[0] if not tests.empty else "year"
-    out = [heading("pile_heading", language),
-           text("pile_intro", language, scheme=scheme.name(language), width=width, band=band,
+    out = [text("pile_intro", language, scheme=scheme.name(language), width=width, band=band,
                 grain=t(f"grain_{grain}", language))]
     if tests.empty:
         return out + [text("pile_none", language)]
@@ -764,7 +755,7 @@ def pile_ups(frame: pd.DataFrame, tests: pd.DataFrame, scheme, language: str, wi
 
 # What each page needs from the table; a page without it says so in one sentence and goes on.
 _PAGE_NEEDS = {
-    "sex_ratio": ("title_srb", ("births_male", "births_female"),
+    "sex_ratio": (("births_male", "births_female"),
                   "本表没有分性别的出生数（男婴、女婴），无法计算出生人口性别比；需要它们的部分从略。",
                   "The table has no births by sex (boys and girls), so the sex ratio at birth cannot be computed; "
                   "the sections that need them are left out."),
@@ -772,13 +763,13 @@ _PAGE_NEEDS = {
 
 
 def unavailable(frame: pd.DataFrame, page: str, language: str) -> list:
-    """The page's title and one sentence saying why it cannot run on this table; empty
-    when it can. The title is kept so that the page, its tab and the report's index
-    are still named for what the page is."""
-    title, needs, zh, en = _PAGE_NEEDS[page]
+    """One sentence saying why the page cannot run on this table; empty when it can.
+    The page's title, a Markdown cell, stays, so that the page, its tab and the
+    report's index are still named for what the page is."""
+    needs, zh, en = _PAGE_NEEDS[page]
     if all(c in frame.columns and frame[c].notna().any() for c in needs):
         return []
-    return [Markdown(f"# {t(title, language)}"), Markdown(zh if language == "zh" else en)]
+    return [Markdown(zh if language == "zh" else en)]
 
 
 class ReportSummary:

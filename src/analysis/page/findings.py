@@ -28,7 +28,9 @@ ADDING_UP = ("parts_do_not_add_up", "total_differs_from_units")
 
 @dataclass(frozen=True)
 class Finding:
-    """One sentence, and the heading (as the page shows it) of the section that shows why."""
+    """One sentence, and the section that shows why: its id (a notebook's Markdown cell
+    tagged ``section-<id>`` holds its heading) or, for a heading the code displays,
+    the heading's text as the page shows it."""
 
     text: str
     section: str | None = None
@@ -69,12 +71,6 @@ def collected(nb) -> list[dict]:
     return found
 
 
-def _heading(key: str, language: str) -> str:
-    from ..i18n import t as main_t
-
-    return main_t(key, language)
-
-
 def _units(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of units, not of the totals a table prints."""
     return frame[~frame["is_total"]] if "is_total" in frame else frame
@@ -98,25 +94,25 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
         out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], small=SMALL_BIRTHS,
                              period=_year(far["period"], language),
                              value=far["value"], births=far["numerator"] + far["denominator"]),
-                           _heading("indicators_heading", language)))
+                           "indicators"))
     pcb = rows[(rows["indicator"] == "policy_compliant_birth_rate") & rows["value"].notna()]
     if not pcb.empty:
         low, high = pcb.loc[pcb["value"].idxmin()], pcb.loc[pcb["value"].idxmax()]
         out.append(Finding(t("kf_compliance_low", language, unit=low["unit"], period=_year(low["period"], language),
                              value=low["value"], high_unit=high["unit"], high_period=_year(high["period"], language),
                              high=high["value"]),
-                           _heading("indicators_heading", language)))
-    out.append(_checks_count(found, language, "checks_heading"))
+                           "indicators"))
+    out.append(_checks_count(found, language, "checks"))
     return KeyFindings(out, language)
 
 
-def _checks_count(found: pd.DataFrame, language: str, heading: str) -> Finding:
+def _checks_count(found: pd.DataFrame, language: str, section: str) -> Finding:
     if found.empty:
-        return Finding(t("kf_no_checks", language), _heading(heading, language))
+        return Finding(t("kf_no_checks", language), section)
     units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
     errors = int((found["severity"] == "error").sum())
     return Finding(t("kf_checks", language, n=len(found), errors=errors, units=units),
-                   _heading(heading, language))
+                   section)
 
 
 def srb_findings(table: pd.DataFrame | None, language: str, reference: float = SRB_REFERENCE) -> KeyFindings:
@@ -133,9 +129,9 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     out = []
     if girls > 0:
         out.append(Finding(t("kf_srb_pooled", language, value=100 * boys / girls, boys=boys, girls=girls,
-                             reference=reference), _heading("funnel_heading", language)))
+                             reference=reference), "funnel"))
     flagged = table[table["q_band"] < 0.05]
-    section = _heading("srb_flagged_heading", language)
+    section = "srb_flagged"
     if flagged.empty:
         out.append(Finding(t("kf_srb_none_flagged", language), section))
     else:
@@ -168,7 +164,7 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     latest = max(totals["period"].astype(str).unique(), key=sort_key)
     now = totals[totals["period"].astype(str) == latest]
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
-    section = _heading("scores_heading", language)
+    section = "scores"
     out = [Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
                      low_unit=low["unit"], low=low["total"]), section),
            Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section)]
@@ -190,7 +186,7 @@ def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings
     from ..checks import review_list
 
     if found.empty:
-        return KeyFindings([Finding(t("kf_no_checks", language), _heading("review_heading", language))], language)
+        return KeyFindings([Finding(t("kf_no_checks", language), "review")], language)
     ranked = review_list(found)
     totals = set(map(str, totals))
     names = found["unit"].astype(str)
@@ -200,13 +196,13 @@ def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings
         first = t("kf_total_row", language, unit=first)
     out = [Finding(t("kf_units_flagged", language, units=units, n=len(found),
                      errors=int((found["severity"] == "error").sum()), first=first),
-                   _heading("review_heading", language))]
+                   "review")]
     adding = int(found["check"].isin(ADDING_UP).sum())
     out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
-                       _heading("by_check_heading", language)))
+                       "by_check"))
     offices = int((found["check"] == "sources_disagree").sum())
     if offices:
-        out.append(Finding(t("kf_sources", language, n=offices), _heading("by_check_heading", language)))
+        out.append(Finding(t("kf_sources", language, n=offices), "by_check"))
     return KeyFindings(out, language)
 
 

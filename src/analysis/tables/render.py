@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML
 
 from ..i18n import t
-from . import downloads
 
 # Rows shown before the rest is folded: about a screenful at the pages' font size.
 FOLD_AFTER = 25
@@ -54,18 +52,17 @@ def _is_number(series: pd.Series) -> bool:
 def reader_table(frame: pd.DataFrame, name: str, language: str | None = None, *, decimals: int = 2,
                  columns: dict[str, Column] | None = None, keys: int = 1, numbers: bool = True,
                  notes: list[str] | tuple[str, ...] = (), fold_after: int = FOLD_AFTER,
-                 collapsed: str | None = None) -> HTML:
+                 collapsed: str | None = None) -> "ReaderTable":
     """``frame`` (flat columns, rows in the order to show; its first ``keys`` columns
-    name the row) as a reader's table.
+    name the row) as a reader's table (:class:`ReaderTable`).
 
     Float columns are shown to ``decimals`` unless ``columns`` says otherwise; integer
     columns with thousands separators, text as given (escaped). ``notes`` (text, escaped)
-    go under the table. The same values, rounded as shown, are written as
-    ``<page>-<name>.csv/.xlsx`` when :func:`downloads.download_to` named a folder, and
-    linked. ``language`` defaults to the page's (:func:`downloads.download_to`). ``collapsed`` folds the whole table under that summary line.
+    go under the table. ``collapsed`` folds the whole table under that summary line.
+    ``language`` is that of the words around the table (filter box, links); ``None``
+    takes the page's when :class:`analysis.page.Page` shows it.
     Raises KeyError when ``columns`` names a column the frame lacks.
     """
-    language = language or downloads.page_language()
     columns = dict(columns or {})
     for c in columns:
         frame[c]  # noqa: B018 - a misspelt column name fails here, not silently
@@ -76,41 +73,78 @@ def reader_table(frame: pd.DataFrame, name: str, language: str | None = None, *,
         if given.decimals is None and _is_number(frame[c]):
             given = Column(0 if pd.api.types.is_integer_dtype(frame[c]) else decimals, given.bracketed)
         spec[c] = given
-    # downloads hold what the reader sees: the same rounding, numbers as numbers
-    taken = frame.copy()
-    for c, col in spec.items():
-        if col.decimals is not None and pd.api.types.is_float_dtype(frame[c]):
-            taken[c] = frame[c].round(col.decimals)
-    links = downloads.write(taken, name)
+    return ReaderTable(frame, name, language, spec, keys, numbers, tuple(notes), fold_after, collapsed)
 
-    head = "".join(f'<th scope="col">{_esc(c)}</th>' for c in frame.columns)
-    rows = []
-    values = [frame[c].tolist() for c in frame.columns]  # lists: iat per cell is 10x slower on long tables
-    marks = {c: col.bracketed.tolist() for c, col in spec.items() if col.bracketed is not None}
-    for i in range(len(frame)):
-        cells = []
-        for j, c in enumerate(frame.columns):
-            v = values[j][i]
-            col = spec[c]
-            shown = _number(v, col.decimals) if col.decimals is not None and not isinstance(v, str) else (
-                "—" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-            small = c in marks and bool(marks[c][i])
-            cell = f"({_esc(shown)})" if small and shown != "—" else _esc(shown)
-            cls = ' class="wb-small"' if small else ""
-            cells.append(f'<th scope="row"{cls}>{cell}</th>' if j < keys else f"<td{cls}>{cell}</td>")
-        later = ' class="wb-later"' if fold_after and i >= fold_after else ""
-        rows.append(f"<tr{later}>{''.join(cells)}</tr>")
-    classes = f"{SORTABLE} numbers" if numbers else SORTABLE
-    body = (f'<div class="wb-scroll"><table class="{classes}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
-    if fold_after and len(frame) > fold_after:
-        body += (f'<details class="wb-fold"><summary>{_esc(t("table_show_all", language, n=f"{len(frame):,}", shown=fold_after))}'
-                 f"</summary></details>")
-    body += "".join(f'<p class="wb-note">{_esc(n)}</p>' for n in notes)
-    if links:
-        body += (f'<p class="wb-downloads">{_esc(t("table_download", language))} '
-                 f'<a href="{_esc(links["csv"])}" download>CSV</a> · <a href="{_esc(links["xlsx"])}" download>XLSX</a></p>')
-    body = f'<div class="wb-table" data-filter-label="{_esc(t("table_filter", language))}">{body}</div>'
-    if collapsed is not None:
-        body = f'<details class="workbench-more"><summary>{_esc(collapsed)}</summary>{body}</details>'
-    return HTML(body)
+
+@dataclass(eq=False)
+class ReaderTable:
+    """A reader's table before it is placed on a page: :meth:`html` renders it, with
+    links to its downloads when given them; :class:`analysis.page.Page` writes the
+    downloads (:meth:`taken`) and shows it. Displayed on its own (a notebook run by
+    hand), it is the table without links."""
+
+    frame: pd.DataFrame
+    name: str
+    language: str | None
+    spec: dict[str, Column]
+    keys: int = 1
+    numbers: bool = True
+    notes: tuple[str, ...] = ()
+    fold_after: int = FOLD_AFTER
+    collapsed: str | None = None
+
+    def taken(self) -> pd.DataFrame:
+        """The values a download holds: what the reader sees, the same rounding,
+        numbers as numbers, brackets left out."""
+        out = self.frame.copy()
+        for c, col in self.spec.items():
+            if col.decimals is not None and pd.api.types.is_float_dtype(self.frame[c]):
+                out[c] = self.frame[c].round(col.decimals)
+        return out
+
+    def html(self, links: dict[str, str] | None = None, language: str | None = None) -> str:
+        """The table as HTML; ``links`` ``{"csv": path, "xlsx": path}`` relative to the
+        page; ``language`` the page's, used where the table was given none."""
+        language = self.language or language or "zh"
+        frame, spec, keys, fold_after = self.frame, self.spec, self.keys, self.fold_after
+        head = "".join(f'<th scope="col">{_esc(c)}</th>' for c in frame.columns)
+        rows = []
+        values = [frame[c].tolist() for c in frame.columns]  # lists: iat per cell is 10x slower on long tables
+        marks = {c: col.bracketed.tolist() for c, col in spec.items() if col.bracketed is not None}
+        for i in range(len(frame)):
+            cells = []
+            for j, c in enumerate(frame.columns):
+                v = values[j][i]
+                col = spec[c]
+                shown = _number(v, col.decimals) if col.decimals is not None and not isinstance(v, str) else (
+                    "—" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+                small = c in marks and bool(marks[c][i])
+                cell = f"({_esc(shown)})" if small and shown != "—" else _esc(shown)
+                cls = ' class="wb-small"' if small else ""
+                cells.append(f'<th scope="row"{cls}>{cell}</th>' if j < keys else f"<td{cls}>{cell}</td>")
+            later = ' class="wb-later"' if fold_after and i >= fold_after else ""
+            rows.append(f"<tr{later}>{''.join(cells)}</tr>")
+        classes = f"{SORTABLE} numbers" if self.numbers else SORTABLE
+        body = (f'<div class="wb-scroll"><table class="{classes}"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table></div>")
+        if fold_after and len(frame) > fold_after:
+            body += (f'<details class="wb-fold"><summary>'
+                     f'{_esc(t("table_show_all", language, n=f"{len(frame):,}", shown=fold_after))}'
+                     f"</summary></details>")
+        body += "".join(f'<p class="wb-note">{_esc(n)}</p>' for n in self.notes)
+        if links:
+            body += (f'<p class="wb-downloads">{_esc(t("table_download", language))} '
+                     f'<a href="{_esc(links["csv"])}" download>CSV</a> · '
+                     f'<a href="{_esc(links["xlsx"])}" download>XLSX</a></p>')
+        body = f'<div class="wb-table" data-filter-label="{_esc(t("table_filter", language))}">{body}</div>'
+        if self.collapsed is not None:
+            body = f'<details class="workbench-more"><summary>{_esc(self.collapsed)}</summary>{body}</details>'
+        return body
+
+    @property
+    def data(self) -> str:
+        """The HTML without download links, as :class:`IPython.display.HTML` has it."""
+        return self.html()
+
+    def _repr_html_(self) -> str:
+        return self.html()
