@@ -68,6 +68,18 @@ def test_index_lists_statuses_figures_and_links(batch, tables):
     for href in re.findall(r'href="([^"]+)"', page):
         assert (out / href).is_file(), href
     assert 'href="west/01-indicators.html"' in page and 'href="东-片/04-believability.html"' in page
+    # each report's own overview (its index.html, with its key findings) is linked, by the
+    # table's name and by an Overview link; a failed table has none
+    rows = {re.search(r'<div class="slug">([^<]+)/</div>', row).group(1): row
+            for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if 'class="slug"' in row}
+    for slug in ("west", "东-片"):
+        assert (out / slug / "index.html").is_file()
+        assert re.search(rf'<td><a href="{slug}/index.html">[^<]+\.csv</a>', rows[slug]), rows[slug]
+        assert f'<a class="overview" href="{slug}/index.html">概览 <span class="en">Overview</span></a>' in rows[slug]
+    assert "index.html" not in rows["bad"]
+    # the sex ratio at birth with one decimal, as the reports show it
+    srb = json.loads((out / "west" / "summary.json").read_text("utf-8"))["srb"]
+    assert re.search(rf'<td class="n">{srb:,.1f}</td>', rows["west"]), rows["west"]
     summary = json.loads((out / "west" / "summary.json").read_text("utf-8"))
     frame = pd.read_csv(tables["west"])
     assert summary["units"] == frame[frame.columns[2]].nunique() and summary["periods"] == 3
@@ -89,13 +101,35 @@ def test_rerun_keeps_finished_reports_and_force_makes_them_again(batch, tables):
     assert r.returncode == 1
     assert "沿用 2" in r.stderr and "2 unchanged" in r.stderr and "1 failed" in r.stderr
     assert (out / "west" / "run.json").read_text("utf-8") == before
-    assert "沿用 unchanged" in (out / "index.html").read_text("utf-8")
+    kept = (out / "index.html").read_text("utf-8")
+    assert "沿用 unchanged" in kept and 'class="overview" href="west/index.html"' in kept
     # another parameter is another report: not kept
     changed = workbench("batch", tables["west"], "-o", out, "-q", "--notebook", "01-indicators.ipynb")
     assert changed.returncode == 0 and "1 done" in changed.stderr, changed.stderr
     forced = workbench("batch", tables["west"], "-o", out, "-q", "--force", "--notebook", "01-indicators.ipynb")
     assert forced.returncode == 0 and "1 done" in forced.stderr, forced.stderr
     assert json.loads((out / "west" / "run.json").read_text("utf-8"))["started"] >= json.loads(before)["started"]
+
+
+def test_index_of_a_report_without_an_overview(tmp_path):
+    from analysis.batch import _outcome, write_index
+
+    # a report kept from before reports had an index.html: its pages are linked, no overview
+    (job,) = plan([tmp_path / "old.csv"], tmp_path / "out")
+    Path(job.out).mkdir(parents=True)
+    (Path(job.out) / "01-indicators.html").write_text("<p>1</p>", encoding="utf-8")
+    old = _outcome(job, "skipped", {"notebooks": [{"html": "01-indicators.html"}]}, 0.0)
+    assert old.index is None
+    page = write_index([old], tmp_path / "out").read_text("utf-8")
+    assert 'href="old/01-indicators.html"' in page and "index.html" not in page
+    # one that records an index.html that is not there is not linked to it either
+    assert _outcome(job, "done", {"index": "index.html", "notebooks": []}, 0.0).index is None
+    (Path(job.out) / "index.html").write_text("<p>i</p>", encoding="utf-8")
+    new = _outcome(job, "done", {"index": "index.html", "notebooks": []}, 0.0)
+    assert new.index == "index.html"
+    write_index([new], tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "batch.json").read_text("utf-8"))
+    assert manifest["tables"][0]["index"] == "index.html"
 
 
 def test_slugs_are_unique_and_readable(tmp_path):

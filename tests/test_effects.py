@@ -107,8 +107,52 @@ def test_bootstrap_on_the_sample_is_seeded_and_flagged(sample_frame):
 
     parts = effects_section(first, "en")
     figures = [p for p in parts if isinstance(p, plt.Figure)]
-    assert len(figures) == 1 and len(figures[0].axes[0].get_legend().get_texts()) == 2
+    # both estimators, the reference period, the zero line and the adoption line
+    assert len(figures) == 1 and len(figures[0].axes[0].get_legend().get_texts()) == 5
     assert any("family-planning office" in str(getattr(p, "data", "")) for p in parts)
+
+
+def test_event_study_figure_reads_on_its_own(sample_frame):
+    import matplotlib.pyplot as plt
+
+    from analysis.effects.sections import event_study_figure
+    from analysis.page.captions import figure_titles
+    from analysis.plots import FIG_WIDTH
+
+    found = policy_effects(sample_frame, "crude_birth_rate", treatment_date="2019-07",
+                           treated=["上河村", "下河村", "东岭村"], periods="quarter", reps=99)
+    # an event time without estimates (k = 2), as where no treated unit is observed there
+    gap = found[found["relative_time"] != 2].copy()
+    gap.attrs = found.attrs
+    for language, title, legend in (
+            ("en", "policy effect on crude birth rate (‰)\nvillage · 2019Q1–2020Q4",
+             ["naive two-way fixed effects: estimate, 95% interval", "did2s (robust): estimate, 95% interval",
+              "reference period k = −1 (0 by definition)", "no effect (0)", "adoption (between k = −1 and 0)"]),
+            ("zh", "出生率 (‰) 的政策效应\n村 · 2019Q1–2020Q4",
+             ["朴素双向固定效应：估计值与 95% 置信区间", "did2s（稳健）：估计值与 95% 置信区间",
+              "参照期 k = −1（按定义为 0）", "无效应（0）", "处理开始（k = −1 与 0 之间）"])):
+        fig = event_study_figure(gap, language)
+        (ax,) = fig.axes
+        # the title names the measure, the level and the periods, and is what the page's caption reads
+        assert ax.get_title() == title and figure_titles(fig) == [title]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == legend
+        # drawn as wide as the other charts, which a phone shows at about two thirds
+        assert fig.get_figwidth() == FIG_WIDTH
+        joined = [line for line in ax.get_lines() if line.get_marker() in ("None", "") and len(line.get_xdata()) > 2]
+        assert len(joined) == 2
+        for line in joined:
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            at = np.round(x).astype(int)
+            # a gap at the missing event time, not a line across it; through 0 at the reference
+            assert np.isnan(y[at == 2]).all() and np.isfinite(y[at != 2]).all()
+            assert y[at == -1] == pytest.approx([0.0])
+        reference = [line for line in ax.get_lines() if line.get_label().startswith(legend[2])]
+        assert len(reference) == 1 and list(reference[0].get_xdata()) == [-1] and list(reference[0].get_ydata()) == [0]
+        # estimates drawn at every event time but the missing one and the reference
+        points = sorted({round(float(x)) for line in ax.get_lines() if line.get_marker() in ("o", "s")
+                         for x in line.get_xdata()})
+        assert points == [-2, 0, 1, 3, 4, 5]
+        plt.close(fig)
 
 
 def test_manipulable_by_field_meaning():

@@ -191,8 +191,11 @@ def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
                     "甲,2019,1000,10,6,4\n甲,2020,1000,12,6,6\n", encoding="utf-8")
     texts = [f.text for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings]
     assert "from 10.00 ‰ in 2019 to 12.00 ‰ in 2020 (+20.0%)" in texts[0]
-    # 6/4 × 100 = 150.00, then 6/6 × 100 = 100.00; a ratio carries no unit after its number
-    assert "from 150.00 in 2019 to 100.00 in 2020 (-33.3%)" in texts[1]
+    # 6/4 × 100 = 150, then 6/6 × 100 = 100; a ratio carries no unit after its number, and one
+    # decimal, as sex ratios are shown everywhere else
+    assert "from 150.0 in 2019 to 100.0 in 2020 (-33.3%)" in texts[1]
+    zh = [f.text for f in trend_findings(analysis.load(data), ["births", "srb"], "zh").findings]
+    assert "10.00 ‰" in zh[0] and "150.0 变为" in zh[1] and "100.0（" in zh[1] and "150.00" not in zh[1]
     # each trend links to its own section, the page repeating the heading per outcome
     repeated = '<main><h1>T</h1><h2>Trend</h2><h2>Trend</h2></main>'
     _, placed = arrange(repeated, "T", "en", findings=[{"text": "a", "section": "Trend", "occurrence": 0},

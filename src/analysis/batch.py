@@ -6,7 +6,7 @@ processes, each with one kernel that serves all its notebooks and tables in turn
 on a Dask cluster (``--scheduler``). A table that fails does not stop the others; a
 report already finished for the same data (SHA-256), parameters and reading options
 is kept, so a batch that was stopped resumes where it was. ``DIR/index.html`` lists
-every table with its status, key figures and pages; ``DIR/batch.json`` the same for
+every table with its status, key figures, its report's own ``index.html`` and pages; ``DIR/batch.json`` the same for
 programs.
 """
 
@@ -55,6 +55,8 @@ class Outcome:
     cell: str | None = None
     pages: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    # the report's own index.html (its overview and key findings), when it has one
+    index: str | None = None
 
 
 def slugify(name: str) -> str:
@@ -151,8 +153,11 @@ def _outcome(job: Job, status: str, facts: dict, seconds: float) -> Outcome:
         summary = json.loads(summary_file.read_text("utf-8"))
     except (OSError, ValueError):
         summary = {}
+    # reports made before they had an index page record none; a kept one may lack it on disk
+    index = facts.get("index")
+    index = index if index and (Path(job.out) / index).is_file() else None
     return Outcome(job.slug, job.data, status, seconds, pages=[rec["html"] for rec in facts.get("notebooks", [])],
-                   summary=summary)
+                   summary=summary, index=index)
 
 
 # ----------------------------------------------------------------------------- workers
@@ -299,11 +304,16 @@ def _figure(value, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _href(slug: str, page: str) -> str:
+    return html.escape(f"{slug}/{page}")
+
+
 def write_index(outcomes: list[Outcome], out_dir: str | Path) -> Path:
     """``index.html`` (offline, Chinese rendered with the embedded font) and
     ``batch.json`` for ``outcomes``; written to temporary names first."""
     from . import __version__
     from .fonts import css_font_face
+    from .tables.themes import SEX_RATIO_DECIMALS
 
     out = Path(out_dir)
     rows = []
@@ -314,13 +324,18 @@ def write_index(outcomes: list[Outcome], out_dir: str | Path) -> Path:
             where = " · ".join(html.escape(x) for x in (o.notebook, o.cell) if x)
             last = (f'<div class="where">{where}</div>' if where else "") + f'<div class="msg">{html.escape(o.message)}</div>'
         else:
-            last = " ".join(f'<a href="{html.escape(o.slug)}/{html.escape(page)}">{html.escape(Path(page).stem)}</a>'
-                            for page in o.pages)
+            overview = ([f'<a class="overview" href="{_href(o.slug, o.index)}">概览 <span class="en">Overview</span></a>']
+                        if o.index else [])
+            last = " ".join([*overview, *(f'<a href="{_href(o.slug, page)}">{html.escape(Path(page).stem)}</a>'
+                                          for page in o.pages)])
         figures = [] if o.status == "failed" else [s.get("units"), s.get("periods"), s.get("births")]
-        cells = [f"<td>{html.escape(Path(o.data).name)}<div class=\"slug\">{html.escape(o.slug)}/</div></td>",
+        name = html.escape(Path(o.data).name)
+        if o.status != "failed" and o.index:  # the table's name opens its report, as the overview link does
+            name = f'<a href="{_href(o.slug, o.index)}">{name}</a>'
+        cells = [f"<td>{name}<div class=\"slug\">{html.escape(o.slug)}/</div></td>",
                  f'<td class="status {o.status}">{zh} {en}</td>',
                  *(f'<td class="n">{_figure(v)}</td>' for v in (figures or [None] * 3)),
-                 f'<td class="n">{_figure(s.get("srb") if o.status != "failed" else None, 2)}</td>',
+                 f'<td class="n">{_figure(s.get("srb") if o.status != "failed" else None, SEX_RATIO_DECIMALS)}</td>',
                  f'<td class="n">{_figure(s.get("flagged_units") if o.status != "failed" else None)}</td>',
                  f"<td>{last}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -329,9 +344,11 @@ def write_index(outcomes: list[Outcome], out_dir: str | Path) -> Path:
     intro = (f"<p>{len(outcomes)} 个数据表：完成 {n['done']}，沿用上次结果 {n['skipped']}，失败 {n['failed']}。<br>"
              f"<span class=\"en\">{len(outcomes)} tables: {n['done']} done, {n['skipped']} unchanged from an earlier "
              f"run, {n['failed']} failed.</span></p>"
-             "<p>出生性别比为每 100 名女婴对应的男婴数；“有发现的单位”为可信度检查有发现的单位数。<br>"
+             "<p>出生性别比为每 100 名女婴对应的男婴数；“有发现的单位”为可信度检查有发现的单位数。"
+             "点击数据表名或“概览”打开该报告的概览页（要点与各页链接）。<br>"
              "<span class=\"en\">SRB: boys per 100 girls; flagged units: units with at least one finding of the "
-             "believability checks.</span></p>")
+             "believability checks. A table's name or Overview opens its report's overview (key findings and "
+             "links to its pages).</span></p>")
     body = (f"<main><h1>批量报告 <span class=\"en\">Batch of reports</span></h1>{intro}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f"<p class=\"facts\">workbench {html.escape(__version__)}</p></main>")
@@ -342,7 +359,7 @@ def write_index(outcomes: list[Outcome], out_dir: str | Path) -> Path:
              "td.n{text-align:right;font-variant-numeric:tabular-nums}.en{color:#555}"
              ".slug{color:#777;font-size:.8rem}.status.failed{color:#b00020;font-weight:600}"
              ".status.done{color:#1b6e20}.where{font-weight:600}.msg{font-size:.85rem;word-break:break-word}"
-             "a{margin-right:.6rem}.facts{color:#777;font-size:.8rem}")
+             "a{margin-right:.6rem}a.overview{font-weight:600}.facts{color:#777;font-size:.8rem}")
     page = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             "<title>批量报告 Batch of reports</title>"

@@ -76,8 +76,9 @@ def outcome_panel(frame: pd.DataFrame, outcome: str, level: str = "unit", period
     out["period_index"] = out["period"].map(order).astype(int)
     out = out.sort_values(["unit", "period_index"]).reset_index(drop=True)
     out = out[["unit", "name", "period", "period_index", "outcome", "weight"]]
+    # unit_level: what "unit" is in this table (village …), for titles that name the level
     out.attrs = {"outcome": outcome, "outcome_unit": unit_text, "weight_name": weight_name,
-                 "periods_in_order": list(order), "level": level}
+                 "periods_in_order": list(order), "level": level, "unit_level": frame.attrs.get("unit_level")}
     return out
 
 

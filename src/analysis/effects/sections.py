@@ -98,26 +98,64 @@ def _estimator_label(estimator: str, language: str) -> str:
 
 
 def event_study_figure(result: pd.DataFrame, language: str) -> plt.Figure:
-    """Relative-time effects of both estimators with 95 % intervals, side by side."""
+    """Relative-time effects of both estimators with 95 % intervals, side by side, under
+    a title naming the outcome, the level and the periods (the page's caption reads it).
+
+    Each estimator's points are joined in event time, broken where an event time has no
+    estimate; the reference period k = −1, fixed at 0 by the model, is drawn as its own
+    hollow marker rather than as an estimate."""
+    from ..plots import FIG_WIDTH, LEGEND_SIZE, _tight, chart_title, period_span
+
     _style()
     rows = result[result["estimator"].isin(["event_twfe", "event_did2s"]) & result["relative_time"].notna()]
     panel = result.attrs.get("panel")
-    unit = panel.attrs.get("outcome_unit", ("", ""))[0 if language == "zh" else 1] if panel is not None else ""
-    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=100)
+    attrs = panel.attrs if panel is not None else {}
+    unit = attrs.get("outcome_unit", ("", ""))[0 if language == "zh" else 1]
+    times = rows["relative_time"].astype(float)
+    # every event time from first to last: one without an estimate leaves a gap in the line
+    ks = np.arange(min(times.min(), -1.0), max(times.max(), 0.0) + 1) if len(rows) else np.array([-1.0, 0.0])
+    height = 4.6
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     colours = sns.color_palette(n_colors=2)
-    for i, (est, offset) in enumerate((("event_twfe", -0.12), ("event_did2s", 0.12))):
-        part = rows[rows["estimator"] == est].sort_values("relative_time")
-        k = part["relative_time"].to_numpy(float) + offset
-        y = part["estimate"].to_numpy(float)
-        low, high = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
+    handles = []
+    for i, (est, offset, marker) in enumerate((("event_twfe", -0.12, "o"), ("event_did2s", 0.12, "s"))):
+        part = rows[(rows["estimator"] == est) & (rows["relative_time"] != -1)]
+        part = part.groupby("relative_time")[["estimate", "ci_low", "ci_high"]].first()
+        if part.empty:
+            continue
+        full = part.reindex(ks)
+        y = full["estimate"].to_numpy(float)
+        # the line runs through the reference period, where the model puts the effect at 0
+        path = np.where(ks == -1, 0.0, y)
+        ax.plot(ks + offset, path, color=colours[i], lw=1.2, alpha=0.8, zorder=2)
+        low, high = full["ci_low"].to_numpy(float), full["ci_high"].to_numpy(float)
         err = np.vstack([y - low, high - y])
-        ax.errorbar(k, y, yerr=np.where(np.isfinite(err), err, 0), fmt="o", ms=4, capsize=2, color=colours[i],
-                    label=_estimator_label(est, language))
-    ax.axhline(0, color="#555555", lw=0.8)
-    ax.axvline(-0.5, color="#999999", lw=0.8, ls="--")
+        shown = np.isfinite(y)
+        handles.append(ax.errorbar(ks[shown] + offset, y[shown], yerr=np.where(np.isfinite(err), err, 0)[:, shown],
+                                   fmt=marker, ms=5, capsize=2, lw=1.2, color=colours[i], zorder=3,
+                                   label=say("legend_interval", language, estimator=_estimator_label(est, language))))
+    handles.append(ax.plot([-1], [0], ls="", marker="D", ms=7, mfc="white", mec="#222222", mew=1.4, zorder=4,
+                           label=say("legend_reference", language))[0])
+    handles.append(ax.axhline(0, color="#555555", lw=0.9, zorder=1, label=say("legend_zero", language)))
+    handles.append(ax.axvline(-0.5, color="#999999", lw=0.9, ls="--", zorder=1, label=say("legend_adoption", language)))
+    # at most about 12 labels, counted from adoption (k = 0): more run together at phone width
+    step = max(1, int(np.ceil(len(ks) / 12)))
+    ticks = ks[ks % step == 0]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{k:.0f}".replace("-", "−") for k in ticks])
     ax.set_xlabel(say("axis_relative", language))
-    ax.set_ylabel(say("axis_effect", language, unit=unit))
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    ax.set_ylabel(say("axis_effect", language, unit=unit) if unit else say("axis_effect_plain", language))
+    level = attrs.get("level")
+    if level == "unit":
+        level = attrs.get("unit_level") or level
+    outcome = attrs.get("outcome", "")
+    ind = indicators().get(outcome)
+    what = say("event_title", language, outcome=ind.label(language) if ind else outcome)
+    span = period_span(panel["period"]) if panel is not None and "period" in panel else ""
+    ax.set_title(chart_title(what, level, span, language))
+    # under the axes, where it hides no point
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,
+              frameon=False)
+    _tight(fig)
     plt.close(fig)
     return fig

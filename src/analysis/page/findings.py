@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from ..tables.themes import SMALL_BIRTHS
+from ..tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
 from .texts import t
 
 FINDINGS_MIME = "application/vnd.workbench.findings+json"
@@ -239,8 +239,14 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
         out.append(Finding(t("kf_trend", language, indicator=registry[outcome].name(language),
                              first=_year(first["period"], language), last=_year(last["period"], language),
                              first_value=first["value"], last_value=last["value"], change=change,
+                             decimals=_decimals(registry[outcome]),
                              unit=_unit(registry[outcome].unit(language))), section, place))
     return KeyFindings(out, language)
+
+
+def _decimals(indicator) -> int:
+    # a sex ratio's second decimal is noise the tables and other findings do not print
+    return SEX_RATIO_DECIMALS if indicator.ratio else 2
 
 
 def _unit(unit: str) -> str:

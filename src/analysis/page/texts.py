@@ -67,8 +67,8 @@ TEXT: dict[str, tuple[str, str]] = {
                          "first to check."),
     "kf_do_not_add_up": ("{n} 处数字对不上：各部分之和不等于合计。", "{n} figures do not add up: parts differ from their totals."),
     "kf_all_add_up": ("各部分之和与合计都对得上。", "Parts add up to their totals everywhere."),
-    "kf_trend": ("全部单位合计的{indicator}由 {first}的 {first_value:.2f}{unit} 变为 {last}的 {last_value:.2f}{unit}（{change:+.1f}%）。",
-                 "Over all units the {indicator} went from {first_value:.2f}{unit} in {first} to {last_value:.2f}{unit} in {last} "
+    "kf_trend": ("全部单位合计的{indicator}由 {first}的 {first_value:.{decimals}f}{unit} 变为 {last}的 {last_value:.{decimals}f}{unit}（{change:+.1f}%）。",
+                 "Over all units the {indicator} went from {first_value:.{decimals}f}{unit} in {first} to {last_value:.{decimals}f}{unit} in {last} "
                  "({change:+.1f}%)."),
     "all_periods": ("全部时期", "all periods"),
     "kf_no_sexes": ("本表没有分性别的出生数，无法计算出生人口性别比。", "The table has no births by sex: no sex ratio at birth can be computed."),
