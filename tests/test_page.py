@@ -321,3 +321,15 @@ def test_each_page_writes_its_own_downloads(tmp_path):
     # displayed by hand, with no page, it is the table without links
     assert "href=" not in table.data and "1.2" in table.data
     assert Page(None, "01-indicators").write(pd.DataFrame({"a": [1]}), "x") is None
+
+
+def test_names_with_markdown_marks_reach_the_reader_as_written():
+    """A scheme named after a blanked-out town ("***镇…") or a unit called "a_b [x](y)" is
+    text, not bold marks or a link."""
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    from analysis.sections import text
+
+    shown = markdown2html_mistune(text("scheme_intro", "en", name="***镇 a_b [x](y) `c`", scale=100, source="s",
+                                       level="v", grain="g").data)
+    assert "<strong>***镇 a_b [x](y) `c`</strong>" in shown and "<a " not in shown and "<code>" not in shown

@@ -289,7 +289,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "girls": ("女", "girls"),
     "srb": ("性别比", "SRB"),
     "ci": ("95% 区间", "95% interval"),
-    "p_value": ("p 值", "p-value"),
     "q_value": ("q 值", "q-value"),
     "funnel_zone": ("漏斗区", "funnel zone"),
     "shrunk_srb": ("收缩估计", "shrunk estimate"),

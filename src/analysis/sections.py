@@ -7,6 +7,7 @@ Everything that shows data escapes it: unit names are data, and a name such as
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +32,19 @@ def esc(value: object) -> str:
     return html.escape(str(value))
 
 
+# Characters Markdown would read as emphasis, links, code, tables or headings: a scheme
+# named "***镇…" (a seed document's blanked-out town) came out as bold marks
+_MARKDOWN = re.compile(r"([\\`*_\[\]#|~!])")
+
+
+def md_esc(value: object) -> str:
+    """``value`` as text inside Markdown: HTML escaped, Markdown's marks backslashed."""
+    return _MARKDOWN.sub(r"\\\1", esc(value))
+
+
 def text(key: str, language: str, **values) -> Markdown:
     """Narrative text; string values (unit names, file names) are escaped, numbers keep their format."""
-    return Markdown(t(key, language, **{k: esc(v) if isinstance(v, str) else v for k, v in values.items()}))
+    return Markdown(t(key, language, **{k: md_esc(v) if isinstance(v, str) else v for k, v in values.items()}))
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
@@ -106,7 +117,7 @@ def load_notes(frame: pd.DataFrame, language: str) -> list:
     decisions = [d["zh" if language == "zh" else "en"] for d in frame.attrs.get("decisions", [])
                  if d["topic"] != "header" or "→" not in d["en"]]
     notes = decisions or frame.attrs.get("notes", [])
-    return [Markdown("\n".join(f"- {esc(n)}" for n in notes))] if notes else []
+    return [Markdown("\n".join(f"- {md_esc(n)}" for n in notes))] if notes else []
 
 
 def missing_values(frame: pd.DataFrame, language: str) -> list:
@@ -140,7 +151,7 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     keys = key_columns(table) + ["period"]
     if constant and len(constant) < len(keys):
         first = table.iloc[0]
-        out.append(Markdown("; ".join(f"{column_label(n, language)}: {esc(first[n])}" for n in constant)))
+        out.append(Markdown("; ".join(f"{column_label(n, language)}: {md_esc(first[n])}" for n in constant)))
         keys = [k for k in keys if k not in constant]
     out += theme_tables(table, keys, language, decimals)
     if left_out:
@@ -409,7 +420,7 @@ def scheme_overview(scheme, level: str, grain: str, language: str, manual_defaul
     problems = validate(scheme)
     if problems:
         out += [text("scheme_problems", language),
-                Markdown("\n".join(f"- {esc(p.message(language))}" for p in problems))]
+                Markdown("\n".join(f"- {md_esc(p.message(language))}" for p in problems))]
     else:
         out.append(text("scheme_clean", language))
     manual = [it for it in scheme.leaves() if it.rule and it.rule.get("kind") == "manual"]

@@ -14,7 +14,7 @@ from IPython.display import HTML, Markdown
 
 from ..plots import _style
 from ..registry import indicators
-from ..sections import SeedLine, esc, html_table
+from ..sections import SeedLine, html_table, md_esc
 from .texts import NOTE_JOIN, say
 
 ESTIMATOR_NAMES = {
@@ -59,12 +59,12 @@ def effects_section(result: pd.DataFrame, language: str) -> list:
     weights = say("unweighted", language) if not result.attrs.get("weighted") else \
         say("weighted", language, weight=panel.attrs["weight_name"][0 if language == "zh" else 1])
     out = [Markdown(f"## {say('heading', language)}"),
-           Markdown(say("intro", language, outcome=esc(label), units=panel["unit"].nunique(),
+           Markdown(say("intro", language, outcome=md_esc(label), units=panel["unit"].nunique(),
                         treated=int(panel.loc[panel["first_treated"] > 0, "unit"].nunique()),
                         periods=panel["period_index"].nunique(), weights=weights))]
     flag = result.attrs.get("manipulable")
     if flag:
-        out.append(Markdown(f"> ⚠ {esc(flag['zh' if language == 'zh' else 'en'])}"))
+        out.append(Markdown(f"> ⚠ {md_esc(flag['zh' if language == 'zh' else 'en'])}"))
     out.append(did_table(result, language))
     if "seed" in result.attrs:
         out.append(SeedLine("effects.wild_bootstrap", result.attrs["seed"], language))

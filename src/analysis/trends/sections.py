@@ -12,7 +12,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ..i18n import level_name
-from ..sections import esc, html_table, seed_line
+from ..sections import esc, html_table, md_esc, seed_line
 from .joinpoint import DEFAULT_METHOD
 from .tables import TrendResult
 from .texts import text
@@ -53,7 +53,7 @@ def trend_intro(result: TrendResult, language: str, method: str | None = None) -
     method = method or _method(result)
     grain = result.series.attrs.get("grain", "year")
     return [Markdown(f"## {text('trends_heading', language)}"),
-            Markdown(text("trends_intro", language, outcome=esc(result.series.attrs["outcome"].label(language)),
+            Markdown(text("trends_intro", language, outcome=md_esc(result.series.attrs["outcome"].label(language)),
                           level=esc(_level(result.level, language)), grain=text(f"grain_{grain}", language),
                           method=text(f"method_{method}", language)))]
 
