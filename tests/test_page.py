@@ -330,6 +330,7 @@ def test_names_with_markdown_marks_reach_the_reader_as_written():
 
     from analysis.sections import text
 
-    shown = markdown2html_mistune(text("scheme_intro", "en", name="***镇 a_b [x](y) `c`", scale=100, source="s",
-                                       level="v", grain="g").data)
-    assert "<strong>***镇 a_b [x](y) `c`</strong>" in shown and "<a " not in shown and "<code>" not in shown
+    shown = markdown2html_mistune(text("scheme_intro", "en", name="***镇 a_b [x](y) `c` '月份' <b>", scale=100,
+                                       source="s", level="v", grain="g").data)
+    assert "<strong>***镇 a_b [x](y) `c` '月份' &lt;b&gt;</strong>" in shown
+    assert "<a " not in shown and "<code>" not in shown and "<b>" not in shown

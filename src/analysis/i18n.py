@@ -242,10 +242,10 @@ TEXT: dict[str, tuple[str, str]] = {
                   "reference with an exact binomial test, and the false discovery rate across units is controlled with "
                   "Benjamini–Hochberg q-values."),
     "srb_left_out": ("合计不含男婴或女婴数缺失的 {n} 行：{units}。", "The totals leave out the row(s) whose boys or girls are missing ({n}): {units}."),
-    "srb_pooled": ("合计 {births:,.0f} 名出生，男 {boys:,.0f}、女 {girls:,.0f}，性别比 **{srb:.2f}**（95% 区间 {low:.2f}–{high:.2f}）。"
+    "srb_pooled": ("合计 {births:,.0f} 名出生，男 {boys:,.0f}、女 {girls:,.0f}，性别比 **{srb:.1f}**（95% 区间 {low:.1f}–{high:.1f}）。"
                    "仅凭抽样波动，{births:,.0f} 名出生的性别比会落在 {band_low:.1f}–{band_high:.1f} 之间。",
-                   "In all, {births:,.0f} births, {boys:,.0f} boys and {girls:,.0f} girls: a sex ratio of **{srb:.2f}** "
-                   "(95% interval {low:.2f}–{high:.2f}). Sampling alone would put the ratio of {births:,.0f} births "
+                   "In all, {births:,.0f} births, {boys:,.0f} boys and {girls:,.0f} girls: a sex ratio of **{srb:.1f}** "
+                   "(95% interval {low:.1f}–{high:.1f}). Sampling alone would put the ratio of {births:,.0f} births "
                    "between {band_low:.1f} and {band_high:.1f}."),
     "srb_flagged_heading": ("需要关注的单位", "Units to look at"),
     "srb_flagged_intro": ("性别比落在 {low:.1f}–{high:.1f}（参照范围上下各放宽 4 个点）之外、且超出随机波动的单位"

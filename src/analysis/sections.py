@@ -38,8 +38,10 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]#|~!])")
 
 
 def md_esc(value: object) -> str:
-    """``value`` as text inside Markdown: HTML escaped, Markdown's marks backslashed."""
-    return _MARKDOWN.sub(r"\\\1", esc(value))
+    """``value`` as text inside Markdown: HTML escaped, Markdown's marks backslashed.
+    Quotes stay as they are: their entities (``&#x27;``) hold a ``#`` that would be
+    backslashed in turn, and text needs no quoting."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
 def text(key: str, language: str, **values) -> Markdown:
