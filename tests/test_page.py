@@ -202,7 +202,8 @@ def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
                                                        {"text": "b", "section": "Trend", "occurrence": 1},
                                                        {"text": "c", "section": "Trend", "occurrence": 5}])
     assert [p["href"] for p in placed] == ["#s1", "#s2", "#s2"]
-    assert [f.occurrence for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings] == [0, 1]
+    # every trend finding links to the trends section (one subsection per outcome under it)
+    assert [f.section for f in trend_findings(analysis.load(data), ["births", "srb"], "en").findings] == ["trends"] * 2
 
 
 def test_pages_without_their_inputs_still_say_something():
@@ -248,7 +249,6 @@ def test_a_page_keeps_its_own_language_and_drops_the_prose_of_sections_that_show
     nb = _notebook([
         _code(),  # setting up shows nothing, and carries no prose
         _md("# 标题", "lang-zh"), _md("# Title", "lang-en"),
-        _code({"text/markdown": "intro"}),
         _md("## 空节", "lang-zh", "section-empty"), _md("## Empty", "lang-en", "section-empty"),
         _code(), _code(),  # a section whose code shows nothing: its prose goes too
         _md("## 图", "lang-zh", "section-chart"), _md("## Chart", "lang-en", "section-chart"),
@@ -262,6 +262,7 @@ def test_a_page_keeps_its_own_language_and_drops_the_prose_of_sections_that_show
         # prose at the very end has no code to be judged by: it stays
         assert shown == [title, chart, "A note a user added, in no language's tag", last], shown
     assert _notebook_title(nb, "en") == "Title" and _notebook_title(nb, "zh") == "标题"
+    # the title stays even when the first section under it shows nothing
     # the executed notebook itself keeps both languages
     assert len(_strip_for_readers(nb).cells) == len(nb.cells)
 

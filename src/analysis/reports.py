@@ -193,8 +193,9 @@ def _strip_for_readers(nb: nbformat.NotebookNode, language: str | None = None) -
     :data:`LANGUAGE_TAGS`) is left out, and so is the prose of a section that shows
     nothing: language-tagged Markdown cells are dropped when none of the code cells
     after them, up to the next Markdown cell, displayed anything (a page without boys
-    and girls has no heading over an empty funnel plot). Untagged Markdown cells, which
-    a user may add, are always kept."""
+    and girls has no heading over an empty funnel plot). The page's title (a cell
+    opening with a level-1 heading) and untagged Markdown cells, which a user may add,
+    are always kept."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells = [c for c in nb.cells if "notebook-only" not in _tags(c)]
     for cell in cells:
@@ -207,6 +208,10 @@ def _strip_for_readers(nb: nbformat.NotebookNode, language: str | None = None) -
         kept, prose = [], []  # prose: the language-tagged Markdown cells waiting for their code
         for i, cell in enumerate(cells):
             tagged = cell.get("cell_type") == "markdown" and LANGUAGE_TAGS[language] in _tags(cell)
+            if tagged and re.match(r"\s*#\s", cell.get("source", "")):
+                kept += prose + [cell]  # the page's title stays whatever follows it
+                prose = []
+                continue
             if tagged:
                 prose.append(cell)
                 continue

@@ -58,8 +58,7 @@ def effects_section(result: pd.DataFrame, language: str) -> list:
     label = ind.label(language) if ind else outcome
     weights = say("unweighted", language) if not result.attrs.get("weighted") else \
         say("weighted", language, weight=panel.attrs["weight_name"][0 if language == "zh" else 1])
-    out = [Markdown(f"## {say('heading', language)}"),
-           Markdown(say("intro", language, outcome=md_esc(label), units=panel["unit"].nunique(),
+    out = [Markdown(say("intro", language, outcome=md_esc(label), units=panel["unit"].nunique(),
                         treated=int(panel.loc[panel["first_treated"] > 0, "unit"].nunique()),
                         periods=panel["period_index"].nunique(), weights=weights))]
     flag = result.attrs.get("manipulable")

@@ -9,9 +9,9 @@ from ..i18n import check_language
 
 TEXT: dict[str, tuple[str, str]] = {
     # notebook 05 without a treatment
-    "no_treatment": ("## 政策效果\n\n未指定处理：要估计某项政策或奖励的效果，请给出处理列（参数 `treatment`：每个单位-时期 0/1 或各单位的开始时期），"
+    "no_treatment": ("未指定处理：要估计某项政策或奖励的效果，请给出处理列（参数 `treatment`：每个单位-时期 0/1 或各单位的开始时期），"
                      "或开始时期与处理单位（参数 `treatment_date` 与 `treated`）。",
-                     "## Policy effects\n\nNo treatment was given: to estimate the effect of a policy or an incentive, name a "
+                     "No treatment was given: to estimate the effect of a policy or an incentive, name a "
                      "treatment column (parameter `treatment`: 0/1 per unit-period, or each unit's adoption period) or a start "
                      "date with the treated units (parameters `treatment_date` and `treated`)."),
     # treatment input

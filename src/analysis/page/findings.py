@@ -215,9 +215,8 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     from ..indicators import indicator_table
     from ..periods import sort_key
     from ..registry import indicators
-    from ..trends.texts import text as trend_text
 
-    section = trend_text("trends_heading", language)
+    section = "trends"  # the notebook's section of trends, one subsection per outcome
     registry = indicators()
     pooled = indicator_table(frame, level="all", periods="year", period_range=period_range)
     pooled = pooled[pooled["value"].notna()]
@@ -229,7 +228,6 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
         return KeyFindings([], language)
     out = []
     for outcome in chosen:
-        place = wanted.index(outcome)  # the page has a section per outcome, in this order
         series = pooled[pooled["indicator"] == outcome]
         if series["period"].nunique() < 2:
             return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
@@ -240,7 +238,7 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
                              first=_year(first["period"], language), last=_year(last["period"], language),
                              first_value=first["value"], last_value=last["value"], change=change,
                              decimals=_decimals(registry[outcome]),
-                             unit=_unit(registry[outcome].unit(language))), section, place))
+                             unit=_unit(registry[outcome].unit(language))), section))
     return KeyFindings(out, language)
 
 

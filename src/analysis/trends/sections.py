@@ -52,7 +52,9 @@ def trend_intro(result: TrendResult, language: str, method: str | None = None) -
         return none
     method = method or _method(result)
     grain = result.series.attrs.get("grain", "year")
-    return [Markdown(f"## {text('trends_heading', language)}"),
+    # one subsection per outcome under the notebook's heading, named for the outcome, so
+    # that the contents tell them apart
+    return [Markdown(f"### {md_esc(result.series.attrs['outcome'].label(language))}"),
             Markdown(text("trends_intro", language, outcome=md_esc(result.series.attrs["outcome"].label(language)),
                           level=esc(_level(result.level, language)), grain=text(f"grain_{grain}", language),
                           method=text(f"method_{method}", language)))]
@@ -77,7 +79,7 @@ def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
     })
     if (note != "").any():
         shown[""] = note.to_numpy()
-    return [Markdown(f"### {text('jp_table_heading', language)}"), html_table(shown, decimals, index=False, numbers=True, name="joinpoints", language=language)]
+    return [Markdown(f"#### {text('jp_table_heading', language)}"), html_table(shown, decimals, index=False, numbers=True, name="joinpoints", language=language)]
 
 
 def trend_plot(result: TrendResult, language: str, units: list[str] | None = None) -> list:
