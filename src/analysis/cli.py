@@ -198,9 +198,14 @@ WHOLE_NUMBERS = ("source_row", "rank", "rank_low", "rank_high", "rank_before", "
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as a reader writes them: row numbers and ranks as whole numbers."""
+    """Numbers as a reader writes them: row numbers, ranks and counts (births, the
+    numerator and denominator of a rate) as whole numbers where every value is whole,
+    so that a CSV says 1068, not 1068.0; a count holding a fraction (person-years, a
+    scaled 万人 figure) keeps it."""
+    from .columns import count_fields
+
     out = frame
-    for column in WHOLE_NUMBERS:
+    for column in (*WHOLE_NUMBERS, *count_fields(), "numerator", "denominator"):
         if column in out.columns and pd.api.types.is_float_dtype(out[column]):
             values = out[column]
             if ((values.dropna() % 1) == 0).all():
