@@ -71,6 +71,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         raise DataError(p.name, f"unknown layout {layout!r}", f"use one of {', '.join(LAYOUTS)}",
                         zh=(f'未知的版式 {layout}', f"使用 {'、'.join(LAYOUTS)} 之一"))
     mapping = _mapping(columns)
+    # columns the user confirms hold no personal data: by option, or mapped to not_personal
+    not_personal = [*(not_personal or []), *(k for k, v in mapping.items() if v == "not_personal")]
+    mapping = {k: v for k, v in mapping.items() if v != "not_personal"}
     sheets = open_sheets(p)
     decisions: list[Decision] = []
     for sh in sheets:
