@@ -213,3 +213,12 @@ def test_not_personal_lets_a_misjudged_column_through(tmp_path):
     _refused(p)
     assert len(analysis.load(p, not_personal=["联系人"])) == 2
     assert len(analysis.load(p, not_personal=["#4"])) == 2
+
+
+def test_table_takes_not_personal(tmp_path):
+    path = need(HOSTILE / "person_names_column.csv")
+    refused = workbench("table", "tidy", path, "-o", tmp_path / "tidy.csv")
+    assert refused.returncode == 2 and not (tmp_path / "tidy.csv").exists()
+    r = workbench("table", "tidy", path, "--not-personal", "户主", "-o", tmp_path / "tidy.csv")
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path / "tidy.csv")) == 4

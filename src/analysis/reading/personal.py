@@ -237,32 +237,39 @@ class PersonalDataError(DataError):
 
 
 FIX_EN = ("delete {what} and load aggregate counts per unit; if column {col!r} holds no personal data, "
-          "say so with --not-personal {arg} (report, batch: a line '{col}: not_personal' in the --columns file)")
+          "say so with --not-personal {arg} (report, batch: a line '{key}: not_personal' in the --columns file)")
 FIX_ZH = ("删除{what}，读入按单位汇总的计数；如“{col}”列并非个人信息，用 --not-personal {arg} 确认"
-          "（report、batch：在 --columns 映射文件中写一行“{col}: not_personal”）")
+          "（report、batch：在 --columns 映射文件中写一行“{key}: not_personal”）")
 
 
 def _arg(col: str) -> str:
     return f"'{col}'" if re.search(r"[\s'\"#;&|<>()$`\\]", col) or not col else col
 
 
+def _key(col: str) -> str:
+    """``col`` as a YAML key (``#3`` unquoted would be a comment)."""
+    return f'"{col}"' if re.search(r"^[#&*!|>'\"%@`\[\]{}-]|:", col) else col
+
+
+def _fix(what_en: str, what_zh: str, col: str) -> tuple[str, str]:
+    return (FIX_EN.format(what=what_en, col=col, arg=_arg(col), key=_key(col)),
+            FIX_ZH.format(what=what_zh, col=col, arg=_arg(col), key=_key(col)))
+
+
 def refuse_columns(file: str, columns: list[str]) -> None:
-    shown = ", ".join(columns)
-    raise PersonalDataError(file, f"columns identify persons ({shown}); the workbench keeps aggregate counts only",
-                    FIX_EN.format(what="these columns (and any per-person rows)", col=columns[0], arg=_arg(columns[0])),
-                    column=columns[0],
-                    zh=(f"有列可识别个人（{'、'.join(columns)}）；本工具只处理汇总计数",
-                        FIX_ZH.format(what="这些列（以及逐人记录的行）", col=columns[0], arg=_arg(columns[0]))))
+    fix_en, fix_zh = _fix("these columns (and any per-person rows)", "这些列（以及逐人记录的行）", columns[0])
+    raise PersonalDataError(file, f"columns identify persons ({', '.join(columns)}); the workbench keeps aggregate counts only",
+                            fix_en, column=columns[0],
+                            zh=(f"有列可识别个人（{'、'.join(columns)}）；本工具只处理汇总计数", fix_zh))
 
 
 def refuse_cell(file: str, kind: str, column: str, row: int | None) -> None:
     en, zh = _WHAT[kind]
-    where = "header of column" if row is None else "cell"
-    raise PersonalDataError(file, f"a {where} holds what looks like {en} (value not shown); the workbench keeps aggregate counts only",
-                    FIX_EN.format(what="the number (or the column)", col=column, arg=_arg(column)),
-                    row=row, column=column,
-                    zh=(f"{'表头' if row is None else '单元格'}中有像是{zh}的内容（不显示其值）；本工具只处理汇总计数",
-                        FIX_ZH.format(what="该号码（或该列）", col=column, arg=_arg(column))))
+    where = "the header" if row is None else "a cell"
+    fix_en, fix_zh = _fix("the number (or the column)", "该号码（或该列）", column)
+    raise PersonalDataError(file, f"{where} holds what looks like {en} (value not shown); "
+                            "the workbench keeps aggregate counts only", fix_en, row=row, column=column,
+                            zh=(f"{'表头' if row is None else '单元格'}中有像是{zh}的内容（不显示其值）；本工具只处理汇总计数", fix_zh))
 
 
 def exempt(not_personal, names: list[str]) -> set[int]:
