@@ -148,9 +148,9 @@ def test_id_number_in_a_count_column_refused(tmp_path):
 def test_id_number_stored_as_a_number_refused(tmp_path):
     p = tmp_path / "t.parquet"
     pd.DataFrame({"单位": ["甲村", "乙村"], "年份": [2019, 2019], "出生人数": [20, 30],
-                  "编号": [1, 330324850612179]}).to_parquet(p)
+                  "其他": [1, 330324850612179]}).to_parquet(p)
     err = _refused(p)
-    assert err.column == "编号" and "ID number" in str(err)
+    assert err.column == "其他" and "ID number" in str(err)
 
 
 def test_number_in_a_header_refused_without_showing_it(tmp_path):
@@ -222,3 +222,9 @@ def test_table_takes_not_personal(tmp_path):
     r = workbench("table", "tidy", path, "--not-personal", "户主", "-o", tmp_path / "tidy.csv")
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(tmp_path / "tidy.csv")) == 4
+
+
+def test_area_codes_are_not_ids(tmp_path):
+    # a 12-digit area code and a 3-digit urban-rural class: its digits pass for a 15-digit ID
+    p = _csv(tmp_path, "代码,单位,年份,出生人数\n110101001001111,甲社区,2019,20\n110101001002111,乙社区,2019,30\n")
+    assert len(analysis.load(p)) == 2

@@ -246,7 +246,7 @@ def _refuse_personal(parts, names, meanings, profiles, body, file, confirmed: se
     for c in body.columns:
         if c in confirmed or c >= len(meanings):
             continue
-        found = scan_column(body[c], counts=meanings[c].kind == "measure")
+        found = scan_column(body[c], counts=meanings[c].kind == "measure", codes=meanings[c].kind == "code")
         if found:
             refuse_cell(file, found[1], label[c], int(found[0]))
 

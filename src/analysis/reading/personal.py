@@ -24,8 +24,9 @@ the value. What is refused:
   - mobile numbers ``1[3-9]`` + 9 digits (``+86``/``0086`` before, spaces or dashes inside),
     and landlines ``0`` + 2–3 digit area code, a separator or brackets, 7–8 digits.
 
-  A cell that is a plain number in a column of counts or rates (by its header) is looked
-  at for ID numbers only: a count of 13,912,345,678 is implausible but cannot be told
+  In a column of codes (by its header) 15 digits are not taken for an ID (a 12-digit
+  area code and a 3-digit class pass for one). A cell that is a plain number in a column
+  of counts or rates (by its header) is looked at for ID numbers only: a count of 13,912,345,678 is implausible but cannot be told
   from an amount; nothing else in it can be a phone number. Numbers stored as numbers
   (Parquet, typed workbooks) are looked at when they are integers of 15 or 18 digits.
 
@@ -101,7 +102,7 @@ def _landline(groups: list[str]) -> bool:
         and re.fullmatch(r"[0-9]{7,8}", groups[1]) is not None
 
 
-def find_number(text: str, *, phones: bool = True) -> str | None:
+def find_number(text: str, *, phones: bool = True, id15: bool = True) -> str | None:
     """What personal number ``text`` holds anywhere (``id``, ``mobile``, ``landline``), or None."""
     t = unicodedata.normalize("NFKC", text)
     if len(_DIGITS.findall(t)) < 10:
@@ -118,7 +119,7 @@ def find_number(text: str, *, phones: bool = True) -> str | None:
                     break
                 if n == 18 and is_id18(joined):
                     return "id"
-                if n == 15 and "X" not in joined.upper() and is_id15(joined) and \
+                if id15 and n == 15 and "X" not in joined.upper() and is_id15(joined) and \
                         [len(g) for g in groups[i:j + 1]] in ([15], [6, 6, 3], [6, 9], [4, 4, 4, 3]):
                     return "id"
                 if phones and n == 11 and _mobile(groups[i:j + 1]):
@@ -130,7 +131,7 @@ def find_number(text: str, *, phones: bool = True) -> str | None:
     return None
 
 
-def _number_of_value(v: object, *, phones: bool) -> str | None:
+def _number_of_value(v: object, *, phones: bool, id15: bool = True) -> str | None:
     """``find_number`` of one cell as stored: text, or an integer stored as a number."""
     if v is None or isinstance(v, bool):
         return None
@@ -138,9 +139,9 @@ def _number_of_value(v: object, *, phones: bool) -> str | None:
         s = str(int(v))
         if len(s) == 18:
             return "id" if is_id18(s, check=False) else None  # a float's last digits are lost
-        return "id" if len(s) == 15 and is_id15(s) else None
+        return "id" if id15 and len(s) == 15 and is_id15(s) else None
     if isinstance(v, str):
-        return find_number(v, phones=phones)
+        return find_number(v, phones=phones, id15=id15)
     return None
 
 
@@ -148,18 +149,20 @@ def _plain_figure(text: str) -> bool:
     return re.fullmatch(r"\s*-?[0-9][0-9,，\s]*(\.[0-9]+)?\s*", unicodedata.normalize("NFKC", text)) is not None
 
 
-def scan_column(cells: pd.Series, *, counts: bool) -> tuple[object, str] | None:
+def scan_column(cells: pd.Series, *, counts: bool, codes: bool = False) -> tuple[object, str] | None:
     """(row label, kind) of the first cell in ``cells`` that holds a personal number.
 
     ``counts``: the column's header names a count or rate, so a cell that is a plain
-    number there is looked at for ID numbers only."""
+    number there is looked at for ID numbers only. ``codes``: the header names codes,
+    where 15 digits are a 12-digit area code and a 3-digit class (110101001001111), whose
+    township and village digits pass for a birth date: 15-digit IDs are not looked for."""
     if pd.api.types.is_bool_dtype(cells.dtype):
         return None
     if pd.api.types.is_numeric_dtype(cells.dtype):
         v = pd.to_numeric(cells, errors="coerce").abs()
         near = cells[(v >= 1e14) & (v < 1e15) | (v >= 1e17) & (v < 1e18)]
         for label, value in near.items():
-            kind = _number_of_value(value, phones=False)
+            kind = _number_of_value(value, phones=False, id15=not codes)
             if kind:
                 return label, kind
         return None
@@ -169,9 +172,9 @@ def scan_column(cells: pd.Series, *, counts: bool) -> tuple[object, str] | None:
         if isinstance(u, str):
             if len(u) < 10:
                 continue
-            kind = find_number(u, phones=not (counts and _plain_figure(u)))
+            kind = find_number(u, phones=not (counts and _plain_figure(u)), id15=not codes)
         else:
-            kind = _number_of_value(u, phones=False)
+            kind = _number_of_value(u, phones=False, id15=not codes)
         if kind:
             found[u] = kind
     if not found:
