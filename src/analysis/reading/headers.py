@@ -108,7 +108,7 @@ def unit_scale(unit: str | None) -> float:
 @dataclass
 class Meaning:
     kind: str              # measure, unit, geography, period, code, personal, ignore, unknown
-    name: str | None       # canonical name (measures, geography levels)
+    name: str | None       # canonical name (measures, geography levels); personal: identifiers, names, dates
     unit: str | None = None
     why: str = ""          # how it was understood, in English words of the header's own parts
 
