@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import BAD, SHARED, need, workbench
 
 import analysis
 from analysis.columns import alias_table
 from analysis.errors import DataError
 from analysis.reading.personal import find_number, is_id15, is_id18
-from conftest import BAD, SHARED, need, workbench
 
 HOSTILE = SHARED / "cases" / "hostile"
 # file, the column the message names, values of the file that must never be shown
