@@ -50,7 +50,7 @@ from ..errors import DataError
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 # a run of digits, single separators (space, dash, brackets) between groups, an ID's X at the end
-_RUN = re.compile(r"(?<![0-9.])\+?[0-9]+(?:[ \-()\u3000]{1,2}[0-9]+)*[Xx]?(?![0-9]|\.[0-9])")
+_RUN = re.compile(r"(?<![0-9.])\+?[0-9]+(?:[ \-\u2013\u2014()\u3000]{1,2}[0-9]+)*[Xx]?(?![0-9]|\.[0-9])")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
 _DIGITS = re.compile(r"[0-9]")
 _WHAT = {"id": ("a resident ID number", "身份证号"), "mobile": ("a mobile phone number", "手机号"),
