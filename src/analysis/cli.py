@@ -21,7 +21,7 @@ EXIT_DATA = 2
 EXIT_FAILED = 1
 
 
-def _data_options(p: argparse.ArgumentParser, optional: bool = False) -> None:
+def _data_options(p: argparse.ArgumentParser, optional: bool = False, not_personal: bool = True) -> None:
     if optional:  # `report --list-parameters` needs no table
         p.add_argument("data", nargs="?", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
     else:
@@ -37,6 +37,10 @@ def _data_options(p: argparse.ArgumentParser, optional: bool = False) -> None:
                    help="override the layout the reader recognised")
     p.add_argument("--scale", default="", metavar="COL=FACTOR,...",
                    help="multiply columns printed in thousands or ten-thousands, e.g. population=10000")
+    if not_personal:
+        p.add_argument("--not-personal", action="append", default=[], metavar="COLUMN",
+                       help="a column (header or #N) that holds no personal data, though the reader took it for "
+                       "persons' names, dates or numbers (repeatable; README, Personal data)")
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
@@ -67,7 +71,8 @@ def _load(args):
     from .loading import load
 
     return load(args.data, sheet=args.sheet, columns=_columns(args.columns), period=args.period,
-                unit_name=args.unit_name, layout=args.layout, scale=_scale(args.scale))
+                unit_name=args.unit_name, layout=args.layout, scale=_scale(args.scale),
+                not_personal=getattr(args, "not_personal", None) or None)
 
 
 def _duckdb_csv(frame: pd.DataFrame, path: str) -> None:
@@ -255,7 +260,7 @@ def _table_frame(args):
             print(f"workbench: {args.data} is large: read by DuckDB without loading it (see README, Large tables) / "
                   "表很大：由 DuckDB 直接读取，不整表载入", file=sys.stderr)
             return scan(args.data, columns=_columns(args.columns), period=args.period, unit_name=args.unit_name,
-                        scale=_scale(args.scale))
+                        scale=_scale(args.scale), not_personal=args.not_personal or None)
     return _load(args)
 
 
@@ -636,7 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_scheme_validate)
 
     r = sub.add_parser("report", help="run the notebooks and write HTML reports")
-    _data_options(r, optional=True)
+    _data_options(r, optional=True, not_personal=False)
     r.add_argument("--list-parameters", action="store_true",
                    help="print every notebook's parameters (type, default, help) and exit; needs no table "
                    "/ 列出各笔记本的参数")

@@ -120,11 +120,6 @@ def alias_table() -> dict[str, str]:
     return table
 
 
-@lru_cache(maxsize=1)
-def personal_headers() -> frozenset[str]:
-    return frozenset(normalise_header(a) for a in _fields_spec()["personal"])
-
-
 def match_header(parts: list[str]) -> str | None:
     """Canonical name for a header made of one or more stacked header cells."""
     table = alias_table()

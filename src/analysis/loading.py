@@ -38,7 +38,9 @@ def _decode(raw: bytes, name: str) -> str:
 
 def read_mapping(path: str | Path) -> dict[str, str]:
     """A column-mapping file: YAML/JSON ``{printed header: canonical name}`` or a
-    two-column CSV ``header,canonical``. Map a header to ``ignore`` to drop it."""
+    two-column CSV ``header,canonical``. Map a header to ``ignore`` to drop it, to
+    ``not_personal`` to say that it holds no personal data (YAML also takes a list,
+    ``not_personal: [header, …]``)."""
     import yaml
 
     p = Path(path)
@@ -63,13 +65,17 @@ def read_mapping(path: str | Path) -> dict[str, str]:
             raise DataError(p.name, "the column-mapping file is not a mapping",
                             "write one 'header: canonical_name' per line",
                             zh=('列映射文件不是映射', '每行写一个“表头: 规范列名”'))
+        listed = mapping.pop("not_personal", None)
+        if listed is not None:
+            for header in listed if isinstance(listed, list) else [listed]:
+                mapping.setdefault(header, "not_personal")
     return {str(k): str(v) for k, v in mapping.items()}
 
 
 def _known_targets() -> set[str]:
     from .registry import indicators
 
-    return ({"ignore", *TEXT_COLUMNS, *count_fields()}
+    return ({"ignore", "not_personal", *TEXT_COLUMNS, *count_fields()}
             | {f"reported_{i}" for i in indicators()})
 
 
@@ -77,12 +83,13 @@ def _known_targets() -> set[str]:
 
 def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Path | dict | None = None,
          period: str | None = None, unit_name: str | None = None, layout: str | None = None,
-         scale: dict[str, float] | None = None) -> pd.DataFrame:
+         scale: dict[str, float] | None = None, not_personal: list[str] | None = None) -> pd.DataFrame:
     """Read a table of aggregate counts into the canonical frame (see module doc).
 
     Arguments as :func:`analysis.reading.read_table`: ``sheet`` (name, 0-based
     index, ``"all"``), ``columns`` (mapping file or dict, keys may be ``#N``),
-    ``period``, ``unit_name``, ``layout``, ``scale``.
+    ``period``, ``unit_name``, ``layout``, ``scale``, ``not_personal`` (columns the
+    user confirms hold no personal data).
 
     A workbench canonical Parquet (:func:`write_canonical`) is returned as it was
     written, attrs included, without reading the table again; reading options that
@@ -90,8 +97,9 @@ def load(path: str | Path, *, sheet: str | int | None = None, columns: str | Pat
     """
     if is_canonical(path):
         return read_canonical(path, sheet=sheet, columns=columns, period=period, unit_name=unit_name,
-                              layout=layout, scale=scale)
-    frame = read_table(path, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout, scale=scale)
+                              layout=layout, scale=scale, not_personal=not_personal)
+    frame = read_table(path, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout, scale=scale,
+                       not_personal=not_personal)
     frame["is_total"] = frame["role"] != "unit"
     a = frame.attrs
     sheets = list(dict.fromkeys(frame["sheet"].dropna())) if "sheet" in frame else []
@@ -120,14 +128,14 @@ def parse_scale(text: str) -> dict[str, float]:
 
 
 def load_parameters(data_path: str, sheet: str = "", columns_file: str = "", table_period: str = "",
-                    unit_name: str = "", layout: str = "", scale: str = "") -> pd.DataFrame:
-    """:func:`load` from a notebook's parameters: text parameters, "" meaning "not given";
-    relative paths start at the project root."""
+                    unit_name: str = "", layout: str = "", scale: str = "", not_personal: str = "") -> pd.DataFrame:
+    """:func:`load` from a notebook's parameters: text parameters, "" meaning "not given"
+    (``not_personal``: headers separated by commas); relative paths start at the project root."""
     from .paths import resolve
 
     return load(resolve(data_path), sheet=sheet or None, columns=resolve(columns_file) if columns_file else None,
                 period=table_period or None, unit_name=unit_name or None, layout=layout or None,
-                scale=parse_scale(scale))
+                scale=parse_scale(scale), not_personal=[h.strip() for h in not_personal.split(",") if h.strip()] or None)
 
 
 # ----------------------------------------------------------------------------- canonical Parquet
@@ -215,17 +223,17 @@ def _hashable(key):
     return tuple(key) if isinstance(key, list) else key
 
 
-def _options(sheet=None, columns=None, period=None, unit_name=None, layout=None, scale=None) -> dict:
+def _options(sheet=None, columns=None, period=None, unit_name=None, layout=None, scale=None, not_personal=None) -> dict:
     """Reading options in one comparable form: given ones only, paths resolved."""
     out = {"sheet": None if sheet is None else str(sheet),
            "columns": (dict(columns) if isinstance(columns, dict) else str(Path(columns).resolve())) if columns else None,
            "period": period or None, "unit_name": unit_name or None, "layout": layout or None,
-           "scale": dict(scale) if scale else None}
+           "scale": dict(scale) if scale else None, "not_personal": sorted(map(str, not_personal)) if not_personal else None}
     return {k: v for k, v in out.items() if v is not None}
 
 
 def write_canonical(frame: pd.DataFrame, path: str | Path, *, sheet=None, columns=None, period=None,
-                    unit_name=None, layout=None, scale=None) -> Path:
+                    unit_name=None, layout=None, scale=None, not_personal=None) -> Path:
     """Write ``frame`` (as :func:`load` returns it) to ``path`` as a workbench canonical
     Parquet: the columns as they are, ``frame.attrs`` and the reading options it was read
     with in the file's metadata. :func:`load` of that file returns an equal frame with
@@ -242,7 +250,7 @@ def write_canonical(frame: pd.DataFrame, path: str | Path, *, sheet=None, column
     table = pa.Table.from_pandas(body)
     marker = {"format": CANONICAL_FORMAT, "attrs": _to_json(dict(frame.attrs)),
               "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()}, "columns_dtype": str(frame.columns.dtype),
-              "options": _to_json(_options(sheet, columns, period, unit_name, layout, scale))}
+              "options": _to_json(_options(sheet, columns, period, unit_name, layout, scale, not_personal))}
     meta = dict(table.schema.metadata or {})
     meta[CANONICAL_KEY] = json.dumps(marker, ensure_ascii=False).encode("utf-8")
     tmp = path.with_name(f".{path.name}.tmp")

@@ -7,7 +7,8 @@ table that every other part of the workbench reads; see :mod:`.table`.
 * :mod:`.headers`: where the header is, and what each stacked header means;
 * :mod:`.layout`: long, wide by period, transposed or series, turned long;
 * :mod:`.values`: printed figures and periods, a whole column at a time;
-* :mod:`.roles`: units, totals, subtotals and "of which" rows, by marks and arithmetic.
+* :mod:`.roles`: units, totals, subtotals and "of which" rows, by marks and arithmetic;
+* :mod:`.personal`: headers and cells that identify persons, refused before anything is read.
 """
 
 from .table import read_table, unit_label

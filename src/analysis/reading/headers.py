@@ -26,7 +26,6 @@ from ..columns import (
     has_cjk,
     match_header,
     normalise_header,
-    personal_headers,
 )
 from ..periods import parse_period
 
@@ -109,7 +108,7 @@ def unit_scale(unit: str | None) -> float:
 @dataclass
 class Meaning:
     kind: str              # measure, unit, geography, period, code, personal, ignore, unknown
-    name: str | None       # canonical name (measures, geography levels)
+    name: str | None       # canonical name (measures, geography levels); personal: identifiers, names, dates
     unit: str | None = None
     why: str = ""          # how it was understood, in English words of the header's own parts
 
@@ -153,8 +152,12 @@ def _looks_like_code(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9]*([_.][A-Za-z0-9]+)+|[A-Z]{1,6}", text.strip()))
 
 
-def interpret(raw_parts: list[object]) -> Meaning:
-    """What a column is, from its stacked header cells (top first)."""
+def interpret(raw_parts: list[object], personal: bool = True) -> Meaning:
+    """What a column is, from its stacked header cells (top first).
+
+    A header of persons' data is ``Meaning("personal", tier)`` (see :mod:`.personal`),
+    which the layout confirms by the column's cells; ``personal=False`` reads the header
+    as if it were not (a column of figures under 育龄妇女, one the user confirmed)."""
     parts = [clean_part(p) for p in raw_parts]
     unit = next((p.unit for p in reversed(parts) if p.unit), None)
     texts = [p.text for p in parts if p.text]
@@ -165,8 +168,12 @@ def interpret(raw_parts: list[object]) -> Meaning:
     if not texts:
         return Meaning("unknown", None, unit)
     keys = [normalise_header(t) for t in texts]
-    if any(k in personal_headers() for k in keys):
-        return Meaning("personal", None, unit)
+    if personal:
+        from .personal import header_tier
+
+        tier = header_tier(keys)
+        if tier is not None:
+            return Meaning("personal", tier, unit)
     joined = "".join(texts) if has_cjk("".join(texts)) else " ".join(texts)
     low = joined.lower()
     if any(w in joined for w in _NOT_OURS_ZH) or re.search(r"\d{4}年?比", joined) or re.search(r"增长\s*$", joined) \

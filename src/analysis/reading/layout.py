@@ -24,6 +24,7 @@ import pandas as pd
 from ..columns import GEOGRAPHY
 from ..errors import DataError, NoTableError
 from .headers import Meaning, cell_text, clean_part, interpret, is_figure, unit_scale, unit_of
+from .personal import exempt, find_number, holds_days, refuse_cell, refuse_columns, scan_column
 from .values import MISSING_MARKS, year_in
 
 LAYOUTS = ("long", "wide", "transposed", "series")
@@ -171,8 +172,11 @@ def _clean_name(v: object) -> str:
 
 def reshape(grid: pd.DataFrame, titles: list[int], header_rows: list[int], first: int, body: pd.DataFrame, *,
             file: str, sheet: str | None, spread: bool, columns: dict | None, layout: str | None,
-            unit_name: str | None) -> Shaped:
-    """The sheet as a long table of printed values (see module doc)."""
+            unit_name: str | None, not_personal: list[str] | None = None) -> Shaped:
+    """The sheet as a long table of printed values (see module doc).
+
+    Refuses a table with persons' data (:mod:`.personal`) before reading it, except in the
+    columns named in ``not_personal`` (printed headers or ``#N``)."""
     ncol = grid.shape[1]
     parts = header_parts(grid, header_rows, spread) if header_rows else [[] for _ in range(ncol)]
     names = [printed(p) for p in parts]
@@ -187,13 +191,8 @@ def reshape(grid: pd.DataFrame, titles: list[int], header_rows: list[int], first
             meanings.append(Meaning(kind, target, clean_part(parts[c][-1] if parts[c] else "").unit, "given"))
         else:
             meanings.append(interpret(parts[c]))
-    personal = [names[c] for c in range(ncol) if meanings[c].kind == "personal"]
-    if personal:
-        raise DataError(file, f"columns identify persons ({', '.join(personal)}); the workbench keeps aggregate counts only",
-                        "delete these columns (and any per-person rows) and load aggregate counts per unit",
-                        column=personal[0],
-                        zh=(f"有列可识别个人（{', '.join(personal)}）；本工具只处理汇总计数", '删除这些列（以及逐人记录的行），读入按单位汇总的计数'))
     profiles = [profile(body[c]) if c in body.columns else Profile(0, 0, 0, 0, False, False) for c in range(ncol)]
+    _refuse_personal(parts, names, meanings, profiles, body, file, exempt(not_personal, names), given)
     pre: list[Decision] = []
     for c in range(ncol):
         m, p = meanings[c], profiles[c]
@@ -214,6 +213,42 @@ def reshape(grid: pd.DataFrame, titles: list[int], header_rows: list[int], first
         shaped = _long(parts, names, meanings, profiles, body, title_text, file, chosen, unit_name, given)
     shaped.decisions[:0] = pre
     return shaped
+
+
+def _refuse_personal(parts, names, meanings, profiles, body, file, confirmed: set[int], given: dict) -> None:
+    """DataError for a column or cell that identifies persons (see :mod:`.personal`): header
+    cells first (they may be unit names), then headers of persons' data confirmed by what
+    their column holds, then every cell. ``meanings`` of headers that turn out not to be
+    personal are read again as ordinary headers."""
+    label = [n or f"#{c + 1}" for c, n in enumerate(names)]
+    for c, cells in enumerate(parts):
+        if c in confirmed:
+            continue
+        for cell in cells:
+            kind = find_number(cell_text(cell))
+            if kind:
+                refuse_cell(file, kind, f"#{c + 1}", None)  # the header itself is not shown
+    personal = []
+    for c, m in enumerate(meanings):
+        if c in given:
+            m = interpret(parts[c])  # a column mapped with --columns is still a person's name
+        if m.kind != "personal":
+            continue
+        p = profiles[c]
+        if c not in confirmed and (m.name == "identifiers" and p.filled > 0
+                                   or m.name == "names" and p.texts > 0.5 * p.filled and not p.uom
+                                   or m.name == "dates" and c in body.columns and holds_days(body[c])):
+            personal.append(label[c])
+        elif c not in given:
+            meanings[c] = interpret(parts[c], personal=False)
+    if personal:
+        refuse_columns(file, personal)
+    for c in body.columns:
+        if c in confirmed or c >= len(meanings):
+            continue
+        found = scan_column(body[c], counts=meanings[c].kind == "measure", codes=meanings[c].kind == "code")
+        if found:
+            refuse_cell(file, found[1], label[c], int(found[0]))
 
 
 def _given(columns: dict | None, names: list[str]) -> dict[int, str]:

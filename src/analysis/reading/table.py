@@ -23,10 +23,9 @@ from ..periods import parse_period, sort_key
 from . import roles as row_roles
 from .headers import cell_text, find_header
 from .layout import LAYOUTS, Decision, reshape
+from .personal import PersonalDataError
 from .sources import Sheet, open_sheets
 from .values import numbers, periods, printed_decimals, year_in
-
-_ID_NUMBER = r"\d{17}[\dXx]"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -39,7 +38,7 @@ def file_sha256(path: str | Path) -> str:
 
 def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str | Path | dict | None = None,
                period: str | None = None, unit_name: str | None = None, layout: str | None = None,
-               scale: dict[str, float] | None = None) -> pd.DataFrame:
+               scale: dict[str, float] | None = None, not_personal: list[str] | None = None) -> pd.DataFrame:
     """Read a table of aggregate counts into the tidy long table.
 
     Parameters: ``sheet`` a sheet name, 0-based index, ``"all"`` (every sheet that
@@ -49,7 +48,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
     name of the one unit of a table without a unit column (default: the file
     name); ``layout`` one of ``long``, ``wide``, ``transposed``, ``series`` to
     override detection; ``scale`` ``{canonical column: factor}`` for columns printed
-    in thousands or ten-thousands without saying so.
+    in thousands or ten-thousands without saying so; ``not_personal`` columns (printed
+    headers or ``#N``) the user confirms hold no personal data, which are then not
+    refused as persons' data (see :mod:`.personal`).
 
     Returns one row per unit × period with ``unit``, ``period``, ``period_kind``,
     hierarchy columns, ``code`` (when printed), ``role`` (unit, total, subtotal,
@@ -70,6 +71,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
         raise DataError(p.name, f"unknown layout {layout!r}", f"use one of {', '.join(LAYOUTS)}",
                         zh=(f'未知的版式 {layout}', f"使用 {'、'.join(LAYOUTS)} 之一"))
     mapping = _mapping(columns)
+    # columns the user confirms hold no personal data: by option, or mapped to not_personal
+    not_personal = [*(not_personal or []), *(k for k, v in mapping.items() if v == "not_personal")]
+    mapping = {k: v for k, v in mapping.items() if v != "not_personal"}
     sheets = open_sheets(p)
     decisions: list[Decision] = []
     for sh in sheets:
@@ -79,9 +83,10 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, columns: str
     frames, metas, left_out = [], [], []
     for sh in chosen:
         try:
-            frame, dec, meta = _read_sheet(sh, p, mapping, period, unit_name, layout, scale or {})
+            frame, dec, meta = _read_sheet(sh, p, mapping, period, unit_name, layout, scale or {}, not_personal)
         except DataError as err:
-            if len(chosen) == 1 or (sheet is None and not isinstance(err, NoTableError)):
+            if len(chosen) == 1 or (sheet is None and not isinstance(err, NoTableError)) \
+                    or isinstance(err, PersonalDataError):
                 raise
             left_out.append((sh.name, err.what))
             continue
@@ -184,7 +189,8 @@ def _choose(sheets: list[Sheet], sheet, name: str) -> list[Sheet]:
                     zh=(f"没有名为 {sheet} 的工作表（工作表：{'、'.join(str(n) for n in names)}）", '用 --sheet 给出其中之一，或 --sheet all'))
 
 
-def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale) -> tuple[pd.DataFrame, list[Decision], dict]:
+def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale,
+                not_personal=None) -> tuple[pd.DataFrame, list[Decision], dict]:
     file = path.name if sh.name is None else f"{path.name}, sheet {sh.name}"
     grid = sh.grid
     if grid.empty or not any(cell_text(v) for v in grid.iloc[:200].to_numpy().ravel()):
@@ -198,8 +204,7 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     titles, header_rows, first = found
     body = sh.body(first)
     shaped = reshape(grid, titles, header_rows, first, body, file=file, sheet=sh.name, spread=not sh.merged,
-                     columns=mapping, layout=layout, unit_name=unit_name or path.stem)
-    _refuse_id_numbers(body, file)
+                     columns=mapping, layout=layout, unit_name=unit_name or path.stem, not_personal=not_personal)
     del body  # the measures now live in shaped.frame; let the raw cells go
     decisions = [Decision("layout", _LAYOUT_ZH[shaped.layout], _LAYOUT_EN[shaped.layout])] + shaped.decisions
     if header_rows:
@@ -357,23 +362,6 @@ def _period_of_sheet(period, sheet_name, title) -> tuple[str, str]:
     if len(years) == 1:
         return "title", years[0]
     return "none", "all"
-
-
-def _refuse_id_numbers(body: pd.DataFrame, file: str) -> None:
-    for c in body.columns:
-        col = body[c]
-        if pd.api.types.is_numeric_dtype(col.dtype):
-            continue
-        uniq = pd.Series([u.strip() for u in pd.unique(col.dropna()) if isinstance(u, str)], dtype=object)
-        if uniq.empty or not uniq.str.fullmatch(_ID_NUMBER).any():
-            continue
-        hit = col.astype(str).str.strip().str.fullmatch(_ID_NUMBER)
-        if hit.any():
-            raise DataError(file, "a cell holds what looks like a national ID number (value not shown); "
-                            "the workbench keeps aggregate counts only",
-                            "delete the columns that identify persons and load aggregate counts per unit",
-                            row=int(hit.idxmax()),
-                            zh=('有单元格像是身份证号（不显示其值）；本工具只处理汇总计数', '删除可识别个人的列，读入按单位汇总的计数'))
 
 
 def _mapping(columns) -> dict:
