@@ -74,8 +74,12 @@ def palette_image(rgba):
         palette = colours[kept, :3]
         distance = ((colours[:, None, :3].astype(np.int32) - palette[None].astype(np.int32)) ** 2).sum(-1)
         index = distance.argmin(axis=1).astype(np.uint8)
+    # every pixel's palette index from a table over all 2^24 colours: only the few pages
+    # of it that a figure's colours fall on are ever written (np.zeros maps them lazily)
+    table = np.zeros(1 << 24, dtype=np.uint8)
+    table[keys] = index
     pixels = rgba.view("<u4").reshape(height, width) & np.uint32(0x00FFFFFF)
-    out = Image.fromarray(index[np.searchsorted(keys, pixels)], mode="L")
+    out = Image.fromarray(table[pixels], mode="L")
     out.putpalette(palette.tobytes(), "RGB")
     return out
 
