@@ -456,6 +456,17 @@ def test_page_pngs_are_2x_savefig_with_a_palette(sample_frame, indicator_id):
         assert off.max() == 0
 
 
+def test_page_png_of_a_transparent_figure_stays_rgba():
+    from analysis.page.figures import figure_png
+
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=100)
+    fig.patch.set_alpha(0)
+    ax.plot([0, 1], [0, 1])
+    png = figure_png(fig)
+    plt.close(fig)
+    assert png[25] == 6 and _pixels(png).shape == (200, 400, 3)  # colour type 6: RGBA, at 2x
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_pile_up_chart_names_the_bin_that_meets_the_target(language):
     import pandas as pd

@@ -52,7 +52,7 @@ def palette_image(rgba):
     """An RGB image of a ``(h, w, 4)`` opaque RGBA array as a Pillow 'P' image: exact when
     it has at most 256 colours, else its 256 most frequent colours (ties by colour) and
     every other pixel the nearest of them (squared distance in RGB). Alpha is dropped:
-    figures are drawn on their opaque face."""
+    for figures drawn on an opaque face (:func:`figure_png` keeps others RGBA)."""
     import numpy as np
     from PIL import Image
 
@@ -86,11 +86,17 @@ def palette_image(rgba):
 
 def figure_png(fig, scale: float = SCALE) -> bytes | None:
     """The PNG of ``fig`` at ``scale`` times its dpi, with a palette (see the module)."""
+    from PIL import Image
+
     rgba = figure_pixels(fig, scale)
     if rgba is None:
         return None
     buffer = io.BytesIO()
-    palette_image(rgba).save(buffer, format="png", compress_level=COMPRESS_LEVEL)
+    if rgba[..., 3].min() < 255:
+        # a figure with a transparent face (the package's have none) keeps it: RGBA, lossless
+        Image.fromarray(rgba, mode="RGBA").save(buffer, format="png", compress_level=COMPRESS_LEVEL)
+    else:
+        palette_image(rgba).save(buffer, format="png", compress_level=COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
