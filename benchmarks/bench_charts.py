@@ -12,6 +12,9 @@ of a figure just made, as in a report):
 - retina: IPython's 'retina' formatter as the inline backend ran it (savefig at twice the
   dpi, RGBA PNG), the way of the report before 2026-12-01 (noon);
 - page: :func:`analysis.page.figures.figure_png` (one draw, palette PNG).
+
+Both conversions gain from the charts being laid out at the dpi they are drawn at
+(:func:`analysis.plots.page_dpi`): the 'retina' column is not the old report's cost.
 """
 
 from __future__ import annotations
