@@ -413,7 +413,58 @@ def test_charts_are_byte_stable(sample_frame):
 def test_report_kernels_draw_retina_pngs():
     from analysis.reports import KERNEL_ARGUMENTS
 
-    assert "--InlineBackend.figure_formats={'retina'}" in KERNEL_ARGUMENTS
+    # the inline backend's formats off, analysis.page.figures' 2x palette PNG in their place
+    assert "--InlineBackend.figure_formats=set()" in KERNEL_ARGUMENTS
+    assert any(a.startswith("--IPKernelApp.exec_lines=") and "analysis.page.figures" in a for a in KERNEL_ARGUMENTS)
+
+
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+@pytest.mark.parametrize("indicator_id", ["crude_birth_rate", "srb"])
+def test_page_pngs_are_2x_savefig_with_a_palette(sample_frame, indicator_id):
+    """The page's PNG is the figure savefig draws at 200 dpi, pixel for pixel where it
+    has at most 256 colours; the sex-ratio chart (its band blends colours) has more, and
+    only edge pixels of anti-aliased lines and letters move, and little."""
+    import base64
+    import io
+
+    from analysis.page.figures import figure_png, retina_png
+
+    pooled = analysis.indicator_table(sample_frame, level="unit", periods="all")
+    fig = plots.bars_by_unit(pooled, indicator_id, "zh")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=200)
+    png = figure_png(fig)
+    data, size = retina_png(fig)
+    plt.close(fig)
+    assert base64.b64decode(data) == png == figure_png(fig)  # the same figure, the same bytes
+    old, new = _pixels(buf.getvalue()), _pixels(png)
+    assert old.shape == new.shape
+    assert size == {"width": round(fig.get_figwidth() * 100), "height": new.shape[0] // 2}
+    assert png[25] == 3  # colour type 3: a palette
+    off = np.abs(old - new).max(axis=-1)
+    if indicator_id == "srb":
+        assert (off > 0).mean() < 0.02 and off.max() < 80
+    else:
+        assert off.max() == 0
+
+
+def test_page_png_of_a_transparent_figure_stays_rgba():
+    from analysis.page.figures import figure_png
+
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=100)
+    fig.patch.set_alpha(0)
+    ax.plot([0, 1], [0, 1])
+    png = figure_png(fig)
+    plt.close(fig)
+    assert png[25] == 6 and _pixels(png).shape == (200, 400, 3)  # colour type 6: RGBA, at 2x
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

@@ -3,6 +3,8 @@ chosen language and is drawn with the shipped CJK font."""
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
@@ -199,21 +201,39 @@ def _span_of(data: pd.DataFrame) -> str:
     return period_span(data["period"]) or data.attrs.get("span", "")
 
 
+# A report draws its figures at twice their dpi (analysis.page.figures); they are laid
+# out at that dpi too, so that the draw finds every text already measured (matplotlib
+# keeps text extents per renderer and dpi): a fifth of a chart's CPU time.
+LAYOUT_SCALE = 2
+
+
+@contextlib.contextmanager
+def page_dpi(fig):
+    """``fig`` at :data:`LAYOUT_SCALE` times its dpi for the duration; its size in inches,
+    and so its layout, does not change with the dpi."""
+    dpi = fig.dpi
+    fig.set_dpi(dpi * LAYOUT_SCALE)
+    try:
+        yield fig.canvas.get_renderer()
+    finally:
+        fig.set_dpi(dpi)
+
+
 def _tight(fig) -> None:
     """``tight_layout``, the figure first made taller by the height of each legend drawn
     under its axes: a legend of many entries would otherwise squeeze the axes, or fail
-    to fit, on a chart of few units."""
-    renderer = fig.canvas.get_renderer()
-    extra = 0.0
-    for ax in fig.axes:
-        legend = ax.get_legend()
-        if legend is not None:
-            box = legend.get_window_extent(renderer)
-            if box.y1 <= ax.get_window_extent(renderer).y0 + 1:
-                extra += box.height / fig.dpi
-    if extra:
-        fig.set_figheight(fig.get_figheight() + extra)
-    fig.tight_layout()
+    to fit, on a chart of few units. Laid out at the dpi of the page (:func:`page_dpi`)."""
+    with page_dpi(fig) as renderer:
+        extra = 0.0
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                box = legend.get_window_extent(renderer)
+                if box.y1 <= ax.get_window_extent(renderer).y0 + 1:
+                    extra += box.height / fig.dpi
+        if extra:
+            fig.set_figheight(fig.get_figheight() + extra)
+        fig.tight_layout()
 
 
 def _table_level(table: pd.DataFrame) -> str | None:
@@ -362,9 +382,10 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     fig.suptitle(chart_title(_over_time_title(language), _table_level(table) if level in (None, "unit") else level,
                              period_span(periods), language))
     # the legend's room is added to the figure's height, so that many units do not squeeze the panels
-    extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
-    fig.set_figheight(fig.get_figheight() + extra)
-    fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
+    with page_dpi(fig) as renderer:
+        extra = legend.get_window_extent(renderer).height / fig.dpi
+        fig.set_figheight(fig.get_figheight() + extra)
+        fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
     return fig
 
 

@@ -58,12 +58,14 @@ SUMMARY_MIME = "application/vnd.workbench.summary+json"
 # the kernel's own start-up chatter is not the user's business
 # Figures are shown as drawn, not cropped to their contents: every plot of the package
 # lays itself out to fit (tight_layout), and cropping draws each figure twice.
-# Figures as PNG at twice their pixels ('retina'): sharp on high-density screens; the
-# output carries the figure's own width, at which the page shows it.
+# Figures as PNG at twice their pixels: sharp on high-density screens; the output
+# carries the figure's own width, at which the page shows it. analysis.page.figures
+# draws them once and writes palette PNGs, in place of the inline backend's 'retina'
+# (savefig: two draws, RGBA), switched off here.
 # Figures carry their titles for the page's captions (analysis.page.captions).
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--InlineBackend.print_figure_kwargs={'bbox_inches': None}",
-                    "--InlineBackend.figure_formats={'retina'}",
-                    "--IPKernelApp.exec_lines=import analysis.page.captions"]
+                    "--InlineBackend.figure_formats=set()",
+                    "--IPKernelApp.exec_lines=import analysis.page.captions, analysis.page.figures"]
 # What the notebooks import, imported into a kernel while the report reads its data.
 WARM_IMPORTS = ("import IPython.display, pyarrow.parquet, scipy.stats, analysis, analysis.checks, analysis.plots, "
                 "analysis.pile_up, analysis.scoring, analysis.sections, analysis.sex_ratio")

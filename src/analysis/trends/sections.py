@@ -134,9 +134,12 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
     handles, labels = axes.flat[0].get_legend_handles_labels()
     # under the panels, where it hides no point
     legend = fig.legend(handles, labels, fontsize=11, loc="lower center", ncol=1, frameon=False)
-    extra = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
-    fig.set_figheight(fig.get_figheight() + extra)  # the legend's room comes on top of the panels'
-    fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
+    from ..plots import page_dpi
+
+    with page_dpi(fig) as renderer:  # laid out at the dpi the report draws it
+        extra = legend.get_window_extent(renderer).height / fig.dpi
+        fig.set_figheight(fig.get_figheight() + extra)  # the legend's room comes on top of the panels'
+        fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
     plt.close(fig)
     out = [fig]
     if len(names) > len(shown):
