@@ -27,6 +27,22 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and pro
 NOTEBOOK = ["--notebook", "notebooks/01-indicators.ipynb"]
 
 
+def _cut(path: Path, months: int, villages: slice) -> Path:
+    """Part of the sample (its first ``months`` months, the villages in ``villages``): runs short."""
+    sample = pd.read_csv(SAMPLE)
+    month, village = sample.columns[3], sample.columns[2]
+    part = sample[sample[month].isin(sample[month].unique()[:months])]
+    part[part[village].isin(sample[village].unique()[villages])].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small() -> Path:
+    """The table the reports here are made of: the sample itself (a cut of it runs no
+    shorter: a report's time is mostly the kernel's start and imports)."""
+    return SAMPLE
+
+
 def _start(*args) -> subprocess.Popen:
     """The command line in a session of its own, so that its kernels can be stopped too."""
     return subprocess.Popen([sys.executable, "-m", "analysis.cli", *map(str, args)], cwd=ROOT,
@@ -80,35 +96,35 @@ def _clean(folder: Path) -> None:
     assert not left, f"left behind: {left}"
 
 
-def test_report_killed_at_random_moments_keeps_the_good_pages(tmp_path):
+def test_report_killed_at_random_moments_keeps_the_good_pages(tmp_path, small):
     out = tmp_path / "out"
     clock = time.monotonic()
-    r = workbench("report", SAMPLE, "-o", out, *NOTEBOOK)
+    r = workbench("report", small, "-o", out, *NOTEBOOK)
     took = time.monotonic() - clock
     assert r.returncode == 0, r.stderr
     good = _files(out)
     rng = random.Random(20240611)
     # spread over the run: reading the data, the notebook, rendering and moving in
-    for low, high in ((0.1, 0.35), (0.4, 0.7), (0.75, 1.0)):
-        proc = _start("report", SAMPLE, "-o", out, *NOTEBOOK)
+    for low, high in ((0.1, 0.3), (0.35, 0.6), (0.65, 0.95)):
+        proc = _start("report", small, "-o", out, *NOTEBOOK)
         time.sleep(rng.uniform(low, high) * took)
         _kill(proc)
         _readable(out, good)
-    r = workbench("report", SAMPLE, "-o", out, *NOTEBOOK)
+    r = workbench("report", small, "-o", out, *NOTEBOOK)
     assert r.returncode == 0, r.stderr
     _clean(out)
     _readable(out, _files(out))
 
 
-def test_a_second_report_into_a_folder_in_use_is_refused(tmp_path):
+def test_a_second_report_into_a_folder_in_use_is_refused(tmp_path, small):
     out = tmp_path / "out"
-    first = _start("report", SAMPLE, "-o", out, *NOTEBOOK)
+    first = _start("report", small, "-o", out, *NOTEBOOK)
     try:
         deadline = time.monotonic() + 60
         while not (out / LOCK_NAME).exists() or not folders.holder(out):
             assert first.poll() is None and time.monotonic() < deadline, "the first report never took the folder"
             time.sleep(0.1)
-        second = workbench("report", SAMPLE, "-o", out, *NOTEBOOK)
+        second = workbench("report", small, "-o", out, *NOTEBOOK)
         assert second.returncode == 2
         line = second.stderr.strip()
         assert len(line.splitlines()) == 1 and "Traceback" not in line
@@ -123,7 +139,7 @@ def test_a_second_report_into_a_folder_in_use_is_refused(tmp_path):
     assert (out / "01-indicators.html").read_bytes().rstrip().endswith(b"</html>")
 
 
-def test_a_lock_and_staging_left_by_a_killed_run_do_not_block(tmp_path):
+def test_a_lock_and_staging_left_by_a_killed_run_do_not_block(tmp_path, small):
     out = tmp_path / "out"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from analysis.folders import FolderLock; "
@@ -143,7 +159,7 @@ def test_a_lock_and_staging_left_by_a_killed_run_do_not_block(tmp_path):
     holder.wait()
     holder.stdout.close()
     assert (out / LOCK_NAME).exists() and folders.holder(out) is None
-    r = workbench("report", SAMPLE, "-o", out, *NOTEBOOK)
+    r = workbench("report", small, "-o", out, *NOTEBOOK)
     assert r.returncode == 0, r.stderr
     assert not dead.exists() and not old.exists() and live.exists()
     assert not (out / LOCK_NAME).exists() and not (out / SWITCH_NAME).exists()
@@ -185,13 +201,13 @@ def test_a_switch_cut_short_is_finished_by_the_next_run(tmp_path, monkeypatch, m
         assert (out / name).read_text("utf-8") == f"new {name}"
 
 
-def test_finished_is_not_fooled_by_a_switch_cut_short(tmp_path):
+def test_finished_is_not_fooled_by_a_switch_cut_short(tmp_path, small):
     from analysis.batch import finished, plan
 
     out = tmp_path / "batch"
-    r = workbench("report", SAMPLE, "-o", out / "township", *NOTEBOOK)
+    r = workbench("report", small, "-o", out / "township", *NOTEBOOK)
     assert r.returncode == 0, r.stderr
-    job = plan([SAMPLE], out, notebooks=[ROOT / NOTEBOOK[1]])[0]
+    job = plan([small], out, notebooks=[ROOT / NOTEBOOK[1]])[0]
     assert finished(job)
     (out / "township" / SWITCH_NAME).write_text("{}", encoding="utf-8")
     assert finished(job) is None
@@ -200,16 +216,7 @@ def test_finished_is_not_fooled_by_a_switch_cut_short(tmp_path):
 @pytest.fixture
 def three_tables(tmp_path) -> list[Path]:
     """Three small tables cut from the sample (two months each, different villages)."""
-    sample = pd.read_csv(SAMPLE)
-    months = sample[sample.columns[3]].unique()[:2]
-    villages = sample[sample.columns[2]].unique()
-    short = sample[sample[sample.columns[3]].isin(months)]
-    paths = []
-    for n in range(3):
-        path = tmp_path / f"part{n + 1}.csv"
-        short[short[sample.columns[2]].isin(villages[6 * n:6 * n + 6])].to_csv(path, index=False)
-        paths.append(path)
-    return paths
+    return [_cut(tmp_path / f"part{n + 1}.csv", 2, slice(6 * n, 6 * n + 6)) for n in range(3)]
 
 
 def _manifest(out: Path) -> dict[str, str]:
