@@ -110,6 +110,7 @@ def test_report_killed_at_random_moments_keeps_the_good_pages(tmp_path, small):
         time.sleep(rng.uniform(low, high) * took)
         _kill(proc)
         _readable(out, good)
+        assert folders.holder(out) is None  # the lock file a killed run leaves blocks nobody
     r = workbench("report", small, "-o", out, *NOTEBOOK)
     assert r.returncode == 0, r.stderr
     _clean(out)
@@ -139,30 +140,41 @@ def test_a_second_report_into_a_folder_in_use_is_refused(tmp_path, small):
     assert (out / "01-indicators.html").read_bytes().rstrip().endswith(b"</html>")
 
 
-def test_a_lock_and_staging_left_by_a_killed_run_do_not_block(tmp_path, small):
+def test_a_lock_and_staging_left_by_a_killed_run_do_not_block(tmp_path):
+    """In-process, to be quick: the command line meets locks of killed runs in
+    test_report_killed_at_random_moments_keeps_the_good_pages."""
     out = tmp_path / "out"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from analysis.folders import FolderLock; "
                                f"FolderLock({str(out)!r}).acquire(); print('held', flush=True); time.sleep(600)"],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    assert holder.stdout.readline().strip() == "held"
-    assert folders.holder(out)["pid"] == holder.pid
-    # a staging folder of a dead run, one from before folders were locked, and one of a live process
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert folders.holder(out)["pid"] == holder.pid
+        refused = f"pid {holder.pid} on .*started .*/ 该目录正被另一次运行写入"
+        with pytest.raises(folders.FolderBusyError, match=refused):
+            folders.FolderLock(out).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    # a staging folder of the dead run, one from before folders were locked, and one of a live process
     dead = out / f"{STAGING_PREFIX}{holder.pid}-abc"
     old = out / f"{STAGING_PREFIX}k2j4"
-    live = out / f"{STAGING_PREFIX}{os.getpid()}-xyz"
+    live = out / f"{STAGING_PREFIX}{os.getppid()}-xyz"  # this process's parent
     for folder in (dead, old, live):
         folder.mkdir()
         (folder / "01-indicators.html").write_text("<html><body>half", encoding="utf-8")
-    holder.kill()
-    holder.wait()
-    holder.stdout.close()
     assert (out / LOCK_NAME).exists() and folders.holder(out) is None
-    r = workbench("report", small, "-o", out, *NOTEBOOK)
-    assert r.returncode == 0, r.stderr
+    lock = folders.FolderLock(out, command="workbench report x").acquire()
+    try:
+        assert json.loads((out / LOCK_NAME).read_text("utf-8"))["pid"] == os.getpid()
+        folders.prepare(out)
+    finally:
+        lock.release()
     assert not dead.exists() and not old.exists() and live.exists()
-    assert not (out / LOCK_NAME).exists() and not (out / SWITCH_NAME).exists()
+    assert not (out / LOCK_NAME).exists()
 
 
 @pytest.mark.parametrize("moves", [1, 3, 5])
@@ -201,15 +213,22 @@ def test_a_switch_cut_short_is_finished_by_the_next_run(tmp_path, monkeypatch, m
         assert (out / name).read_text("utf-8") == f"new {name}"
 
 
-def test_finished_is_not_fooled_by_a_switch_cut_short(tmp_path, small):
+def test_finished_is_not_fooled_by_a_switch_cut_short(tmp_path):
     from analysis.batch import finished, plan
+    from analysis.loading import file_sha256
 
     out = tmp_path / "batch"
-    r = workbench("report", small, "-o", out / "township", *NOTEBOOK)
-    assert r.returncode == 0, r.stderr
-    job = plan([small], out, notebooks=[ROOT / NOTEBOOK[1]])[0]
+    job = plan([SAMPLE], out, notebooks=[ROOT / NOTEBOOK[1]])[0]
+    folder = Path(job.out)
+    folder.mkdir(parents=True)
+    (folder / "01-indicators.html").write_text("<html></html>", encoding="utf-8")
+    facts = {"finished": "now", "data": {"sha256": file_sha256(SAMPLE)}, "parameters": {},
+             "reading": {"sheet": None, "columns": None, "period": None, "unit_name": None, "layout": None,
+                         "scale": "", "notebooks": ["01-indicators.ipynb"]},
+             "notebooks": [{"notebook": "01-indicators.ipynb", "html": "01-indicators.html"}]}
+    (folder / "run.json").write_text(json.dumps(facts), encoding="utf-8")
     assert finished(job)
-    (out / "township" / SWITCH_NAME).write_text("{}", encoding="utf-8")
+    (folder / SWITCH_NAME).write_text("{}", encoding="utf-8")
     assert finished(job) is None
 
 
