@@ -7,7 +7,8 @@ are read once before any notebook runs, so a table that cannot be used is refuse
 before anything is written; the table as read goes into the report as
 ``data.parquet`` (attrs included) and the notebooks read that, not the original. A
 notebook that fails leaves ``NAME.failed.ipynb`` for inspection and the earlier good
-HTML where it was.
+HTML where it was. One run at a time writes into a folder, and a run killed at any
+moment leaves no half-written file there (:mod:`analysis.folders`).
 """
 
 from __future__ import annotations
