@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import WorkbenchError
-from .folders import FolderLock, prepare
+from .folders import FolderLock, prepare, tidy
 
 INDEX_NAME = "index.html"
 MANIFEST_NAME = "batch.json"
@@ -134,6 +134,7 @@ def run_job(job: Job, kernels=None, force: bool = False) -> Outcome:
 
     started = time.monotonic()
     if not force and (facts := finished(job)):
+        tidy(job.out)  # what a run killed there left (its staging folder) goes all the same
         return _outcome(job, "skipped", facts, 0.0)
     notebooks = [Path(nb) for nb in job.notebooks] or None
     try:
@@ -256,6 +257,7 @@ def _run_locked(jobs: list[Job], out: Path, client, workers: int, force: bool, p
         for job in jobs:
             facts = None if force else finished(job)
             if facts:
+                tidy(job.out)  # what a run killed there left (its staging folder) goes all the same
                 outcomes[job.slug] = _outcome(job, "skipped", facts, 0.0)
                 bar.update()
             else:

@@ -173,7 +173,13 @@ def _alive(pid: int) -> bool:
         return False
     except (PermissionError, OSError):
         return True  # someone else's process: alive
-    return True
+    # a killed run whose parent has not reaped it yet (in a container, nobody may) is a
+    # zombie, which os.kill still finds
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def staging_dir(folder: Path) -> Path:
@@ -207,6 +213,23 @@ def prepare(folder: Path) -> None:
                 shutil.rmtree(item, ignore_errors=True)
         elif item.name.startswith(".") and item.name.endswith(".tmp") and item.is_file():
             item.unlink(missing_ok=True)
+
+
+def tidy(folder: str | Path) -> None:
+    """:func:`prepare` ``folder`` under its lock, when nobody holds it (a batch does this to
+    a finished report it keeps, which no report run comes to clean)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except FolderBusyError:
+        return
+    try:
+        prepare(folder)
+    finally:
+        lock.release()
 
 
 def switching(folder: str | Path) -> bool:
