@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import WorkbenchError
+from .folders import FolderLock, prepare, tidy
 
 INDEX_NAME = "index.html"
 MANIFEST_NAME = "batch.json"
@@ -93,7 +94,11 @@ def plan(data: list[str | Path], out_dir: str | Path, parameters: dict | None = 
 
 def finished(job: Job) -> dict | None:
     """The run facts of ``job``'s folder when they record a complete report of the same
-    data (SHA-256), parameters, reading options and notebooks, every page present."""
+    data (SHA-256), parameters, reading options and notebooks, every page present, and
+    no switch to a new report was cut short there (:func:`analysis.folders.switch`: a
+    killed run can leave run.json of the earlier report beside some pages of the new
+    one; the next run finishes the switch and makes the report again)."""
+    from .folders import switching
     from .loading import file_sha256
     from .reports import default_notebooks
 
@@ -106,7 +111,7 @@ def finished(job: Job) -> dict | None:
     names = [Path(nb).name for nb in (job.notebooks or default_notebooks())]
     reading = facts.get("reading", {})
     wanted = {**_reading_record(job.reading), "notebooks": names}
-    if (not facts.get("finished") or facts.get("data", {}).get("sha256") != sha
+    if (not facts.get("finished") or switching(job.out) or facts.get("data", {}).get("sha256") != sha
             or facts.get("parameters") != job.parameters
             or {k: reading.get(k) for k in wanted} != wanted
             or any(not (Path(job.out) / rec["html"]).exists() for rec in facts.get("notebooks", []))):
@@ -129,6 +134,7 @@ def run_job(job: Job, kernels=None, force: bool = False) -> Outcome:
 
     started = time.monotonic()
     if not force and (facts := finished(job)):
+        tidy(job.out)  # what a run killed there left (its staging folder) goes all the same
         return _outcome(job, "skipped", facts, 0.0)
     notebooks = [Path(nb) for nb in job.notebooks] or None
     try:
@@ -173,8 +179,27 @@ def _worker_start() -> None:
 
     from .reports import Kernels
 
+    _die_with_parent()
     _KERNEL = Kernels(1)
     util.Finalize(None, _KERNEL.close, exitpriority=10)
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the batch process dies (``kill -9``
+    included): an orphaned worker would go on writing into a report folder, holding its
+    lock, while the batch run again to resume is refused there."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before this line
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
 
 
 def _worker_run(job: Job, force: bool) -> Outcome:
@@ -199,13 +224,30 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int = 1, schedul
     ``scheduler``, ``tcp://host:port``), then write ``index.html`` and ``batch.json``
     into ``out_dir``. Returns the outcomes in the order of ``jobs``.
 
-    Raises WorkbenchError when the scheduler cannot be reached."""
-    from tqdm import tqdm
-
+    Raises WorkbenchError when the scheduler cannot be reached, and FolderBusyError
+    (analysis.folders) when another batch is writing into ``out_dir``."""
     # an unreachable scheduler is refused before anything is written
     client = _connect(scheduler) if scheduler else None
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    # one batch at a time into a folder; each report locks its own folder too
+    lock = FolderLock(out)
+    try:
+        lock.acquire()
+        prepare(out)
+    except BaseException:
+        lock.release()
+        if client is not None:
+            client.close()
+        raise
+    try:
+        return _run_locked(jobs, out, client, workers, force, progress)
+    finally:
+        lock.release()
+
+
+def _run_locked(jobs: list[Job], out: Path, client, workers: int, force: bool, progress: bool) -> list[Outcome]:
+    from tqdm import tqdm
+
     outcomes: dict[str, Outcome] = {}
     bar = tqdm(total=len(jobs), unit="table", desc="报告 reports", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
@@ -215,6 +257,7 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int = 1, schedul
         for job in jobs:
             facts = None if force else finished(job)
             if facts:
+                tidy(job.out)  # what a run killed there left (its staging folder) goes all the same
                 outcomes[job.slug] = _outcome(job, "skipped", facts, 0.0)
                 bar.update()
             else:

@@ -7,7 +7,8 @@ are read once before any notebook runs, so a table that cannot be used is refuse
 before anything is written; the table as read goes into the report as
 ``data.parquet`` (attrs included) and the notebooks read that, not the original. A
 notebook that fails leaves ``NAME.failed.ipynb`` for inspection and the earlier good
-HTML where it was.
+HTML where it was. One run at a time writes into a folder, and a run killed at any
+moment leaves no half-written file there (:mod:`analysis.folders`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ lighter_imports()  # before nbformat: this module is for processes that make rep
 import nbformat  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__
+from . import __version__, folders
 from .errors import ParameterError, ReportError
 from .fonts import css_font_face
 from .loading import load, write_canonical
@@ -378,6 +379,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     notebooks = [Path(n).resolve() for n in (notebooks or default_notebooks())]
     if not notebooks:
         raise ReportError(f"no notebooks found in {notebooks_dir()}")
+    folders.check_free(Path(out_dir).resolve())  # a folder in use is refused before any work
     # The kernels start, and import what the notebooks import, while the data are read.
     crew = kernels or Kernels(notebooks=notebooks)
     try:
@@ -392,7 +394,6 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         crew.add()
     parameters = dict(parameters or {})
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     facts = {
         "data": {"path": str(data), "file": data.name, "sha256": frame.attrs["sha256"], "sheet": frame.attrs.get("sheet"),
                  "columns_file": str(Path(columns).resolve()) if columns else None, "canonical": CANONICAL_NAME},
@@ -407,8 +408,19 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         "started": started,
         "notebooks": [],
     }
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    # one run at a time writes into a folder (see analysis.folders)
+    lock = folders.FolderLock(out)
     try:
+        lock.acquire()
+        folders.prepare(out)  # finish what a killed run left: its switch, its staging folder
+    except BaseException:
+        lock.release()
+        if kernels is None:
+            crew.close()
+        raise
+    staging = None
+    try:
+        staging = folders.staging_dir(out)
         canonical = write_canonical(frame, staging / CANONICAL_NAME, sheet=sheet, columns=columns, period=period,
                                     unit_name=unit_name, layout=layout, scale=parse_scale(scale))
         plans = []
@@ -476,7 +488,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         if failures:
             chatter = kernel_log.read_text("utf-8", "replace") + crew.logs()
             if chatter:
-                (out / "kernels.log").write_text(chatter, encoding="utf-8")
+                folders.write_text(out / "kernels.log", chatter)
         kernel_log.unlink(missing_ok=True)
         if failures:
             nb_path, err = failures[0]
@@ -508,17 +520,20 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                                                        indent=2), encoding="utf-8")
         facts["finished"] = _now()
         (staging / "run.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
-        # Every notebook succeeded: only now replace the earlier report.
-        for item in staging.iterdir():
-            if item.is_dir() and (out / item.name).is_dir():  # an earlier report's tables/: replaced whole
-                shutil.rmtree(out / item.name)
-            os.replace(item, out / item.name)
+        # Every notebook succeeded: only now replace the earlier report, file by file
+        # (tables/ whole), the pages after what they link to and run.json last: a run
+        # killed in between leaves complete files and a journal the next run finishes from.
+        names = sorted(item.name for item in staging.iterdir())
+        folders.switch(staging, out, folders.switch_order(
+            names, (*(f"{nb_path.stem}.html" for nb_path, _, _ in plans), INDEX_NAME, "run.json")))
         for rec in facts["notebooks"]:
             (out / f"{Path(rec['notebook']).stem}.failed.ipynb").unlink(missing_ok=True)
     finally:
         if kernels is None:
             crew.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
     return facts
 
 
