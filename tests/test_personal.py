@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import BAD, SHARED, need, workbench
+from conftest import BAD, ROOT, SHARED, need, workbench
 
 import analysis
 from analysis.columns import alias_table
@@ -228,3 +228,24 @@ def test_area_codes_are_not_ids(tmp_path):
     # a 12-digit area code and a 3-digit urban-rural class: its digits pass for a 15-digit ID
     p = _csv(tmp_path, "代码,单位,年份,出生人数\n110101001001111,甲社区,2019,20\n110101001002111,乙社区,2019,30\n")
     assert len(analysis.load(p)) == 2
+
+
+def test_report_and_batch_take_not_personal(tmp_path):
+    """A column the reader misjudged is confirmed on the commands that make reports too,
+    and the confirmation is part of what a batch compares to keep a finished report."""
+    import json
+
+    p = _csv(tmp_path, "单位,年份,出生人数,联系人\n甲村,2019,20,村委会\n乙村,2019,30,村委会\n")
+    refused = workbench("report", p, "-o", tmp_path / "r", "--notebook", ROOT / "notebooks" / "01-indicators.ipynb")
+    assert refused.returncode == 2 and "--not-personal" in refused.stderr and not (tmp_path / "r" / "index.html").exists()
+    r = workbench("report", p, "-o", tmp_path / "r", "--not-personal", "联系人",
+                  "--notebook", ROOT / "notebooks" / "01-indicators.ipynb")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "r" / "run.json").read_text("utf-8"))["reading"]["not_personal"] == ["联系人"]
+    b = workbench("batch", p, "-o", tmp_path / "b", "--not-personal", "联系人", "-j", "1", "-q",
+                  "--notebook", ROOT / "notebooks" / "01-indicators.ipynb")
+    assert b.returncode == 0, b.stderr
+    again = workbench("batch", p, "-o", tmp_path / "b", "--not-personal", "联系人", "-j", "1", "-q",
+                      "--notebook", ROOT / "notebooks" / "01-indicators.ipynb")
+    tables = json.loads((tmp_path / "b" / "batch.json").read_text("utf-8"))["tables"]
+    assert again.returncode == 0 and [t["status"] for t in tables] == ["skipped"]  # the same reading: kept

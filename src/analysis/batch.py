@@ -37,7 +37,7 @@ class Job:
     slug: str
     out: str
     parameters: dict = field(default_factory=dict)
-    reading: dict = field(default_factory=dict)  # sheet, columns, period, unit_name, layout, scale
+    reading: dict = field(default_factory=dict)  # sheet, columns, period, unit_name, layout, scale, not_personal
     notebooks: list[str] = field(default_factory=list)
 
 
@@ -124,7 +124,8 @@ def _reading_record(reading: dict) -> dict:
     columns = reading.get("columns")
     return {"sheet": reading.get("sheet"), "columns": str(Path(columns).resolve()) if columns else None,
             "period": reading.get("period"), "unit_name": reading.get("unit_name"), "layout": reading.get("layout"),
-            "scale": reading.get("scale") or ""}
+            "scale": reading.get("scale") or "",
+            "not_personal": sorted(reading["not_personal"]) if reading.get("not_personal") else None}
 
 
 def run_job(job: Job, kernels=None, force: bool = False) -> Outcome:

@@ -21,7 +21,7 @@ EXIT_DATA = 2
 EXIT_FAILED = 1
 
 
-def _data_options(p: argparse.ArgumentParser, optional: bool = False, not_personal: bool = True) -> None:
+def _data_options(p: argparse.ArgumentParser, optional: bool = False) -> None:
     if optional:  # `report --list-parameters` needs no table
         p.add_argument("data", nargs="?", help="table of counts: CSV, XLSX, XLS, ODS or Parquet")
     else:
@@ -37,10 +37,9 @@ def _data_options(p: argparse.ArgumentParser, optional: bool = False, not_person
                    help="override the layout the reader recognised")
     p.add_argument("--scale", default="", metavar="COL=FACTOR,...",
                    help="multiply columns printed in thousands or ten-thousands, e.g. population=10000")
-    if not_personal:
-        p.add_argument("--not-personal", action="append", default=[], metavar="COLUMN",
-                       help="a column (header or #N) that holds no personal data, though the reader took it for "
-                       "persons' names, dates or numbers (repeatable; README, Personal data)")
+    p.add_argument("--not-personal", action="append", default=[], metavar="COLUMN",
+                   help="a column (header or #N) that holds no personal data, though the reader took it for "
+                   "persons' names, dates or numbers (repeatable; README, Personal data)")
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
@@ -499,7 +498,7 @@ def cmd_report(args) -> int:
     try:
         facts = make_report(args.data, args.output, params, sheet=args.sheet, columns=columns, notebooks=notebooks,
                             period=args.period, unit_name=args.unit_name, layout=args.layout, scale=args.scale,
-                            progress=progress)
+                            progress=progress, not_personal=args.not_personal or None)
     finally:
         progress.close()
     for rec in facts["notebooks"]:
@@ -548,7 +547,7 @@ def cmd_batch(args) -> int:
     notebooks, params, columns = _report_inputs(args, "batch")
     _check_settings(params)
     reading = {"sheet": args.sheet, "columns": columns, "period": args.period, "unit_name": args.unit_name,
-               "layout": args.layout, "scale": args.scale}
+               "layout": args.layout, "scale": args.scale, "not_personal": args.not_personal or None}
     jobs = plan(args.data, args.output, params, reading=reading,
                 notebooks=notebooks if args.notebook else None)
     outcomes = run_batch(jobs, args.output, workers=args.jobs, scheduler=args.scheduler, force=args.force,
@@ -641,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_scheme_validate)
 
     r = sub.add_parser("report", help="run the notebooks and write HTML reports")
-    _data_options(r, optional=True, not_personal=False)
+    _data_options(r, optional=True)
     r.add_argument("--list-parameters", action="store_true",
                    help="print every notebook's parameters (type, default, help) and exit; needs no table "
                    "/ 列出各笔记本的参数")
@@ -667,6 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--layout", choices=["long", "wide", "transposed", "series"],
                    help="override the layout the reader recognised")
     b.add_argument("--scale", default="", metavar="COL=FACTOR,...", help="e.g. population=10000")
+    b.add_argument("--not-personal", action="append", default=[], metavar="COLUMN",
+                   help="a column (header or #N) of every table that holds no personal data, though the reader "
+                   "took it for persons' data (repeatable; README, Personal data)")
     b.add_argument("-o", "--output", required=True, help="folder for the reports: one subfolder per table and index.html")
     b.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="notebook parameter for every table, e.g. -p language=en")

@@ -356,7 +356,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
                 sheet: str | None = None, columns: str | Path | None = None,
                 notebooks: list[Path] | None = None, language: str | None = None, period: str | None = None,
                 unit_name: str | None = None, layout: str | None = None, scale: str = "",
-                kernels: Kernels | None = None, progress=None) -> dict:
+                kernels: Kernels | None = None, progress=None, not_personal: list[str] | None = None) -> dict:
     """Run every notebook on ``data`` into ``out_dir``; returns the run facts.
 
     The table is read here, once, and written to ``out_dir/data.parquet``; every
@@ -365,7 +365,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     reports); by default one kernel, started here as the data are read and stopped
     at the end. ``progress``, if given, is called as ``progress(notebook_name, event)``
     with event "start" when a notebook begins to run and "finish" (or "failed") when it
-    ends, from the thread of the kernel that runs it.
+    ends, from the thread of the kernel that runs it. ``not_personal`` names columns the
+    user confirms hold no personal data (see :mod:`analysis.reading.personal`).
 
     Raises DataError before anything is written when the data cannot be used, and
     ReportError naming the notebook and cell when a notebook fails.
@@ -385,7 +386,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     try:
         # refuse bad data before writing anything
         frame = load(data, sheet=sheet, columns=columns, period=period, unit_name=unit_name, layout=layout,
-                     scale=parse_scale(scale))
+                     scale=parse_scale(scale), not_personal=not_personal or None)
     except BaseException:
         if kernels is None:
             crew.close()
@@ -401,6 +402,7 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
         # as given, so that a batch can tell a finished report of the same reading from another
         "reading": {"sheet": sheet, "columns": str(Path(columns).resolve()) if columns else None, "period": period,
                     "unit_name": unit_name, "layout": layout, "scale": scale or "",
+                    "not_personal": sorted(not_personal) if not_personal else None,
                     "notebooks": [n.name for n in notebooks]},
         "package_version": __version__,
         "git_commit": git_commit(),
@@ -422,7 +424,8 @@ def make_report(data: str | Path, out_dir: str | Path, parameters: dict | None =
     try:
         staging = folders.staging_dir(out)
         canonical = write_canonical(frame, staging / CANONICAL_NAME, sheet=sheet, columns=columns, period=period,
-                                    unit_name=unit_name, layout=layout, scale=parse_scale(scale))
+                                    unit_name=unit_name, layout=layout, scale=parse_scale(scale),
+                                    not_personal=not_personal or None)
         plans = []
         for nb_path in notebooks:
             declared = declared_parameters(nb_path)

@@ -31,8 +31,8 @@ the value. What is refused:
   (Parquet, typed workbooks) are looked at when they are integers of 15 or 18 digits.
 
 A user whose column is misjudged names it with ``not_personal`` (``--not-personal`` of
-``validate`` and ``table``; a mapping ``header: not_personal`` in a ``--columns`` file, which
-``report`` and ``batch`` take too): the column's header and cells are then not looked at.
+``validate``, ``table``, ``report`` and ``batch``, or a mapping ``header: not_personal`` in a
+``--columns`` file): the column's header and cells are then not looked at.
 """
 
 from __future__ import annotations
@@ -240,9 +240,9 @@ class PersonalDataError(DataError):
 
 
 FIX_EN = ("delete {what} and load aggregate counts per unit; if column {col!r} holds no personal data, "
-          "say so with --not-personal {arg} (report, batch: a line '{key}: not_personal' in the --columns file)")
+          "say so with --not-personal {arg} (or a line '{key}: not_personal' in a --columns file)")
 FIX_ZH = ("删除{what}，读入按单位汇总的计数；如“{col}”列并非个人信息，用 --not-personal {arg} 确认"
-          "（report、batch：在 --columns 映射文件中写一行“{key}: not_personal”）")
+          "（或在 --columns 映射文件中写一行“{key}: not_personal”）")
 
 
 def _arg(col: str) -> str:
