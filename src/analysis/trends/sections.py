@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from ..errors import WorkbenchError
 from ..i18n import level_name
 from ..periods import sort_key
 from ..sections import esc, md_esc, seed_line
+from ..tables import ReaderTable
 from .glm import MIN_PERIODS
 from .joinpoint import DEFAULT_METHOD
 from .series import PeriodNotDated
@@ -51,20 +53,23 @@ def why_no_trend(periods: list[str], language: str) -> str:
 
 def error_sentence(err: WorkbenchError, language: str) -> str:
     """Why a trend could not be fitted, in ``language`` only: undated periods in a
-    sentence of their own, any other error as its message's part in that language
-    (the messages carry both, split by " / ")."""
+    sentence of their own, any other error as its message's part in that language."""
     if isinstance(err, PeriodNotDated):
         return text("not_dated", language, period=md_esc(err.period))
+    return text("cannot_run", language, reason=md_esc(message_in(err, language)))
+
+
+def message_in(err: Exception, language: str) -> str:
+    """The part of an error's message in ``language``: the messages carry both, split by
+    " / " (English first or Chinese first)."""
     parts = str(err).split(" / ")
-    if len(parts) > 1:
-        # the Chinese part is the one with the most Chinese characters: an English part
-        # may name a Chinese unit
-        han = [len(re.findall(r"[\u4e00-\u9fff]", p)) for p in parts]
-        zh = int(np.argmax(han))
-        reason = parts[zh] if language == "zh" else " / ".join(p for i, p in enumerate(parts) if i != zh)
-    else:
-        reason = parts[0]
-    return text("cannot_run", language, reason=md_esc(reason))
+    if len(parts) == 1:
+        return parts[0]
+    # the Chinese part is the one with the most Chinese characters: an English part may
+    # name a Chinese unit
+    han = [len(re.findall(r"[\u4e00-\u9fff]", p)) for p in parts]
+    zh = int(np.argmax(han))
+    return parts[zh] if language == "zh" else " / ".join(p for i, p in enumerate(parts) if i != zh)
 
 
 def analyse(frame: pd.DataFrame, outcome_ids: list[str], level: str = "all", periods: str = "as_is",
@@ -195,8 +200,24 @@ def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
     from ..tables import reader_table
 
     lines = [text("note_line", language, n=n, text=p) for p, n in numbered.items()]
+    table = reader_table(shown, "joinpoints", language, decimals=decimals, keys=1, numbers=True, notes=lines)
+    column = text("col_notes", language)
     return [Markdown(f"#### {text('jp_table_heading', language)}"),
-            reader_table(shown, "joinpoints", language, decimals=decimals, keys=1, numbers=True, notes=lines)]
+            _NotedTable(**vars(table), notes_column=column, full_notes=tuple(note)) if numbered else table]
+
+
+@dataclass(eq=False)
+class _NotedTable(ReaderTable):
+    """The joinpoint table, whose rows name their notes by number on the page; its
+    downloads have no text under them, so they hold each row's notes in full."""
+
+    notes_column: str = ""
+    full_notes: tuple[str, ...] = ()
+
+    def taken(self) -> pd.DataFrame:
+        out = super().taken()
+        out[self.notes_column] = list(self.full_notes)
+        return out
 
 
 def _minus(value: float, decimals: int) -> str:
@@ -249,7 +270,8 @@ def trend_plot(result: TrendResult, language: str, units: list[str] | None = Non
                 ax.axvline(tx, color=JOINPOINT_COLOUR, linewidth=0.6, alpha=0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.xaxis.set_major_formatter(FuncFormatter(_time_label))
-        ax.set_title(_unit_name(result, name, language), fontsize=11)
+        if len(shown) > 1:  # one panel's unit is the level the figure's title names
+            ax.set_title(_unit_name(result, name, language), fontsize=11)
         # the ticks are years or months, as the data's grain; the label says which
         ax.set_xlabel(text(f"axis_{grain}", language), fontsize=10)
         ax.tick_params(labelsize=10)
@@ -305,5 +327,5 @@ def trend_section(result: TrendResult, language: str, method: str | None = None)
             + seed_line(result.table, "trends.permutation", language))
 
 
-__all__ = ["analyse", "apc_table", "close_figures", "error_sentence", "title", "trend_intro", "trend_plot", "trend_section",
+__all__ = ["analyse", "apc_table", "close_figures", "error_sentence", "message_in", "title", "trend_intro", "trend_plot", "trend_section",
            "trends_sections", "why_no_trend"]
