@@ -249,7 +249,7 @@ def test_a_page_of_one_period_says_so_once_with_the_period():
     one = frame_of([2019], [10], [1000], births_male=[6], births_female=[4])
     found = analyse(one, ["crude_birth_rate", "srb"], "all")
     for language, said in (("en", "The data hold one period (2019): there is no trend to see."),
-                           ("zh", "数据只有一个时期（2019），看不出趋势。")):
+                           ("zh", "数据只有一个时期（2019 年），看不出趋势。")):
         parts = [p for group in trends_sections(found, one, language) for p in group]
         assert [p.data for p in parts] == [said]
     two = frame_of([2019, 2020], [10, 12], [1000, 1000])

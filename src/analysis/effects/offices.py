@@ -60,5 +60,6 @@ def manipulable(outcome: str, columns) -> dict | None:
     if alternatives:
         alt_zh = "、".join(column_label(c, "zh") for c in alternatives)
         alt_en = ", ".join(column_label(c, "en") for c in alternatives)
-        zh, en = f"{zh}；{say('manipulable_alt', 'zh', alt=alt_zh)}", f"{en}; {say('manipulable_alt', 'en', alt=alt_en)}"
+        zh = f"{zh}；{say('manipulable_alt', 'zh', alt=alt_zh)}"
+        en = f"{en}; {say('manipulable_alt', 'en', alt=alt_en)}"
     return {"fields": fields, "alternatives": alternatives, "zh": zh, "en": en, "both": f"{zh} / {en}"}

@@ -135,7 +135,7 @@ def _adoption_label(panel: pd.DataFrame, date: str) -> str:
     # a period that is no date (a census's 2009.11.1-2010.10.31) has no place before or
     # after a date: placing one anyway treated units from the first period, which no
     # estimator can tell from the units' own effects
-    undated = [p for p in ordered if parse_period(str(p))[1] == "label"]
+    undated = [p for p in ordered if str(p) != "all" and parse_period(str(p))[1] == "label"]
     if undated:
         raise WorkbenchError(both("periods_not_dated", period=undated[0]))
     later = [p for p in ordered if sort_key(p) >= key]

@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 
 from ..plots import _style
 from ..registry import indicators
-from ..sections import SeedLine, html_table, md_esc
+from ..sections import SeedLine, md_esc
 from .texts import NOTE_JOIN, say
 
 ESTIMATOR_NAMES = {

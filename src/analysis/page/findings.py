@@ -212,11 +212,9 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     are indicators the frame gives, each over all units, first year against last, counts
     summed before the rate is taken. A single year says there is no trend; no such
     indicator gives none."""
-    from ..indicators import indicator_table
+    from ..indicators import indicator_table, select_periods
     from ..periods import sort_key
     from ..registry import indicators
-
-    from ..indicators import select_periods
 
     section = "trends"  # the notebook's section of trends, one subsection per outcome
     registry = indicators()

@@ -46,7 +46,9 @@ def why_no_trend(periods: list[str], language: str) -> str:
     if not periods:
         return text("no_series", language)
     if len(periods) == 1:
-        return text("one_period", language, period=md_esc(periods[0]))
+        # a year in a Chinese sentence is "2017 年", as the page's key finding says it
+        year = f"{periods[0]} 年" if language == "zh" and periods[0].isdigit() else periods[0]
+        return text("one_period", language, period=md_esc(year))
     sep = "、" if language == "zh" else ", "
     return text("few_periods", language, n=len(periods), periods=md_esc(sep.join(periods)), least=MIN_PERIODS)
 
@@ -327,5 +329,5 @@ def trend_section(result: TrendResult, language: str, method: str | None = None)
             + seed_line(result.table, "trends.permutation", language))
 
 
-__all__ = ["analyse", "apc_table", "close_figures", "error_sentence", "message_in", "title", "trend_intro", "trend_plot", "trend_section",
-           "trends_sections", "why_no_trend"]
+__all__ = ["analyse", "apc_table", "close_figures", "error_sentence", "message_in", "title", "trend_intro",
+           "trend_plot", "trend_section", "trends_sections", "why_no_trend"]
