@@ -99,7 +99,8 @@ def test_bootstrap_on_the_sample_is_seeded_and_flagged(sample_frame):
     assert first.attrs["seed"] == second.attrs["seed"]
     # the family-planning office's own births: flagged, with the other offices' counts offered
     assert first.attrs["manipulable"]["alternatives"] == ["births_health", "births_police"]
-    assert "births_health" in first.set_index("estimator").loc["did_twfe", "note"]
+    # by its name for readers, not its code name
+    assert "births (health system)" in first.set_index("estimator").loc["did_twfe", "note"]
     # the notebook's section: the flag, the table and a figure with both estimators
     import matplotlib.pyplot as plt
 
@@ -461,3 +462,26 @@ def test_treatment_column_refusals_name_unit_and_column_in_both_languages(sample
     assert "解决办法：" in chinese
     if values == "back_off":
         assert f"unit '{first}'" in english
+
+
+def test_flag_once_with_labels_table_to_two_decimals_and_a_finding(sample_frame):
+    from analysis.effects.sections import did_table, effects_section
+    from analysis.page.findings import effect_findings
+
+    result = policy_effects(sample_frame, "crude_birth_rate", treatment_date="2019-07",
+                            treated=["上河村", "下河村", "东岭村"], reps=499)
+    for language, office in (("en", "births (health system)"), ("zh", "卫生部门出生数")):
+        texts = [str(getattr(p, "data", "")) for p in effects_section(result, language)]
+        said = "family-planning office" if language == "en" else "计划生育部门"
+        assert sum(said in t for t in texts) == 1  # above the table, not in its rows' notes
+        flag = next(t for t in texts if said in t)
+        assert office in flag and "births_health" not in flag and "crude_birth_rate" not in flag
+        shown = did_table(result, language).taken()
+        assert not shown.iloc[:, -1].str.contains(said).any()
+        assert shown.iloc[:, 3].str.contains("−").any() and not shown.iloc[:, 3].str.contains("-").any()
+        assert shown.iloc[0, 1] == round(shown.iloc[0, 1], 2)
+        (finding,) = effect_findings(result, language).findings
+        assert finding.section == "effects"
+        boot = result.set_index("estimator").loc["wild_bootstrap"]
+        # 26 clusters: the bootstrap's interval and p are the ones to read
+        assert f"{boot['ci_low']:.2f}".replace("-", "−") in finding.text and f"{boot['p']:.3f}" in finding.text

@@ -335,3 +335,23 @@ def test_names_with_markdown_marks_reach_the_reader_as_written():
                                        source="s", level="v", grain="g").data)
     assert "<strong>***镇 a_b [x](y) `c` '月份' &lt;b&gt;</strong>" in shown
     assert "<a " not in shown and "<code>" not in shown and "<b>" not in shown
+
+
+def test_trend_caption_does_not_repeat_the_measure_its_heading_names():
+    from analysis.page.layout import _caption
+
+    title = "sex ratio at birth\n(boys per 100 girls)\nall units · 2019-01–2020-12"
+    assert _caption("sex ratio at birth (boys per 100 girls)", [title], "en") == \
+        "sex ratio at birth (boys per 100 girls): all units · 2019-01–2020-12"
+    # another section keeps the whole title
+    assert _caption("Event study", ["policy effect\nvillage · 2019"], "en") == "Event study: policy effect\nvillage · 2019"
+
+
+def test_trend_finding_of_one_period_names_it(tmp_path):
+    data = tmp_path / "one.csv"
+    # a unit lacking its births leaves the sum over units without a value: the finding still says why
+    data.write_text("unit,period,population,births\n甲,2017,1000,10\n乙,2017,1000,\n", encoding="utf-8")
+    frame = analysis.load(data)
+    assert [f.text for f in trend_findings(frame, ["crude_birth_rate"], "en").findings] == \
+        ["The data hold one period (2017): there is no trend to see."]
+    assert trend_findings(frame, [], "zh").findings[0].text == "数据只有一个时期（2017 年），看不出趋势。"

@@ -240,7 +240,69 @@ def test_display_parts_in_both_languages_and_one_part_for_one_period():
         assert ("连接点" if language == "zh" else "joinpoint") in labels
     one = frame_of([2019], [10], [1000])
     parts = trend_section(trend_analysis(one, "crude_birth_rate"), "en")
-    assert len(parts) == 1 and "1 period" in parts[0].data
+    assert len(parts) == 1 and parts[0].data == "The data hold one period (2019): there is no trend to see."
+
+
+def test_a_page_of_one_period_says_so_once_with_the_period():
+    from analysis.trends.sections import analyse, trends_sections
+
+    one = frame_of([2019], [10], [1000], births_male=[6], births_female=[4])
+    found = analyse(one, ["crude_birth_rate", "srb"], "all")
+    for language, said in (("en", "The data hold one period (2019): there is no trend to see."),
+                           ("zh", "数据只有一个时期（2019 年），看不出趋势。")):
+        parts = [p for group in trends_sections(found, one, language) for p in group]
+        assert [p.data for p in parts] == [said]
+    two = frame_of([2019, 2020], [10, 12], [1000, 1000])
+    (part,) = [p for g in trends_sections(analyse(two, ["crude_birth_rate"], "all"), two, "en") for p in g]
+    assert part.data == "The data hold 2 periods (2019, 2020): a trend needs at least 3."
+
+
+def test_periods_that_are_no_dates_give_one_sentence_and_the_page_goes_on(tmp_path):
+    import analysis
+    from analysis.effects import policy_effects
+    from analysis.effects.sections import cannot_run
+    from analysis.trends import PeriodNotDated
+    from analysis.trends.sections import analyse, trends_sections
+
+    data = tmp_path / "census.csv"
+    data.write_text("unit,period,births,population\n甲,2009.11.1-2010.10.31,1200,100000\n"
+                    "乙,2009.11.1-2010.10.31,900,80000\n丙,2009.11.1-2010.10.31,700,60000\n"
+                    "甲,2019.11.1-2020.10.31,1000,98000\n乙,2019.11.1-2020.10.31,800,79000\n"
+                    "丙,2019.11.1-2020.10.31,640,59000\n", encoding="utf-8")
+    frame = analysis.load(data)
+    with pytest.raises(PeriodNotDated):
+        trend_analysis(frame, "crude_birth_rate", "all")
+    found = analyse(frame, ["crude_birth_rate", "births"], "all")
+    assert all(isinstance(r, PeriodNotDated) for r in found.values())
+    for language, start in (("en", "The period '2009.11.1-2010.10.31' is not a year"), ("zh", "时期“2009.11.1-2010.10.31”不是年")):
+        (part,) = [p for g in trends_sections(found, frame, language) for p in g]
+        assert part.data.startswith(start)
+    # a treatment date cannot be placed among such periods: the effects section says so
+    with pytest.raises(analysis.WorkbenchError) as err:
+        policy_effects(frame, "crude_birth_rate", treatment_date="2019-07", treated=["甲"])
+    assert cannot_run(err.value, "en").startswith("No policy effect was estimated: period '2009.11.1-2010.10.31'")
+    assert cannot_run(err.value, "zh").startswith("未估计政策效应：时期“2009.11.1-2010.10.31”")
+
+
+def test_trend_chart_title_axis_legend_and_table_for_readers():
+    from analysis.page.captions import figure_titles
+    from analysis.tables import ReaderTable
+    from analysis.trends.sections import JOINPOINT_COLOUR, apc_table, trend_plot
+
+    f = frame_of(np.repeat([2019, 2020], 12), np.linspace(60, 40, 24).round(), np.full(24, 10000.0),
+                 months=list(range(1, 13)) * 2)
+    result = trend_analysis(f, "crude_birth_rate", "all")
+    fig = trend_plot(result, "en")[0]
+    assert figure_titles(fig) == ["crude birth rate (‰)\nall units · 2019-01–2020-12"]
+    assert fig.axes[0].get_xlabel() == "month"
+    jp = [line for line in fig.axes[0].get_lines() if line.get_label() == "joinpoint model"]
+    assert jp and jp[0].get_color() == JOINPOINT_COLOUR and jp[0].get_linestyle() == "-."
+    table = next(p for p in apc_table(result, "en") if isinstance(p, ReaderTable))
+    assert "notes" in table.frame.columns and "" not in table.frame.columns
+    assert table.notes and table.notes[0].startswith("Note 1: ")
+    shown = table.taken()
+    assert not shown["95% CI"].str.startswith("-").any() and shown["95% CI"].str.contains("−").any()
+    assert len(shown["notes"].iloc[0]) > 10  # the download holds the notes in full
 
 
 def test_a_printed_rate_without_counts_gets_a_log_rate_model_and_says_so():

@@ -13,6 +13,7 @@ Decided by the canonical field an outcome is computed from, never by a file or u
 from __future__ import annotations
 
 from ..columns import count_fields
+from ..i18n import column_label
 from ..registry import indicators
 from .texts import say
 
@@ -38,6 +39,11 @@ def outcome_fields(outcome: str) -> tuple[str, ...]:
     return ind.inputs if ind is not None else (outcome,)
 
 
+def _label(outcome: str, language: str) -> str:
+    ind = indicators().get(outcome)
+    return ind.label(language) if ind is not None else column_label(outcome, language)
+
+
 def manipulable(outcome: str, columns) -> dict | None:
     """``None`` when ``outcome`` is not the family-planning office's own figure; else
     ``{"fields": …, "alternatives": […], "zh": …, "en": …}``: the flag in both
@@ -48,9 +54,12 @@ def manipulable(outcome: str, columns) -> dict | None:
         return None
     counts_births = any(f.startswith("births") for f in fields)
     alternatives = [c for c in BIRTHS_OF_OTHER_OFFICES if c in set(columns)] if counts_births else []
-    zh = say("manipulable", "zh", outcome=outcome)
-    en = say("manipulable", "en", outcome=outcome)
+    # readers see the outcome and the other counts by their names, not their code names
+    zh = say("manipulable", "zh", outcome=_label(outcome, "zh"))
+    en = say("manipulable", "en", outcome=_label(outcome, "en"))
     if alternatives:
-        alt = ", ".join(alternatives)
-        zh, en = f"{zh}；{say('manipulable_alt', 'zh', alt=alt)}", f"{en}; {say('manipulable_alt', 'en', alt=alt)}"
+        alt_zh = "、".join(column_label(c, "zh") for c in alternatives)
+        alt_en = ", ".join(column_label(c, "en") for c in alternatives)
+        zh = f"{zh}；{say('manipulable_alt', 'zh', alt=alt_zh)}"
+        en = f"{en}; {say('manipulable_alt', 'en', alt=alt_en)}"
     return {"fields": fields, "alternatives": alternatives, "zh": zh, "en": en, "both": f"{zh} / {en}"}

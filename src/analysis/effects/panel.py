@@ -132,6 +132,12 @@ def _adoption_label(panel: pd.DataFrame, date: str) -> str:
     if kind == "year":  # a bare year starts in January
         key = (0, int(text), 1, -1)
     ordered = panel.attrs.get("periods_in_order") or sorted(panel["period"].unique(), key=sort_key)
+    # a period that is no date (a census's 2009.11.1-2010.10.31) has no place before or
+    # after a date: placing one anyway treated units from the first period, which no
+    # estimator can tell from the units' own effects
+    undated = [p for p in ordered if str(p) != "all" and parse_period(str(p))[1] == "label"]
+    if undated:
+        raise WorkbenchError(both("periods_not_dated", period=undated[0]))
     later = [p for p in ordered if sort_key(p) >= key]
     if not later or _starts_after(ordered[0], key):
         raise WorkbenchError(both("date_outside", date=date, first=ordered[0], last=ordered[-1]))

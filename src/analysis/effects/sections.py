@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 
 from ..plots import _style
 from ..registry import indicators
-from ..sections import SeedLine, html_table, md_esc
+from ..sections import SeedLine, md_esc
 from .texts import NOTE_JOIN, say
 
 ESTIMATOR_NAMES = {
@@ -42,6 +42,14 @@ def _note(note: str, language: str) -> str:
 def no_treatment(language: str) -> str:
     """Markdown saying that no policy effect was estimated, and how to ask for one."""
     return say("no_treatment", language)
+
+
+def cannot_run(err: Exception, language: str) -> str:
+    """Markdown saying in ``language`` why no policy effect was estimated: the error's
+    message carries both languages, split by " / "."""
+    from ..trends.sections import message_in
+
+    return say("cannot_run", language, reason=md_esc(message_in(err, language)))
 
 
 def effects_section(result: pd.DataFrame, language: str) -> list:
@@ -78,18 +86,37 @@ def effects_section(result: pd.DataFrame, language: str) -> list:
     return out
 
 
-def did_table(result: pd.DataFrame, language: str) -> HTML:
-    """Difference-in-differences, bootstrap and placebo rows as a table for readers."""
+def did_table(result: pd.DataFrame, language: str):
+    """Difference-in-differences, bootstrap and placebo rows as a table for readers:
+    estimates and SEs to 2 decimals as the outcome's rates are shown, p-values to 3,
+    negative numbers in text with the true minus (a leading "-" is defused as a formula
+    in the downloads). The manipulable-outcome flag is said once above the table, so it
+    is left out of the rows' notes."""
+    from ..tables import Column, reader_table
+
     rows = result[result["estimator"].isin(list(ESTIMATOR_NAMES))]
-    ci = [f"[{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) and np.isfinite(hi) else "—"
+    ci = [f"[{_minus(lo)}, {_minus(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else "—"
           for lo, hi in zip(rows["ci_low"].astype(float), rows["ci_high"].astype(float))]
+    flag = result.attrs.get("manipulable")
     table = pd.DataFrame({say("col_estimator", language): [_name(e, language) for e in rows["estimator"]],
                           say("col_estimate", language): rows["estimate"].astype(float).to_numpy(),
                           say("col_se", language): rows["se"].astype(float).to_numpy(),
                           say("col_ci", language): ci,
                           say("col_p", language): rows["p"].astype(float).to_numpy(),
-                          say("col_note", language): [_note(n, language) for n in rows["note"]]})
-    return html_table(table, decimals=3, index=False, name="effects", language=language)
+                          say("col_note", language): [_note(_without(n, flag), language) for n in rows["note"]]})
+    return reader_table(table, "effects", language, decimals=2, keys=1, numbers=False,
+                        columns={say("col_p", language): Column(3)})
+
+
+def _minus(value: float, decimals: int = 2) -> str:
+    return f"{value:.{decimals}f}".replace("-", "−")
+
+
+def _without(note: str, flag: dict | None) -> str:
+    """A row's note without the manipulable-outcome flag, which the section says once."""
+    if not flag:
+        return note
+    return NOTE_JOIN.join(n for n in str(note).split(NOTE_JOIN) if n != flag["both"])
 
 
 def _estimator_label(estimator: str, language: str) -> str:

@@ -212,12 +212,18 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     are indicators the frame gives, each over all units, first year against last, counts
     summed before the rate is taken. A single year says there is no trend; no such
     indicator gives none."""
-    from ..indicators import indicator_table
+    from ..indicators import indicator_table, select_periods
     from ..periods import sort_key
     from ..registry import indicators
 
     section = "trends"  # the notebook's section of trends, one subsection per outcome
     registry = indicators()
+    # a table of one period has no trend whatever its counts (a sum over units with one
+    # missing has no value, which left such a page with no finding at all)
+    periods = select_periods(_units(frame), period_range)["period"].astype(str).unique()
+    if len(periods) == 1:
+        said = t("kf_no_trend", language, period=_year(periods[0], language))
+        return KeyFindings([Finding(said, section)], language)
     pooled = indicator_table(frame, level="all", periods="year", period_range=period_range)
     pooled = pooled[pooled["value"].notna()]
     given = set(pooled["indicator"])
@@ -230,7 +236,8 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
     for outcome in chosen:
         series = pooled[pooled["indicator"] == outcome]
         if series["period"].nunique() < 2:
-            return KeyFindings([Finding(t("kf_no_trend", language), section)], language)
+            said = t("kf_no_trend", language, period=_year(series["period"].iloc[0], language))
+            return KeyFindings([Finding(said, section)], language)
         series = series.assign(key=series["period"].astype(str).map(sort_key)).sort_values("key")
         first, last = series.iloc[0], series.iloc[-1]
         change = 100 * (last["value"] / first["value"] - 1) if first["value"] else float("nan")
@@ -240,6 +247,44 @@ def trend_findings(frame: pd.DataFrame, outcomes: list[str], language: str, peri
                              decimals=_decimals(registry[outcome]),
                              unit=_unit(registry[outcome].unit(language))), section))
     return KeyFindings(out, language)
+
+
+def effect_findings(result: pd.DataFrame, language: str) -> KeyFindings:
+    """The finding of the policy-effects section from :func:`analysis.effects.policy_effects`:
+    the difference-in-differences estimate with its 95% interval and p-value, both taken
+    from the wild cluster bootstrap's row where there is one (too few clusters for the
+    cluster-robust ones, as the section's table says); or why nothing was estimated."""
+    from ..effects.texts import say
+
+    section = "effects"  # the notebook's section of policy effects
+    reason = result.attrs.get("reason")
+    if reason:
+        text = say(reason, language)
+        return KeyFindings([Finding(t("kf_no_effect", language, reason=text), section)], language)
+    did = result[result["estimator"] == "did_twfe"]
+    if did.empty or not math.isfinite(float(did["estimate"].iloc[0])):
+        return KeyFindings([], language)
+    row = did.iloc[0]
+    boot = result[(result["estimator"] == "wild_bootstrap") & result["p"].notna()]
+    read = boot.iloc[0] if len(boot) else row
+    panel = result.attrs.get("panel")
+    attrs = panel.attrs if panel is not None else {}
+    from ..registry import indicators
+
+    ind = indicators().get(attrs.get("outcome", ""))
+    outcome = ind.name(language) if ind is not None else str(attrs.get("outcome", ""))
+    unit = attrs.get("outcome_unit", ("", ""))[0 if language == "zh" else 1]
+    p = float(read["p"])
+    values = {"outcome": outcome, "estimate": _signed(row["estimate"]), "unit": _unit(unit),
+              "low": _signed(read["ci_low"]), "high": _signed(read["ci_high"]),
+              "p": "< 0.001" if p < 0.001 else f"= {p:.3f}", "g": int(read["clusters"])}
+    return KeyFindings([Finding(t("kf_effect_boot" if len(boot) else "kf_effect", language, **values), section)],
+                       language)
+
+
+def _signed(value: float, decimals: int = 2) -> str:
+    # the true minus, as the pages' tables write negative numbers in text
+    return f"{float(value):.{decimals}f}".replace("-", "−")
 
 
 def _decimals(indicator) -> int:

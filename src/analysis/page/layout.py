@@ -46,6 +46,16 @@ def _caption(section: str, titles: list[str], language: str) -> str:
     # a figure with one or two titles is named by them; more (a panel per indicator)
     # would make a caption longer than the section's heading says
     named = (";" if language == "en" else "；").join(titles) if 0 < len(titles) <= 2 else ""
+    # a figure under a heading that names its measure (the trends page's subsection per
+    # outcome) says where and when on the title's next line: the caption need not say
+    # the measure twice
+    # (the title's lines may break the measure's name where it is long)
+    lines = named.split("\n")
+    bare = "".join(section.split())
+    for k in range(1, len(lines)):
+        if bare and "".join("".join(lines[:k]).split()) == bare:
+            named = "\n".join(lines[k:]).strip()
+            break
     if not section:
         return named or t("figure_plain", language)
     if not named or named == section:

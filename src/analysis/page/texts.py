@@ -73,7 +73,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "all_periods": ("全部时期", "all periods"),
     "kf_no_sexes": ("本表没有分性别的出生数，无法计算出生人口性别比。", "The table has no births by sex: no sex ratio at birth can be computed."),
     "kf_none_scored": ("没有单位能计分：{missing}", "No unit could be scored: {missing}"),
-    "kf_no_trend": ("数据只有一个时期，看不出趋势。", "The data hold one period: there is no trend to see."),
+    "kf_effect": ("政策对{outcome}的效应（双重差分）：{estimate}{unit}，95% 区间 [{low}, {high}]，p {p}。",
+                  "Policy effect on the {outcome} (difference-in-differences): {estimate}{unit}, 95% interval "
+                  "[{low}, {high}], p {p}."),
+    "kf_effect_boot": ("政策对{outcome}的效应（双重差分）：{estimate}{unit}；只有 {g} 个聚类，按野聚类自助法 95% 区间 [{low}, {high}]，p {p}。",
+                       "Policy effect on the {outcome} (difference-in-differences): {estimate}{unit}; with only {g} "
+                       "clusters, the wild cluster bootstrap's 95% interval is [{low}, {high}], p {p}."),
+    "kf_no_effect": ("未估计政策效应：{reason}。", "No policy effect was estimated: {reason}."),
+    "kf_no_trend": ("数据只有一个时期（{period}），看不出趋势。", "The data hold one period ({period}): there is no trend to see."),
 }
 
 

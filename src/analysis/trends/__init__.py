@@ -10,8 +10,8 @@ and a break at a given date, for any table of counts by unit and period.
 
 from .glm import DISPERSION_LIMIT, trends, unit_trend
 from .joinpoint import best_placements, joinpoints, placements, recommended_max
-from .series import Outcome, outcome, outcomes_of, report_outcomes, trend_series
+from .series import Outcome, PeriodNotDated, outcome, outcomes_of, report_outcomes, trend_series
 from .tables import TrendResult, trend_analysis, trend_table
 
-__all__ = ["DISPERSION_LIMIT", "Outcome", "TrendResult", "best_placements", "joinpoints", "outcome", "outcomes_of",
+__all__ = ["DISPERSION_LIMIT", "Outcome", "PeriodNotDated", "TrendResult", "best_placements", "joinpoints", "outcome", "outcomes_of",
            "placements", "recommended_max", "report_outcomes", "trend_analysis", "trend_series", "trend_table", "trends", "unit_trend"]

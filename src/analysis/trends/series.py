@@ -32,6 +32,17 @@ from ..periods import sort_key
 from ..registry import indicators
 from .texts import outcome_label
 
+class PeriodNotDated(WorkbenchError):
+    """A period that is no year, quarter or month (a census year such as
+    ``2009.11.1-2010.10.31``): it has no place on a time axis, so no trend can be fitted.
+    Its own kind, so that a page can say so in one sentence and go on (notebook 05)."""
+
+    def __init__(self, period: str):
+        self.period = str(period)
+        super().__init__(f"period {self.period!r} is not a year, quarter or month, so it has no place in time. "
+                         "Fix: give the table dated periods (2019, 2019Q2, 2019-06) / 时期不是日期，无法分析趋势")
+
+
 KINDS = ("poisson", "binomial", "srb", "log_linear")
 SERIES_COLUMNS = ["t", "season", "events", "trials", "person_years", "value"]
 
@@ -141,8 +152,8 @@ def trend_series(frame: pd.DataFrame, outcome_id: str, level: str = "unit", peri
 
     A printed rate cannot be summed over units or periods, so a ``reported_*`` outcome
     is taken at the unit level and the grain of the table only. Raises
-    :class:`WorkbenchError` for an unknown outcome, a printed rate asked at another
-    level, or periods that are not dates.
+    :class:`WorkbenchError` for an unknown outcome or a printed rate asked at another
+    level, and :class:`PeriodNotDated` (a WorkbenchError) for periods that are not dates.
     """
     out_spec = outcome(outcome_id, frame)
     if out_spec.kind == "log_linear":
@@ -192,9 +203,7 @@ def trend_series(frame: pd.DataFrame, outcome_id: str, level: str = "unit", peri
     if kind == "poisson" and out_spec.denominator is not None:
         out = out[out["person_years"] > 0]
     if out["t"].isna().any():
-        bad = out.loc[out["t"].isna(), "period"].iloc[0]
-        raise WorkbenchError(f"period {bad!r} is not a year, quarter or month, so it has no place in time. "
-                             "Fix: give the table dated periods (2019, 2019Q2, 2019-06) / 时期不是日期，无法分析趋势")
+        raise PeriodNotDated(out.loc[out["t"].isna(), "period"].iloc[0])
     order = out["period"].map({p: sort_key(p) for p in out["period"].unique()})
     out = out.assign(_o=order).sort_values(keys + ["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
     out.attrs = {"outcome": out_spec, "keys": keys, "level": level,
