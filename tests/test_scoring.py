@@ -668,7 +668,8 @@ def test_a_table_without_a_schemes_inputs_gives_no_score_rank_tier_or_probabilit
 
     result = score(frame, s)
     parts = sections.score_table(result, boot, "en")
-    shown = "".join(getattr(p, "data", "") for p in parts)
+    # Markdown source: the column names' underscores are backslashed (md_esc)
+    shown = "".join(getattr(p, "data", "") for p in parts).replace("\\_", "_")
     assert "Not scored: the table lacks contraception_done, contraception_due (5 unit-periods)" in shown
     assert "nan" not in shown.replace("management", "") and ">1<" not in shown
     assert "本表缺少 综合避孕已落实、综合避孕应落实（5 个单位·时期）" in "".join(
@@ -762,3 +763,44 @@ def test_missing_inspectors_points_leave_a_unit_unscored_and_say_so(tmp_path):
     assert t.loc["u1", "missing_zh"] == "未计分：缺少考核评分 台账" and t.loc["u0", "missing_en"] == ""
     # by default an inspector's missing points count in full, as before, and nothing is said
     assert "missing_en" not in score(frame, s).totals.columns
+
+
+def test_a_page_with_nothing_scored_says_so_in_one_line_and_nothing_more(tmp_path):
+    from analysis import sections
+
+    frame = _frame(**BIRTHS)  # no contraception columns: no unit can be scored
+    s = _two_items(tmp_path)
+    result = score(frame, s)
+    boot = scoring.bootstrap(frame, s, replicates=20, seed=1)
+    page = sections.score_page(frame, result.totals, "year", "", limit=2)  # capped: five units, two listed
+    for language in ("zh", "en"):
+        parts = sections.score_table(result, boot, language, page)
+        assert len(parts) == 1  # the missing-inputs line: no table of dashes, no bootstrap text, no seed
+        line = parts[0].data
+        assert ("综合避孕应落实" if language == "zh" else "contraception\\_due") in line
+        assert "<table" not in line and "workbench table scores" not in line
+        assert sections.page_note(page, result.totals, s.id, language) == []
+        # the policy item has its inputs and "lost" points, but no unit has a score to lose them from
+        assert not result.reasons.empty and sections.points_lost(result, language, page) == []
+
+
+def test_a_capped_page_with_some_units_unscored_names_the_ranks_it_lists(tmp_path):
+    from analysis import sections
+
+    n = 12
+    frame = _frame(births=[100] * n, births_policy=[75 + i for i in range(n)],
+                   contraception_due=[None] * 4 + [100] * (n - 4), contraception_done=[90] * n)
+    s = _two_items(tmp_path)
+    result = score(frame, s)
+    assert result.totals["total"].notna().sum() == 8
+    page = sections.score_page(frame, result.totals, "year", "", limit=4)
+    assert page.capped and page.shown == 4
+    listed = page.select(result.totals)
+    assert listed["rank"].notna().all() and sorted(listed["rank"]) == [1, 2, 7, 8]  # best two, worst two scored
+    assert page.ranks(result.totals) == "1–2, 7–8"
+    for language, one in (("en", "1 period (2020)"), ("zh", "1 个时期（2020）")):
+        note = sections.page_note(page, result.totals, s.id, language)[0].data
+        assert "1–2, 7–8" in note and one in note and "1 periods" not in note
+        # the unscored units lost no points to count: only the scored units' reasons are listed
+        detail = sections.points_lost(result, language, page)[-1].data
+        assert all(f">u{i}<" not in detail for i in range(4))

@@ -456,6 +456,7 @@ class ScorePage:
     period_range: str = ""
     period_units: int = 0
     limit: int = SCREEN_ROWS
+    period_scored: int | None = None  # units of ``period`` with a score; None: all of them
 
     @property
     def capped(self) -> bool:
@@ -463,7 +464,13 @@ class ScorePage:
 
     @property
     def shown(self) -> int:
-        return min(self.period_units, self.limit) if self.capped else self.rows
+        """Unit-periods the page lists (:meth:`select`)."""
+        if not self.capped:
+            return self.rows
+        if self.period_units <= self.limit:
+            return self.period_units
+        scored = self.period_units if self.period_scored is None else self.period_scored
+        return min(scored, self.limit)
 
     def select(self, data: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
         """The rows of ``data`` (totals, or totals with intervals) the page lists, by
@@ -476,14 +483,21 @@ class ScorePage:
         limit = self.limit if limit is None else limit
         if len(data) <= limit:
             return data
-        return pd.concat([data.iloc[:limit - limit // 2], data.iloc[len(data) - limit // 2:]])
+        # the best and the worst of the scored units: unscored ones (no rank, sorted last)
+        # would otherwise fill the "worst" half, and the missing-inputs line counts them
+        scored = data[data["rank"].notna()]
+        if len(scored) <= limit:
+            return scored
+        return pd.concat([scored.iloc[:limit - limit // 2], scored.iloc[len(scored) - limit // 2:]])
 
     def ranks(self, data: pd.DataFrame) -> str:
         """The ranks listed, as "1–150, 7851–8000" (units without a score have no rank)."""
-        chosen = self.select(data)["rank"].dropna().to_numpy(int)
+        chosen = np.sort(self.select(data)["rank"].dropna().to_numpy(int))
+        scored = self.period_units if self.period_scored is None else self.period_scored
         half = self.limit - self.limit // 2
-        parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit else [chosen]
-        return ", ".join(f"{p.min()}–{p.max()}" for p in parts if len(p))
+        # two runs only when the scored units were cut to their best and worst
+        parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit and scored > self.limit else [chosen]
+        return ", ".join(f"{p.min()}–{p.max()}" if p.min() != p.max() else f"{p.min()}" for p in parts if len(p))
 
 
 def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_range: str = "",
@@ -517,14 +531,19 @@ def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_r
         narrowed = period_range  # one period already, or labels a list cannot name
     else:
         narrowed = ",".join(inside)
-    return ScorePage(rows, units, len(labels), latest, narrowed, int((totals["period"] == latest).sum()), limit)
+    in_latest = totals["period"] == latest
+    return ScorePage(rows, units, len(labels), latest, narrowed, int(in_latest.sum()), limit,
+                     int((in_latest & totals["total"].notna()).sum()))
 
 
 def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: str) -> list:
     """The sentence saying what a capped page leaves out, or nothing."""
-    if not page.capped:
+    # nothing scored: no rank to name; the missing-inputs line says why
+    if not page.capped or not totals["total"].notna().any():
         return []
-    return [text("scores_capped", language, rows=page.rows, units=page.units, periods=page.periods,
+    labels = sorted(totals["period"].astype(str).unique(), key=sort_key)
+    return [text("scores_capped", language, rows=page.rows, units=page.units,
+                 periods=periods_text([period_name(p, language) for p in labels], language),
                  period=page.period, shown=page.shown, ranks=page.ranks(totals), hidden=page.rows - page.shown,
                  scheme=scheme_id)]
 
@@ -547,6 +566,10 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
     tiers = {tr["id"]: (tr.get("name_zh", tr["id"]) if language == "zh" else tr.get("name_en", tr["id"]))
              for tr in scores.scheme.tiers}
     tiers.setdefault("vetoed", "一票否决" if language == "zh" else "vetoed")
+    if not scores.totals["total"].notna().any():
+        # nothing scored: the line saying which inputs the table lacks is all there is to
+        # show; a table of dashes, the bootstrap's method and its seed would describe nothing
+        return missing_inputs(scores.totals, scores.scheme, language) or [text("scores_none", language)]
     data = scores.totals.copy()
     keys = [k for k in ("area_type", "unit", "period") if k in data.columns]
     if page is not None and page.capped:
@@ -604,6 +627,15 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
     """Points lost per item over every unit, then every reason (of the units a capped
     ``page`` lists)."""
     reasons = scores.reasons
+    totals = scores.totals
+    if "total" in totals.columns and not totals["total"].notna().any():
+        return []  # nothing scored, nothing lost: the section (and its heading) is left out
+    keys = [k for k in ("area_type", "unit", "period") if k in reasons.columns and k in totals.columns]
+    if not reasons.empty and "total" in totals.columns and keys:
+        # points "lost" by a unit-period without a score (it lacks another item's inputs)
+        # count towards nothing: only scored ones' reasons
+        scored = totals.loc[totals["total"].notna(), keys].drop_duplicates()
+        reasons = reasons.merge(scored, on=keys, how="inner")
     if reasons.empty:
         return [text("no_findings", language)]
     names = {it.path: it.name(language) for it in scores.scheme.all_items()}
