@@ -3,6 +3,7 @@ tiers, weights, the validator, the bootstrap and the sensitivity analysis."""
 
 from __future__ import annotations
 
+import re
 import numpy as np
 import pandas as pd
 import pytest
@@ -804,3 +805,20 @@ def test_a_capped_page_with_some_units_unscored_names_the_ranks_it_lists(tmp_pat
         # the unscored units lost no points to count: only the scored units' reasons are listed
         detail = sections.points_lost(result, language, page)[-1].data
         assert all(f">u{i}<" not in detail for i in range(4))
+
+
+def test_reasons_give_rates_and_points_to_two_decimals(tmp_path):
+    # 计划生育率 10/11 = 90.909…% against 100%, and 7/8 = 87.5%: every rate and every point
+    # to two decimals, never 87.5 beside 90.91, or 9.091 beside 15
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 100, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "x", "points": 20, "rule": rule}])
+    frame = _frame(births=[11, 8, 5], births_policy=[10, 7, 4])
+    by_unit = score(frame, s).reasons.set_index("unit")
+    assert by_unit.loc["u0", "message_en"].endswith("observed 90.91, target 100.00, 9.09 points lost")
+    assert by_unit.loc["u1", "message_en"].endswith("observed 87.50, target 100.00, 12.50 points lost")
+    assert by_unit.loc["u2", "message_en"].endswith("observed 80.00, target 100.00, 20.00 points lost")
+    assert by_unit.loc["u0", "message_zh"].endswith("实际 90.91，目标 100.00，失 9.09 分")
+    for message in by_unit["message_en"].tolist() + by_unit["message_zh"].tolist():
+        # every figure has exactly two decimals
+        assert all(len(f.split(".")[1]) == 2 for f in re.findall(r"\d+\.\d+", message)), message
+        assert not re.search(r"\d\.\d{3}", message)
