@@ -258,21 +258,50 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
 
 # ----------------------------------------------------------------------------- sex ratio
 
-def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The SRB table as readers see it: labelled columns, intervals as one cell."""
-    keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
+def _srb_parents(table: pd.DataFrame) -> list[str]:
+    """The key columns above ``unit`` (province, county, area type) that vary over
+    ``table``: same-named units under different parents (Korea's 32 중앙동) are told
+    apart by them; one the same on every row (one county's table) says nothing per row."""
+    return [k for k in key_columns(table) if k != "unit" and table[k].nunique(dropna=False) > 1]
+
+
+def _srb_rows(table: pd.DataFrame, language: str, parents: list[str] | None = None):
+    """The SRB table as readers see it and downloads hold it: labelled columns,
+    numbers as numbers with the :class:`~analysis.tables.Column` specs that show
+    them (brackets on few births, ∞ for no girls, — for none), intervals as one cell
+    of text. ``parents`` (key columns above ``unit``; :func:`_srb_parents` of ``table``
+    when None) come first. Returns ``(frame, columns)`` for :func:`analysis.tables.reader_table`."""
+    from .tables import Column
+    from .tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
+
+    parents = _srb_parents(table) if parents is None else parents
+    keys = [k for k in parents if k in table.columns] + ["unit"] + (["period"] if "period" in table.columns else [])
+    table = table.reset_index(drop=True)
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
     if "period" in keys:
         out[column_label("period", language)] = table["period"].map(lambda p: period_name(p, language))
-    out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
+    births = (table["boys"] + table["girls"]).astype(float)
+    srb = table["srb"].astype(float)
+    spec: dict[str, Column] = {}
+    births_label, srb_label = t("births_col", language), t("srb", language)
+    out[births_label] = births
+    spec[births_label] = Column(decimals=0)
+    out[srb_label] = srb
+    # on few births a ratio is mostly chance: bracketed, with the rule under the table;
+    # no births at all says so in words, as missing counts show a bare dash
+    spec[srb_label] = Column(decimals=SEX_RATIO_DECIMALS,
+                             bracketed=pd.Series((births < SMALL_BIRTHS) & np.isfinite(srb)),
+                             text=lambda v: ratio_text(v, language, decimals=SEX_RATIO_DECIMALS),
+                             labels=pd.Series(np.where((births == 0) & srb.isna(), ratio_text(np.nan, language), None)))
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
-    out[t("p_value", language)] = table["p_value"].map(p_text)
-    out[t("q_value", language)] = table["q_value"].map(p_text)
+    for column, key in (("p_value", "p_value"), ("q_value", "q_value")):
+        out[t(key, language)] = table[column].astype(float)
+        spec[t(key, language)] = Column(text=p_text, significant=2)
     out[t("funnel_zone", language)] = table["funnel_zone"].map(lambda z: t(f"zone_{z}", language) if isinstance(z, str) else "—")
-    out[t("shrunk_srb", language)] = table["shrunk_srb"].map(bound_text)
+    out[t("shrunk_srb", language)] = table["shrunk_srb"].astype(float)
+    spec[t("shrunk_srb", language)] = Column(decimals=SEX_RATIO_DECIMALS, text=bound_text)
     out[t("shrunk_ci", language)] = [_span(a, b) for a, b in zip(table["shrunk_low"], table["shrunk_high"])]
-    return out
+    return out, spec
 
 
 def _ratio(value: float, births: float, language: str) -> str:
@@ -288,10 +317,12 @@ def _ratio(value: float, births: float, language: str) -> str:
 
 
 def _span(low, high) -> str:
-    """An interval for readers; an unbounded end (no girls) is ∞."""
+    """An interval for readers; an unbounded end (no girls) is ∞. A negative end has the
+    minus sign (U+2212), never '-': a download's cell starting with '-' reads as a
+    formula, and defusing it would prefix an apostrophe."""
     if pd.isna(low):
         return "—"
-    return f"{bound_text(low)}–{bound_text(high)}"
+    return f"{bound_text(low)}–{bound_text(high)}".replace("-", "−")
 
 
 def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: str, level: str, language: str) -> list:
@@ -315,16 +346,36 @@ def _srb_left_out(table: pd.DataFrame, language: str) -> list:
     gone = table[table["boys"].isna() | table["girls"].isna()]
     if gone.empty:
         return []
-    names = list(dict.fromkeys(gone["unit"].astype(str)))
+    # a name repeated under other parents (중앙동 in many cities) is named with its parents
+    parents = _srb_parents(table)
+    names = list(dict.fromkeys(_with_parents(gone, parents, language)))
     shown = "、".join(names[:10]) if language == "zh" else ", ".join(names[:10])
     more = len(names) - 10
     return [text("srb_left_out", language, n=len(gone), units=shown + (f" …（另 {more} 个）" if language == "zh" and more > 0
                                                                       else f" … ({more} more)" if more > 0 else ""))]
 
 
+def _with_parents(rows: pd.DataFrame, parents: list[str], language: str) -> list[str]:
+    """Each row's unit, followed by its ``parents`` in brackets: 중앙동 (경기도 부천시)."""
+    units = rows["unit"].astype(str).tolist()
+    if not parents:
+        return units
+    above = rows[parents].astype(str).agg(" ".join, axis=1).tolist()
+    return [f"{u}（{a}）" if language == "zh" else f"{u} ({a})" for u, a in zip(units, above)]
+
+
+def _srb_table(table: pd.DataFrame, language: str, parents: list[str], name: str, collapsed: str | None = None):
+    from .tables import reader_table
+
+    shown, spec = _srb_rows(table, language, parents)
+    return reader_table(shown, name, language, columns=spec, numbers=False, collapsed=collapsed)
+
+
 def srb_flagged(table: pd.DataFrame, language: str) -> list:
     # the same rule as the believability check srb_outlier: beyond the band, by more than chance
     flagged = table[table["q_band"] < 0.05]
+    # parents judged on the whole table, so the flagged few show the same columns as all
+    parents = _srb_parents(table)
     low, high = table.attrs["reference"].band(table.attrs.get("band_margin", 4.0)) if "reference" in table.attrs \
         else (float("nan"), float("nan"))
     out = []
@@ -332,9 +383,8 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
         out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
         out += [text("srb_flagged_intro", language, low=low, high=high),
-                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged", language=language)]
-    out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio", language=language,
-                          collapsed=t("srb_all_units", language, n=len(table))))
+                _srb_table(flagged.sort_values("p_band"), language, parents, "sex-ratio-flagged")]
+    out.append(_srb_table(table, language, parents, "sex-ratio", collapsed=t("srb_all_units", language, n=len(table))))
     from .tables.themes import SMALL_BIRTHS
 
     return out + [Markdown(f"<small>{t('small_births_rule', language, n=SMALL_BIRTHS)}</small>")]
@@ -600,7 +650,8 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
 
 
 def _span_text(low, high, spec: str) -> str:
-    return "—" if pd.isna(low) or pd.isna(high) else f"{low:{spec}}–{high:{spec}}"
+    # U+2212 for a negative end: a download's cell starting with '-' would be defused with an apostrophe
+    return "—" if pd.isna(low) or pd.isna(high) else f"{low:{spec}}–{high:{spec}}".replace("-", "−")
 
 
 def _chance(value) -> str:
