@@ -822,3 +822,30 @@ def test_reasons_give_rates_and_points_to_two_decimals(tmp_path):
         # every figure has exactly two decimals
         assert all(len(f.split(".")[1]) == 2 for f in re.findall(r"\d+\.\d+", message)), message
         assert not re.search(r"\d\.\d{3}", message)
+
+
+@pytest.mark.parametrize("language, laggard, commended", [
+    ("en", "laggard, key management: bottom 3 and below 85 points", "commended: top 3"),
+    ("zh", "后进单位重点管理：倒数 3 名且低于 85 分", "表彰和奖励：前 3 名")])
+def test_the_score_chart_states_each_tier_rule_as_the_scheme_has_it(sample_frame, language, laggard, commended):
+    import matplotlib.pyplot as plt
+
+    from analysis import plots, sections
+
+    scheme = load_scheme("village_2006")
+    scores = score(sample_frame, scheme, "unit", "year")
+    page = sections.score_page(sample_frame, scores.totals, "year", "")
+    rows = sections.score_rows(page, scores.totals, None)
+    names = {tier["id"]: tier[f"name_{language}"] for tier in scheme.tiers}
+    fig = plots.score_intervals(rows, language, names, tiers=scheme.tiers, scale=scheme.scale, level="village")
+    try:
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        # bottom three AND below 85: a unit left of the 85 line but not among the bottom three is in no tier
+        assert laggard in legend and commended in legend
+        assert not any(x.endswith(("below 85 points", "低于 85 分")) and x != laggard for x in legend)
+        assert ("vetoed: below 80 points" if language == "en" else "一票否决：低于 80 分") in legend
+        # the commended tier has its own dot, in its colour, whether or not a unit is drawn in it
+        handle = next(h for h in fig.axes[0].get_legend().legend_handles if h.get_label() == commended)
+        assert handle.get_marker() == "o" and handle.get_color() == plots.TIER_COLOURS["commended"]
+    finally:
+        plt.close(fig)
