@@ -849,3 +849,17 @@ def test_the_score_chart_states_each_tier_rule_as_the_scheme_has_it(sample_frame
         assert handle.get_marker() == "o" and handle.get_color() == plots.TIER_COLOURS["commended"]
     finally:
         plt.close(fig)
+
+
+def test_the_score_table_downloads_scores_and_ranks_as_numbers(tmp_path):
+    from analysis import sections
+
+    frame = _frame(births=[100] * 5, births_policy=[80, 90, 85, 70, 87],
+                   contraception_due=[None, 100, 100, 100, 100], contraception_done=[95, 95, 80, 100, 88])
+    result = score(frame, _two_items(tmp_path))
+    table = next(p for p in sections.score_table(result, None, "en") if hasattr(p, "taken"))
+    taken = table.taken()
+    assert taken["score"].dtype == float and str(taken["rank"].dtype) == "Int64"
+    assert taken["rank"].isna().sum() == 1 and sorted(taken["rank"].dropna()) == [1, 2, 3, 4]
+    html = table.html()
+    assert "nan" not in html.lower().replace("management", "") and html.count("<td>—</td>") >= 2  # u0: no score, no rank

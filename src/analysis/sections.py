@@ -629,8 +629,9 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
     data = data.sort_values(["period", "rank"])
     shown = pd.DataFrame({column_label(k, language): data[k] for k in keys})
     # a unit the table lacks inputs for has no score, rank or probability: shown as a dash, never as nan or 1
-    shown[t("score", language)] = data["total"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
-    shown[t("rank", language)] = data["rank"].map(lambda v: "—" if pd.isna(v) else f"{int(v)}")
+    # numbers, so that the downloads hold numbers; the page shows a missing one as a dash
+    shown[t("score", language)] = data["total"].astype(float)
+    shown[t("rank", language)] = data["rank"].astype("Int64")
     shown[t("tier", language)] = data["tier"].map(lambda x: tiers.get(x, "") if x else "")
     if scores.scheme.partial and "covered" in data.columns:
         shown[t("covered", language)] = data["covered"].map(lambda v: f"{100 * v:.0f}%")
@@ -646,7 +647,11 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
         out += page_note(page, scores.totals, scores.scheme.id, language)
-    return out + [html_table(shown, index=False, name="scores", language=language)] + seed_line(boot, "scores.bootstrap", language)
+    from .tables import Column, reader_table
+
+    table = reader_table(shown, "scores", language, numbers=False,
+                         columns={t("score", language): Column(decimals=2), t("rank", language): Column(decimals=0)})
+    return out + [table] + seed_line(boot, "scores.bootstrap", language)
 
 
 def _span_text(low, high, spec: str) -> str:
