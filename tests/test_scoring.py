@@ -4,6 +4,7 @@ tiers, weights, the validator, the bootstrap and the sensitivity analysis."""
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import pandas as pd
 import pytest
