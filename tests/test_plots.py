@@ -294,7 +294,7 @@ def test_score_chart_draws_the_tier_thresholds(charts, language):
     assert at == [80.0, 85.0]
     legend = " ".join(_legend_texts(fig))
     if language == "zh":
-        assert "一票否决：低于 80 分" in legend and "后进单位重点管理：低于 85 分" in legend and "自助法 95% 区间" in legend
+        assert "一票否决：低于 80 分" in legend and "后进单位重点管理：倒数 3 名且低于 85 分" in legend and "自助法 95% 区间" in legend
     else:
         assert "vetoed: below 80 points" in legend and "bootstrap 95% interval" in legend
 

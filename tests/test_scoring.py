@@ -3,6 +3,8 @@ tiers, weights, the validator, the bootstrap and the sensitivity analysis."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -668,7 +670,8 @@ def test_a_table_without_a_schemes_inputs_gives_no_score_rank_tier_or_probabilit
 
     result = score(frame, s)
     parts = sections.score_table(result, boot, "en")
-    shown = "".join(getattr(p, "data", "") for p in parts)
+    # Markdown source: the column names' underscores are backslashed (md_esc)
+    shown = "".join(getattr(p, "data", "") for p in parts).replace("\\_", "_")
     assert "Not scored: the table lacks contraception_done, contraception_due (5 unit-periods)" in shown
     assert "nan" not in shown.replace("management", "") and ">1<" not in shown
     assert "本表缺少 综合避孕已落实、综合避孕应落实（5 个单位·时期）" in "".join(
@@ -762,3 +765,102 @@ def test_missing_inspectors_points_leave_a_unit_unscored_and_say_so(tmp_path):
     assert t.loc["u1", "missing_zh"] == "未计分：缺少考核评分 台账" and t.loc["u0", "missing_en"] == ""
     # by default an inspector's missing points count in full, as before, and nothing is said
     assert "missing_en" not in score(frame, s).totals.columns
+
+
+def test_a_page_with_nothing_scored_says_so_in_one_line_and_nothing_more(tmp_path):
+    from analysis import sections
+
+    frame = _frame(**BIRTHS)  # no contraception columns: no unit can be scored
+    s = _two_items(tmp_path)
+    result = score(frame, s)
+    boot = scoring.bootstrap(frame, s, replicates=20, seed=1)
+    page = sections.score_page(frame, result.totals, "year", "", limit=2)  # capped: five units, two listed
+    for language in ("zh", "en"):
+        parts = sections.score_table(result, boot, language, page)
+        assert len(parts) == 1  # the missing-inputs line: no table of dashes, no bootstrap text, no seed
+        line = parts[0].data
+        assert ("综合避孕应落实" if language == "zh" else "contraception\\_due") in line
+        assert "<table" not in line and "workbench table scores" not in line
+        assert sections.page_note(page, result.totals, s.id, language) == []
+        # the policy item has its inputs and "lost" points, but no unit has a score to lose them from
+        assert not result.reasons.empty and sections.points_lost(result, language, page) == []
+
+
+def test_a_capped_page_with_some_units_unscored_names_the_ranks_it_lists(tmp_path):
+    from analysis import sections
+
+    n = 12
+    frame = _frame(births=[100] * n, births_policy=[75 + i for i in range(n)],
+                   contraception_due=[None] * 4 + [100] * (n - 4), contraception_done=[90] * n)
+    s = _two_items(tmp_path)
+    result = score(frame, s)
+    assert result.totals["total"].notna().sum() == 8
+    page = sections.score_page(frame, result.totals, "year", "", limit=4)
+    assert page.capped and page.shown == 4
+    listed = page.select(result.totals)
+    assert listed["rank"].notna().all() and sorted(listed["rank"]) == [1, 2, 7, 8]  # best two, worst two scored
+    assert page.ranks(result.totals) == "1–2, 7–8"
+    for language, one in (("en", "1 period (2020)"), ("zh", "1 个时期（2020）")):
+        note = sections.page_note(page, result.totals, s.id, language)[0].data
+        assert "1–2, 7–8" in note and one in note and "1 periods" not in note
+        # the unscored units lost no points to count: only the scored units' reasons are listed
+        detail = sections.points_lost(result, language, page)[-1].data
+        assert all(f">u{i}<" not in detail for i in range(4))
+
+
+def test_reasons_give_rates_and_points_to_two_decimals(tmp_path):
+    # 计划生育率 10/11 = 90.909…% against 100%, and 7/8 = 87.5%: every rate and every point
+    # to two decimals, never 87.5 beside 90.91, or 9.091 beside 15
+    rule = {"kind": "target", "reads": "policy_compliant_birth_rate", "target": 100, "per_point": 1}
+    s = _scheme(tmp_path, [{"id": "x", "points": 20, "rule": rule}])
+    frame = _frame(births=[11, 8, 5], births_policy=[10, 7, 4])
+    by_unit = score(frame, s).reasons.set_index("unit")
+    assert by_unit.loc["u0", "message_en"].endswith("observed 90.91, target 100.00, 9.09 points lost")
+    assert by_unit.loc["u1", "message_en"].endswith("observed 87.50, target 100.00, 12.50 points lost")
+    assert by_unit.loc["u2", "message_en"].endswith("observed 80.00, target 100.00, 20.00 points lost")
+    assert by_unit.loc["u0", "message_zh"].endswith("实际 90.91，目标 100.00，失 9.09 分")
+    for message in by_unit["message_en"].tolist() + by_unit["message_zh"].tolist():
+        # every figure has exactly two decimals
+        assert all(len(f.split(".")[1]) == 2 for f in re.findall(r"\d+\.\d+", message)), message
+        assert not re.search(r"\d\.\d{3}", message)
+
+
+@pytest.mark.parametrize("language, laggard, commended", [
+    ("en", "laggard, key management: bottom 3 and below 85 points", "commended: top 3"),
+    ("zh", "后进单位重点管理：倒数 3 名且低于 85 分", "表彰和奖励：前 3 名")])
+def test_the_score_chart_states_each_tier_rule_as_the_scheme_has_it(sample_frame, language, laggard, commended):
+    import matplotlib.pyplot as plt
+
+    from analysis import plots, sections
+
+    scheme = load_scheme("village_2006")
+    scores = score(sample_frame, scheme, "unit", "year")
+    page = sections.score_page(sample_frame, scores.totals, "year", "")
+    rows = sections.score_rows(page, scores.totals, None)
+    names = {tier["id"]: tier[f"name_{language}"] for tier in scheme.tiers}
+    fig = plots.score_intervals(rows, language, names, tiers=scheme.tiers, scale=scheme.scale, level="village")
+    try:
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        # bottom three AND below 85: a unit left of the 85 line but not among the bottom three is in no tier
+        assert laggard in legend and commended in legend
+        assert not any(x.endswith(("below 85 points", "低于 85 分")) and x != laggard for x in legend)
+        assert ("vetoed: below 80 points" if language == "en" else "一票否决：低于 80 分") in legend
+        # the commended tier has its own dot, in its colour, whether or not a unit is drawn in it
+        handle = next(h for h in fig.axes[0].get_legend().legend_handles if h.get_label() == commended)
+        assert handle.get_marker() == "o" and handle.get_color() == plots.TIER_COLOURS["commended"]
+    finally:
+        plt.close(fig)
+
+
+def test_the_score_table_downloads_scores_and_ranks_as_numbers(tmp_path):
+    from analysis import sections
+
+    frame = _frame(births=[100] * 5, births_policy=[80, 90, 85, 70, 87],
+                   contraception_due=[None, 100, 100, 100, 100], contraception_done=[95, 95, 80, 100, 88])
+    result = score(frame, _two_items(tmp_path))
+    table = next(p for p in sections.score_table(result, None, "en") if hasattr(p, "taken"))
+    taken = table.taken()
+    assert taken["score"].dtype == float and str(taken["rank"].dtype) == "Int64"
+    assert taken["rank"].isna().sum() == 1 and sorted(taken["rank"].dropna()) == [1, 2, 3, 4]
+    html = table.html()
+    assert "nan" not in html.lower().replace("management", "") and html.count("<td>—</td>") >= 2  # u0: no score, no rank

@@ -409,8 +409,10 @@ def test_sections_show_infinite_and_missing_ratios_in_words(language, tmp_path):
     assert ("∞（无女婴）" if language == "zh" else "∞ (no girls)") in shown
     assert ("—（无出生）" if language == "zh" else "— (no births)") in shown
     assert "–∞" in shown and "&lt; 1e-300" in shown
-    rows = sections._srb_rows(table, language).set_index(table["unit"])
-    assert rows.iloc[:, 3].tolist()[1] == "107.1"  # B: 30 boys, 28 girls: 107.14, one decimal as sex ratios are shown
+    flagged = sections.srb_flagged(table, language)
+    whole = next(p for p in flagged if hasattr(p, "taken") and p.name == "sex-ratio")
+    # B: 30 boys, 28 girls: 107.14, one decimal as sex ratios are shown, and so downloaded
+    assert "<td>107.1</td>" in whole.html() and whole.taken().iloc[1, 3] == 107.1
 
 
 def test_pooled_ratio_with_no_girls_reads_infinite():
@@ -463,3 +465,67 @@ def test_one_year_far_off_in_a_large_county_is_an_outlier():
                           "is_total": False, "source_row": [2, 3, 4, 5], "births_male": [float(b) for b in boys],
                           "births_female": [100000.0 - b for b in boys]})
     assert [f["period"] for f in srb_outliers(frame)] == ["2020"]
+
+
+def _parents_frame():
+    """Three villages called 中央村 in three counties of one province, one with no births,
+    one with boys missing."""
+    return pd.DataFrame({"province": ["甲省"] * 4, "county": ["东县", "西县", "西县", "北县"],
+                         "unit": ["中央村", "中央村", "南村", "中央村"], "period": ["2020"] * 4,
+                         "period_kind": ["year"] * 4, "is_total": [False] * 4,
+                         "births_male": [12.0, 20.0, 0.0, np.nan], "births_female": [0.0, 18.0, 0.0, 5.0],
+                         "source_row": [2, 3, 4, 5]})
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_same_named_units_are_told_apart_by_their_parents(language):
+    from bs4 import BeautifulSoup
+
+    from analysis import sections
+    from analysis.i18n import column_label
+
+    table = srb_table(_parents_frame())
+    whole = next(p for p in sections.srb_flagged(table, language) if getattr(p, "name", "") == "sex-ratio")
+    soup = BeautifulSoup(whole.html(), "html.parser")
+    head = [th.get_text() for th in soup.select("thead th")]
+    # the county tells the three 中央村 apart; the province, the same on every row, says nothing per row
+    assert head[:2] == [column_label("county", language), column_label("unit", language)]
+    assert column_label("province", language) not in head
+    rows = {tuple(td.get_text() for td in tr.find_all(["th", "td"])[:2]) for tr in soup.select("tbody tr")}
+    assert {("东县", "中央村"), ("西县", "中央村"), ("北县", "中央村"), ("西县", "南村")} == rows
+    # the totals' note names the left-out unit with its parents
+    note = sections._srb_left_out(table, language)[0].data
+    assert ("中央村（北县）" if language == "zh" else "中央村 (北县)") in note
+
+
+def test_the_sex_ratio_download_holds_numbers_and_the_page_its_marks(tmp_path):
+    from analysis import sections
+    from analysis.i18n import t
+    from analysis.tables import downloads
+
+    table = srb_table(_parents_frame())
+    table.loc[table["boys"] == 20, "ci_low"] = -1.5  # an interval's negative end: no cell may start with '-'
+    for language in ("zh", "en"):
+        whole = next(p for p in sections.srb_flagged(table, language) if getattr(p, "name", "") == "sex-ratio")
+        html = whole.html()
+        # the page as before: 38 births bracketed, no girls and no births in words, ∞ never bracketed
+        assert "(111.1)" in html and "(∞" not in html
+        assert ("∞（无女婴）" if language == "zh" else "∞ (no girls)") in html
+        assert ("—（无出生）" if language == "zh" else "— (no births)") in html
+        links = downloads.write(whole.taken(), tmp_path, f"t-{language}")
+        back = pd.read_excel(tmp_path / links["xlsx"], engine="openpyxl")
+        csv = pd.read_csv(tmp_path / links["csv"], encoding="utf-8-sig", dtype=str)
+        county = back.columns[0]
+        births, srb, span, p = (t(k, language) for k in ("births_col", "srb", "ci", "p_value"))
+        by_county = back[back[back.columns[1]] == "中央村"].set_index(county)
+        # numbers, not the page's text: 38 not '38', 111.1 not '(111.1)', 0.72 not '0.72'
+        assert by_county.loc["西县", births] == 38 and by_county.loc["西县", srb] == 111.1
+        assert np.isnan(by_county.loc["北县", births])  # boys missing: a blank cell
+        assert pd.api.types.is_numeric_dtype(back[p]) and pd.api.types.is_numeric_dtype(back[births])
+        assert by_county.loc["西县", p] == float(f"{table.loc[table['boys'] == 20, 'p_value'].item():.2g}")
+        # whole numbers written as such in the CSV: 38, not 38.0
+        assert "38" in csv[births].tolist() and "38.0" not in csv[births].tolist()
+        # the interval text starts with U+2212, so it is not defused into "'-1.5…"
+        assert by_county.loc["西县", span].startswith("−1.5–")
+        texts = [v for c in back.columns if back[c].dtype == object for v in back[c].dropna()]
+        assert not any(str(v).startswith(("'", "-")) for v in texts)

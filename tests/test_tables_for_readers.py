@@ -308,3 +308,38 @@ def test_the_downloaded_birth_rates_are_the_counts_own(report):
         assert row[rate] == pytest.approx(golden[(unit, year)], abs=0.005), (unit, year)
         assert row[t("births_col", "zh")] == g["births"].sum()[(unit, year)]
     assert len(taken) == len(golden)
+
+
+def test_counts_shown_without_decimals_are_downloaded_as_whole_numbers(tmp_path):
+    from analysis.tables import Column, reader_table
+
+    frame = pd.DataFrame({"unit": ["a", "b", "c"], "births": [13.0, float("nan"), 1068.0],
+                          "person_years": [12.4, 13.0, 7.6], "rate": [1.234, 5.0, 2.5],
+                          "srb": [float("inf"), 100.0, 98.0]})
+    table = reader_table(frame, "t", "en", columns={"births": Column(decimals=0), "person_years": Column(decimals=0),
+                                                    "srb": Column(decimals=0)})
+    taken = table.taken()
+    # counts, and values shown as whole: integers (Int64 keeps the blank); rates keep their decimals;
+    # an infinite value keeps its column float
+    assert str(taken["births"].dtype) == "Int64" and taken["births"].isna().tolist() == [False, True, False]
+    assert str(taken["person_years"].dtype) == "Int64" and taken["person_years"].tolist() == [12, 13, 8]
+    assert taken["rate"].tolist() == [1.23, 5.0, 2.5] and taken["srb"].dtype == float
+    links = downloads.write(taken, tmp_path, "t")
+    lines = (tmp_path / links["csv"]).read_text("utf-8-sig").splitlines()
+    assert lines[1].split(",")[1] == "13" and lines[3].split(",")[1] == "1068" and lines[2].split(",")[1] == ""
+    back = pd.read_excel(tmp_path / links["xlsx"], engine="openpyxl")
+    assert back["births"].dropna().tolist() == [13, 1068]
+
+
+def test_the_vital_theme_downloads_its_counts_as_integers(tmp_path):
+    frame = analysis.load(SAMPLE)
+    table = analysis.indicator_table(frame, level="unit", periods="all")
+    vital = next(p for p in theme_tables(table, ["unit", "period"], "en", 2) if getattr(p, "name", "") == "vital")
+    taken = vital.taken()
+    counts = [c for c, col in vital.spec.items() if col.decimals == 0 and pd.api.types.is_numeric_dtype(taken[c])]
+    assert counts and all(str(taken[c].dtype) == "Int64" for c in counts)
+    links = downloads.write(taken, tmp_path, "01-indicators-vital")
+    text = (tmp_path / links["csv"]).read_text("utf-8-sig")
+    first = text.splitlines()[1].split(",")
+    head = text.splitlines()[0].split(",")
+    assert all(not first[head.index(c)].endswith(".0") for c in counts)

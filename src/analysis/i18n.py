@@ -188,13 +188,14 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Intervals come from a bootstrap ({replicates} replicates): each unit's every rate is drawn from its "
                      "Jeffreys posterior, Beta(x + ½, n − x + ½) (a rate observed at 0% or 100% is uncertain too), and the "
                      "scheme applied again. A wide interval says the ranking rests on the noise of small numbers."),
-    "scores_capped": ("本表共 {rows} 个单位·时期（{units} 个单位、{periods} 个时期），一页列不下：这里只列出最近一个完整时期 {period} 的 "
+    "scores_capped": ("本表共 {rows} 个单位·时期（{units} 个单位、{periods}），一页列不下：这里只列出最近一个完整时期 {period} 的 "
                       "{shown} 个单位（名次 {ranks}），区间与敏感性也只就这一时期计算，其余 {hidden} 行未列出；"
                       "`workbench table scores DATA --scheme {scheme}` 给出全部。",
-                      "The table has {rows:,} unit-periods ({units:,} units, {periods} periods), more than a page can list: "
+                      "The table has {rows:,} unit-periods ({units:,} units, {periods}), more than a page can list: "
                       "shown are {shown:,} units of the latest complete period, {period} (ranks {ranks}), with intervals and "
                       "sensitivity computed for that period only, and the other {hidden:,} are not; "
                       "`workbench table scores DATA --scheme {scheme}` gives them all."),
+    "scores_none": ("没有可以计分的单位·时期。", "No unit-period could be scored."),
     "scores_unscored": ("{why}。未计分的单位·时期没有得分、名次、等级和概率。",
                         "{why}. A unit-period without a score has no rank, tier or probability."),
     "scores_partial": ("{why}。方案允许部分计分：部分得分只与覆盖相同的得分比较名次，不定等级。",

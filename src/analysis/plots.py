@@ -59,7 +59,13 @@ CHART_TEXT = {
     "srb_band": ("无异常范围 {low:.1f}–{high:.1f}（参照范围 ±{margin:g}）",
                  "no-finding range {low:.1f}–{high:.1f} (reference range ±{margin:g})"),
     "bars": ("各单位的值（n 为其所依据的人数）", "value per unit (n: persons it rests on)"),
-    "tier_line": ("{name}：低于 {value:g} 分", "{name}: below {value:g} points"),
+    # a tier's rule as the scheme states it, every condition of which must hold (scoring.TIER_CONDITIONS)
+    "tier_rule": ("{name}：{rule}", "{name}: {rule}"),
+    "rule_top": ("前 {n} 名", "top {n}"),
+    "rule_bottom": ("倒数 {n} 名", "bottom {n}"),
+    "rule_below": ("低于 {value:g} 分", "below {value:g} points"),
+    "rule_at_least": ("不低于 {value:g} 分", "{value:g} points or more"),
+    "rule_and": ("且", " and "),
     "no_tier": ("无等次", "no tier"),
     "score_interval": ("自助法 95% 区间", "bootstrap 95% interval"),
     "score_title": ("综合考核得分（满分 {scale:g} 分）", "assessment score (out of {scale:g} points)"),
@@ -569,6 +575,16 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
 
 
+def tier_rule(tier: dict, language: str = "zh") -> str:
+    """A tier's name and its rule as the scheme has it: "laggard, key management: bottom 3
+    and below 85 points" (both must hold: a unit under 85 but not among the bottom three
+    is in no tier), "commended: top 3"; the name alone for a tier without conditions."""
+    name = tier.get("name_zh" if language == "zh" else "name_en") or tier.get("id", "")
+    parts = [say(f"rule_{k}", language, **({"n": int(tier[k])} if k in ("top", "bottom") else {"value": float(tier[k])}))
+             for k in ("top", "bottom", "below", "at_least") if tier.get(k) is not None]
+    return say("tier_rule", language, name=name, rule=say("rule_and", language).join(parts)) if parts else name
+
+
 def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict | None = None, *,
                     tiers: list[dict] | None = None, scale: float | None = None, level: str | None = None,
                     span: str | None = None) -> plt.Figure:
@@ -596,15 +612,27 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
     ax.set_xlabel(t("score", language))
     names = tier_names or {}
     present = set(data["tier"].fillna(""))
-    handles += [plt.Line2D([], [], marker="o", ls="", color=c, label=names.get(k, k) or say("no_tier", language))
-                for k, c in TIER_COLOURS.items() if k in present]
+    # every tier of the scheme has its dot in the legend, with its rule where no line states
+    # it (commended: top 3), so that a reader can tell a tier no unit reached from one not drawn
+    ruled = {tier.get("id"): tier for tier in tiers or []}
+    shown_ids = [k for k in TIER_COLOURS if k in present or (k in ruled and k)]
+    shown_ids += [k for k in ruled if k not in shown_ids]
+    for k in shown_ids:
+        tier = ruled.get(k)
+        if tier is not None and tier.get("below") is None:
+            label = tier_rule({**tier, "name_zh": names.get(k) or tier.get("name_zh"),
+                               "name_en": names.get(k) or tier.get("name_en")}, language)
+        else:
+            label = names.get(k, k) or say("no_tier", language)
+        handles.append(plt.Line2D([], [], marker="o", ls="", color=TIER_COLOURS.get(k, "#7f8c8d"), label=label))
     for tier in tiers or []:
         if tier.get("below") is None:
             continue
-        name = tier.get("name_zh" if language == "zh" else "name_en") or names.get(tier.get("id"), tier.get("id", ""))
+        # the line is the tier's points threshold; its label gives the whole rule (a unit
+        # left of the line is in the tier only if the tier's other conditions hold too)
+        named = {**tier, **({f"name_{language}": names[tier.get("id")]} if names.get(tier.get("id")) else {})}
         handles.append(ax.axvline(float(tier["below"]), color=TIER_COLOURS.get(tier.get("id"), "#555555"), lw=1.2,
-                                  ls="--", zorder=1, label=say("tier_line", language, name=name,
-                                                               value=float(tier["below"]))))
+                                  ls="--", zorder=1, label=tier_rule(named, language)))
     if handles:
         # under the axes, where it hides no unit
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,

@@ -880,6 +880,50 @@ def _fmt(v) -> str:
     return f"{v:.4g}"
 
 
+# Decimals in reasons: a rate (and its target) to 2, as the report's rates are shown; points
+# to 2, as the score table shows totals ("7.69 points lost", never 7.692 beside 15)
+RATE_DECIMALS = 2
+POINTS_DECIMALS = 2
+
+
+def _missing_or_infinite(v) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, float) and math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return None
+
+
+def _rate(v) -> str:
+    """A rate or a target as a reason prints it: 87.50, 100.00."""
+    special = _missing_or_infinite(v)
+    return special if special is not None else f"{float(v):.{RATE_DECIMALS}f}"
+
+
+def _points(v) -> str:
+    """Points as a reason prints them: 7.69; a loss too small for two decimals is < 0.01, not 0.00."""
+    special = _missing_or_infinite(v)
+    if special is not None:
+        return special
+    v = float(v)
+    if 0 < abs(v) < 0.5 * 10 ** -POINTS_DECIMALS:
+        return f"< {10 ** -POINTS_DECIMALS:.{POINTS_DECIMALS}f}" if v > 0 else f"> −{10 ** -POINTS_DECIMALS:.{POINTS_DECIMALS}f}"
+    return f"{v:.{POINTS_DECIMALS}f}".replace("-", "−")
+
+
+def _count(v) -> str:
+    """A count (cases, certificates) or a value of unknown kind: whole as whole, else a rate's decimals."""
+    special = _missing_or_infinite(v)
+    if special is not None:
+        return special
+    return f"{int(v)}" if float(v).is_integer() else _rate(v)
+
+
+# How a rule kind's observed value reads: the rules on rates (target, band) against those
+# on counts (proportional: done against a task; per_event: cases) and inspectors' points
+_OBSERVED = {"target": _rate, "band": _rate, "proportional": _count, "per_event": _count, "manual": _points}
+
+
 _REASONS = {
     "manual": ("{name}：考核评分 {obs}，失 {lost} 分", "{name}: inspector's points {obs}, {lost} lost"),
     "per_event": ("{name}：{obs} 例，每例 {per} 分，失 {lost} 分", "{name}: {obs} cases at {per} each, {lost} lost"),
@@ -893,7 +937,8 @@ def _seen(value, language: str) -> str:
     ratio with boys and no girls, and says so)."""
     if isinstance(value, float) and math.isinf(value):
         return ratio_text(value, language)
-    return f"{value:g}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
+    # a veto reads a rate or a count: the count whole, the rate to a rate's decimals
+    return _count(value) if isinstance(value, (float, int, np.floating, np.integer)) else _fmt(value)
 
 
 def _distinct_texts(values: np.ndarray, show) -> tuple[list[str], np.ndarray]:
@@ -909,11 +954,12 @@ def _reasons(it: Item, r: dict, obs: np.ndarray, target, lost: np.ndarray, langu
     unit-months repeat a few thousand sentences)."""
     zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
     template = zh if language == "zh" else en
-    seen, seen_at = _distinct_texts(obs, lambda v: ratio_text(v, language) if math.isinf(v) else _fmt(v))
-    lost_text, lost_at = _distinct_texts(np.asarray(lost, dtype=float), _fmt)
+    shown = _OBSERVED.get(r.get("kind"), _count)
+    seen, seen_at = _distinct_texts(obs, lambda v: ratio_text(v, language) if math.isinf(v) else shown(v))
+    lost_text, lost_at = _distinct_texts(np.asarray(lost, dtype=float), _points)
     width = max(1, len(lost_text))
     pairs, at = np.unique(seen_at.astype(np.int64) * width + lost_at, return_inverse=True)
-    name, shown_target, per = it.name(language), _fmt(target), r.get("per_event")
+    name, shown_target, per = it.name(language), _target_text(r, target), _per_text(r)
     sentences = np.array([template.format(name=name, obs=seen[p // width], target=shown_target, per=per,
                                           lost=lost_text[p % width]) for p in pairs], dtype=object)
     return sentences[at.ravel()]
@@ -922,9 +968,21 @@ def _reasons(it: Item, r: dict, obs: np.ndarray, target, lost: np.ndarray, langu
 def _reason(it: Item, r: dict, obs, target, lost, language: str) -> str:
     """Why an item lost points, in one sentence."""
     zh, en = _REASONS.get(r.get("kind"), _REASONS["other"])
-    seen = ratio_text(obs, language) if isinstance(obs, float) and math.isinf(obs) else _fmt(obs)
-    return (zh if language == "zh" else en).format(name=it.name(language), obs=seen, target=_fmt(target),
-                                                   per=r.get("per_event"), lost=_fmt(float(lost)))
+    shown = _OBSERVED.get(r.get("kind"), _count)
+    seen = ratio_text(obs, language) if isinstance(obs, float) and math.isinf(obs) else shown(obs)
+    return (zh if language == "zh" else en).format(name=it.name(language), obs=seen, target=_target_text(r, target),
+                                                   per=_per_text(r), lost=_points(float(lost)))
+
+
+def _target_text(r: dict, target) -> str:
+    """A target as a reason prints it: a rate's decimals on the rules on rates, a count's otherwise."""
+    return _OBSERVED.get(r.get("kind"), _count)(target) if r.get("kind") != "manual" else _points(target)
+
+
+def _per_text(r: dict):
+    """Points per case (per_event): as points."""
+    per = r.get("per_event")
+    return _points(float(per)) if isinstance(per, (int, float)) else per
 
 
 # ----------------------------------------------------------------------------- uncertainty

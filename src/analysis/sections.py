@@ -258,21 +258,50 @@ def findings(found: pd.DataFrame, language: str, limit: int = 30) -> list:
 
 # ----------------------------------------------------------------------------- sex ratio
 
-def _srb_rows(table: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The SRB table as readers see it: labelled columns, intervals as one cell."""
-    keys = [c for c in table.columns if c in ("unit", "period") or c in ("area_type",)]
+def _srb_parents(table: pd.DataFrame) -> list[str]:
+    """The key columns above ``unit`` (province, county, area type) that vary over
+    ``table``: same-named units under different parents (Korea's 32 중앙동) are told
+    apart by them; one the same on every row (one county's table) says nothing per row."""
+    return [k for k in key_columns(table) if k != "unit" and table[k].nunique(dropna=False) > 1]
+
+
+def _srb_rows(table: pd.DataFrame, language: str, parents: list[str] | None = None):
+    """The SRB table as readers see it and downloads hold it: labelled columns,
+    numbers as numbers with the :class:`~analysis.tables.Column` specs that show
+    them (brackets on few births, ∞ for no girls, — for none), intervals as one cell
+    of text. ``parents`` (key columns above ``unit``; :func:`_srb_parents` of ``table``
+    when None) come first. Returns ``(frame, columns)`` for :func:`analysis.tables.reader_table`."""
+    from .tables import Column
+    from .tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
+
+    parents = _srb_parents(table) if parents is None else parents
+    keys = [k for k in parents if k in table.columns] + ["unit"] + (["period"] if "period" in table.columns else [])
+    table = table.reset_index(drop=True)
     out = pd.DataFrame({column_label(k, language): table[k] for k in keys})
     if "period" in keys:
         out[column_label("period", language)] = table["period"].map(lambda p: period_name(p, language))
-    out[t("births_col", language)] = (table["boys"] + table["girls"]).map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    out[t("srb", language)] = [_ratio(v, b + g, language) for v, b, g in zip(table["srb"], table["boys"], table["girls"])]
+    births = (table["boys"] + table["girls"]).astype(float)
+    srb = table["srb"].astype(float)
+    spec: dict[str, Column] = {}
+    births_label, srb_label = t("births_col", language), t("srb", language)
+    out[births_label] = births
+    spec[births_label] = Column(decimals=0)
+    out[srb_label] = srb
+    # on few births a ratio is mostly chance: bracketed, with the rule under the table;
+    # no births at all says so in words, as missing counts show a bare dash
+    spec[srb_label] = Column(decimals=SEX_RATIO_DECIMALS,
+                             bracketed=pd.Series((births < SMALL_BIRTHS) & np.isfinite(srb)),
+                             text=lambda v: ratio_text(v, language, decimals=SEX_RATIO_DECIMALS),
+                             labels=pd.Series(np.where((births == 0) & srb.isna(), ratio_text(np.nan, language), None)))
     out[t("ci", language)] = [_span(a, b) for a, b in zip(table["ci_low"], table["ci_high"])]
-    out[t("p_value", language)] = table["p_value"].map(p_text)
-    out[t("q_value", language)] = table["q_value"].map(p_text)
+    for column, key in (("p_value", "p_value"), ("q_value", "q_value")):
+        out[t(key, language)] = table[column].astype(float)
+        spec[t(key, language)] = Column(text=p_text, significant=2)
     out[t("funnel_zone", language)] = table["funnel_zone"].map(lambda z: t(f"zone_{z}", language) if isinstance(z, str) else "—")
-    out[t("shrunk_srb", language)] = table["shrunk_srb"].map(bound_text)
+    out[t("shrunk_srb", language)] = table["shrunk_srb"].astype(float)
+    spec[t("shrunk_srb", language)] = Column(decimals=SEX_RATIO_DECIMALS, text=bound_text)
     out[t("shrunk_ci", language)] = [_span(a, b) for a, b in zip(table["shrunk_low"], table["shrunk_high"])]
-    return out
+    return out, spec
 
 
 def _ratio(value: float, births: float, language: str) -> str:
@@ -288,10 +317,12 @@ def _ratio(value: float, births: float, language: str) -> str:
 
 
 def _span(low, high) -> str:
-    """An interval for readers; an unbounded end (no girls) is ∞."""
+    """An interval for readers; an unbounded end (no girls) is ∞. A negative end has the
+    minus sign (U+2212), never '-': a download's cell starting with '-' reads as a
+    formula, and defusing it would prefix an apostrophe."""
     if pd.isna(low):
         return "—"
-    return f"{bound_text(low)}–{bound_text(high)}"
+    return f"{bound_text(low)}–{bound_text(high)}".replace("-", "−")
 
 
 def srb_overview(frame: pd.DataFrame, table: pd.DataFrame, reference, method: str, level: str, language: str) -> list:
@@ -315,16 +346,36 @@ def _srb_left_out(table: pd.DataFrame, language: str) -> list:
     gone = table[table["boys"].isna() | table["girls"].isna()]
     if gone.empty:
         return []
-    names = list(dict.fromkeys(gone["unit"].astype(str)))
+    # a name repeated under other parents (중앙동 in many cities) is named with its parents
+    parents = _srb_parents(table)
+    names = list(dict.fromkeys(_with_parents(gone, parents, language)))
     shown = "、".join(names[:10]) if language == "zh" else ", ".join(names[:10])
     more = len(names) - 10
     return [text("srb_left_out", language, n=len(gone), units=shown + (f" …（另 {more} 个）" if language == "zh" and more > 0
                                                                       else f" … ({more} more)" if more > 0 else ""))]
 
 
+def _with_parents(rows: pd.DataFrame, parents: list[str], language: str) -> list[str]:
+    """Each row's unit, followed by its ``parents`` in brackets: 중앙동 (경기도 부천시)."""
+    units = rows["unit"].astype(str).tolist()
+    if not parents:
+        return units
+    above = rows[parents].astype(str).agg(" ".join, axis=1).tolist()
+    return [f"{u}（{a}）" if language == "zh" else f"{u} ({a})" for u, a in zip(units, above)]
+
+
+def _srb_table(table: pd.DataFrame, language: str, parents: list[str], name: str, collapsed: str | None = None):
+    from .tables import reader_table
+
+    shown, spec = _srb_rows(table, language, parents)
+    return reader_table(shown, name, language, columns=spec, numbers=False, collapsed=collapsed)
+
+
 def srb_flagged(table: pd.DataFrame, language: str) -> list:
     # the same rule as the believability check srb_outlier: beyond the band, by more than chance
     flagged = table[table["q_band"] < 0.05]
+    # parents judged on the whole table, so the flagged few show the same columns as all
+    parents = _srb_parents(table)
     low, high = table.attrs["reference"].band(table.attrs.get("band_margin", 4.0)) if "reference" in table.attrs \
         else (float("nan"), float("nan"))
     out = []
@@ -332,9 +383,8 @@ def srb_flagged(table: pd.DataFrame, language: str) -> list:
         out.append(text("srb_none_flagged", language, low=low, high=high))
     else:
         out += [text("srb_flagged_intro", language, low=low, high=high),
-                html_table(_srb_rows(flagged.sort_values("p_band"), language), index=False, name="sex-ratio-flagged", language=language)]
-    out.append(html_table(_srb_rows(table, language), index=False, name="sex-ratio", language=language,
-                          collapsed=t("srb_all_units", language, n=len(table))))
+                _srb_table(flagged.sort_values("p_band"), language, parents, "sex-ratio-flagged")]
+    out.append(_srb_table(table, language, parents, "sex-ratio", collapsed=t("srb_all_units", language, n=len(table))))
     from .tables.themes import SMALL_BIRTHS
 
     return out + [Markdown(f"<small>{t('small_births_rule', language, n=SMALL_BIRTHS)}</small>")]
@@ -456,6 +506,7 @@ class ScorePage:
     period_range: str = ""
     period_units: int = 0
     limit: int = SCREEN_ROWS
+    period_scored: int | None = None  # units of ``period`` with a score; None: all of them
 
     @property
     def capped(self) -> bool:
@@ -463,7 +514,13 @@ class ScorePage:
 
     @property
     def shown(self) -> int:
-        return min(self.period_units, self.limit) if self.capped else self.rows
+        """Unit-periods the page lists (:meth:`select`)."""
+        if not self.capped:
+            return self.rows
+        if self.period_units <= self.limit:
+            return self.period_units
+        scored = self.period_units if self.period_scored is None else self.period_scored
+        return min(scored, self.limit)
 
     def select(self, data: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
         """The rows of ``data`` (totals, or totals with intervals) the page lists, by
@@ -476,14 +533,21 @@ class ScorePage:
         limit = self.limit if limit is None else limit
         if len(data) <= limit:
             return data
-        return pd.concat([data.iloc[:limit - limit // 2], data.iloc[len(data) - limit // 2:]])
+        # the best and the worst of the scored units: unscored ones (no rank, sorted last)
+        # would otherwise fill the "worst" half, and the missing-inputs line counts them
+        scored = data[data["rank"].notna()]
+        if len(scored) <= limit:
+            return scored
+        return pd.concat([scored.iloc[:limit - limit // 2], scored.iloc[len(scored) - limit // 2:]])
 
     def ranks(self, data: pd.DataFrame) -> str:
         """The ranks listed, as "1–150, 7851–8000" (units without a score have no rank)."""
-        chosen = self.select(data)["rank"].dropna().to_numpy(int)
+        chosen = np.sort(self.select(data)["rank"].dropna().to_numpy(int))
+        scored = self.period_units if self.period_scored is None else self.period_scored
         half = self.limit - self.limit // 2
-        parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit else [chosen]
-        return ", ".join(f"{p.min()}–{p.max()}" for p in parts if len(p))
+        # two runs only when the scored units were cut to their best and worst
+        parts = [chosen[:half], chosen[half:]] if self.period_units > self.limit and scored > self.limit else [chosen]
+        return ", ".join(f"{p.min()}–{p.max()}" if p.min() != p.max() else f"{p.min()}" for p in parts if len(p))
 
 
 def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_range: str = "",
@@ -517,14 +581,19 @@ def score_page(frame: pd.DataFrame, totals: pd.DataFrame, periods: str, period_r
         narrowed = period_range  # one period already, or labels a list cannot name
     else:
         narrowed = ",".join(inside)
-    return ScorePage(rows, units, len(labels), latest, narrowed, int((totals["period"] == latest).sum()), limit)
+    in_latest = totals["period"] == latest
+    return ScorePage(rows, units, len(labels), latest, narrowed, int(in_latest.sum()), limit,
+                     int((in_latest & totals["total"].notna()).sum()))
 
 
 def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: str) -> list:
     """The sentence saying what a capped page leaves out, or nothing."""
-    if not page.capped:
+    # nothing scored: no rank to name; the missing-inputs line says why
+    if not page.capped or not totals["total"].notna().any():
         return []
-    return [text("scores_capped", language, rows=page.rows, units=page.units, periods=page.periods,
+    labels = sorted(totals["period"].astype(str).unique(), key=sort_key)
+    return [text("scores_capped", language, rows=page.rows, units=page.units,
+                 periods=periods_text([period_name(p, language) for p in labels], language),
                  period=page.period, shown=page.shown, ranks=page.ranks(totals), hidden=page.rows - page.shown,
                  scheme=scheme_id)]
 
@@ -547,6 +616,10 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
     tiers = {tr["id"]: (tr.get("name_zh", tr["id"]) if language == "zh" else tr.get("name_en", tr["id"]))
              for tr in scores.scheme.tiers}
     tiers.setdefault("vetoed", "一票否决" if language == "zh" else "vetoed")
+    if not scores.totals["total"].notna().any():
+        # nothing scored: the line saying which inputs the table lacks is all there is to
+        # show; a table of dashes, the bootstrap's method and its seed would describe nothing
+        return missing_inputs(scores.totals, scores.scheme, language) or [text("scores_none", language)]
     data = scores.totals.copy()
     keys = [k for k in ("area_type", "unit", "period") if k in data.columns]
     if page is not None and page.capped:
@@ -556,8 +629,9 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
     data = data.sort_values(["period", "rank"])
     shown = pd.DataFrame({column_label(k, language): data[k] for k in keys})
     # a unit the table lacks inputs for has no score, rank or probability: shown as a dash, never as nan or 1
-    shown[t("score", language)] = data["total"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
-    shown[t("rank", language)] = data["rank"].map(lambda v: "—" if pd.isna(v) else f"{int(v)}")
+    # numbers, so that the downloads hold numbers; the page shows a missing one as a dash
+    shown[t("score", language)] = data["total"].astype(float)
+    shown[t("rank", language)] = data["rank"].astype("Int64")
     shown[t("tier", language)] = data["tier"].map(lambda x: tiers.get(x, "") if x else "")
     if scores.scheme.partial and "covered" in data.columns:
         shown[t("covered", language)] = data["covered"].map(lambda v: f"{100 * v:.0f}%")
@@ -573,11 +647,16 @@ def score_table(scores, boot: pd.DataFrame | None, language: str, page: ScorePag
         out.append(text("scores_intro", language, replicates=boot.attrs.get("replicates", 0)))
     if page is not None:
         out += page_note(page, scores.totals, scores.scheme.id, language)
-    return out + [html_table(shown, index=False, name="scores", language=language)] + seed_line(boot, "scores.bootstrap", language)
+    from .tables import Column, reader_table
+
+    table = reader_table(shown, "scores", language, numbers=False,
+                         columns={t("score", language): Column(decimals=2), t("rank", language): Column(decimals=0)})
+    return out + [table] + seed_line(boot, "scores.bootstrap", language)
 
 
 def _span_text(low, high, spec: str) -> str:
-    return "—" if pd.isna(low) or pd.isna(high) else f"{low:{spec}}–{high:{spec}}"
+    # U+2212 for a negative end: a download's cell starting with '-' would be defused with an apostrophe
+    return "—" if pd.isna(low) or pd.isna(high) else f"{low:{spec}}–{high:{spec}}".replace("-", "−")
 
 
 def _chance(value) -> str:
@@ -604,6 +683,15 @@ def points_lost(scores, language: str, page: ScorePage | None = None) -> list:
     """Points lost per item over every unit, then every reason (of the units a capped
     ``page`` lists)."""
     reasons = scores.reasons
+    totals = scores.totals
+    if "total" in totals.columns and not totals["total"].notna().any():
+        return []  # nothing scored, nothing lost: the section (and its heading) is left out
+    keys = [k for k in ("area_type", "unit", "period") if k in reasons.columns and k in totals.columns]
+    if not reasons.empty and "total" in totals.columns and keys:
+        # points "lost" by a unit-period without a score (it lacks another item's inputs)
+        # count towards nothing: only scored ones' reasons
+        scored = totals.loc[totals["total"].notna(), keys].drop_duplicates()
+        reasons = reasons.merge(scored, on=keys, how="inner")
     if reasons.empty:
         return [text("no_findings", language)]
     names = {it.path: it.name(language) for it in scores.scheme.all_items()}

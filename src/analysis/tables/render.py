@@ -9,7 +9,8 @@ table's cells, never in script code.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -25,18 +26,32 @@ SORTABLE = "wb-sortable"
 class Column:
     """How one column is shown: ``decimals`` for numbers (``None``: as the frame
     holds it), ``bracketed`` a boolean Series aligned with the frame's rows marking
-    values that rest on too few cases (shown in brackets, kept plain in downloads)."""
+    values that rest on too few cases (shown in brackets, kept plain in downloads).
+
+    ``text`` shows a present number its own way (a p-value as ``0.012`` or
+    ``< 1e-300``, a sex ratio with no girls as ``∞ (no girls)``); ``labels``, a Series
+    aligned with the rows, gives a row a text of its own in place of what it holds
+    (``— (no births)``; missing or None: shown as usual); ``significant`` rounds the
+    download to that many significant digits where ``text`` shows them so. Downloads
+    keep the numbers whatever the page shows."""
 
     decimals: int | None = None
     bracketed: pd.Series | None = None
+    text: Callable[[object], str] | None = None
+    labels: pd.Series | None = None
+    significant: int | None = None
 
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
 
 
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and np.isnan(v))
+
+
 def _number(v, decimals: int) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+    if _missing(v):
         return "—"
     if isinstance(v, (float, np.floating)) and np.isinf(v):
         return "∞" if v > 0 else "−∞"
@@ -70,10 +85,22 @@ def reader_table(frame: pd.DataFrame, name: str, language: str | None = None, *,
     spec: dict[str, Column] = {}
     for c in frame.columns:
         given = columns.get(c, Column())
-        if given.decimals is None and _is_number(frame[c]):
-            given = Column(0 if pd.api.types.is_integer_dtype(frame[c]) else decimals, given.bracketed)
+        if given.decimals is None and given.text is None and _is_number(frame[c]):
+            given = replace(given, decimals=0 if pd.api.types.is_integer_dtype(frame[c]) else decimals)
         spec[c] = given
     return ReaderTable(frame, name, language, spec, keys, numbers, tuple(notes), fold_after, collapsed)
+
+
+def _significant(values: pd.Series, digits: int) -> pd.Series:
+    """``values`` rounded to ``digits`` significant digits (as ``f"{v:.2g}"`` shows them);
+    missing, zero and infinite values as they are."""
+    v = values.to_numpy(dtype=float)
+    ok = np.isfinite(v) & (v != 0)
+    places = np.zeros(len(v), dtype=int)
+    places[ok] = digits - 1 - np.floor(np.log10(np.abs(v[ok]))).astype(int)
+    out = v.copy()
+    out[ok] = [round(x, p) for x, p in zip(v[ok], places[ok])]
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 @dataclass(eq=False)
@@ -98,8 +125,18 @@ class ReaderTable:
         numbers as numbers, brackets left out."""
         out = self.frame.copy()
         for c, col in self.spec.items():
-            if col.decimals is not None and pd.api.types.is_float_dtype(self.frame[c]):
-                out[c] = self.frame[c].round(col.decimals)
+            values = self.frame[c]
+            if not pd.api.types.is_float_dtype(values):
+                continue
+            if col.significant is not None:
+                out[c] = _significant(values, col.significant)
+            elif col.decimals is not None:
+                out[c] = values.round(col.decimals)
+                whole = out[c].dropna()
+                # shown without decimals and whole throughout: a count, written 13 not 13.0
+                # (Int64 keeps the blanks; an infinite value keeps the column float)
+                if col.decimals == 0 and np.isfinite(whole).all() and (whole == np.floor(whole)).all():
+                    out[c] = out[c].astype("Int64")
         return out
 
     def html(self, links: dict[str, str] | None = None, language: str | None = None) -> str:
@@ -111,13 +148,21 @@ class ReaderTable:
         rows = []
         values = [frame[c].tolist() for c in frame.columns]  # lists: iat per cell is 10x slower on long tables
         marks = {c: col.bracketed.tolist() for c, col in spec.items() if col.bracketed is not None}
+        labels = {c: col.labels.tolist() for c, col in spec.items() if col.labels is not None}
         for i in range(len(frame)):
             cells = []
             for j, c in enumerate(frame.columns):
                 v = values[j][i]
                 col = spec[c]
-                shown = _number(v, col.decimals) if col.decimals is not None and not isinstance(v, str) else (
-                    "—" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+                label = labels[c][i] if c in labels else None
+                if isinstance(label, str):
+                    shown = label
+                elif col.text is not None and not isinstance(v, str) and not _missing(v):
+                    shown = col.text(v)
+                elif col.decimals is not None and not isinstance(v, str):
+                    shown = _number(v, col.decimals)
+                else:
+                    shown = "—" if _missing(v) else str(v)
                 small = c in marks and bool(marks[c][i])
                 cell = f"({_esc(shown)})" if small and shown != "—" else _esc(shown)
                 cls = ' class="wb-small"' if small else ""
