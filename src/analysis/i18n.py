@@ -87,7 +87,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rounding_half_up": ("四舍五入", "half up"),
     "rounding_truncate": ("截尾", "truncation"),
     "level_unit": ("单位", "unit"),
-    "level_all": ("全部", "all"),
+    "level_all": ("全部", "all units"),
     # check names as readers see them (the check column of the believability tables)
     "checkname_cell_not_number": ("单元格不是数字", "cell is not a number"),
     "checkname_decimal_point_lost": ("小数点丢失", "decimal point lost"),
