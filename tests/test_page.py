@@ -106,7 +106,7 @@ def test_trend_findings_first_and_last_year(tmp_path):
 
 def test_readable_parameter_values(tmp_path):
     assert readable("sheet", "", "zh") == "第一个工作表" and readable("sheet", "", "en") == "first sheet"
-    assert readable("columns_file", "", "zh") == "无" and readable("what_if", "", "en") == "none"
+    assert readable("columns_file", "", "zh") == "未设置" and readable("what_if", "", "en") == "not set"
     assert readable("flag", True, "zh") == "是" and readable("flag", False, "en") == "no"
     assert readable("units", ["a", "b"], "zh") == "a、b" and readable("units", ["a", "b"], "en") == "a, b"
     assert readable("data_path", str(tmp_path / "data.parquet"), "en", tmp_path) == "data.parquet"

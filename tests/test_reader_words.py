@@ -17,3 +17,56 @@ def test_over_time_chart_names_the_pooled_level_in_words(sample_frame, language,
     assert fig._suptitle.get_text().split("\n")[1].startswith(words + " · ")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [words]
     plt.close("all")
+
+
+def _stacked(tmp_path, units=("甲", "乙"), parents=None):
+    """A frame as read from a workbook of three yearly sheets, with a total row."""
+    import pandas as pd
+
+    rows = []
+    for sheet in ("2021", "2020", "2019"):
+        for i, unit in enumerate(units):
+            rows.append({**({"township": parents[i]} if parents else {}), "unit": unit, "period": sheet,
+                         "births": 1000 + i, "sheet": sheet})
+    data = tmp_path / "t.csv"
+    pd.DataFrame(rows).drop(columns="sheet").to_csv(data, index=False)
+    frame = analysis.load(data)
+    frame["sheet"] = frame["period"].astype(str)
+    return frame
+
+
+@pytest.mark.parametrize("language, words", [("zh", "（全部 3 个工作表）"), ("en", " (all 3 sheets)")])
+def test_a_table_stacked_from_sheets_names_them_by_count(tmp_path, language, words):
+    from analysis import sections
+    from analysis.page.layout import data_statement
+
+    frame = _stacked(tmp_path)
+    assert words in data_statement(frame, "t.xlsx", "all", language)
+    summary = "".join(getattr(p, "data", "") for p in sections.overview(frame, language))
+    assert words in summary and "sheets)" not in summary.replace(words, "")
+
+
+def test_units_are_counted_under_their_parents_with_separators(tmp_path):
+    from analysis import sections
+    from analysis.page.layout import data_statement
+
+    names = [f"村{i}" for i in range(600)] * 2  # the same 600 names in two townships: 1,200 units
+    frame = _stacked(tmp_path, units=names, parents=["东乡"] * 600 + ["西乡"] * 600)
+    assert "1,200 units" in data_statement(frame, "t.xlsx", "all", "en")
+    summary = "".join(getattr(p, "data", "") for p in sections.overview(frame, "en"))
+    assert "1,200 " in summary and "3,600 rows of figures." in summary and "total row" not in summary
+    zh = "".join(getattr(p, "data", "") for p in sections.overview(frame, "zh"))
+    assert "1,200 个" in zh and "合计" not in zh
+
+
+def test_appendix_values_are_written_for_people():
+    from analysis.page.layout import appendix_html, readable
+
+    assert readable("trend_periods", "as_is", "en") == "period as given"
+    assert readable("trend_periods", "as_is", "zh") == "原始时期"
+    assert readable("break_at", 0.0, "en") == "none" and readable("break_at", 2016.0, "zh") == "2016"
+    assert readable("trend_level", "all", "en") == "all units" and readable("what_if", "", "zh") == "未设置"
+    facts = {"data": {"file": "x.xlsx", "sheet": "2021 … 2008 (14 sheets)", "sha256": "0"},
+             "package_version": "0", "started": "now"}
+    page = appendix_html(facts, {"sheet": "all", "tables_dir": "."}, "zh")
+    assert "2021 … 2008（共 14 个工作表）" in page and "tables_dir" not in page and "sheets)" not in page

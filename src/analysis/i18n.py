@@ -10,13 +10,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "title_indicators": ("人口与计划生育指标", "Population and family-planning indicators"),
     "data_heading": ("数据概况", "What the data holds"),
     "data_summary": ("文件 **{file}**{sheet}：{units} 个{level}，{periods}，"
-                     "{rows} 行数据，另有 {totals} 行合计。",
+                     "{rows} 行数据{totals}。",
                      "File **{file}**{sheet}: {units} {level}, {periods}, "
-                     "{rows} rows of figures, plus {totals} total rows."),
+                     "{rows} rows of figures{totals}."),
+    "data_summary_totals": ("，另有 {n} 行合计", ", plus {n} total rows"),
+    "data_summary_total": ("，另有 1 行合计", ", plus 1 total row"),
     "periods_span": ("{n} 个时期（{first} 至 {last}）", "{n} periods ({first} to {last})"),
     "periods_one": ("1 个时期（{first}）", "1 period ({first})"),
     "periods_none": ("没有时期", "no period"),
     "sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
+    "sheets_all": ("（全部 {n} 个工作表）", " (all {n} sheets)"),
     "columns_found": ("识别出的列", "Columns recognised"),
     "columns_summary": ("{n} 列已识别（点击展开）", "{n} columns recognised (click to open)"),
     "columns_ignored": ("未使用的列：{cols}。", "Columns not used: {cols}."),
@@ -338,12 +341,30 @@ def periods_text(periods: list, language: str = "zh") -> str:
 
 
 def units_text(n: int, level: str, language: str = "zh") -> str:
-    """ "11 units", "26 villages" in English (the level's name is a noun there; a level
-    that is just "unit" is not said twice); the level's own word in Chinese."""
+    """The noun after a count of units: "units", "village units" ("1 unit") in English
+    (a level that is just "unit" is not said twice); the level's own word in Chinese."""
     name = level_name(level, language)
     if language == "zh":
         return name
-    return "units" if level == "unit" else f"{name} units"
+    noun = "unit" if n == 1 else "units"
+    return noun if level == "unit" else f"{name} {noun}"
+
+
+def sheets_of(frame) -> list[str]:
+    """The workbook sheets a canonical frame was read from, in the workbook's order."""
+    if "sheet" not in getattr(frame, "columns", ()):
+        return []
+    return [str(s) for s in dict.fromkeys(frame["sheet"].dropna())]
+
+
+def sheet_clause(sheets: list, language: str = "zh") -> str:
+    """ "（工作表 2019）" / " (sheet 2019)", or "（全部 14 个工作表）" / " (all 14 sheets)"
+    for a table stacked from several (listing them would bury the sentence); "" for none."""
+    if not sheets:
+        return ""
+    if len(sheets) == 1:
+        return t("sheet", language, sheet=sheets[0])
+    return t("sheets_all", language, n=len(sheets))
 
 
 def level_name(level: str, language: str = "zh") -> str:

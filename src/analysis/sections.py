@@ -94,14 +94,21 @@ def seed_line(result: pd.DataFrame | None, what: str, language: str) -> list:
 
 def overview(frame: pd.DataFrame, language: str) -> list:
     """What the data holds: one sentence naming the file, sheet, units, periods and rows."""
+    from .i18n import sheet_clause, sheets_of
+
     body = frame[~frame["is_total"]]
     periods = sorted(body["period"].unique(), key=sort_key)
     level = frame.attrs.get("unit_level", "unit")
-    sheet = frame.attrs.get("sheet")
+    # a unit is its name under its parents (two 新村 in two townships are two units), as
+    # the data sentence above the page counts them
+    units = len(body[key_columns(body)].drop_duplicates())
+    totals = int(frame["is_total"].sum())
     return [text("data_summary", language, file=frame.attrs.get("file", ""),
-                 sheet=t("sheet", language, sheet=sheet) if sheet else "",  # text() escapes it, once
-                 units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
-                 periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
+                 sheet=sheet_clause(sheets_of(frame), language),  # text() escapes it, once
+                 units=f"{units:,}", level=units_text(units, level, language),
+                 periods=periods_text(periods, language), rows=f"{len(body):,}",
+                 totals="" if not totals else t("data_summary_total", language) if totals == 1
+                 else t("data_summary_totals", language, n=f"{totals:,}"))]
 
 
 def columns_found(frame: pd.DataFrame, language: str) -> list:

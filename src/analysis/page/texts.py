@@ -19,6 +19,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "first_sheet": ("第一个工作表", "first sheet"),
     "all_sheets": ("全部工作表", "all sheets"),
     "none": ("无", "none"),
+    "not_set": ("未设置", "not set"),
+    "sheets_span": ("{first} … {last}（共 {n} 个工作表）", "{first} … {last} ({n} sheets)"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "list_sep": ("、", ", "),
@@ -31,8 +33,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "finished": ("结束时间", "Finished"),
     # what the data is, said once at the top of every page and on the index
     "data_statement": ("数据：文件 {file}{sheet}，{units} 个单位，{periods}{births}。",
-                       "Data: file {file}{sheet}, {units} units, {periods}{births}."),
-    "data_sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
+                       "Data: file {file}{sheet}, {units} {unit_word}, {periods}{births}."),
     "data_births": ("，共出生 {births:,.0f} 人", ", {births:,.0f} births in all"),
     # key findings
     "kf_srb_extreme": ("在出生不少于 {small} 个的单位-时期中，出生人口性别比最偏离参考值 {reference:g} 的是 {unit}（{period}）：{value:.1f}，基于 {births:,.0f} 个出生。",
