@@ -70,3 +70,19 @@ def test_appendix_values_are_written_for_people():
              "package_version": "0", "started": "now"}
     page = appendix_html(facts, {"sheet": "all", "tables_dir": "."}, "zh")
     assert "2021 … 2008（共 14 个工作表）" in page and "tables_dir" not in page and "sheets)" not in page
+
+
+def test_a_value_inside_backticks_is_shown_as_typed():
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    from analysis.sections import Verbatim, text
+
+    shown = markdown2html_mistune(text("rows_left_out", "en", shown="10", total="20",
+                                       command=Verbatim("workbench table scores --scheme village_2006 <b>")).data)
+    assert "<code>workbench table scores --scheme village_2006 &lt;b&gt;</code>" in shown
+    # outside a code span the same value is still escaped for Markdown
+    assert "\\_" in text("rows_left_out", "en", shown="1", total="2", command="a_b").data
+    # a backtick in the value cannot close the span and let the rest run as HTML
+    closed = markdown2html_mistune(text("rows_left_out", "en", shown="1", total="2",
+                                        command=Verbatim("x` <img src=y>")).data)
+    assert "<img" not in closed

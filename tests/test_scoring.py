@@ -628,7 +628,7 @@ def test_capped_page_passes_over_a_part_year(sample_frame):
     page = sections.score_page(sample_frame, scores.totals, "year", "2019-01:2020-06", limit=10)
     assert page.period == "2019" and page.period_range == ",".join(f"2019-{m:02d}" for m in range(1, 13))
     note = sections.page_note(page, scores.totals, "village_2006", "en")[0].data
-    assert "latest complete period, 2019" in note
+    assert "latest complete period, 2019" in note and "--scheme village_2006`" in note
     rows = sections.score_rows(page, scores.totals, None)
     assert set(rows["period"]) == {"2019"} and len(rows) == 26  # under the plot's limit: every unit
 

@@ -44,9 +44,23 @@ def md_esc(value: object) -> str:
     return _MARKDOWN.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
+class Verbatim(str):
+    """A value a template puts inside a code span (`` `{command}` ``): Markdown shows a
+    code span's text as it is and escapes its HTML itself, so a backslash or an entity
+    added here would be shown to the reader (``village\\_2006``, ``&amp;lt;``)."""
+
+
+def _escaped(value: object) -> object:
+    if isinstance(value, Verbatim) and "`" not in value and "\n" not in value:
+        return str(value)
+    # a backtick would end the code span and let the rest be read as Markdown or HTML
+    return md_esc(value) if isinstance(value, str) else value
+
+
 def text(key: str, language: str, **values) -> Markdown:
-    """Narrative text; string values (unit names, file names) are escaped, numbers keep their format."""
-    return Markdown(t(key, language, **{k: md_esc(v) if isinstance(v, str) else v for k, v in values.items()}))
+    """Narrative text; string values (unit names, file names) are escaped, numbers keep
+    their format; a :class:`Verbatim` value, which the template puts in backticks, is not."""
+    return Markdown(t(key, language, **{k: _escaped(v) for k, v in values.items()}))
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
@@ -166,7 +180,7 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     if left_out:
         shown = table[keys].drop_duplicates().shape[0]
         out.append(text("rows_left_out", language, shown=f"{shown:,}", total=f"{shown + left_out:,}",
-                        command="workbench table indicators"))
+                        command=Verbatim("workbench table indicators")))
     return out + blank_values(table, language)
 
 
@@ -533,7 +547,7 @@ def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: s
         return []
     return [text("scores_capped", language, rows=page.rows, units=page.units, periods=page.periods,
                  period=page.period, shown=page.shown, ranks=page.ranks(totals), hidden=page.rows - page.shown,
-                 scheme=scheme_id)]
+                 scheme=Verbatim(scheme_id))]
 
 
 def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None) -> pd.DataFrame:
