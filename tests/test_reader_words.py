@@ -86,3 +86,17 @@ def test_a_value_inside_backticks_is_shown_as_typed():
     closed = markdown2html_mistune(text("rows_left_out", "en", shown="1", total="2",
                                         command=Verbatim("x` <img src=y>")).data)
     assert "<img" not in closed
+
+
+def test_check_messages_write_counts_with_separators_rates_with_two_decimals_and_small_q_as_a_bound(tmp_path):
+    from analysis.checks.arithmetic import natural_increase_identities
+    from analysis.formatting import p_clause
+
+    data = tmp_path / "t.csv"
+    data.write_text("unit,period,births,deaths,natural_increase,reported_crude_birth_rate,"
+                    "reported_crude_death_rate,reported_natural_growth_rate\n"
+                    "西北板块,2017,28554,15293,23261,13.86,5.5,8.63\n", encoding="utf-8")
+    messages = [f["message_en"] for f in natural_increase_identities(analysis.load(data))]
+    assert "births − deaths = 28,554 − 15,293 = 13,261, but natural increase is printed as 23,261" in messages
+    assert "birth rate − death rate = 13.86 − 5.50 = 8.36‰, but the natural growth rate is printed as 8.63‰" in messages
+    assert p_clause("q", 1.2e-21) == "q < 0.001" and p_clause("q", 0.0014) == "q = 0.0014"
