@@ -100,3 +100,16 @@ def test_check_messages_write_counts_with_separators_rates_with_two_decimals_and
     assert "births − deaths = 28,554 − 15,293 = 13,261, but natural increase is printed as 23,261" in messages
     assert "birth rate − death rate = 13.86 − 5.50 = 8.36‰, but the natural growth rate is printed as 8.63‰" in messages
     assert p_clause("q", 1.2e-21) == "q < 0.001" and p_clause("q", 0.0014) == "q = 0.0014"
+
+
+@pytest.mark.parametrize("language, why", [("zh", "有出生人数、死亡人数，但没有总人口"),
+                                           ("en", "it has births, deaths but no population")])
+def test_a_table_without_indicators_says_why_once(tmp_path, language, why):
+    from analysis import sections
+
+    data = tmp_path / "t.csv"
+    data.write_text("unit,period,births,deaths\n甲,2019,100,50\n乙,2019,90,40\n", encoding="utf-8")
+    frame = analysis.load(data)
+    parts = sections.indicator_overview(analysis.indicator_table(frame), language, 2, "unit", "year", "none",
+                                        source=frame)
+    assert len(parts) == 1 and why in parts[0].data

@@ -32,6 +32,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_indicators": ("本表的列不足以计算任何指标（例如有出生数但没有人口数）；表中印出的比率见下方的可信度检查。",
                       "No indicator can be computed from the columns of this table (for example, births without a "
                       "population); the rates it prints are checked under believability below."),
+    "no_indicators_why": ("本表的列不足以计算任何指标：有{have}，但没有{lack}；表中印出的比率见下方的可信度检查。",
+                          "No indicator can be computed from the columns of this table: it has {have} but no {lack}; "
+                          "the rates it prints are checked under believability below."),
     "indicators_intro": ("按{level}、{grain}汇总：先把计数相加，再计算比率，从不平均比率。共 {n} 项指标。",
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),

@@ -161,12 +161,12 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
                        rounding: str, source: pd.DataFrame | None = None) -> list:
     """Heading, notes and the indicator tables by theme; with ``source`` (the loaded
     frame) the units follow its order, else the table's."""
+    if table.empty:  # "0 indicators" and how they would be rounded say nothing: only why
+        return [_no_indicators(source, language)]
     n = table["indicator"].nunique()
     out = [text("indicators_intro", language, level=level_name(level, language),
                 grain=t(f"grain_{grain}", language), n=n),
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
-    if table.empty:
-        return out + [Markdown(t("no_indicators", language))]
     # parents that are the same on every row of the whole table (one county, one township)
     # say nothing per row; judged before the table is cut to its first rows
     constant = [n for n in key_columns(table) if n != "unit" and table[n].nunique(dropna=False) == 1]
@@ -182,6 +182,24 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
         out.append(text("rows_left_out", language, shown=f"{shown:,}", total=f"{shown + left_out:,}",
                         command=Verbatim("workbench table indicators")))
     return out + blank_values(table, language)
+
+
+def _no_indicators(source: pd.DataFrame | None, language: str) -> Markdown:
+    """Why a table gives no indicator: the counts it has, and the denominators they lack."""
+    from .indicators import denominator_column
+
+    have, lack = {}, {}
+    columns = set(source.columns) if source is not None else set()
+    for ind in indicators().values():
+        den = denominator_column(ind, source) if source is not None else ind.denominator
+        if all(c in columns for c in ind.numerator) and den not in columns:
+            have.update(dict.fromkeys(ind.numerator))
+            lack[den] = None
+    if not lack:
+        return Markdown(t("no_indicators", language))
+    sep = "、" if language == "zh" else ", "
+    return text("no_indicators_why", language, have=sep.join(column_label(c, language) for c in have),
+                lack=sep.join(column_label(c, language) for c in lack))
 
 
 def _first_rows(table: pd.DataFrame, most: int) -> tuple[pd.DataFrame, int]:
