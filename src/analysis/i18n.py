@@ -48,7 +48,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "small_births_rule": ("括号中的性别比所依据的出生数少于 {n} 个，偶然波动很大（真实值为 106 时，50 个出生的性别比有 95% 落在约 60 至 195 之间），不宜据此比较或下结论。",
                           "A sex ratio in brackets rests on fewer than {n} births and swings widely by chance (with a "
                           "true 106, 95% of ratios on 50 births fall between about 60 and 195): do not compare or judge by it."),
-    "period_all": ("全期合计", "whole span"),
+    "period_all": ("全部时期", "all periods"),
     "table_show_all": ("显示全部 {n} 行（现显示前 {shown} 行）", "Show all {n} rows (the first {shown} are shown)"),
     "table_filter": ("筛选行：输入单位名或数字", "Filter rows: type a name or number"),
     "table_download": ("下载本表：", "Download this table:"),

@@ -135,7 +135,8 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     if flagged.empty:
         out.append(Finding(t("kf_srb_none_flagged", language), section))
     else:
-        out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
+        out.append(Finding(t("kf_srb_flagged_one", language) if len(flagged) == 1
+                           else t("kf_srb_flagged", language, n=f"{len(flagged):,}"), section))
         top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
         out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language),
                              value=top["srb"],
@@ -171,7 +172,8 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
         mine = boot[(boot["unit"].astype(str) == str(top["unit"])) & (boot["period"].astype(str) == latest)]
         if len(mine) == 1 and mine[["rank_low", "rank_high"]].notna().all(axis=None):
-            out.append(Finding(t("kf_rank_interval", language, unit=top["unit"], rank=int(top["rank"]),
+            out.append(Finding(t("kf_rank_interval", language, period=_year(latest, language), unit=top["unit"],
+                                 rank=int(top["rank"]),
                                  replicates=boot.attrs.get("replicates", "?"), low=mine["rank_low"].item(),
                                  high=mine["rank_high"].item()), section))
     return KeyFindings(out, language)
@@ -202,7 +204,8 @@ def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings
                        "by_check"))
     offices = int((found["check"] == "sources_disagree").sum())
     if offices:
-        out.append(Finding(t("kf_sources", language, n=offices), "by_check"))
+        out.append(Finding(t("kf_sources_one", language) if offices == 1 else t("kf_sources", language, n=f"{offices:,}"),
+                           "by_check"))
     return KeyFindings(out, language)
 
 
@@ -254,7 +257,9 @@ def _unit(unit: str) -> str:
 
 def _year(period: object, language: str) -> str:
     """A period as a sentence says it: ``2020`` is 2020 年 in Chinese, ``all`` every period."""
+    from ..i18n import period_name
+
     period = str(period)
-    if period == "all":
-        return t("all_periods", language)
+    if period == "all":  # as the tables name the pooled period
+        return period_name(period, language)
     return f"{period} 年" if language == "zh" and period.isdigit() else period

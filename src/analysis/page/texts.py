@@ -50,6 +50,8 @@ TEXT: dict[str, tuple[str, str]] = {
                       "the reference is {reference:g}."),
     "kf_srb_flagged": ("{n} 个单位-时期的性别比超出参考区间，且超出偶然波动所能解释的范围。",
                        "{n} unit-periods have a sex ratio outside the reference band by more than chance explains."),
+    "kf_srb_flagged_one": ("1 个单位-时期的性别比超出参考区间，且超出偶然波动所能解释的范围。",
+                           "1 unit-period has a sex ratio outside the reference band by more than chance explains."),
     "kf_srb_none_flagged": ("没有哪个单位的性别比超出偶然波动所能解释的范围。",
                             "No unit's sex ratio lies outside the reference band by more than chance explains."),
     "kf_srb_strongest": ("证据最强的是 {unit}（{period}）：{value:.1f}，男 {boys:,.0f}、女 {girls:,.0f}。",
@@ -57,11 +59,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_score_top": ("{period}得分最高的是 {unit}（{score:.2f} 分），最低的是 {low_unit}（{low:.2f} 分）。",
                      "In {period} the highest score is {unit}'s ({score:.2f}) and the lowest {low_unit}'s ({low:.2f})."),
     "kf_vetoed": ("{period}有 {n} 个单位被一票否决。", "In {period}, {n} units are vetoed."),
-    "kf_rank_interval": ("{unit}排名第 {rank}；按 {replicates} 次自助重抽，其名次区间为 {low:.0f}–{high:.0f}。",
-                         "{unit} ranks {rank}; over {replicates} bootstrap replicates its rank interval is "
+    "kf_rank_interval": ("{period}，{unit}排名第 {rank}；按 {replicates} 次自助重抽，其名次区间为 {low:.0f}–{high:.0f}。",
+                         "In {period} {unit} ranks {rank}; over {replicates} bootstrap replicates its rank interval is "
                          "{low:.0f}–{high:.0f}."),
     "kf_sources": ("{n} 处出生数与其他部门（卫生、公安）统计的不一致。",
                    "{n} birth counts differ from another office's count of the same births (health, police)."),
+    "kf_sources_one": ("1 处出生数与其他部门（卫生、公安）统计的不一致。",
+                       "1 birth count differs from another office's count of the same births (health, police)."),
     "kf_total_row": ("合计行“{unit}”", "the total row '{unit}'"),
     "kf_units_flagged": ("{units} 个单位的数字有疑问，共 {n} 条发现（错误 {errors} 条）；最该先核查的是 {first}。",
                          "{units} units have questionable figures, {n} findings in all ({errors} errors); {first} comes "
@@ -71,7 +75,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_trend": ("全部单位合计的{indicator}由 {first}的 {first_value:.{decimals}f}{unit} 变为 {last}的 {last_value:.{decimals}f}{unit}（{change:+.1f}%）。",
                  "Over all units the {indicator} went from {first_value:.{decimals}f}{unit} in {first} to {last_value:.{decimals}f}{unit} in {last} "
                  "({change:+.1f}%)."),
-    "all_periods": ("全部时期", "all periods"),
     "kf_no_sexes": ("本表没有分性别的出生数，无法计算出生人口性别比。", "The table has no births by sex: no sex ratio at birth can be computed."),
     "kf_none_scored": ("没有单位能计分：{missing}", "No unit could be scored: {missing}"),
     "kf_no_trend": ("数据只有一个时期，看不出趋势。", "The data hold one period: there is no trend to see."),
