@@ -113,3 +113,11 @@ def test_a_table_without_indicators_says_why_once(tmp_path, language, why):
     parts = sections.indicator_overview(analysis.indicator_table(frame), language, 2, "unit", "year", "none",
                                         source=frame)
     assert len(parts) == 1 and why in parts[0].data
+
+
+def test_trend_description_names_the_level_then_the_grain():
+    from analysis.trends.texts import text as trend_text
+
+    intro = trend_text("trends_intro", "en", outcome="crude birth rate (‰)", level="all units",
+                       grain=trend_text("grain_month", "en"), method="BIC")
+    assert intro.startswith("crude birth rate (‰), all units, by month.")
