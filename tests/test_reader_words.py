@@ -121,3 +121,21 @@ def test_trend_description_names_the_level_then_the_grain():
     intro = trend_text("trends_intro", "en", outcome="crude birth rate (‰)", level="all units",
                        grain=trend_text("grain_month", "en"), method="BIC")
     assert intro.startswith("crude birth rate (‰), all units, by month.")
+
+
+def test_both_pages_count_the_units_checks_flag_alike_and_leave_the_total_row_out():
+    import pandas as pd
+
+    from analysis.page.findings import check_findings, indicator_findings
+
+    found = pd.DataFrame({"unit": ["甲", "乙", "合计", ""], "period": ["2020"] * 4,
+                          "check": ["time_jump", "time_jump", "total_differs_from_units", "last_digit"],
+                          "severity": ["warning", "warning", "error", "warning"],
+                          "message_zh": ["a"] * 4, "message_en": ["a"] * 4})
+    table = pd.DataFrame(columns=["unit", "period", "indicator", "value", "numerator", "denominator"])
+    first = indicator_findings(table, found, "en", totals=["合计"]).findings[-1].text
+    assert first == "The first checks give 4 findings (1 error) about 2 units."
+    assert check_findings(found, "en", totals=["合计"]).findings[0].text.startswith(
+        "2 units have questionable figures, 4 findings in all (1 error);")
+    one = check_findings(found.iloc[[0]], "en").findings[0].text
+    assert one.startswith("1 unit has questionable figures, 1 finding in all (0 errors);")

@@ -43,7 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "The lowest policy-compliant birth rate is {unit} ({period}) at {value:.2f}%; the highest is "
                           "{high_unit} ({high_period}) at {high:.2f}%."),
     "kf_checks": ("首轮检查有 {n} 条发现（错误 {errors} 条），涉及 {units} 个单位。",
-                  "The first checks give {n} findings ({errors} errors) about {units} units."),
+                  "The first checks give {n_words} ({errors_words}) about {units_words}."),
     "kf_no_checks": ("首轮检查没有发现问题。", "The first checks found nothing."),
     "kf_srb_pooled": ("全部单位合计出生人口性别比为 {value:.1f}（男 {boys:,.0f}、女 {girls:,.0f}），参考值 {reference:g}。",
                       "Over all units the sex ratio at birth is {value:.1f} ({boys:,.0f} boys, {girls:,.0f} girls); "
@@ -68,7 +68,7 @@ TEXT: dict[str, tuple[str, str]] = {
                        "1 birth count differs from another office's count of the same births (health, police)."),
     "kf_total_row": ("合计行“{unit}”", "the total row '{unit}'"),
     "kf_units_flagged": ("{units} 个单位的数字有疑问，共 {n} 条发现（错误 {errors} 条）；最该先核查的是 {first}。",
-                         "{units} units have questionable figures, {n} findings in all ({errors} errors); {first} comes "
+                         "{units_words} {have} questionable figures, {n_words} in all ({errors_words}); {first} comes "
                          "first to check."),
     "kf_do_not_add_up": ("{n} 处数字对不上：各部分之和不等于合计。", "{n} figures do not add up: parts differ from their totals."),
     "kf_all_add_up": ("各部分之和与合计都对得上。", "Parts add up to their totals everywhere."),
