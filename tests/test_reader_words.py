@@ -66,6 +66,7 @@ def test_appendix_values_are_written_for_people():
     assert readable("trend_periods", "as_is", "zh") == "原始时期"
     assert readable("break_at", 0.0, "en") == "none" and readable("break_at", 2016.0, "zh") == "2016"
     assert readable("trend_level", "all", "en") == "all units" and readable("what_if", "", "zh") == "未设置"
+    assert readable("rounding", "none", "zh") == "不舍入（保留全部精度）"
     facts = {"data": {"file": "x.xlsx", "sheet": "2021 … 2008 (14 sheets)", "sha256": "0"},
              "package_version": "0", "started": "now"}
     page = appendix_html(facts, {"sheet": "all", "tables_dir": "."}, "zh")

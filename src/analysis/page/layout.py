@@ -189,6 +189,8 @@ def readable(name: str, value: object, language: str, report_dir: Path | None = 
         return t("not_set", language)
     if name in GRAIN_PARAMETERS and f"grain_{value}" in WORDS:
         return say(f"grain_{value}", language)
+    if name == "rounding" and f"rounding_{value}" in WORDS:
+        return say(f"rounding_{value}", language)
     if name in LEVEL_PARAMETERS and isinstance(value, str):
         try:
             return level_name(value, language)
