@@ -179,7 +179,9 @@ def readable(name: str, value: object, language: str, report_dir: Path | None = 
     grains and levels in words ("as_is" is the period as given), ``break_at`` 0 is none,
     paths are shown relative to the report folder (or by file name when outside it:
     never a path of the machine that made it), booleans yes/no, lists joined."""
-    from ..i18n import TEXT as WORDS, level_name, t as say
+    from ..i18n import TEXT as WORDS
+    from ..i18n import level_name
+    from ..i18n import t as say
 
     if name == "sheet" and value in ("", None):
         return t("first_sheet", language)
