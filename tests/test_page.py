@@ -90,6 +90,8 @@ def test_srb_findings_pool_counts_and_flag_by_q():
     assert "is 125.0 (100 boys, 80 girls)" in pooled  # 100 / 80 × 100, one decimal as sex ratios are shown
     assert flagged.startswith("2 unit-periods")
     assert strongest.startswith("The strongest case is 甲 (all periods): 150.0,")
+    one = srb_findings(table.assign(q_band=[0.003, 0.6, 0.4]), "en").findings[1].text
+    assert one.startswith("1 unit-period has a sex ratio")
 
 
 def test_trend_findings_first_and_last_year(tmp_path):
@@ -106,7 +108,7 @@ def test_trend_findings_first_and_last_year(tmp_path):
 
 def test_readable_parameter_values(tmp_path):
     assert readable("sheet", "", "zh") == "第一个工作表" and readable("sheet", "", "en") == "first sheet"
-    assert readable("columns_file", "", "zh") == "无" and readable("what_if", "", "en") == "none"
+    assert readable("columns_file", "", "zh") == "未设置" and readable("what_if", "", "en") == "not set"
     assert readable("flag", True, "zh") == "是" and readable("flag", False, "en") == "no"
     assert readable("units", ["a", "b"], "zh") == "a、b" and readable("units", ["a", "b"], "en") == "a, b"
     assert readable("data_path", str(tmp_path / "data.parquet"), "en", tmp_path) == "data.parquet"
@@ -182,10 +184,12 @@ def test_more_findings_rank_interval_offices_and_several_trends(tmp_path):
                          "rank_high": [2.0, 2.0]})
     boot.attrs["replicates"] = 200
     assert score_findings(totals, "en", boot).findings[-1].text == (
-        "甲 ranks 1; over 200 bootstrap replicates its rank interval is 1–2.")
+        "In 2020 甲 ranks 1; over 200 bootstrap replicates its rank interval is 1–2.")
+    assert score_findings(totals, "zh", boot).findings[-1].text.startswith("2020 年，甲排名第 1；")
     found = pd.DataFrame({"unit": ["甲", "乙"], "period": ["2020"] * 2, "check": ["sources_disagree"] * 2,
                           "severity": ["warning"] * 2, "message_zh": ["a", "b"], "message_en": ["a", "b"]})
     assert check_findings(found, "zh").findings[-1].text.startswith("2 处出生数与其他部门")
+    assert check_findings(found.head(1), "en").findings[-1].text.startswith("1 birth count differs from another")
     data = tmp_path / "t.csv"
     data.write_text("unit,period,population,births,births_male,births_female\n"
                     "甲,2019,1000,10,6,4\n甲,2020,1000,12,6,6\n", encoding="utf-8")

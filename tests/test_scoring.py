@@ -630,7 +630,7 @@ def test_capped_page_passes_over_a_part_year(sample_frame):
     page = sections.score_page(sample_frame, scores.totals, "year", "2019-01:2020-06", limit=10)
     assert page.period == "2019" and page.period_range == ",".join(f"2019-{m:02d}" for m in range(1, 13))
     note = sections.page_note(page, scores.totals, "village_2006", "en")[0].data
-    assert "latest complete period, 2019" in note
+    assert "latest complete period, 2019" in note and "--scheme village_2006`" in note
     rows = sections.score_rows(page, scores.totals, None)
     assert set(rows["period"]) == {"2019"} and len(rows) == 26  # under the plot's limit: every unit
 
@@ -657,7 +657,7 @@ def test_a_table_without_a_schemes_inputs_gives_no_score_rank_tier_or_probabilit
     t = score(frame, s).totals
     assert t["total"].isna().all() and t["rank"].isna().all() and (t["tier"] == "").all()
     assert not t["vetoed"].any()
-    assert (t["missing_en"] == "not scored: the table lacks contraception_done, contraception_due").all()
+    assert (t["missing_en"] == "not scored: the table lacks couples with contraception, couples due contraception").all()
     assert (t["missing_zh"] == "未计分：本表缺少 综合避孕已落实、综合避孕应落实").all()
     assert (t["covered"] == 0.5).all()
     boot = scoring.bootstrap(frame, s, replicates=50, seed=1)
@@ -670,9 +670,8 @@ def test_a_table_without_a_schemes_inputs_gives_no_score_rank_tier_or_probabilit
 
     result = score(frame, s)
     parts = sections.score_table(result, boot, "en")
-    # Markdown source: the column names' underscores are backslashed (md_esc)
-    shown = "".join(getattr(p, "data", "") for p in parts).replace("\\_", "_")
-    assert "Not scored: the table lacks contraception_done, contraception_due (5 unit-periods)" in shown
+    shown = "".join(getattr(p, "data", "") for p in parts)
+    assert "Not scored: the table lacks couples with contraception, couples due contraception (5 unit-periods)" in shown
     assert "nan" not in shown.replace("management", "") and ">1<" not in shown
     assert "本表缺少 综合避孕已落实、综合避孕应落实（5 个单位·时期）" in "".join(
         getattr(p, "data", "") for p in sections.score_table(result, boot, "zh"))
@@ -693,7 +692,7 @@ def test_a_unit_lacking_a_count_is_left_out_and_the_others_rank_among_themselves
         contraception = max(0.0, 10 - max(0.0, 90 - 100 * done[i] / due[i]))
         expected[f"u{i}"] = policy + contraception
     assert np.isnan(t.loc["u0", "total"]) and pd.isna(t.loc["u0", "rank"]) and t.loc["u0", "tier"] == ""
-    assert t.loc["u0", "missing_en"] == "not scored: the table lacks contraception_due"
+    assert t.loc["u0", "missing_en"] == "not scored: the table lacks couples due contraception"
     for unit, value in expected.items():
         assert t.loc[unit, "total"] == pytest.approx(value)
         assert t.loc[unit, "missing_en"] == ""

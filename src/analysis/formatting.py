@@ -32,7 +32,10 @@ def p_text(p: float) -> str:
 
 
 def p_clause(name: str, p: float) -> str:
-    """``q = 0.0027`` or ``q < 1e-300``: a p- or q-value in a sentence."""
+    """``q = 0.0027`` or ``q < 0.001``: a p- or q-value in a sentence, where digits below
+    a thousandth (``1.2e-21``) tell a reader nothing more than that it is very small."""
+    if isinstance(p, (int, float)) and p < 0.001:
+        return f"{name} < 0.001"
     text = p_text(p)
     return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
 

@@ -10,13 +10,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "title_indicators": ("人口与计划生育指标", "Population and family-planning indicators"),
     "data_heading": ("数据概况", "What the data holds"),
     "data_summary": ("文件 **{file}**{sheet}：{units} 个{level}，{periods}，"
-                     "{rows} 行数据，另有 {totals} 行合计。",
+                     "{rows} 行数据{totals}。",
                      "File **{file}**{sheet}: {units} {level}, {periods}, "
-                     "{rows} rows of figures, plus {totals} total rows."),
+                     "{rows} rows of figures{totals}."),
+    "data_summary_totals": ("，另有 {n} 行合计", ", plus {n} total rows"),
+    "data_summary_total": ("，另有 1 行合计", ", plus 1 total row"),
     "periods_span": ("{n} 个时期（{first} 至 {last}）", "{n} periods ({first} to {last})"),
     "periods_one": ("1 个时期（{first}）", "1 period ({first})"),
     "periods_none": ("没有时期", "no period"),
     "sheet": ("（工作表 {sheet}）", " (sheet {sheet})"),
+    "sheets_all": ("（全部 {n} 个工作表）", " (all {n} sheets)"),
     "columns_found": ("识别出的列", "Columns recognised"),
     "columns_summary": ("{n} 列已识别（点击展开）", "{n} columns recognised (click to open)"),
     "columns_ignored": ("未使用的列：{cols}。", "Columns not used: {cols}."),
@@ -29,6 +32,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_indicators": ("本表的列不足以计算任何指标（例如有出生数但没有人口数）；表中印出的比率见下方的可信度检查。",
                       "No indicator can be computed from the columns of this table (for example, births without a "
                       "population); the rates it prints are checked under believability below."),
+    "no_indicators_why": ("本表的列不足以计算任何指标：有{have}，但没有{lack}；表中印出的比率见下方的可信度检查。",
+                          "No indicator can be computed from the columns of this table: it has {have} but no {lack}; "
+                          "the rates it prints are checked under believability below."),
     "indicators_intro": ("按{level}、{grain}汇总：先把计数相加，再计算比率，从不平均比率。共 {n} 项指标。",
                          "Aggregated by {level} and {grain}: counts are summed first and the rates recomputed, "
                          "never averaged. {n} indicators."),
@@ -42,7 +48,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "small_births_rule": ("括号中的性别比所依据的出生数少于 {n} 个，偶然波动很大（真实值为 106 时，50 个出生的性别比有 95% 落在约 60 至 195 之间），不宜据此比较或下结论。",
                           "A sex ratio in brackets rests on fewer than {n} births and swings widely by chance (with a "
                           "true 106, 95% of ratios on 50 births fall between about 60 and 195): do not compare or judge by it."),
-    "period_all": ("全期合计", "whole span"),
+    "period_all": ("全部时期", "all periods"),
     "table_show_all": ("显示全部 {n} 行（现显示前 {shown} 行）", "Show all {n} rows (the first {shown} are shown)"),
     "table_filter": ("筛选行：输入单位名或数字", "Filter rows: type a name or number"),
     "table_download": ("下载本表：", "Download this table:"),
@@ -87,7 +93,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rounding_half_up": ("四舍五入", "half up"),
     "rounding_truncate": ("截尾", "truncation"),
     "level_unit": ("单位", "unit"),
-    "level_all": ("全部", "all"),
+    "level_all": ("全部", "all units"),
     # check names as readers see them (the check column of the believability tables)
     "checkname_cell_not_number": ("单元格不是数字", "cell is not a number"),
     "checkname_decimal_point_lost": ("小数点丢失", "decimal point lost"),
@@ -339,12 +345,30 @@ def periods_text(periods: list, language: str = "zh") -> str:
 
 
 def units_text(n: int, level: str, language: str = "zh") -> str:
-    """ "11 units", "26 villages" in English (the level's name is a noun there; a level
-    that is just "unit" is not said twice); the level's own word in Chinese."""
+    """The noun after a count of units: "units", "village units" ("1 unit") in English
+    (a level that is just "unit" is not said twice); the level's own word in Chinese."""
     name = level_name(level, language)
     if language == "zh":
         return name
-    return "units" if level == "unit" else f"{name} units"
+    noun = "unit" if n == 1 else "units"
+    return noun if level == "unit" else f"{name} {noun}"
+
+
+def sheets_of(frame) -> list[str]:
+    """The workbook sheets a canonical frame was read from, in the workbook's order."""
+    if "sheet" not in getattr(frame, "columns", ()):
+        return []
+    return [str(s) for s in dict.fromkeys(frame["sheet"].dropna())]
+
+
+def sheet_clause(sheets: list, language: str = "zh") -> str:
+    """ "（工作表 2019）" / " (sheet 2019)", or "（全部 14 个工作表）" / " (all 14 sheets)"
+    for a table stacked from several (listing them would bury the sentence); "" for none."""
+    if not sheets:
+        return ""
+    if len(sheets) == 1:
+        return t("sheet", language, sheet=sheets[0])
+    return t("sheets_all", language, n=len(sheets))
 
 
 def level_name(level: str, language: str = "zh") -> str:

@@ -378,7 +378,9 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
     for ax in axes.flat[max(0, len(shown) - ncols):len(shown)]:
         ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of a column that ends a row early
         ax.set_xlabel(t("period", language))
-    handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=str(u)) for u in units]
+    # at level "all" the one line's unit is the id "all", which readers should see in their words
+    named = {u: t("level_all", language) if u == "all" and table.attrs.get("level") == "all" else str(u) for u in units}
+    handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=named[u]) for u in units]
     # every colour and marker of the panels is named once, under them, where it hides no line
     handles += list(legend_handles.values())
     # units two a row where they are many; the reference marks' long labels need a row each

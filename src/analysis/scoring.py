@@ -576,6 +576,7 @@ def _missing_lines(missing: dict, values: Values, scheme: Scheme, covered: np.nd
     if not names:
         return zh, en
     inputs_zh = {i.get("column"): i.get("name_zh") for i in scheme.inputs}
+    inputs_en = {i.get("column"): i.get("name_en") for i in scheme.inputs}
     # rows that lack the same columns share one sentence: a code per combination of columns
     code = np.zeros(rows, dtype=object)
     for j, column in enumerate(names):
@@ -588,8 +589,8 @@ def _missing_lines(missing: dict, values: Values, scheme: Scheme, covered: np.nd
         blank = [c for j, c in enumerate(names) if j >= len(table) and combo >> j & 1]
         parts_zh = ([f"本表缺少 {'、'.join(column_label(c, 'zh') for c in lacked)}"] if lacked else []) + \
             ([f"缺少考核评分 {'、'.join(inputs_zh.get(c) or c for c in blank)}"] if blank else [])
-        parts_en = ([f"the table lacks {', '.join(lacked)}"] if lacked else []) + \
-            ([f"the inspector's points are missing: {', '.join(blank)}"] if blank else [])
+        parts_en = ([f"the table lacks {', '.join(column_label(c, 'en') for c in lacked)}"] if lacked else []) + \
+            ([f"the inspector's points are missing: {', '.join(inputs_en.get(c) or c for c in blank)}"] if blank else [])
         if scored:
             zh[at] = f"只计有数据的项目，占总分值的 {share:g}%：" + "；".join(parts_zh)
             en[at] = f"scores the items the table has, {share:g}% of the points: " + "; ".join(parts_en)
@@ -1377,8 +1378,9 @@ def _score_combined(frame, scheme: Scheme, level, periods, period_range, manual_
                             level, periods, period_range)
             totals = values.keys.assign(total=values.get(part["input"]))
             name_zh = next((i.get("name_zh") for i in scheme.inputs if i.get("column") == part["input"]), None)
+            name_en = next((i.get("name_en") for i in scheme.inputs if i.get("column") == part["input"]), None)
             why.append(totals.assign(missing_zh=f"未计分：缺少 {name_zh or part['input']}",
-                                     missing_en=f"not scored: the table lacks {part['input']}",
+                                     missing_en=f"not scored: the table lacks {name_en or part['input']}",
                                      blank=totals["total"].notna()))
         parts.append((totals, float(part["weight"])))
     out = combine_scores(parts)

@@ -44,9 +44,23 @@ def md_esc(value: object) -> str:
     return _MARKDOWN.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
+class Verbatim(str):
+    """A value a template puts inside a code span (`` `{command}` ``): Markdown shows a
+    code span's text as it is and escapes its HTML itself, so a backslash or an entity
+    added here would be shown to the reader (``village\\_2006``, ``&amp;lt;``)."""
+
+
+def _escaped(value: object) -> object:
+    if isinstance(value, Verbatim) and "`" not in value and "\n" not in value:
+        return str(value)
+    # a backtick would end the code span and let the rest be read as Markdown or HTML
+    return md_esc(value) if isinstance(value, str) else value
+
+
 def text(key: str, language: str, **values) -> Markdown:
-    """Narrative text; string values (unit names, file names) are escaped, numbers keep their format."""
-    return Markdown(t(key, language, **{k: md_esc(v) if isinstance(v, str) else v for k, v in values.items()}))
+    """Narrative text; string values (unit names, file names) are escaped, numbers keep
+    their format; a :class:`Verbatim` value, which the template puts in backticks, is not."""
+    return Markdown(t(key, language, **{k: _escaped(v) for k, v in values.items()}))
 
 
 def html_table(frame: pd.DataFrame, decimals: int = 2, index: bool = True, numbers: bool = False,
@@ -94,14 +108,21 @@ def seed_line(result: pd.DataFrame | None, what: str, language: str) -> list:
 
 def overview(frame: pd.DataFrame, language: str) -> list:
     """What the data holds: one sentence naming the file, sheet, units, periods and rows."""
+    from .i18n import sheet_clause, sheets_of
+
     body = frame[~frame["is_total"]]
     periods = sorted(body["period"].unique(), key=sort_key)
     level = frame.attrs.get("unit_level", "unit")
-    sheet = frame.attrs.get("sheet")
+    # a unit is its name under its parents (two 新村 in two townships are two units), as
+    # the data sentence above the page counts them
+    units = len(body[key_columns(body)].drop_duplicates())
+    totals = int(frame["is_total"].sum())
     return [text("data_summary", language, file=frame.attrs.get("file", ""),
-                 sheet=t("sheet", language, sheet=sheet) if sheet else "",  # text() escapes it, once
-                 units=body["unit"].nunique(), level=units_text(body["unit"].nunique(), level, language),
-                 periods=periods_text(periods, language), rows=len(body), totals=int(frame["is_total"].sum()))]
+                 sheet=sheet_clause(sheets_of(frame), language),  # text() escapes it, once
+                 units=f"{units:,}", level=units_text(units, level, language),
+                 periods=periods_text(periods, language), rows=f"{len(body):,}",
+                 totals="" if not totals else t("data_summary_total", language) if totals == 1
+                 else t("data_summary_totals", language, n=f"{totals:,}"))]
 
 
 def columns_found(frame: pd.DataFrame, language: str) -> list:
@@ -140,12 +161,12 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
                        rounding: str, source: pd.DataFrame | None = None) -> list:
     """Heading, notes and the indicator tables by theme; with ``source`` (the loaded
     frame) the units follow its order, else the table's."""
+    if table.empty:  # "0 indicators" and how they would be rounded say nothing: only why
+        return [_no_indicators(source, language)]
     n = table["indicator"].nunique()
     out = [text("indicators_intro", language, level=level_name(level, language),
                 grain=t(f"grain_{grain}", language), n=n),
            text("rounding_note", language, decimals=decimals, rounding=t(f"rounding_{rounding}", language))]
-    if table.empty:
-        return out + [Markdown(t("no_indicators", language))]
     # parents that are the same on every row of the whole table (one county, one township)
     # say nothing per row; judged before the table is cut to its first rows
     constant = [n for n in key_columns(table) if n != "unit" and table[n].nunique(dropna=False) == 1]
@@ -159,8 +180,26 @@ def indicator_overview(table: pd.DataFrame, language: str, decimals: int, level:
     if left_out:
         shown = table[keys].drop_duplicates().shape[0]
         out.append(text("rows_left_out", language, shown=f"{shown:,}", total=f"{shown + left_out:,}",
-                        command="workbench table indicators"))
+                        command=Verbatim("workbench table indicators")))
     return out + blank_values(table, language)
+
+
+def _no_indicators(source: pd.DataFrame | None, language: str) -> Markdown:
+    """Why a table gives no indicator: the counts it has, and the denominators they lack."""
+    from .indicators import denominator_column
+
+    have, lack = {}, {}
+    columns = set(source.columns) if source is not None else set()
+    for ind in indicators().values():
+        den = denominator_column(ind, source) if source is not None else ind.denominator
+        if all(c in columns for c in ind.numerator) and den not in columns:
+            have.update(dict.fromkeys(ind.numerator))
+            lack[den] = None
+    if not lack:
+        return Markdown(t("no_indicators", language))
+    sep = "、" if language == "zh" else ", "
+    return text("no_indicators_why", language, have=sep.join(column_label(c, language) for c in have),
+                lack=sep.join(column_label(c, language) for c in lack))
 
 
 def _first_rows(table: pd.DataFrame, most: int) -> tuple[pd.DataFrame, int]:
@@ -595,7 +634,7 @@ def page_note(page: ScorePage, totals: pd.DataFrame, scheme_id: str, language: s
     return [text("scores_capped", language, rows=page.rows, units=page.units,
                  periods=periods_text([period_name(p, language) for p in labels], language),
                  period=page.period, shown=page.shown, ranks=page.ranks(totals), hidden=page.rows - page.shown,
-                 scheme=scheme_id)]
+                 scheme=Verbatim(scheme_id))]
 
 
 def score_rows(page: ScorePage, totals: pd.DataFrame, boot: pd.DataFrame | None) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import CATEGORIES, count_fields
+from ..formatting import count_text
 from ..frames import lean
 from ..indicators import denominator_column
 from ..registry import indicators
@@ -48,10 +49,15 @@ def numerator_exceeds_denominator(frame: pd.DataFrame) -> list[dict]:
             nz, dz = fields[num_col].zh, fields[den_col].zh
             ne, de = fields[num_col].en, fields[den_col].en
             out.append(_finding(row, "numerator_exceeds_denominator", "error",
-                                f"{nz}（{row[num_col]:g}）大于{dz}（{row[den_col]:g}）：{ind.zh}超过 100%",
-                                f"{ne} ({row[num_col]:g}) exceed {de} ({row[den_col]:g}): {ind.en} above 100%",
+                                f"{nz}（{count_text(row[num_col])}）大于{dz}（{count_text(row[den_col])}）：{ind.zh}超过 100%",
+                                f"{ne} ({count_text(row[num_col])}) exceed {de} ({count_text(row[den_col])}): {ind.en} above 100%",
                                 {"indicator": ind.id, num_col: row[num_col], den_col: row[den_col]}))
     return out
+
+
+def _signed(value: float) -> str:
+    """A difference with its sign, in the count's own format: ``+10,000``, ``-3``."""
+    return ("+" if value > 0 else "") + count_text(value)
 
 
 def _identity_gaps(frame: pd.DataFrame):
@@ -71,10 +77,10 @@ def parts_add_up(frame: pd.DataFrame) -> list[dict]:
         # the parts' sum as pandas adds a row: the same sum whatever the order of the parts
         sums = frame[have].iloc[bad].sum(axis=1).to_numpy(float)
         for row, total in zip(_records(frame, bad), sums):
-            expr = " + ".join(f"{row[p]:g}" for p in have)
+            expr = " + ".join(count_text(row[p]) for p in have)
             out.append(_finding(row, "parts_do_not_add_up", "error",
-                                f"{zh} 不成立：{expr} = {total:g} ≠ {row[whole]:g}",
-                                f"{en} fails: {expr} = {total:g} ≠ {row[whole]:g}",
+                                f"{zh} 不成立：{expr} = {count_text(total)} ≠ {count_text(row[whole])}",
+                                f"{en} fails: {expr} = {count_text(total)} ≠ {count_text(row[whole])}",
                                 {"whole": whole, whole: row[whole], **{p: row[p] for p in have}}))
     return out
 
@@ -131,8 +137,8 @@ def totals_match_units(frame: pd.DataFrame) -> list[dict]:
         row, col = totals.iloc[r], counts[j]
         f = fields[col]
         out.append(_finding(row, "total_differs_from_units", "error",
-                            f"合计行“{row['unit']}”的{f.zh}为 {row[col]:g}，各单位之和为 {s:g}（差 {row[col] - s:+g}）",
-                            f"total row {row['unit']!r}: {f.en} {row[col]:g}, units sum to {s:g} ({row[col] - s:+g})",
+                            f"合计行“{row['unit']}”的{f.zh}为 {count_text(row[col])}，各单位之和为 {count_text(s)}（差 {_signed(row[col] - s)}）",
+                            f"total row {row['unit']!r}: {f.en} {count_text(row[col])}, units sum to {count_text(s)} ({_signed(row[col] - s)})",
                             {"column": col, "total": row[col], "sum_of_units": s}))
     return out
 
@@ -149,9 +155,9 @@ def aggregates_match_parts(frame: pd.DataFrame) -> list[dict]:
             zh_name, en_name = (f.zh, f.en) if f else (col, col)
             parts = "、".join(a["parts"])
             out.append(_finding(row, "subtotal_differs_from_parts", "error",
-                                f"“{a['unit']}”的{zh_name}为 {printed:g}，其组成单位（{parts}）之和为 {summed:g}（差 {printed - summed:+g}）",
-                                f"{a['unit']!r}: {en_name} {printed:g}, its parts ({', '.join(a['parts'])}) sum to {summed:g} "
-                                f"({printed - summed:+g})",
+                                f"“{a['unit']}”的{zh_name}为 {count_text(printed)}，其组成单位（{parts}）之和为 {count_text(summed)}（差 {_signed(printed - summed)}）",
+                                f"{a['unit']!r}: {en_name} {count_text(printed)}, its parts ({', '.join(a['parts'])}) sum to {count_text(summed)} "
+                                f"({_signed(printed - summed)})",
                                 {"column": col, "printed": printed, "sum_of_parts": summed, "parts": a["parts"]}))
     return out
 
@@ -166,9 +172,9 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
         for row in _records(frame, np.flatnonzero((gap.notna() & (gap.abs() > 0.5)).to_numpy(bool))):
             diff = row["births"] - row["deaths"]
             out.append(_finding(row, "natural_increase_differs", "error",
-                                f"出生 − 死亡 = {row['births']:g} − {row['deaths']:g} = {diff:g}，与自然增长人数 {row['natural_increase']:g} 不符",
-                                f"births − deaths = {row['births']:g} − {row['deaths']:g} = {diff:g}, but natural increase is "
-                                f"printed as {row['natural_increase']:g}",
+                                f"出生 − 死亡 = {count_text(row['births'])} − {count_text(row['deaths'])} = {count_text(diff)}，与自然增长人数 {count_text(row['natural_increase'])} 不符",
+                                f"births − deaths = {count_text(row['births'])} − {count_text(row['deaths'])} = {count_text(diff)}, but natural increase is "
+                                f"printed as {count_text(row['natural_increase'])}",
                                 {"births": row["births"], "deaths": row["deaths"], "natural_increase": row["natural_increase"]}))
     cols = ("reported_crude_birth_rate", "reported_crude_death_rate", "reported_natural_growth_rate")
     if set(cols) <= set(frame.columns):
@@ -179,9 +185,9 @@ def natural_increase_identities(frame: pd.DataFrame) -> list[dict]:
         for row in _records(frame, np.flatnonzero((gap.notna() & (gap.abs() > half + 1e-9)).to_numpy(bool))):
             diff = row[cols[0]] - row[cols[1]]
             out.append(_finding(row, "natural_growth_rate_differs", "error",
-                                f"出生率 − 死亡率 = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰，与自然增长率 {row[cols[2]]:g}‰ 不符",
-                                f"birth rate − death rate = {row[cols[0]]:g} − {row[cols[1]]:g} = {diff:.2f}‰, but the natural "
-                                f"growth rate is printed as {row[cols[2]]:g}‰",
+                                f"出生率 − 死亡率 = {row[cols[0]]:.2f} − {row[cols[1]]:.2f} = {diff:.2f}‰，与自然增长率 {row[cols[2]]:.2f}‰ 不符",
+                                f"birth rate − death rate = {row[cols[0]]:.2f} − {row[cols[1]]:.2f} = {diff:.2f}‰, but the natural "
+                                f"growth rate is printed as {row[cols[2]]:.2f}‰",
                                 {c: row[c] for c in cols}))
     return out
 
@@ -198,7 +204,7 @@ def digit_slips(frame: pd.DataFrame) -> list[dict]:
         hit = np.flatnonzero((diff > 0) & (diff >= 10) & (np.abs(digit - np.round(digit)) < 1e-9))
         for row, d, first in zip(_records(frame, hit), diff[hit], digit[hit]):
             out.append(_finding(row, "digit_typo", "warning",
-                                f"{zh}：相差 {d:g}，正好是某一位上的 {round(first)}，可能是一位数字打错",
-                                f"{en}: off by {d:g}, exactly {round(first):g} in one digit's place: a digit typed wrong?",
+                                f"{zh}：相差 {count_text(d)}，正好是某一位上的 {round(first)}，可能是一位数字打错",
+                                f"{en}: off by {count_text(d)}, exactly {round(first)} in one digit's place: a digit typed wrong?",
                                 {"whole": whole, "difference": d}))
     return out

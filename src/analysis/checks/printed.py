@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import key_columns
+from ..formatting import count_text
 from ..frames import lean
 from ..indicators import denominator_column, exact_rate
 from ..registry import indicators
@@ -163,14 +164,14 @@ def reported_counts(frame: pd.DataFrame) -> list[dict]:
         fits = backsolve(row["reported_srb"], row["births"], ratio=True)
         if not fits:
             out.append(_finding(row, "srb_no_counts_fit", "error",
-                                f"出生 {row['births']:g} 人时，性别比 {row['reported_srb']:g} 不可能出现（没有整数男女数与之相符）",
-                                f"no whole numbers of boys and girls among {row['births']:g} births give a sex ratio of {row['reported_srb']:g}",
+                                f"出生 {count_text(row['births'])} 人时，性别比 {row['reported_srb']:g} 不可能出现（没有整数男女数与之相符）",
+                                f"no whole numbers of boys and girls among {count_text(row['births'])} births give a sex ratio of {row['reported_srb']:g}",
                                 {"births": row["births"], "reported_srb": row["reported_srb"]}))
         else:
             boys = ", ".join(str(b) for b in fits[:5])
             out.append(_finding(row, "srb_counts_backsolved", "info",
-                                f"性别比 {row['reported_srb']:g}、出生 {row['births']:g} 人只允许男婴数为 {boys}",
-                                f"a sex ratio of {row['reported_srb']:g} on {row['births']:g} births allows only {boys} boys",
+                                f"性别比 {row['reported_srb']:g}、出生 {count_text(row['births'])} 人只允许男婴数为 {boys}",
+                                f"a sex ratio of {row['reported_srb']:g} on {count_text(row['births'])} births allows only {boys} boys",
                                 {"boys": fits}))
     return out
 

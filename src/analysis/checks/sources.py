@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import count_fields
+from ..formatting import count_text
 from ..frames import lean
 from .findings import _finding, _records
 
@@ -121,13 +122,13 @@ def sources_disagree(frame: pd.DataFrame, level: float = 0.95, tolerance: float 
                 extra_zh = "；无法作双系统估计（一方没有出生记录，或两方没有共同记录）"
                 extra_en = f"; no dual-system estimate ({ds['method'].split(': ', 1)[1]})"
             elif ds is not None:
-                extra_zh = (f"；双系统估计出生 {ds['total']:.0f}（{level:.0%} 区间 {ds['low']:.0f}–{ds['high']:.0f}），"
+                extra_zh = (f"；双系统估计出生 {ds['total']:,.0f}（{level:.0%} 区间 {ds['low']:,.0f}–{ds['high']:,.0f}），"
                             f"计生部门完整率 {ds['completeness_1']:.0%}")
-                extra_en = (f"; dual-system estimate {ds['total']:.0f} births ({level:.0%} interval {ds['low']:.0f}–{ds['high']:.0f}), "
+                extra_en = (f"; dual-system estimate {ds['total']:,.0f} births ({level:.0%} interval {ds['low']:,.0f}–{ds['high']:,.0f}), "
                             f"family-planning completeness {ds['completeness_1']:.0%}")
             out.append(_finding(row, "sources_disagree", "warning",
-                                f"{fields[other].zh} {b:g} 与计生部门出生数 {a:g} 相差 {b - a:+g}（比值 {shown}），超出容差"
+                                f"{fields[other].zh} {count_text(b)} 与计生部门出生数 {count_text(a)} 相差 {'+' if b > a else ''}{count_text(b - a)}（比值 {shown}），超出容差"
                                 f"（{tolerance:.0%} 且至少 {min_gap:g} 人）{extra_zh}",
-                                f"{fields[other].en} {b:g} against family-planning births {a:g}: {b - a:+g} (ratio {shown}), "
+                                f"{fields[other].en} {count_text(b)} against family-planning births {count_text(a)}: {'+' if b > a else ''}{count_text(b - a)} (ratio {shown}), "
                                 f"beyond the tolerance ({tolerance:.0%} and at least {min_gap:g} births){extra_en}", evidence))
     return out

@@ -77,13 +77,14 @@ def _units(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
-                       reference: float = SRB_REFERENCE) -> KeyFindings:
+                       reference: float = SRB_REFERENCE, totals=()) -> KeyFindings:
     """Findings of the indicators page from an :func:`analysis.indicator_table` frame
     (columns unit, period, indicator, value, numerator, denominator) and the frame of
     :func:`analysis.checks.run_checks`: the sex ratio farthest from ``reference`` (on
     the log scale, where 50 and 200 are equally far from 100) among those on at least
     :data:`analysis.tables.themes.SMALL_BIRTHS` births, the lowest and highest
-    policy-compliant birth rate, and what the checks found."""
+    policy-compliant birth rate, and what the checks found. ``totals``: the names of the
+    table's total rows, not counted as units (as :func:`check_findings` counts them)."""
     out: list[Finding] = []
     rows = table[table["unit"].astype(str) != ""]
     srb = rows[(rows["indicator"] == "srb") & rows["value"].map(lambda v: v is not None and math.isfinite(v) and v > 0)]
@@ -102,17 +103,34 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
                              value=low["value"], high_unit=high["unit"], high_period=_year(high["period"], language),
                              high=high["value"]),
                            "indicators"))
-    out.append(_checks_count(found, language, "checks"))
+    out.append(_checks_count(found, language, "checks", totals))
     return KeyFindings(out, language)
 
 
-def _checks_count(found: pd.DataFrame, language: str, section: str) -> Finding:
+def _flagged_units(found: pd.DataFrame, totals=()) -> int:
+    """How many units the findings are about: a total row is no unit, and a finding on
+    the whole table (no unit) names none."""
+    names = found["unit"].astype(str)
+    return int(found.loc[(names != "") & ~names.isin(set(map(str, totals))), "unit"].nunique())
+
+
+def _checks_count(found: pd.DataFrame, language: str, section: str, totals=()) -> Finding:
     if found.empty:
         return Finding(t("kf_no_checks", language), section)
-    units = found.loc[found["unit"].astype(str) != "", "unit"].nunique()
+    units = _flagged_units(found, totals)
     errors = int((found["severity"] == "error").sum())
-    return Finding(t("kf_checks", language, n=len(found), errors=errors, units=units),
-                   section)
+    return Finding(t("kf_checks", language, **_counted(len(found), errors, units)), section)
+
+
+def _counted(n: int, errors: int, units: int) -> dict:
+    """The counts of a checks finding, bare for Chinese and with their nouns, singular
+    or plural, for English ("1 finding (1 error) about 1 unit")."""
+    def words(k: int, one: str, many: str) -> str:
+        return f"{k:,} {one if k == 1 else many}"
+
+    return {"n": f"{n:,}", "errors": f"{errors:,}", "units": f"{units:,}",
+            "n_words": words(n, "finding", "findings"), "errors_words": words(errors, "error", "errors"),
+            "units_words": words(units, "unit", "units"), "have": "has" if units == 1 else "have"}
 
 
 def srb_findings(table: pd.DataFrame | None, language: str, reference: float = SRB_REFERENCE) -> KeyFindings:
@@ -135,7 +153,8 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
     if flagged.empty:
         out.append(Finding(t("kf_srb_none_flagged", language), section))
     else:
-        out.append(Finding(t("kf_srb_flagged", language, n=len(flagged)), section))
+        out.append(Finding(t("kf_srb_flagged_one", language) if len(flagged) == 1
+                           else t("kf_srb_flagged", language, n=f"{len(flagged):,}"), section))
         top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
         out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language),
                              value=top["srb"],
@@ -171,7 +190,8 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
         mine = boot[(boot["unit"].astype(str) == str(top["unit"])) & (boot["period"].astype(str) == latest)]
         if len(mine) == 1 and mine[["rank_low", "rank_high"]].notna().all(axis=None):
-            out.append(Finding(t("kf_rank_interval", language, unit=top["unit"], rank=int(top["rank"]),
+            out.append(Finding(t("kf_rank_interval", language, period=_year(latest, language), unit=top["unit"],
+                                 rank=int(top["rank"]),
                                  replicates=boot.attrs.get("replicates", "?"), low=mine["rank_low"].item(),
                                  high=mine["rank_high"].item()), section))
     return KeyFindings(out, language)
@@ -188,21 +208,21 @@ def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings
     if found.empty:
         return KeyFindings([Finding(t("kf_no_checks", language), "review")], language)
     ranked = review_list(found)
+    units = _flagged_units(found, totals)
     totals = set(map(str, totals))
-    names = found["unit"].astype(str)
-    units = found.loc[(names != "") & ~names.isin(totals), "unit"].nunique()
     first = str(ranked["unit"].iloc[0]) if len(ranked) else "—"
     if first in totals:
         first = t("kf_total_row", language, unit=first)
-    out = [Finding(t("kf_units_flagged", language, units=units, n=len(found),
-                     errors=int((found["severity"] == "error").sum()), first=first),
+    out = [Finding(t("kf_units_flagged", language, first=first,
+                     **_counted(len(found), int((found["severity"] == "error").sum()), units)),
                    "review")]
     adding = int(found["check"].isin(ADDING_UP).sum())
     out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
                        "by_check"))
     offices = int((found["check"] == "sources_disagree").sum())
     if offices:
-        out.append(Finding(t("kf_sources", language, n=offices), "by_check"))
+        out.append(Finding(t("kf_sources_one", language) if offices == 1 else t("kf_sources", language, n=f"{offices:,}"),
+                           "by_check"))
     return KeyFindings(out, language)
 
 
@@ -299,7 +319,9 @@ def _unit(unit: str) -> str:
 
 def _year(period: object, language: str) -> str:
     """A period as a sentence says it: ``2020`` is 2020 年 in Chinese, ``all`` every period."""
+    from ..i18n import period_name
+
     period = str(period)
-    if period == "all":
-        return t("all_periods", language)
+    if period == "all":  # as the tables name the pooled period
+        return period_name(period, language)
     return f"{period} 年" if language == "zh" and period.isdigit() else period

@@ -178,17 +178,38 @@ def fill_nav(page: str, nav: str) -> str:
     return page.replace(NAV_PLACEHOLDER, nav, 1)
 
 
+# parameters whose values are ids of period grains or of levels, written in words
+GRAIN_PARAMETERS = ("periods", "trend_periods", "pile_periods", "effect_periods")
+LEVEL_PARAMETERS = ("level", "trend_level", "effect_level")
+
+
 def readable(name: str, value: object, language: str, report_dir: Path | None = None) -> str:
     """A parameter's value as a reader would say it: ``sheet ""`` is the first sheet,
-    other empty values are "none", paths are shown relative to the report folder
-    (or by file name when outside it: never a path of the machine that made it),
-    booleans yes/no, lists joined."""
+    other empty values are "not set" (not "none", which ``rounding`` takes as a value),
+    grains and levels in words ("as_is" is the period as given), ``break_at`` 0 is none,
+    paths are shown relative to the report folder (or by file name when outside it:
+    never a path of the machine that made it), booleans yes/no, lists joined."""
+    from ..i18n import TEXT as WORDS
+    from ..i18n import level_name
+    from ..i18n import t as say
+
     if name == "sheet" and value in ("", None):
         return t("first_sheet", language)
     if name == "sheet" and value == "all":
         return t("all_sheets", language)
     if value is None or value == "" or value == [] or value == {}:
-        return t("none", language)
+        return t("not_set", language)
+    if name in GRAIN_PARAMETERS and f"grain_{value}" in WORDS:
+        return say(f"grain_{value}", language)
+    if name == "rounding" and f"rounding_{value}" in WORDS:
+        return say(f"rounding_{value}", language)
+    if name in LEVEL_PARAMETERS and isinstance(value, str):
+        try:
+            return level_name(value, language)
+        except KeyError:
+            return value
+    if name == "break_at" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return t("none", language) if value == 0 else f"{value:g}"
     if isinstance(value, bool):
         return t("yes" if value else "no", language)
     if isinstance(value, (list, tuple)):
@@ -211,16 +232,21 @@ def readable(name: str, value: object, language: str, report_dir: Path | None = 
 def appendix_html(facts: dict, parameters: dict, language: str, report_dir: Path | None = None) -> str:
     """The folded appendix: the notebook's ``parameters`` and the run ``facts`` (as in
     ``run.json``), values written for people; nothing in it is an absolute path."""
+    sheet = facts["data"].get("sheet") or ""
+    # run.json keeps the loader's own "first … last (n sheets)": said in the page's language
+    stacked = re.fullmatch(r"(.+) … (.+) \((\d+) sheets\)", str(sheet))
     rows = [
         (t("data_file", language), facts["data"]["file"]),
-        (t("sheet", language), readable("sheet", facts["data"].get("sheet") or "", language)),
+        (t("sheet", language), t("sheets_span", language, first=stacked[1], last=stacked[2], n=stacked[3])
+         if stacked else readable("sheet", sheet, language)),
         (t("data_sha", language), facts["data"]["sha256"]),
         (t("version", language), facts["package_version"]),
         (t("commit", language), facts.get("git_commit") or "—"),
         (t("started", language), facts["started"]),
         (t("finished", language), facts.get("notebook_finished") or "—"),
     ]
-    params = [(k, readable(k, v, language, report_dir)) for k, v in parameters.items()]
+    # tables_dir is where the run wrote its downloads, not a choice that changes the report
+    params = [(k, readable(k, v, language, report_dir)) for k, v in parameters.items() if k != "tables_dir"]
 
     def table(items, code: bool):
         key = (lambda k: f"<code>{html.escape(str(k))}</code>") if code else (lambda k: html.escape(str(k)))
@@ -236,15 +262,18 @@ def appendix_html(facts: dict, parameters: dict, language: str, report_dir: Path
 def data_statement(frame, file: str, sheet: object, language: str) -> str:
     """One sentence on what the data is: file, sheet, units, periods and births, from a
     canonical frame (totals left out)."""
-    from ..i18n import periods_text
+    from ..i18n import periods_text, sheet_clause, sheets_of, units_text
     from ..periods import sort_key
     from ..reports import data_summary
 
     s = data_summary(frame)
     periods = sorted(frame["period"].dropna().astype(str).unique(), key=sort_key) if "period" in frame else []
     births = t("data_births", language, births=s["births"]) if s.get("births") else ""
-    return t("data_statement", language, file=file, sheet=t("data_sheet", language, sheet=sheet) if sheet else "",
-             units=s["units"], periods=periods_text(periods, language), births=births)
+    # the sheets the rows came from, not the option given: "all" is no sheet's name
+    sheets = sheets_of(frame) or ([str(sheet)] if sheet not in (None, "", "all") else [])
+    return t("data_statement", language, file=file, sheet=sheet_clause(sheets, language),
+             units=f"{s['units']:,}", unit_word=units_text(s["units"], "unit", language),
+             periods=periods_text(periods, language), births=births)
 
 
 def index_html(title: str, data_text: str, pages: list[dict], language: str, font_css: str) -> str:

@@ -24,7 +24,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "title": ("趋势与政策效果", "Trends and policy effects"),
     "trends_heading": ("趋势与年变化百分比", "Trends and annual percent change"),
     "trends_intro": ("{outcome}：{level}，按{grain}。拟合趋势带 95% 置信带；连接点回归（加权最小二乘，对数比率，泊松方差权重；连接点个数按 {method} 选择）。",
-                     "{outcome} by {level}, {grain}. Fitted trend with 95% band; joinpoint regression (weighted least squares on the log rate, Poisson-variance weights; number of joinpoints by {method})."),
+                     "{outcome}, {level}, by {grain}. Fitted trend with 95% band; joinpoint regression (weighted least squares on the log rate, Poisson-variance weights; number of joinpoints by {method})."),
     "nothing_to_show": ("只有 {n} 个时期，没有可显示的趋势。", "Only {n} period(s): there is no trend to show."),
     "one_period": ("数据只有一个时期（{period}），看不出趋势。", "The data hold one period ({period}): there is no trend to see."),
     "few_periods": ("数据只有 {n} 个时期（{periods}），趋势至少需要 {least} 个。",
