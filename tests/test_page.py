@@ -359,3 +359,10 @@ def test_trend_finding_of_one_period_names_it(tmp_path):
     assert [f.text for f in trend_findings(frame, ["crude_birth_rate"], "en").findings] == \
         ["The data hold one period (2017): there is no trend to see."]
     assert trend_findings(frame, [], "zh").findings[0].text == "数据只有一个时期（2017 年），看不出趋势。"
+
+
+def test_one_vetoed_unit_is_singular():
+    t = pd.DataFrame({"unit": ["a", "b", "c"], "period": ["2020"] * 3, "total": [90.0, 80.0, 70.0],
+                      "rank": [1, 2, 3], "vetoed": [False, True, False], "tier": ["", "vetoed", ""]})
+    assert score_findings(t, "en").findings[1].text == "In 2020, 1 unit is vetoed."
+    assert score_findings(t.assign(vetoed=True), "en").findings[1].text == "In 2020, 3 units are vetoed."

@@ -186,7 +186,8 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     section = "scores"
     out = [Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
                      low_unit=low["unit"], low=low["total"]), section),
-           Finding(t("kf_vetoed", language, period=_year(latest, language), n=int(now["vetoed"].sum())), section)]
+           Finding(t("kf_vetoed", language, period=_year(latest, language), n=(vetoed := int(now["vetoed"].sum())),
+                     n_words=f"{vetoed:,} unit is" if vetoed == 1 else f"{vetoed:,} units are"), section)]
     if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
         mine = boot[(boot["unit"].astype(str) == str(top["unit"])) & (boot["period"].astype(str) == latest)]
         if len(mine) == 1 and mine[["rank_low", "rank_high"]].notna().all(axis=None):

@@ -58,7 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
                          "The strongest case is {unit} ({period}): {value:.1f}, {boys:,.0f} boys and {girls:,.0f} girls."),
     "kf_score_top": ("{period}得分最高的是 {unit}（{score:.2f} 分），最低的是 {low_unit}（{low:.2f} 分）。",
                      "In {period} the highest score is {unit}'s ({score:.2f}) and the lowest {low_unit}'s ({low:.2f})."),
-    "kf_vetoed": ("{period}有 {n} 个单位被一票否决。", "In {period}, {n} units are vetoed."),
+    "kf_vetoed": ("{period}有 {n} 个单位被一票否决。", "In {period}, {n_words} vetoed."),
     "kf_rank_interval": ("{period}，{unit}排名第 {rank}；按 {replicates} 次自助重抽，其名次区间为 {low:.0f}–{high:.0f}。",
                          "In {period} {unit} ranks {rank}; over {replicates} bootstrap replicates its rank interval is "
                          "{low:.0f}–{high:.0f}."),
