@@ -348,7 +348,7 @@ def test_trend_caption_does_not_repeat_the_measure_its_heading_names():
     assert _caption("sex ratio at birth (boys per 100 girls)", [title], "en") == \
         "sex ratio at birth (boys per 100 girls): all units · 2019-01–2020-12"
     # another section keeps the whole title
-    assert _caption("Event study", ["policy effect\nvillage · 2019"], "en") == "Event study: policy effect\nvillage · 2019"
+    assert _caption("Event study", ["policy effect\nvillage · 2019"], "en") == "Event study: policy effect · village · 2019"  # one line
 
 
 def test_trend_finding_of_one_period_names_it(tmp_path):

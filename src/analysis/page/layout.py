@@ -56,6 +56,10 @@ def _caption(section: str, titles: list[str], language: str) -> str:
         if bare and "".join("".join(lines[:k]).split()) == bare:
             named = "\n".join(lines[k:]).strip()
             break
+    # a caption is one line: a title's "level · span" line follows its measure after a
+    # dot, a measure's name broken over two lines is joined again
+    lines = [x.strip() for x in named.split("\n") if x.strip()]
+    named = "".join(x if not i else (" · " if " · " in x else " ") + x for i, x in enumerate(lines))
     if not section:
         return named or t("figure_plain", language)
     if not named or named == section:
