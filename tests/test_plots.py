@@ -101,7 +101,7 @@ def test_infinite_ratio_is_drawn_at_the_top_of_the_funnel(edge_table, language, 
     texts = _all_text(fig)
     # 丁's 900 rests on 10 births: bracketed, as the tables show it
     assert texts.count("∞") == 2 and "(900)" in texts
-    assert plots.say("small_region", language, n=50) in legend
+    assert _flat(plots.say("small_region", language, n=50)) in map(_flat, legend)
     assert _no_raw_numbers(texts)
     plt.close("all")
 
@@ -119,7 +119,7 @@ def test_infinite_ratio_is_drawn_at_the_edge_of_the_shrinkage_plot(edge_table, l
     assert plots._edge_label("infinite_right", language) in legend
     texts = _all_text(fig)
     assert texts.count("∞") == 1 and "(900)" in texts
-    assert plots.say("small_births", language, n=50) in legend
+    assert _flat(plots.say("small_hollow", language, n=50)) in map(_flat, legend)
     assert _no_raw_numbers(texts)
     plt.close("all")
 
@@ -139,7 +139,8 @@ def test_infinite_ratio_in_bars_and_lines(edge_table, language, tmp_path):
     assert len(hatched) == 1 and hatched[0].get_width() > max(p.get_width() for p in fig.axes[0].patches
                                                                if not p.get_hatch())
     lines = _all_text(fig2)
-    assert lines.count("∞") == 2 and plots._edge_label("infinite_top", language) in lines
+    # one panel is half a figure wide: its legend is broken into lines to fit it
+    assert lines.count("∞") == 2 and _flat(plots._edge_label("infinite_top", language)) in map(_flat, lines)
     for texts in (bars, lines):
         assert _no_raw_numbers(texts)
     plt.close("all")
@@ -159,6 +160,11 @@ def _srb_marks(ax, horizontal: bool = True) -> tuple[list, list]:
     bands = [p for p in ax.patches
              if len(extent(p)) and np.isclose(extent(p).min(), 101.4) and np.isclose(extent(p).max(), 111.2)]
     return lines, bands
+
+
+def _flat(text: str) -> str:
+    """``text`` without spaces and line breaks: a legend too wide for its figure is broken into lines."""
+    return re.sub(r"\s", "", text)
 
 
 def _legend_texts(fig) -> list[str]:
@@ -520,21 +526,21 @@ def test_sex_ratios_on_few_births_are_bracketed_and_pale_in_the_bars(charts, sam
     assert re.search(r"\(\d+\.\d\)  \(n=(\d+)\)", " ".join(labels))
     bars = ax.patches[:len(small)]  # the bars, drawn before the reference band
     assert [p.get_alpha() == plots.SMALL_ALPHA for p in bars] == small
-    assert plots.say("small_births", language, n=SMALL_BIRTHS) in _legend_texts(fig)
+    assert _flat(plots.say("small_births", language, n=SMALL_BIRTHS)) in map(_flat, _legend_texts(fig))
     assert str(SMALL_BIRTHS) in plots.say("small_births", language, n=SMALL_BIRTHS)
 
 
 def test_other_rates_are_never_bracketed(charts):
     labels = [t.get_text() for t in charts["bars_rate", "en"].axes[0].texts]
     assert labels and not any(text.strip().startswith("(") for text in labels)
-    assert plots.say("small_births", "en", n=50) not in _legend_texts(charts["bars_rate", "en"])
+    assert _flat(plots.say("small_births", "en", n=50)) not in map(_flat, _legend_texts(charts["bars_rate", "en"]))
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_sex_ratio_funnel_and_shrinkage_state_the_few_births_rule(charts, language):
-    assert plots.say("small_region", language, n=50) in _legend_texts(charts["funnel", language])
+    assert _flat(plots.say("small_region", language, n=50)) in map(_flat, _legend_texts(charts["funnel", language]))
     # the latest period's units include some of fewer than 50 births in the sample
-    assert plots.say("small_births", language, n=50) in _legend_texts(charts["shrinkage", language])
+    assert _flat(plots.say("small_hollow", language, n=50)) in map(_flat, _legend_texts(charts["shrinkage", language]))
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -550,3 +556,19 @@ def test_review_and_digit_charts_name_the_level_and_the_period(sample_frame, lan
         assert title.startswith(plots.say(key, language)[:8])
         assert ("村" if language == "zh" else "village") in title and "2019-01–2020-12" in title
     plt.close("all")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", ["bars", "lines", "funnel", "shrinkage", "scores", "digits", "review"])
+def test_legends_are_as_large_as_the_ticks_and_fit_the_figure(charts, name, language):
+    """Legible on a phone, where a figure is shown at about two thirds of its size: the
+    legend's text no smaller than the tick labels', and no wider than the figure."""
+    fig = charts[name, language]
+    renderer = fig._get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    assert legends
+    tick = max(label.get_fontsize() for ax in fig.axes for label in ax.get_yticklabels())
+    for legend in legends:
+        assert min(text.get_fontsize() for text in legend.get_texts()) >= 0.95 * tick
+        box = legend.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (name, box)

@@ -38,16 +38,22 @@ def _edge_label(key: str, language: str) -> str:
 
 
 # Inches at 100 dpi: a figure 560 px wide is shown whole on a page 1100 px wide and at
-# about half size on a phone 390 px wide, where 12-point labels still read as 9 px.
+# about two thirds on a phone 390 px wide (the page gives it about 370 px there; see
+# the narrow-screen rules in templates/workbench/report.html.j2).
 # A chart of many units grows taller, never wider.
 FIG_WIDTH = 5.6
-# Legends and the values written beside bars and points, in points: 11 reads as about
-# 8 px on a phone, the least that still reads; 9, matplotlib's usual, would be 6 px.
-LEGEND_SIZE = NOTE_SIZE = 11
+# Legends and the values written beside bars and points, in points: 13, the size of the
+# ticks (seaborn's notebook 11 × the 1.2 of _style), reads as about 12 px on a phone, so
+# a legend is as legible as the axes it explains. 11 read as 7-9 px there once the
+# figure was scaled down, too small to read.
+LEGEND_SIZE = NOTE_SIZE = 13
+# The smallest text on a chart (a panel's period ticks, the ∞ and values at an edge):
+# about 10 px on a phone.
+SMALL_SIZE = 11
 
 
 def _style() -> None:
-    # A report's figure is about 750 px wide and a phone shows it at 390 px, half size:
+    # A report's figure is 560 px wide and a phone shows it at about 370 px, two thirds:
     # labels a notch above seaborn's "notebook" sizes stay legible there.
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2)
     use_cjk_font()  # after set_theme, which resets the font family
@@ -60,9 +66,12 @@ CHART_TEXT = {
                  "no-finding range {low:.1f}–{high:.1f} (reference range ±{margin:g})"),
     "bars": ("各单位的值（n 为其所依据的人数）", "value per unit (n: persons it rests on)"),
     # the tables' rule (analysis.i18n small_births_rule) in the few words a legend holds
-    "small_births": ("浅色、括号中的值：出生数少于 {n} 个，偶然波动很大，不宜比较",
+    # (a Chinese line is broken by hand: a legend too wide for its figure is broken at spaces)
+    "small_births": ("浅色、括号中的值：出生数少于 {n} 个，\n偶然波动很大，不宜比较",
                      "pale, value in brackets: fewer than {n} births, swings widely by chance; do not compare"),
-    "small_region": ("出生数少于 {n} 个：括号中的值偶然波动很大，不宜比较",
+    "small_hollow": ("空心点、括号中的值：出生数少于 {n} 个，\n偶然波动很大，不宜比较",
+                     "hollow, value in brackets: fewer than {n} births, swings widely by chance; do not compare"),
+    "small_region": ("出生数少于 {n} 个：\n括号中的值偶然波动很大，不宜比较",
                      "fewer than {n} births: values in brackets swing widely by chance; do not compare"),
     "tier_line": ("{name}：低于 {value:g} 分", "{name}: below {value:g} points"),
     "no_tier": ("无等次", "no tier"),
@@ -224,12 +233,42 @@ def page_dpi(fig):
         fig.set_dpi(dpi)
 
 
+def _fit_legend(legend, fig, renderer) -> None:
+    """Break the entries of ``legend`` at spaces until it is no wider than ``fig``: with
+    legends as large as the ticks (:data:`LEGEND_SIZE`, for phones) a long entry would
+    run past the figure's edges and be cut off there."""
+    room = fig.bbox.width * 0.97
+    for _ in range(4):  # each pass narrows the widest entries; one or two suffice
+        width = legend.get_window_extent(renderer).width
+        if width <= room:
+            return
+        texts = legend.get_texts()
+        widths = [text.get_window_extent(renderer).width for text in texts]
+        widest = max(widths)
+        allowed = widest - (width - room)  # the frame, handle and padding stay as they are
+        changed = False
+        for text, w in zip(texts, widths):
+            if w <= allowed:
+                continue
+            lines = text.get_text().split("\n")
+            per_letter = w / max(1, max(_text_width(line) for line in lines))
+            fitted = "\n".join(_fit(line, max(8, int(allowed / per_letter))) for line in lines)
+            if fitted != text.get_text():
+                text.set_text(fitted)
+                changed = True
+        if not changed:
+            return
+
+
 def _tight(fig) -> None:
     """``tight_layout``, the figure first made taller by the height of each legend drawn
     under its axes: a legend of many entries would otherwise squeeze the axes, or fail
-    to fit, on a chart of few units. Laid out at the dpi of the page (:func:`page_dpi`)."""
+    to fit, on a chart of few units. Legends too wide for the figure are broken into
+    lines first (:func:`_fit_legend`). Laid out at the dpi of the page (:func:`page_dpi`)."""
     with page_dpi(fig) as renderer:
         extra = 0.0
+        for legend in [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends):
+            _fit_legend(legend, fig, renderer)
         for ax in fig.axes:
             legend = ax.get_legend()
             if legend is not None:
@@ -388,7 +427,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
         # a panel is half the figure wide: its title is broken to fit it
         ax.set_title(_fit(regs[indicator_id].label(language), 26), fontsize=12)
         ax.set_xticks(range(0, len(periods), step))
-        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=10)
+        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=SMALL_SIZE)
         if infinite.any():
             bottom, top = ax.get_ylim()
             xs = np.nonzero(infinite.any(axis=1))[0]
@@ -396,7 +435,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                               edgecolor="black", linewidth=0.6, zorder=4, clip_on=False,
                               label=_edge_label("infinite_top", language))
             for x_ in xs:
-                ax.annotate("∞", (x_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9,
+                ax.annotate("∞", (x_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                             annotation_clip=False)
             ax.set_ylim(bottom, top)
             ax.set_title(ax.get_title(), pad=20)
@@ -420,6 +459,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                              period_span(periods), language))
     # the legend's room is added to the figure's height, so that many units do not squeeze the panels
     with page_dpi(fig) as renderer:
+        _fit_legend(legend, fig, renderer)
         extra = legend.get_window_extent(renderer).height / fig.dpi
         fig.set_figheight(fig.get_figheight() + extra)
         fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
@@ -493,13 +533,13 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
                    edgecolor="#333333", linewidth=0.6, zorder=4, clip_on=False, label=_edge_label("beyond_top", language))
         for n_, y_ in zip(data["n"][beyond], data["y"][beyond]):
             ax.annotate(_bracketed(bound_text(y_, 0), as_srb and n_ < _small_limit()), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
-                        fontsize=NOTE_SIZE - 2, color="#333333", annotation_clip=False)
+                        fontsize=SMALL_SIZE, color="#333333", annotation_clip=False)
     if infinite.any():
         ax.scatter(data["n"][infinite], np.full(infinite.sum(), top), c=colours[infinite], marker=INFINITE_MARKER,
                    s=46, edgecolor="black", linewidth=0.8, zorder=4, clip_on=False,
                    label=_edge_label("infinite_top", language))
         for n_ in data["n"][infinite]:
-            ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=10,
+            ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                         annotation_clip=False)
     flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
     for _, row in flagged.iterrows():
@@ -590,7 +630,8 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
                   small=None) -> None:
     """Points with horizontal intervals; those beyond ``right`` or infinite sit on
     the right edge, with a marker of their own and their value or ∞ beside them.
-    Points where ``small`` (ratios on few births) are fainter, values bracketed."""
+    Points where ``small`` (ratios on few births) are hollow, values bracketed: a pale
+    grey point would vanish on the grid."""
     value, low, high = (np.asarray(a, dtype=float) for a in (value, low, high))
     small = np.zeros(len(value), dtype=bool) if small is None else np.asarray(small, dtype=bool)
     infinite = np.isinf(value)
@@ -599,11 +640,11 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
     shown = np.where(inside, value, right)
     below = np.clip(shown - low, 0, None)
     above = np.clip(np.minimum(high, right) - shown, 0, None)
-    for part, alpha, name in ((inside & ~small, None, label),
-                              (inside & small, SMALL_ALPHA, say("small_births", language, n=_small_limit()))):
-        if part.any() or alpha is None:  # the plain row always: its legend entry names the kind
-            ax.errorbar(shown[part], y[part], xerr=[below[part], above[part]], fmt=fmt, ms=ms, color=colour, lw=lw,
-                        alpha=alpha, label=name)
+    for part, face, name in ((inside & ~small, colour, label),
+                             (inside & small, "white", say("small_hollow", language, n=_small_limit()))):
+        if part.any() or face == colour:  # the plain row always: its legend entry names the kind
+            ax.errorbar(shown[part], y[part], xerr=[below[part], above[part]], fmt=fmt, ms=ms + (face != colour),
+                        color=colour, mfc=face, lw=lw, label=name)
     for mask, marker, key in ((beyond, BEYOND_MARKER, "beyond_right"), (infinite, ">", "infinite_right")):
         if not mask.any():
             continue
@@ -613,7 +654,7 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
         labelled.add(key)
         for yy, v, few in zip(y[mask], value[mask], small[mask]):
             ax.annotate(_bracketed(bound_text(v, 0), few and key != "infinite_right"), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
-                        fontsize=NOTE_SIZE if key == "infinite_right" else NOTE_SIZE - 2, annotation_clip=False)
+                        fontsize=NOTE_SIZE if key == "infinite_right" else SMALL_SIZE, annotation_clip=False)
 
 
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
