@@ -99,7 +99,9 @@ def test_infinite_ratio_is_drawn_at_the_top_of_the_funnel(edge_table, language, 
     # both periods of 甲 (12 boys, 0 girls) sit on the top edge, each with its ∞
     assert len(marks.get_offsets()) == 2 and (np.asarray(marks.get_offsets())[:, 1] == top).all()
     texts = _all_text(fig)
-    assert texts.count("∞") == 2 and "900" in texts
+    # 丁's 900 rests on 10 births: bracketed, as the tables show it
+    assert texts.count("∞") == 2 and "(900)" in texts
+    assert _flat(plots.say("small_region", language, n=50)) in map(_flat, legend)
     assert _no_raw_numbers(texts)
     plt.close("all")
 
@@ -116,7 +118,8 @@ def test_infinite_ratio_is_drawn_at_the_edge_of_the_shrinkage_plot(edge_table, l
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert plots._edge_label("infinite_right", language) in legend
     texts = _all_text(fig)
-    assert texts.count("∞") == 1 and "900" in texts
+    assert texts.count("∞") == 1 and "(900)" in texts
+    assert _flat(plots.say("small_hollow", language, n=50)) in map(_flat, legend)
     assert _no_raw_numbers(texts)
     plt.close("all")
 
@@ -136,7 +139,8 @@ def test_infinite_ratio_in_bars_and_lines(edge_table, language, tmp_path):
     assert len(hatched) == 1 and hatched[0].get_width() > max(p.get_width() for p in fig.axes[0].patches
                                                                if not p.get_hatch())
     lines = _all_text(fig2)
-    assert lines.count("∞") == 2 and plots._edge_label("infinite_top", language) in lines
+    # one panel is half a figure wide: its legend is broken into lines to fit it
+    assert lines.count("∞") == 2 and _flat(plots._edge_label("infinite_top", language)) in map(_flat, lines)
     for texts in (bars, lines):
         assert _no_raw_numbers(texts)
     plt.close("all")
@@ -156,6 +160,11 @@ def _srb_marks(ax, horizontal: bool = True) -> tuple[list, list]:
     bands = [p for p in ax.patches
              if len(extent(p)) and np.isclose(extent(p).min(), 101.4) and np.isclose(extent(p).max(), 111.2)]
     return lines, bands
+
+
+def _flat(text: str) -> str:
+    """``text`` without spaces and line breaks: a legend too wide for its figure is broken into lines."""
+    return re.sub(r"\s", "", text)
 
 
 def _legend_texts(fig) -> list[str]:
@@ -493,3 +502,73 @@ def test_a_digit_beyond_the_sampling_range_is_named():
     _every_colour_named(fig)
     assert plots.say("digit_outside", "en") in _legend_texts(fig)
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- few births, level and period
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_sex_ratios_on_few_births_are_bracketed_and_pale_in_the_bars(charts, sample_frame, language):
+    """As in the tables (tables.themes.SMALL_BIRTHS): a ratio on fewer than 50 births is
+    bracketed, its bar fainter, and the legend states the rule."""
+    from analysis.tables.themes import SMALL_BIRTHS
+
+    fig = charts["bars", language]
+    ax = fig.axes[0]
+    pooled = analysis.indicator_table(sample_frame, level="unit", periods="all")
+    srb = pooled[pooled["indicator"] == "srb"].dropna(subset=["value"])
+    births = dict(zip(srb["unit"].astype(str), srb["numerator"] + srb["denominator"]))
+    labels = [t.get_text() for t in ax.texts]
+    assert len(labels) == len(births)
+    small = [n < SMALL_BIRTHS for n in (births[t.get_text()] for t in ax.get_yticklabels())]
+    assert any(small) and not all(small)
+    for text, few in zip(labels, small):
+        assert text.strip().startswith("(") == few, text
+    assert re.search(r"\(\d+\.\d\)  \(n=(\d+)\)", " ".join(labels))
+    bars = ax.patches[:len(small)]  # the bars, drawn before the reference band
+    assert [p.get_alpha() == plots.SMALL_ALPHA for p in bars] == small
+    assert _flat(plots.say("small_births", language, n=SMALL_BIRTHS)) in map(_flat, _legend_texts(fig))
+    assert str(SMALL_BIRTHS) in plots.say("small_births", language, n=SMALL_BIRTHS)
+
+
+def test_other_rates_are_never_bracketed(charts):
+    labels = [t.get_text() for t in charts["bars_rate", "en"].axes[0].texts]
+    assert labels and not any(text.strip().startswith("(") for text in labels)
+    assert _flat(plots.say("small_births", "en", n=50)) not in map(_flat, _legend_texts(charts["bars_rate", "en"]))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_sex_ratio_funnel_and_shrinkage_state_the_few_births_rule(charts, language):
+    assert _flat(plots.say("small_region", language, n=50)) in map(_flat, _legend_texts(charts["funnel", language]))
+    # the latest period's units include some of fewer than 50 births in the sample
+    assert _flat(plots.say("small_hollow", language, n=50)) in map(_flat, _legend_texts(charts["shrinkage", language]))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_review_and_digit_charts_name_the_level_and_the_period(sample_frame, language):
+    from analysis import checks
+
+    span = plots.period_span(sample_frame["period"])
+    level = sample_frame.attrs["unit_level"]
+    review = plots.review_chart(checks.run_checks(sample_frame), language, level=level, span=span)
+    digits = plots.last_digits_chart(checks.last_digits(sample_frame), language, level=level, span=span)
+    for fig, key in ((review, "review_title"), (digits, "digits_title")):
+        title = fig.axes[0].get_title()
+        assert title.startswith(plots.say(key, language)[:8])
+        assert ("村" if language == "zh" else "village") in title and "2019-01–2020-12" in title
+    plt.close("all")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name", ["bars", "lines", "funnel", "shrinkage", "scores", "digits", "review"])
+def test_legends_are_as_large_as_the_ticks_and_fit_the_figure(charts, name, language):
+    """Legible on a phone, where a figure is shown at about two thirds of its size: the
+    legend's text no smaller than the tick labels', and no wider than the figure."""
+    fig = charts[name, language]
+    renderer = fig._get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    assert legends
+    tick = max(label.get_fontsize() for ax in fig.axes for label in ax.get_yticklabels())
+    for legend in legends:
+        assert min(text.get_fontsize() for text in legend.get_texts()) >= 0.95 * tick
+        box = legend.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (name, box)

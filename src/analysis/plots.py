@@ -38,16 +38,22 @@ def _edge_label(key: str, language: str) -> str:
 
 
 # Inches at 100 dpi: a figure 560 px wide is shown whole on a page 1100 px wide and at
-# about half size on a phone 390 px wide, where 12-point labels still read as 9 px.
+# about two thirds on a phone 390 px wide (the page gives it about 370 px there; see
+# the narrow-screen rules in templates/workbench/report.html.j2).
 # A chart of many units grows taller, never wider.
 FIG_WIDTH = 5.6
-# Legends and the values written beside bars and points, in points: 11 reads as about
-# 8 px on a phone, the least that still reads; 9, matplotlib's usual, would be 6 px.
-LEGEND_SIZE = NOTE_SIZE = 11
+# Legends and the values written beside bars and points, in points: 13, the size of the
+# ticks (seaborn's notebook 11 × the 1.2 of _style), reads as about 12 px on a phone, so
+# a legend is as legible as the axes it explains. 11 read as 7-9 px there once the
+# figure was scaled down, too small to read.
+LEGEND_SIZE = NOTE_SIZE = 13
+# The smallest text on a chart (a panel's period ticks, the ∞ and values at an edge):
+# about 10 px on a phone.
+SMALL_SIZE = 11
 
 
 def _style() -> None:
-    # A report's figure is about 750 px wide and a phone shows it at 390 px, half size:
+    # A report's figure is 560 px wide and a phone shows it at about 370 px, two thirds:
     # labels a notch above seaborn's "notebook" sizes stay legible there.
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.2)
     use_cjk_font()  # after set_theme, which resets the font family
@@ -66,6 +72,14 @@ CHART_TEXT = {
     "rule_below": ("低于 {value:g} 分", "below {value:g} points"),
     "rule_at_least": ("不低于 {value:g} 分", "{value:g} points or more"),
     "rule_and": ("且", " and "),
+    # the tables' rule (analysis.i18n small_births_rule) in the few words a legend holds
+    # (a Chinese line is broken by hand: a legend too wide for its figure is broken at spaces)
+    "small_births": ("浅色、括号中的值：出生数少于 {n} 个，\n偶然波动很大，不宜比较",
+                     "pale, value in brackets: fewer than {n} births, swings widely by chance; do not compare"),
+    "small_hollow": ("空心点、括号中的值：出生数少于 {n} 个，\n偶然波动很大，不宜比较",
+                     "hollow, value in brackets: fewer than {n} births, swings widely by chance; do not compare"),
+    "small_region": ("出生数少于 {n} 个：\n括号中的值偶然波动很大，不宜比较",
+                     "fewer than {n} births: values in brackets swing widely by chance; do not compare"),
     "no_tier": ("无等次", "no tier"),
     "score_interval": ("自助法 95% 区间", "bootstrap 95% interval"),
     "score_title": ("综合考核得分（满分 {scale:g} 分）", "assessment score (out of {scale:g} points)"),
@@ -225,12 +239,42 @@ def page_dpi(fig):
         fig.set_dpi(dpi)
 
 
+def _fit_legend(legend, fig, renderer) -> None:
+    """Break the entries of ``legend`` at spaces until it is no wider than ``fig``: with
+    legends as large as the ticks (:data:`LEGEND_SIZE`, for phones) a long entry would
+    run past the figure's edges and be cut off there."""
+    room = fig.bbox.width * 0.97
+    for _ in range(4):  # each pass narrows the widest entries; one or two suffice
+        width = legend.get_window_extent(renderer).width
+        if width <= room:
+            return
+        texts = legend.get_texts()
+        widths = [text.get_window_extent(renderer).width for text in texts]
+        widest = max(widths)
+        allowed = widest - (width - room)  # the frame, handle and padding stay as they are
+        changed = False
+        for text, w in zip(texts, widths):
+            if w <= allowed:
+                continue
+            lines = text.get_text().split("\n")
+            per_letter = w / max(1, max(_text_width(line) for line in lines))
+            fitted = "\n".join(_fit(line, max(8, int(allowed / per_letter))) for line in lines)
+            if fitted != text.get_text():
+                text.set_text(fitted)
+                changed = True
+        if not changed:
+            return
+
+
 def _tight(fig) -> None:
     """``tight_layout``, the figure first made taller by the height of each legend drawn
     under its axes: a legend of many entries would otherwise squeeze the axes, or fail
-    to fit, on a chart of few units. Laid out at the dpi of the page (:func:`page_dpi`)."""
+    to fit, on a chart of few units. Legends too wide for the figure are broken into
+    lines first (:func:`_fit_legend`). Laid out at the dpi of the page (:func:`page_dpi`)."""
     with page_dpi(fig) as renderer:
         extra = 0.0
+        for legend in [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends):
+            _fit_legend(legend, fig, renderer)
         for ax in fig.axes:
             legend = ax.get_legend()
             if legend is not None:
@@ -240,6 +284,29 @@ def _tight(fig) -> None:
         if extra:
             fig.set_figheight(fig.get_figheight() + extra)
         fig.tight_layout()
+
+
+def _small_limit() -> int:
+    """Births under which a sex ratio is bracketed: the tables' rule
+    (:data:`analysis.tables.themes.SMALL_BIRTHS`), so that chart and table agree."""
+    from .tables.themes import SMALL_BIRTHS
+
+    return SMALL_BIRTHS
+
+
+# How opaque a mark of a sex ratio on few births is: the same colour, so that the legend
+# and the eye still tie it to its kind, but fainter than the ratios that can be compared.
+SMALL_ALPHA = 0.4
+
+
+def _small_births(births) -> np.ndarray:
+    """True where a sex ratio rests on fewer births than the tables' rule allows."""
+    return np.asarray(births, dtype=float) < _small_limit()
+
+
+def _bracketed(text: str, small: bool) -> str:
+    """``text`` in brackets where the ratio it shows rests on few births, as in the tables."""
+    return f"({text})" if small else text
 
 
 def _table_level(table: pd.DataFrame) -> str | None:
@@ -267,7 +334,8 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     finite = data["value"][~infinite]
     # an infinite ratio is a bar to the edge, hatched, that says ∞
     edge = float(finite.max()) * 1.15 if len(finite) and finite.max() > 0 else 100.0
-    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=sns.color_palette()[0],
+    colour = sns.color_palette()[0]
+    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=colour,
                    label=say("bars", language))
     for bar, inf in zip(bars, infinite):
         if inf:
@@ -276,19 +344,27 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
             bar.set_label(_edge_label("infinite_right", language))
     # n is what the rate rests on: births for the sex ratio, the denominator otherwise
     size = data["denominator"] + data["numerator"] if ind.id == "srb" else data["denominator"]
-    for y, (v, n, inf) in enumerate(zip(data["value"], size, infinite)):
+    small = _small_births(size) if ind.id == "srb" else np.zeros(len(data), dtype=bool)
+    for bar, few in zip(bars, small):
+        if few:
+            bar.set_alpha(SMALL_ALPHA)  # as the tables bracket it: a ratio on few births is drawn fainter
+    for y, (v, n, inf, few) in enumerate(zip(data["value"], size, infinite, small)):
+        shown = _bracketed(bound_text(v), few and not inf)
         # on a white ground, above the reference line, which would otherwise strike it through
-        ax.text(edge if inf else v, y, f" {bound_text(v)}  (n={n:,.0f})", va="center", fontsize=NOTE_SIZE, color="#333333",
+        ax.text(edge if inf else v, y, f" {shown}  (n={n:,.0f})", va="center", fontsize=NOTE_SIZE, color="#333333",
                 zorder=5, bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.3))
     if ind.id == "srb":
         srb_reference_marks(ax, reference, language, axis="x")
-    # one plain bar, one hatched (∞) bar and the reference marks: every kind drawn, named once
-    plain = [b for b, inf in zip(bars, infinite) if not inf][:1]
+    # one plain bar, one faint (few births), one hatched (∞) bar and the reference marks:
+    # every kind drawn, named once
+    plain = [b for b, inf, few in zip(bars, infinite, small) if not inf and not few][:1]
+    faint = [Patch(color=colour, alpha=SMALL_ALPHA)] if (small & ~infinite).any() else []
     hatched = [b for b, inf in zip(bars, infinite) if inf][:1]
     drawn = set(bars)
     marks = [h for h in ax.get_legend_handles_labels()[0] if h is not bars and h not in drawn]
-    handles = plain + hatched + marks
-    labels = [say("bars", language)] * len(plain) + [h.get_label() for h in hatched + marks]
+    handles = plain + faint + hatched + marks
+    labels = ([say("bars", language)] * len(plain) + [say("small_births", language, n=_small_limit())] * len(faint)
+              + [h.get_label() for h in hatched + marks])
     if handles:
         # under the axes, where it covers no bar
         ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=LEGEND_SIZE,
@@ -357,7 +433,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
         # a panel is half the figure wide: its title is broken to fit it
         ax.set_title(_fit(regs[indicator_id].label(language), 26), fontsize=12)
         ax.set_xticks(range(0, len(periods), step))
-        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=10)
+        ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=SMALL_SIZE)
         if infinite.any():
             bottom, top = ax.get_ylim()
             xs = np.nonzero(infinite.any(axis=1))[0]
@@ -365,7 +441,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                               edgecolor="black", linewidth=0.6, zorder=4, clip_on=False,
                               label=_edge_label("infinite_top", language))
             for x_ in xs:
-                ax.annotate("∞", (x_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9,
+                ax.annotate("∞", (x_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                             annotation_clip=False)
             ax.set_ylim(bottom, top)
             ax.set_title(ax.get_title(), pad=20)
@@ -391,6 +467,7 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
                              period_span(periods), language))
     # the legend's room is added to the figure's height, so that many units do not squeeze the panels
     with page_dpi(fig) as renderer:
+        _fit_legend(legend, fig, renderer)
         extra = legend.get_window_extent(renderer).height / fig.dpi
         fig.set_figheight(fig.get_figheight() + extra)
         fig.tight_layout(rect=(0, extra / fig.get_figheight(), 1, 1))
@@ -442,6 +519,10 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
         srb_reference_marks(ax, reference if reference is not None else round(float(to_srb(target)), 6), language)
     else:
         ax.axhline(float(scale(target)), color="#2c7fb8", lw=1.2, label=t("target_line", language))
+    if as_srb and (data["n"] < _small_limit()).any():
+        # the births under the tables' rule: a ratio there is bracketed, and may stray far by chance
+        ax.axvspan(grid_n[0], _small_limit(), color="#d9d9d9", alpha=0.35, lw=0, zorder=0,
+                   label=say("small_region", language, n=_small_limit()))
     colours = data["funnel_zone"].map(ZONE_COLOURS).fillna("#8c8c8c")
     upper = _upper(data, scale, target, as_srb)
     top = upper * 1.05
@@ -459,14 +540,14 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
         ax.scatter(data["n"][beyond], np.full(beyond.sum(), top), c=colours[beyond], marker=BEYOND_MARKER, s=36,
                    edgecolor="#333333", linewidth=0.6, zorder=4, clip_on=False, label=_edge_label("beyond_top", language))
         for n_, y_ in zip(data["n"][beyond], data["y"][beyond]):
-            ax.annotate(bound_text(y_, 0), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
-                        fontsize=NOTE_SIZE - 2, color="#333333", annotation_clip=False)
+            ax.annotate(_bracketed(bound_text(y_, 0), as_srb and n_ < _small_limit()), (n_, top), xytext=(0, -12), textcoords="offset points", ha="center",
+                        fontsize=SMALL_SIZE, color="#333333", annotation_clip=False)
     if infinite.any():
         ax.scatter(data["n"][infinite], np.full(infinite.sum(), top), c=colours[infinite], marker=INFINITE_MARKER,
                    s=46, edgecolor="black", linewidth=0.8, zorder=4, clip_on=False,
                    label=_edge_label("infinite_top", language))
         for n_ in data["n"][infinite]:
-            ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=10,
+            ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                         annotation_clip=False)
     flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
     for _, row in flagged.iterrows():
@@ -531,8 +612,11 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     y = np.arange(len(data), dtype=float)
     right = min(400.0, float(data["ci_high"].clip(upper=400).max()) * 1.05) if len(data) else 400.0
     labelled: set[str] = set()
+    # observed ratios on few births, fainter and their values bracketed as in the tables
+    small = (_small_births(data["boys"] + data["girls"]) if {"boys", "girls"} <= set(data.columns)
+             else np.zeros(len(data), dtype=bool))
     _interval_row(ax, data["srb"], data["ci_low"], data["ci_high"], y + 0.18, right, "o", 3, "#999999", 0.8,
-                  t("observed", language), language, labelled)
+                  t("observed", language), language, labelled, small=small)
     _interval_row(ax, data["shrunk_srb"], data["shrunk_low"], data["shrunk_high"], y - 0.18, right, "s", 4, "#2c7fb8",
                   1.2, t("shrunk", language), language, labelled)
     # the reference line and band always: a sex-ratio chart without them cannot be read
@@ -550,18 +634,25 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     return fig
 
 
-def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, language, labelled: set) -> None:
+def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, language, labelled: set,
+                  small=None) -> None:
     """Points with horizontal intervals; those beyond ``right`` or infinite sit on
-    the right edge, with a marker of their own and their value or ∞ beside them."""
+    the right edge, with a marker of their own and their value or ∞ beside them.
+    Points where ``small`` (ratios on few births) are hollow, values bracketed: a pale
+    grey point would vanish on the grid."""
     value, low, high = (np.asarray(a, dtype=float) for a in (value, low, high))
+    small = np.zeros(len(value), dtype=bool) if small is None else np.asarray(small, dtype=bool)
     infinite = np.isinf(value)
     beyond = ~infinite & (value > right)
     inside = ~infinite & ~beyond
     shown = np.where(inside, value, right)
     below = np.clip(shown - low, 0, None)
     above = np.clip(np.minimum(high, right) - shown, 0, None)
-    ax.errorbar(shown[inside], y[inside], xerr=[below[inside], above[inside]], fmt=fmt, ms=ms, color=colour, lw=lw,
-                label=label)
+    for part, face, name in ((inside & ~small, colour, label),
+                             (inside & small, "white", say("small_hollow", language, n=_small_limit()))):
+        if part.any() or face == colour:  # the plain row always: its legend entry names the kind
+            ax.errorbar(shown[part], y[part], xerr=[below[part], above[part]], fmt=fmt, ms=ms + (face != colour),
+                        color=colour, mfc=face, lw=lw, label=name)
     for mask, marker, key in ((beyond, BEYOND_MARKER, "beyond_right"), (infinite, ">", "infinite_right")):
         if not mask.any():
             continue
@@ -569,9 +660,9 @@ def _interval_row(ax, value, low, high, y, right, fmt, ms, colour, lw, label, la
                     color=colour, mec="black", mew=0.6, lw=lw, clip_on=False, zorder=4,
                     label=None if key in labelled else _edge_label(key, language))
         labelled.add(key)
-        for yy, v in zip(y[mask], value[mask]):
-            ax.annotate(bound_text(v, 0), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
-                        fontsize=NOTE_SIZE if key == "infinite_right" else NOTE_SIZE - 2, annotation_clip=False)
+        for yy, v, few in zip(y[mask], value[mask], small[mask]):
+            ax.annotate(_bracketed(bound_text(v, 0), few and key != "infinite_right"), (right, yy), xytext=(7, 0), textcoords="offset points", va="center",
+                        fontsize=NOTE_SIZE if key == "infinite_right" else SMALL_SIZE, annotation_clip=False)
 
 
 TIER_COLOURS = {"vetoed": "#c0392b", "key_management": "#e6a23c", "commended": "#27ae60", "": "#2c7fb8"}
@@ -673,12 +764,16 @@ def pile_up_bins(bins: pd.DataFrame, indicator_id: str, threshold: float, langua
     return fig
 
 
-def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
+def last_digits_chart(result: dict, language: str = "zh", *, level: str | None = None,
+                      span: str | None = None) -> plt.Figure | None:
     """The share of each last digit 0–9 among the counts, against the 10% that digits
     drawn at random give, with the range sampling alone allows.
 
     ``result`` is :func:`analysis.checks.last_digits`'s dict (``applies``, ``n``,
-    ``observed``: ten counts). Returns None where the test does not apply. The band is
+    ``observed``: ten counts). The title names the units' level (``level``, e.g. the
+    frame's ``attrs["unit_level"]``) and the period (``span``, e.g. :func:`period_span`
+    of the frame's periods) as the other charts' titles do; left out where None.
+    Returns None where the test does not apply. The band is
     pointwise (each digit's binomial 2.5–97.5% quantiles at ``n``), not simultaneous:
     one digit of ten outside it now and then is chance; the chi-square test on the
     page judges all ten together."""
@@ -708,7 +803,7 @@ def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
     ax.set_xlabel(say("last_digit", language))
     ax.set_ylabel(say("digit_share", language))
     ax.set_ylim(0, max(float(share.max()), high) * 1.2)
-    ax.set_title(_fit(say("digits_title", language)))
+    ax.set_title(chart_title(say("digits_title", language), level, span, language))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=LEGEND_SIZE,
               frameon=False)
     _tight(fig)
@@ -718,12 +813,15 @@ def last_digits_chart(result: dict, language: str = "zh") -> plt.Figure | None:
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e6a23c", "info": "#95a5a6"}
 
 
-def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20) -> plt.Figure | None:
+def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20, *, level: str | None = None,
+                 span: str | None = None) -> plt.Figure | None:
     """The review list as a chart: for the ``limit`` units of most weight (the order of
     :func:`analysis.checks.review_list`), their findings stacked by severity.
 
     ``found`` is :func:`analysis.checks.run_checks`'s frame (``unit``, ``severity``);
-    returns None where no finding names a unit."""
+    returns None where no finding names a unit. The title names the units' level
+    (``level``) and the period checked (``span``) as :func:`chart_title` does; they are
+    given, not read from ``found``, whose periods are only those with a finding."""
     from .checks import review_list
 
     ranked = review_list(found)
@@ -754,7 +852,7 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20) -> 
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.margins(x=0.1)
     top = say("review_top", language, n=len(units)) if len(ranked) > len(units) else ""
-    ax.set_title(_fit(say("review_title", language) + top))
+    ax.set_title(chart_title(say("review_title", language) + top, level, span, language))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
     _tight(fig)
     return fig
