@@ -115,7 +115,9 @@ def report(request, tmp_path_factory) -> tuple[str, Path]:
     """The sample's report in one language, shared by this module's tests."""
     language = request.param
     out = tmp_path_factory.mktemp(f"browser-{language}") / "report"
-    r = workbench("report", SAMPLE, "-o", out, "-p", f"language={language}")
+    # with a policy, so that the effects section and its event-study figure are on page 05
+    r = workbench("report", SAMPLE, "-o", out, "-p", f"language={language}", "-p", "treatment_date=2019-07",
+                  "-p", "treated=上河村,下河村,东岭村")
     assert r.returncode == 0, r.stderr[-2000:]
     return language, out
 
@@ -205,3 +207,27 @@ def test_every_table_download_is_there_and_opens(report):
         assert len(taken.columns) > 0, (page, href)
     # and nothing in tables/ that no page offers
     assert {f"tables/{p.name}" for p in (out / "tables").iterdir()} == set(linked)
+
+
+def test_no_code_names_on_any_page(report):
+    """Indicator and check ids, column names and Python's words for missing values stay
+    out of what a reader reads (the appendix's parameter names are code by design)."""
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from analysis.columns import count_fields
+    from analysis.i18n import TEXT
+    from analysis.registry import indicators
+
+    language, out = report
+    checks = [k.removeprefix("checkname_") for k in TEXT if k.startswith("checkname_")]
+    codes = [*indicators(), *checks, *(c for c in count_fields() if "_" in c)]
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, codes)) + r"|nan|NaN|None|np\.float64|inf)\b")
+    for page in sorted(out.glob("*.html")):
+        soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        for node in soup.select(".workbench-facts, style, script"):
+            node.decompose()
+        text = soup.get_text(" ")
+        found = pattern.search(text)
+        assert found is None, (page.name, text[max(0, found.start() - 60):found.end() + 60])
