@@ -228,5 +228,6 @@ def test_report_says_what_it_is_doing_and_gives_no_score_it_cannot_compute(tmp_p
     assert len(lines) == 2 and lines[1].startswith("03-assessment ") and lines[1].endswith(" s")
     float(lines[1].split()[1])  # the time it took, in seconds
     page = (out / "03-assessment.html").read_text("utf-8")
-    assert "Not scored: the table lacks checks_done, checks_due (52 unit-periods)" in page
-    assert ">nan<" not in page and "commended" in page  # the tier's column is there, given to none
+    assert "Not scored: the table lacks women checked, women due a check (52 unit-periods)" in page
+    # nothing scored: one line says why, and no table of dashes, tiers or probabilities follows
+    assert ">nan<" not in page and "commended" not in page and "Random seed" not in page
