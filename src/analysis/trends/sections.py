@@ -204,7 +204,8 @@ def apc_table(result: TrendResult, language: str, decimals: int = 2) -> list:
     lines = [text("note_line", language, n=n, text=p) for p, n in numbered.items()]
     table = reader_table(shown, "joinpoints", language, decimals=decimals, keys=1, numbers=True, notes=lines)
     column = text("col_notes", language)
-    return [Markdown(f"#### {text('jp_table_heading', language)}"),
+    # bold, not a heading: a heading repeated for each outcome would repeat its page id
+    return [Markdown(f"**{text('jp_table_heading', language)}**"),
             _NotedTable(**vars(table), notes_column=column, full_notes=tuple(note)) if numbered else table]
 
 
