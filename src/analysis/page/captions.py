@@ -24,12 +24,9 @@ def figure_titles(fig) -> list[str]:
 def register(shell=None) -> bool:
     """Add the caption formatter to ``shell`` (the running IPython by default); False
     outside IPython. Idempotent."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython is a dependency
-            return False
-        shell = get_ipython()
+    from .figures import running_shell
+
+    shell = running_shell(shell)
     if shell is None:
         return False
     from IPython.core.formatters import JSONFormatter

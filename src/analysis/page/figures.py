@@ -117,18 +117,24 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+def running_shell(shell=None):
+    """``shell``, else the running IPython; None outside IPython."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return None
+        shell = get_ipython()
+    return shell
+
+
 def register(shell=None) -> bool:
     """Make this module's PNG the ``image/png`` of every matplotlib figure ``shell`` (the
     running IPython by default) displays; False outside IPython. Registered by name
     for Figure's base class, so that matplotlib is not imported here; the inline
     backend's own formatters for Figure, which would come first, are switched off
     with ``--InlineBackend.figure_formats=set()``."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython is a dependency
-            return False
-        shell = get_ipython()
+    shell = running_shell(shell)
     if shell is None:
         return False
     shell.display_formatter.formatters["image/png"].for_type_by_name("matplotlib.figure", "FigureBase", retina_png)
