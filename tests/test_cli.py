@@ -132,6 +132,10 @@ def test_table_srb_says_which_reference_it_used(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "106.3 [105.4, 107.2] (Chao et al. 2019" in r.stderr and "given by the user" not in r.stderr
     assert (pd.read_csv(tmp_path / "srb.csv")["reference"] == 106.3).all()
+    # boys and girls are counts: written 8598, not 8598.0
+    head = (tmp_path / "srb.csv").read_text("utf-8").splitlines()
+    cells = dict(zip(head[0].split(","), head[1].split(",")))
+    assert cells["boys"].isdigit() and cells["girls"].isdigit(), head[1]
     r = workbench("table", "srb", SAMPLE, "--reference", "105", "-o", tmp_path / "srb105.csv")
     assert r.returncode == 0 and "105 (given by the user)" in r.stderr and "Chao" not in r.stderr
 

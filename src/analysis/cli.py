@@ -198,7 +198,9 @@ def _wide(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # Columns of whole numbers that a blank turns into floats (1.0): written as whole numbers.
-WHOLE_NUMBERS = ("source_row", "rank", "rank_low", "rank_high", "rank_before", "rank_after")
+WHOLE_NUMBERS = ("source_row", "rank", "rank_low", "rank_high", "rank_before", "rank_after",
+                 # the counts under a sex ratio at birth (`table srb`)
+                 "boys", "girls")
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
