@@ -210,3 +210,36 @@ def test_dask_on_a_distributed_scheduler(small):
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None):
         got = aggregate(dd.from_pandas(small, npartitions=2), "county", "quarter")
     pd.testing.assert_frame_equal(got, aggregate(small, "county", "quarter", engine="pandas"), check_dtype=False)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+@pytest.mark.parametrize("planted", ["mobile", "id"])
+def test_a_personal_number_past_the_head_of_a_streamed_file_is_refused(tmp_path, suffix, planted):
+    """The loader sees only the head of a file read without loading; a mobile number
+    in a unit name, or an 18-digit ID in a count column, 30 rows further on is still
+    found, named by file row and column, its value never shown."""
+    rows = 60
+    table = pd.DataFrame({"乡镇": ["甲镇"] * rows, "村": [f"第{i}村" for i in range(rows)],
+                          "年份": [2019] * rows, "总人口": [1000] * rows, "出生人数": [12] * rows})
+    value = "330324198506121791"  # an 18-digit ID whose check character is right
+    if planted == "mobile":
+        table.loc[45, "村"] = "第45村 联系 139 1234 5678"
+        column = "村"
+    else:
+        table = table.astype({"出生人数": "int64"})
+        table.loc[45, "出生人数"] = int(value)
+        column = "出生人数"
+    path = tmp_path / f"wide.{suffix}"
+    table.to_parquet(path, index=False) if suffix == "parquet" else table.to_csv(path, index=False)
+    from analysis.reading.personal import PersonalDataError
+
+    with pytest.raises(PersonalDataError) as refused:
+        scan(path, head_rows=20)
+    message = str(refused.value)
+    # table row 45 is file row 47: the header is row 1
+    assert "row 47" in message and f"column '{column}'" in message, message
+    assert "1234" not in message and value not in message
+    # the same file whose rows are all clean is read
+    table.loc[45, column] = table.loc[44, column] if planted == "id" else "第45村"
+    table.to_parquet(path, index=False) if suffix == "parquet" else table.to_csv(path, index=False)
+    assert scan(path, head_rows=20) is not None

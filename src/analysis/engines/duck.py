@@ -238,6 +238,8 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
         head_path = Path(tmp) / f"{p.stem}.parquet"
         raw.to_parquet(head_path, index=False)
         head = load(head_path, **reading)
+    _refuse_personal_beyond_head(con, reader, row, raw, p.name, reading.get("not_personal"),
+                                 parquet=suffix in (".parquet", ".pq"))
     a = head.attrs
     shape = [d["en"] for d in a.get("decisions", []) if d["topic"] == "layout"]
     if not shape or not shape[0].startswith("long"):
@@ -309,6 +311,50 @@ def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:
     out = FileScan(p, sql, columns, shared(attrs), period_map, con)
     con.register("_period_map", period_map)
     return out
+
+
+def _refuse_personal_beyond_head(con, reader: str, row: str, raw: pd.DataFrame, file: str, not_personal,
+                                 *, parquet: bool) -> None:
+    """Refuse a streamed table whose rows past the head hold an ID or phone number.
+
+    The head went through the loader's checks; the rest is never loaded, so DuckDB
+    picks out the few cells that could hold such a number (ten digits or more in a
+    text cell, fifteen or eighteen in a number) in one pass over the file, and the
+    loader's own test (check digits, dates, number plans) decides on those alone.
+    Raises :class:`~analysis.reading.personal.PersonalDataError` naming the file row
+    and the column, never the value.
+    """
+    from ..reading.headers import interpret
+    from ..reading.personal import exempt, refuse_cell, scan_column
+
+    q = sql_name
+    confirmed = exempt(not_personal, [str(c) for c in raw.columns])
+    numeric, text = [], []
+    for i, c in enumerate(raw.columns):
+        if i in confirmed:
+            continue
+        (numeric if pd.api.types.is_numeric_dtype(raw[c].dtype) and not pd.api.types.is_bool_dtype(raw[c].dtype)
+         else text).append(c)
+    # full-width digits count too: the loader normalises them before it looks
+    wide = [f"length(regexp_replace({q(c)}, '[^0-9０-９]', '', 'g')) >= 10" for c in text]
+    big = [f"(abs(TRY_CAST({q(c)} AS DOUBLE)) >= 1e14 AND abs(TRY_CAST({q(c)} AS DOUBLE)) < 1e18)" for c in numeric]
+    if not wide and not big:
+        return
+    # the loader reads numbers as counts (IDs only there) and text as text (phones too)
+    picked = ", ".join([f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in text] + [q(c) for c in numeric])
+    # rows are numbered before the filter, or the number would count only the rows kept
+    found = con.execute(f"SELECT * FROM (SELECT {row} AS _r, {picked} FROM {reader}) "
+                        f"WHERE {' OR '.join(wide + big)} ORDER BY _r LIMIT 10000").df()
+    if found.empty:
+        return
+    # the file's own row numbers: a header row, then data rows counted from 1 (CSV) or 0 (Parquet)
+    found.index = found.pop("_r").astype("int64") + (2 if parquet else 1)
+    for c in raw.columns:
+        if c in found.columns:
+            # a column of area codes holds 15 digits that pass for an old ID: as in the loader
+            hit = scan_column(found[c], counts=c in numeric, codes=interpret([c], personal=False).kind == "code")
+            if hit:
+                refuse_cell(file, hit[1], str(c), int(hit[0]))
 
 
 def _lit(path: Path) -> str:
