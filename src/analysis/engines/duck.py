@@ -191,6 +191,8 @@ def estimated_rows(path: Path) -> int:
         return 0
     with open(p, "rb") as f:
         head = f.read(1 << 20)
+    if not head:
+        return 0  # an empty file: the loader says so
     lines = max(1, head.count(b"\n"))
     return int(p.stat().st_size / (len(head) / lines))
 
