@@ -19,6 +19,7 @@ from .formatting import bound_text  # noqa: E402
 from .i18n import t  # noqa: E402
 from .periods import sort_key  # noqa: E402
 from .registry import indicators  # noqa: E402
+from .tables.names import distinct  # noqa: E402
 
 
 # A sex ratio with no girls is infinite: such a unit is drawn at the edge of the
@@ -335,7 +336,8 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     # an infinite ratio is a bar to the edge, hatched, that says ∞
     edge = float(finite.max()) * 1.15 if len(finite) and finite.max() > 0 else 100.0
     colour = sns.color_palette()[0]
-    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=colour,
+    # names bounded (tables.names): one of thousands of characters pushed the axes off the figure
+    bars = ax.barh(distinct(data["unit"]), data["value"].where(~infinite, edge), color=colour,
                    label=say("bars", language))
     for bar, inf in zip(bars, infinite):
         if inf:
@@ -455,7 +457,8 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
         ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of a column that ends a row early
         ax.set_xlabel(t("period", language))
     # at level "all" the one line's unit is the id "all", which readers should see in their words
-    named = {u: t("level_all", language) if u == "all" and table.attrs.get("level") == "all" else str(u) for u in units}
+    named = dict(zip(units, distinct(t("level_all", language) if u == "all" and table.attrs.get("level") == "all"
+                                     else u for u in units)))
     handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=named[u]) for u in units]
     # every colour and marker of the panels is named once, under them, where it hides no line
     handles += list(legend_handles.values())
@@ -550,9 +553,9 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
             ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                         annotation_clip=False)
     flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
-    for _, row in flagged.iterrows():
+    for (_, row), name in zip(flagged.iterrows(), distinct(flagged["unit"])):
         at = row["y"] if row["y"] <= upper else top
-        ax.annotate(str(row["unit"]), (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
+        ax.annotate(name, (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
                     fontsize=NOTE_SIZE, color="#7b241c", annotation_clip=False)
     _plain_log_axis(ax)
     ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
@@ -625,7 +628,7 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     head, _, where = chart_title(t("srb_axis", language), _table_level(table), span, language).partition("\n")
     ax.set_title("\n".join(x for x in (head, say("shrink_title", language), where) if x))
     ax.set_yticks(list(y))
-    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_yticklabels(distinct(data["unit"]))
     ax.set_xlabel(t("srb_axis", language))
     ax.set_xlim(left=0, right=right)
     # under the axes, where it hides no unit
@@ -701,7 +704,7 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
         handles.append(plt.Line2D([], [], color="#999999", lw=1.2, label=say("score_interval", language)))
     ax.scatter(data["total"], y, c=colours, s=32, zorder=3)
     ax.set_yticks(y)
-    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_yticklabels(distinct(data["unit"]))
     ax.set_xlabel(t("score", language))
     names = tier_names or {}
     present = set(data["tier"].fillna(""))
@@ -835,7 +838,7 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20, *, 
     height = max(3.0, 0.34 * len(units) + 2.0)
     fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     left = np.zeros(len(units))
-    names = [str(u) for u in units]
+    names = distinct(units)
     for severity in [s for s in SEVERITY_COLOURS if s in counts.columns] + \
             [s for s in counts.columns if s not in SEVERITY_COLOURS]:
         width = counts[severity].to_numpy(float)

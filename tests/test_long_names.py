@@ -1,0 +1,139 @@
+"""A unit named with thousands of characters: tables show it shortened with the whole on
+hover and in the downloads, charts keep their axes, sentences quote it bounded (#15)."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import analysis
+from analysis import plots
+from analysis.page.figures import retina_png
+from analysis.tables import reader_table
+from analysis.tables.downloads import write
+from analysis.tables.names import CELL_WIDTH, CHART_WIDTH, display_width, distinct, name_html, shorten
+
+from conftest import SHARED, need, workbench
+
+LONG_ZH = "长" * 5000
+LONG_EN = "Northernmostriversidetownshipofthegreatplain" * 20  # one word, no space to break at
+SPACED = "North Riverside Township of the Great Plain " * 20
+MARKUP = "<script>alert('x')</script>" * 10
+
+
+def _frame(first: str) -> pd.DataFrame:
+    """A small table of counts whose first unit is named ``first``."""
+    return pd.DataFrame({"unit": [first, "乙村", "丙村"], "period": ["2019"] * 3, "births": [20, 30, 25],
+                         "births_male": [11, 16, 13], "births_female": [9, 14, 12],
+                         "population": [1500, 2100, 1800]})
+
+
+def test_shortened_by_display_width():
+    assert shorten("甲村") == "甲村"
+    assert display_width(shorten(LONG_ZH)) <= CELL_WIDTH and shorten(LONG_ZH).endswith("…")
+    # a Chinese character takes two columns, the ellipsis one
+    assert shorten(LONG_ZH, 20) == "长" * 9 + "…"
+    assert shorten(LONG_EN, 20) == "Northernmostriversi…"
+    assert shorten(SPACED, 20) == "North Riverside Tow…"
+
+
+def test_distinct_names_stay_distinct_when_shortened():
+    a, b = "长" * 30 + "甲", "长" * 30 + "乙"
+    labels = distinct([a, b, "乙村", a])
+    assert labels[0] != labels[1] and labels[0] == labels[3] and labels[2] == "乙村"
+    assert all(display_width(x) <= CHART_WIDTH for x in labels)
+
+
+@pytest.mark.parametrize("name", [LONG_ZH, LONG_EN, SPACED, MARKUP])
+def test_table_cell_is_shortened_with_the_whole_name_in_its_title(name, tmp_path):
+    table = reader_table(_frame(name), "units", "zh")
+    page = table.html()
+    cell = re.search(r'<th scope="row" title="([^"]*)">([^<]*)</th>', page)
+    assert cell, "the long name's cell has no title"
+    title, text = cell.groups()
+    # the title holds the whole name escaped once: unescaping once gives it back
+    assert html.unescape(title) == name and "&amp;" not in title
+    assert html.unescape(text) == shorten(name) and display_width(html.unescape(text)) <= CELL_WIDTH
+    assert "<script>" not in page
+    # short names are left alone, without a title
+    assert "<th scope=\"row\">乙村</th>" in page
+    # the downloads hold the whole name (the CSV as any spreadsheet reads it back)
+    links = write(table.taken(), tmp_path, "units")
+    back = pd.read_csv(tmp_path / links["csv"], encoding="utf-8-sig")
+    assert back["unit"].iloc[0] == name
+    assert pd.read_excel(tmp_path / links["xlsx"], engine="openpyxl")["unit"].iloc[0] == name
+
+
+def test_other_long_text_in_a_table_is_bounded_too():
+    frame = pd.DataFrame({"unit": ["甲村"], "message": ["births do not add up in " + LONG_ZH]})
+    page = reader_table(frame, "found", "en").html()
+    assert len(page) < 2 * 5000  # the 5,000 characters once (the title), never twice
+    assert re.search(r'<td title="births do not add up in 长+">births do not add up in 长+…</td>', page)
+
+
+def _draw(name: str, chart: str, language: str, folder):
+    path = folder / f"{chart}-{len(name)}.csv"
+    _frame(name).to_csv(path, index=False)
+    frame = analysis.load(path)
+    table = analysis.indicator_table(frame)
+    if chart == "bars":
+        return plots.bars_by_unit(table, "crude_birth_rate", language)
+    if chart == "lines":
+        return plots.lines_over_time(table, ["crude_birth_rate"], language)
+    from analysis.sex_ratio import srb_table
+
+    return plots.shrinkage(srb_table(frame), language)
+
+
+@pytest.mark.parametrize("chart", ["bars", "shrinkage", "lines"])
+@pytest.mark.parametrize("name", [LONG_ZH, LONG_EN, SPACED])
+def test_chart_keeps_its_layout_with_a_long_name(chart, name, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph, or tight_layout giving up
+        short = _draw("甲村", chart, "zh", tmp_path)
+        long = _draw(name, chart, "zh", tmp_path)
+        short_png, long_png = retina_png(short), retina_png(long)
+    assert long_png[1] == short_png[1]  # the same size in pixels on the page
+    fig_box = long.bbox
+    renderer = long.canvas.get_renderer()
+    for ax, ax_short in zip(long.axes, short.axes):
+        # the axes keep most of their width: the long name takes no more than a short one would
+        assert ax.get_position().width >= 0.65 * ax_short.get_position().width
+    # the names (ticks, legend) and the titles; values written beside bars are not about names
+    texts = [t for ax in long.axes for t in [*ax.get_yticklabels(), ax.title]]
+    texts += [t for legend in [*long.legends, *(ax.get_legend() for ax in long.axes)] if legend
+              for t in legend.get_texts()]
+    texts = [t for t in texts if t.get_visible() and t.get_text()]
+    drawn = [t.get_text() for t in texts]
+    assert not any(name in x for x in drawn)
+    assert any(x.startswith(shorten(name, CHART_WIDTH)[:5]) and x.endswith("…") for x in drawn)
+    for t in texts:
+        box = t.get_window_extent(renderer)
+        assert box.x0 >= fig_box.x0 - 1 and box.x1 <= fig_box.x1 + 1, f"{t.get_text()[:30]!r} runs off the figure"
+    plt.close("all")
+
+
+def test_name_in_a_sentence_is_bounded_with_the_whole_on_hover():
+    out = name_html(MARKUP)
+    assert out.startswith('<span class="wb-name" title="') and out.count("&lt;script&gt;") > 10
+    assert "&amp;lt;" not in out and "<script>" not in out
+    assert name_html("<b>甲村</b>") == "&lt;b&gt;甲村&lt;/b&gt;"
+
+
+def test_report_of_the_hostile_case_stays_readable(tmp_path):
+    case = need(SHARED / "cases" / "hostile" / "unit_name_5000_chars.csv")
+    out = tmp_path / "report"
+    r = workbench("report", case, "-o", out, "--notebook", "01-indicators.ipynb")
+    assert r.returncode == 0, r.stderr[-2000:]
+    page = (out / "01-indicators.html").read_text("utf-8")
+    # the whole name only in title attributes, never as text a cell or sentence shows
+    shown = re.sub(r'title="[^"]*"', "", page)
+    assert "长" * 100 not in shown
+    assert re.search(r'title="长{5000}"', page)
+    download = pd.read_csv(out / "tables" / "01-indicators-vital.csv", encoding="utf-8-sig")
+    assert (download.iloc[:, 0].astype(str) == "长" * 5000).any()
