@@ -16,7 +16,7 @@ from analysis import plots
 from analysis.page.figures import retina_png
 from analysis.tables import reader_table
 from analysis.tables.downloads import write
-from analysis.tables.names import CELL_WIDTH, CHART_WIDTH, display_width, distinct, name_html, shorten
+from analysis.tables.names import CELL_WIDTH, CHART_WIDTH, PROSE_WIDTH, display_width, distinct, name_html, shorten
 
 from conftest import SHARED, need, workbench
 
@@ -138,3 +138,21 @@ def test_report_of_the_hostile_case_stays_readable(tmp_path):
     assert re.search(r'title="长{5000}"', page)
     download = pd.read_csv(out / "tables" / "01-indicators-vital.csv", encoding="utf-8-sig")
     assert (download.iloc[:, 0].astype(str) == "长" * 5000).any()
+
+
+def test_key_finding_quotes_a_long_name_bounded_with_the_whole_on_hover():
+    from analysis.page.findings import indicator_findings, finding_html
+
+    table = pd.DataFrame({"unit": [MARKUP, "乙村"], "period": ["2019"] * 2, "indicator": ["srb"] * 2,
+                          "value": [180.0, 106.0], "numerator": [90, 53], "denominator": [50, 50]})
+    found = pd.DataFrame(columns=["unit", "severity", "check"])
+    shown = indicator_findings(table, found, "zh")
+    first = shown.data()["findings"][0]
+    assert MARKUP in first["text"] and list(first["names"]) == [MARKUP]
+    page = finding_html(first)
+    assert '<span class="wb-name" title="' + html.escape(MARKUP, quote=True) + '">' in page
+    # whole in the title, cut short in the text
+    assert page.count("&lt;script&gt;") == MARKUP.count("<script>") + shorten(MARKUP, PROSE_WIDTH).count("<script>")
+    assert "<script>" not in page and "&amp;lt;" not in page
+    # the notebook's own view of the findings is bounded too
+    assert MARKUP not in shown._repr_mimebundle_()["text/markdown"]

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from .findings import finding_html
 from .texts import t
 
 # nbconvert's headings (with their hidden ¶ links) and images, in page order
@@ -133,14 +134,14 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
             return None
         return "#" + anchors[min(max(int(finding.get("occurrence") or 0), 0), len(anchors) - 1)]
 
-    placed = [{"text": f["text"], "href": href(f)} for f in (findings or [])]
+    placed = [{"text": f["text"], "href": href(f), "names": list(f.get("names") or ())} for f in (findings or [])]
     number_of = {anchor: number for _, anchor, number, _ in toc}
     intro = ""
     if data_text:
         intro += f'<p class="workbench-data">{html.escape(data_text)}</p>'
     if placed:
         items = "".join(
-            f"<li>{html.escape(f['text'])}"
+            f"<li>{finding_html(f)}"
             + (f' <a href="{f["href"]}">{html.escape(t("see_section", language, number=number_of[f["href"][1:]]))}</a>'
                if f["href"] else "") + "</li>" for f in placed)
         intro += (f'<section class="workbench-findings" aria-labelledby="key-findings">'
@@ -286,7 +287,7 @@ def index_html(title: str, data_text: str, pages: list[dict], language: str, fon
     blocks = []
     for p in pages:
         items = "".join(
-            f"<li>{html.escape(f['text'])}"
+            f"<li>{finding_html(f)}"
             + (f' <a href="{html.escape(p["file"] + f["href"], quote=True)}">'
                f'{html.escape(t("see_section", language, number=f["href"][2:].replace("-", ".")))}</a>'
                if f.get("href") else "")
