@@ -16,18 +16,20 @@ from collections.abc import Iterable
 from wcwidth import wcwidth
 
 ELLIPSIS = "…"
-# A table's name column (16em wide, tables.css) holds about 30 Latin letters a line:
-# 40 columns is two lines at most, 20 Chinese characters, more than any real unit's
-# name (乡镇 and 街道 of a yearbook run to 12) so that only the pathological are cut.
-CELL_WIDTH = 40
-# Any other text cell (a finding's message, a note) is left whole up to this, and wraps.
-TEXT_WIDTH = 200
+# A table's first column (16em wide, tables.css) holds about 30 Latin letters a line:
+# 80 columns is three lines at most, 40 Chinese characters. The longest names that are
+# no mistake stay whole: an indicator's English label with its unit runs to 70 (sex ratio
+# at birth, 5th and later births …), a 街道办事处 of a yearbook to 12 characters.
+CELL_WIDTH = 80
+# Any other text cell (a glossary's definition, a finding's message) wraps, and is cut
+# only where it could be nothing a reader reads through: a name pasted a thousand times.
+TEXT_WIDTH = 1000
 # A chart's tick labels and legend entries: a quarter of a 560-px figure at 13 points
 # (7 Chinese characters, 15 letters: a township's usual name whole),
 # so the axes keep about three quarters of their width whatever the names.
 CHART_WIDTH = 16
-# A name quoted in a sentence (key findings, notes): a phrase, not a paragraph.
-PROSE_WIDTH = 40
+# A name quoted in a sentence (key findings): a phrase of a line at most, not a paragraph.
+PROSE_WIDTH = 60
 
 
 def _char_width(c: str) -> int:
