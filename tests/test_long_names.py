@@ -156,3 +156,16 @@ def test_key_finding_quotes_a_long_name_bounded_with_the_whole_on_hover():
     assert "<script>" not in page and "&amp;lt;" not in page
     # the notebook's own view of the findings is bounded too
     assert MARKUP not in shown._repr_mimebundle_()["text/markdown"]
+
+
+@pytest.mark.parametrize("chart", ["bars", "shrinkage"])
+def test_legend_under_a_chart_of_few_units_clears_the_axis_label(chart, tmp_path):
+    # the hostile case has three units: its short axes once drew the legend over their label
+    fig = _draw(LONG_ZH, chart, "en", tmp_path)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    label, legend = ax.xaxis.label.get_window_extent(renderer), ax.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= label.y0, "the legend overlaps the axis label"
+    assert legend.y0 >= 0, "the legend runs off the figure's foot"
+    plt.close("all")

@@ -51,6 +51,9 @@ LEGEND_SIZE = NOTE_SIZE = 13
 # The smallest text on a chart (a panel's period ticks, the ∞ and values at an edge):
 # about 10 px on a phone.
 SMALL_SIZE = 11
+# Inches from the foot of the axes to a legend under them: the ticks and the axis label
+# at these sizes take about 0.6.
+LEGEND_GAP = 0.7
 
 
 def _style() -> None:
@@ -267,6 +270,16 @@ def _fit_legend(legend, fig, renderer) -> None:
             return
 
 
+def _below(ax, inches: float) -> dict:
+    """Legend arguments that put its top ``inches`` under the axes, whatever their height:
+    the fraction of the axes that was used instead (``-0.9 / height``) shrank with the
+    axes on a chart of few units, and the legend came up over the axis label."""
+    from matplotlib.transforms import ScaledTranslation
+
+    return {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
+            "bbox_transform": ax.transAxes + ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)}
+
+
 def _tight(fig) -> None:
     """``tight_layout``, the figure first made taller by the height of each legend drawn
     under its axes: a legend of many entries would otherwise squeeze the axes, or fail
@@ -369,7 +382,7 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
               + [h.get_label() for h in hatched + marks])
     if handles:
         # under the axes, where it covers no bar
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=LEGEND_SIZE,
+        ax.legend(handles, labels, **_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
@@ -632,7 +645,7 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     ax.set_xlabel(t("srb_axis", language))
     ax.set_xlim(left=0, right=right)
     # under the axes, where it hides no unit
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    ax.legend(**_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
     _tight(fig)
     return fig
 
@@ -731,7 +744,7 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
                                   ls="--", zorder=1, label=tier_rule(named, language)))
     if handles:
         # under the axes, where it hides no unit
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,
+        ax.legend(handles=handles, **_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     what = say("score_title", language, scale=scale) if scale else say("score_title_plain", language)
     if span is None:
@@ -856,6 +869,6 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20, *, 
     ax.margins(x=0.1)
     top = say("review_top", language, n=len(units)) if len(ranked) > len(units) else ""
     ax.set_title(chart_title(say("review_title", language) + top, level, span, language))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
+    ax.legend(**_below(ax, LEGEND_GAP), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
     _tight(fig)
     return fig
