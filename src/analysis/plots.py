@@ -274,10 +274,13 @@ def _below(ax, inches: float) -> dict:
     """Legend arguments that put its top ``inches`` under the axes, whatever their height:
     the fraction of the axes that was used instead (``-0.9 / height``) shrank with the
     axes on a chart of few units, and the legend came up over the axis label."""
-    from matplotlib.transforms import ScaledTranslation
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
+    # centred under the figure, not the axes: names on the left push the axes right, and a
+    # legend centred under them ran off the figure's right edge
+    under = blended_transform_factory(ax.figure.transFigure, ax.transAxes)
     return {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
-            "bbox_transform": ax.transAxes + ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)}
+            "bbox_transform": under + ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)}
 
 
 def _tight(fig) -> None:
@@ -297,6 +300,9 @@ def _tight(fig) -> None:
                     extra += box.height / fig.dpi
         if extra:
             fig.set_figheight(fig.get_figheight() + extra)
+        fig.tight_layout()
+        # again: texts placed in data coordinates (the values beside bars) moved when the
+        # axes were resized, and one pass left the longest running off the right edge
         fig.tight_layout()
 
 

@@ -26,7 +26,7 @@ CELL_WIDTH = 80
 TEXT_WIDTH = 1000
 # A chart's tick labels and legend entries: a quarter of a 560-px figure at 13 points
 # (7 Chinese characters, 15 letters: a township's usual name whole),
-# so the axes keep about three quarters of their width whatever the names.
+# so the axes keep about two thirds of their width whatever the names.
 CHART_WIDTH = 16
 # A name quoted in a sentence (key findings): a phrase of a line at most, not a paragraph.
 PROSE_WIDTH = 60
