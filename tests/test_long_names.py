@@ -169,3 +169,49 @@ def test_legend_under_a_chart_of_few_units_clears_the_axis_label(chart, tmp_path
     assert legend.y1 <= label.y0, "the legend overlaps the axis label"
     assert legend.y0 >= 0, "the legend runs off the figure's foot"
     plt.close("all")
+
+
+# Run after tables.js has set the table up: sort by the name column, then filter by the end
+# of a name, which only the cell's title holds; leave the outcome in the page's title.
+PROBE = """<script>
+document.addEventListener("DOMContentLoaded", function () {
+  var table = document.querySelector("table.wb-sortable");
+  table.tHead.rows[0].cells[0].click();
+  var order = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[1].textContent; });
+  var box = table.closest(".wb-table").previousElementSibling;
+  box.value = "ab";
+  box.dispatchEvent(new Event("input"));
+  var kept = Array.prototype.filter.call(table.tBodies[0].rows, function (r) { return !r.hidden; })
+    .map(function (r) { return r.cells[1].textContent; });
+  document.title = JSON.stringify({order: order, kept: kept});
+});
+</script>"""
+
+
+def test_the_page_sorts_and_filters_by_the_whole_name(tmp_path):
+    import json
+    import shutil
+    import subprocess
+
+    from analysis.reports import TEMPLATE
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    # two names alike for far longer than a cell shows: only their whole tells them apart
+    names = ["A" * 100 + "b", "A" * 100 + "a"] + [f"village {i}" for i in range(10)]
+    frame = pd.DataFrame({"unit": names, "births": range(len(names))})
+    script = (TEMPLATE.parent / "tables.js").read_text("utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title>'
+                    f"<script>{script}</script></head><body>"
+                    f'{reader_table(frame, "units", "en").html()}{PROBE}</body></html>', "utf-8")
+    prefix = ["unshare", "-n"] if shutil.which("unshare") and subprocess.run(
+        ["unshare", "-n", "true"], capture_output=True).returncode == 0 else []
+    r = subprocess.run([*prefix, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--no-first-run", "--disable-component-update",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    got = json.loads(re.search(r"<title>(.*?)</title>", r.stdout, re.S).group(1).replace("&quot;", '"'))
+    assert got["order"][:2] == ["1", "0"]  # …a before …b, though both cells show the same text
+    assert got["kept"] == ["0"]
