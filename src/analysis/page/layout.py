@@ -76,7 +76,7 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
     ``occurrence`` which of several headings of that text, 0 by default) and a table of
     contents at the top, ``appendix`` at the end and a :data:`NAV_PLACEHOLDER` first.
 
-    Returns the page and the findings as placed: ``[{"text", "href"}]``, ``href`` the
+    Returns the page and the findings as placed: ``[{"text", "href"}]`` (and ``"names"`` where the finding quotes units), ``href`` the
     anchor of the finding's section (``"#s3"``) or None where the page has no such
     section. A figure's caption is its section's heading and the titles drawn on it
     (``figure_titles``, one list per image in page order; ignored when they do not
@@ -134,7 +134,9 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
             return None
         return "#" + anchors[min(max(int(finding.get("occurrence") or 0), 0), len(anchors) - 1)]
 
-    placed = [{"text": f["text"], "href": href(f), "names": list(f.get("names") or ())} for f in (findings or [])]
+    # "names" (the unit names the finding quotes) only where there are any: the index bounds them too
+    placed = [{"text": f["text"], "href": href(f), **({"names": list(f["names"])} if f.get("names") else {})}
+              for f in (findings or [])]
     number_of = {anchor: number for _, anchor, number, _ in toc}
     intro = ""
     if data_text:
