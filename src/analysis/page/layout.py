@@ -76,9 +76,9 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
     ``occurrence`` which of several headings of that text, 0 by default) and a table of
     contents at the top, ``appendix`` at the end and a :data:`NAV_PLACEHOLDER` first.
 
-    Returns the page and the findings as placed: ``[{"text", "href"}]`` (and ``"names"`` where the finding quotes units), ``href`` the
-    anchor of the finding's section (``"#s3"``) or None where the page has no such
-    section. A figure's caption is its section's heading and the titles drawn on it
+    Returns the page and the findings as placed: ``[{"text", "href"}]``, with ``"names"``
+    where a finding quotes units, ``href`` the anchor of the finding's section (``"#s3"``)
+    or None where the page has no such section. A figure's caption is its section's heading and the titles drawn on it
     (``figure_titles``, one list per image in page order; ignored when they do not
     match the page's images), numbered when several figures would share a caption."""
     numbers = [0, 0]
