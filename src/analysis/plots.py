@@ -19,6 +19,7 @@ from .formatting import bound_text  # noqa: E402
 from .i18n import t  # noqa: E402
 from .periods import sort_key  # noqa: E402
 from .registry import indicators  # noqa: E402
+from .tables.names import distinct  # noqa: E402
 
 
 # A sex ratio with no girls is infinite: such a unit is drawn at the edge of the
@@ -50,6 +51,9 @@ LEGEND_SIZE = NOTE_SIZE = 13
 # The smallest text on a chart (a panel's period ticks, the ∞ and values at an edge):
 # about 10 px on a phone.
 SMALL_SIZE = 11
+# Inches from the foot of the axes to a legend under them: the ticks and the axis label
+# at these sizes take about 0.6.
+LEGEND_GAP = 0.7
 
 
 def _style() -> None:
@@ -266,6 +270,19 @@ def _fit_legend(legend, fig, renderer) -> None:
             return
 
 
+def _below(ax, inches: float) -> dict:
+    """Legend arguments that put its top ``inches`` under the axes, whatever their height:
+    the fraction of the axes that was used instead (``-0.9 / height``) shrank with the
+    axes on a chart of few units, and the legend came up over the axis label."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    # centred under the figure, not the axes: names on the left push the axes right, and a
+    # legend centred under them ran off the figure's right edge
+    under = blended_transform_factory(ax.figure.transFigure, ax.transAxes)
+    return {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
+            "bbox_transform": under + ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)}
+
+
 def _tight(fig) -> None:
     """``tight_layout``, the figure first made taller by the height of each legend drawn
     under its axes: a legend of many entries would otherwise squeeze the axes, or fail
@@ -283,6 +300,9 @@ def _tight(fig) -> None:
                     extra += box.height / fig.dpi
         if extra:
             fig.set_figheight(fig.get_figheight() + extra)
+        fig.tight_layout()
+        # again: texts placed in data coordinates (the values beside bars) moved when the
+        # axes were resized, and one pass left the longest running off the right edge
         fig.tight_layout()
 
 
@@ -335,7 +355,8 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
     # an infinite ratio is a bar to the edge, hatched, that says ∞
     edge = float(finite.max()) * 1.15 if len(finite) and finite.max() > 0 else 100.0
     colour = sns.color_palette()[0]
-    bars = ax.barh(data["unit"].astype(str), data["value"].where(~infinite, edge), color=colour,
+    # names bounded (tables.names): one of thousands of characters pushed the axes off the figure
+    bars = ax.barh(distinct(data["unit"]), data["value"].where(~infinite, edge), color=colour,
                    label=say("bars", language))
     for bar, inf in zip(bars, infinite):
         if inf:
@@ -367,7 +388,7 @@ def bars_by_unit(table: pd.DataFrame, indicator_id: str, language: str = "zh", *
               + [h.get_label() for h in hatched + marks])
     if handles:
         # under the axes, where it covers no bar
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height), ncol=1, fontsize=LEGEND_SIZE,
+        ax.legend(handles, labels, **_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     ax.set_xlabel(ind.label(language))
     ax.set_ylabel(t("unit", language))
@@ -455,7 +476,8 @@ def lines_over_time(table: pd.DataFrame, indicator_ids: list[str], language: str
         ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of a column that ends a row early
         ax.set_xlabel(t("period", language))
     # at level "all" the one line's unit is the id "all", which readers should see in their words
-    named = {u: t("level_all", language) if u == "all" and table.attrs.get("level") == "all" else str(u) for u in units}
+    named = dict(zip(units, distinct(t("level_all", language) if u == "all" and table.attrs.get("level") == "all"
+                                     else u for u in units)))
     handles = [plt.Line2D([], [], color=colours[u], marker="o", markersize=4, label=named[u]) for u in units]
     # every colour and marker of the panels is named once, under them, where it hides no line
     handles += list(legend_handles.values())
@@ -550,9 +572,9 @@ def funnel(units: pd.DataFrame, target: float, language: str = "zh", *, as_srb: 
             ax.annotate("∞", (n_, top), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=SMALL_SIZE,
                         annotation_clip=False)
     flagged = data[data["funnel_zone"].isin(label_zones)].sort_values("n", ascending=False).head(max_labels)
-    for _, row in flagged.iterrows():
+    for (_, row), name in zip(flagged.iterrows(), distinct(flagged["unit"])):
         at = row["y"] if row["y"] <= upper else top
-        ax.annotate(str(row["unit"]), (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
+        ax.annotate(name, (row["n"], at), xytext=(6, -10 if at == top else 3), textcoords="offset points",
                     fontsize=NOTE_SIZE, color="#7b241c", annotation_clip=False)
     _plain_log_axis(ax)
     ax.set_xlabel(t("funnel_x_srb" if as_srb else "funnel_x", language))
@@ -625,11 +647,11 @@ def shrinkage(table: pd.DataFrame, language: str = "zh", reference=None) -> plt.
     head, _, where = chart_title(t("srb_axis", language), _table_level(table), span, language).partition("\n")
     ax.set_title("\n".join(x for x in (head, say("shrink_title", language), where) if x))
     ax.set_yticks(list(y))
-    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_yticklabels(distinct(data["unit"]))
     ax.set_xlabel(t("srb_axis", language))
     ax.set_xlim(left=0, right=right)
     # under the axes, where it hides no unit
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
+    ax.legend(**_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE, frameon=False)
     _tight(fig)
     return fig
 
@@ -701,7 +723,7 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
         handles.append(plt.Line2D([], [], color="#999999", lw=1.2, label=say("score_interval", language)))
     ax.scatter(data["total"], y, c=colours, s=32, zorder=3)
     ax.set_yticks(y)
-    ax.set_yticklabels(data["unit"].astype(str))
+    ax.set_yticklabels(distinct(data["unit"]))
     ax.set_xlabel(t("score", language))
     names = tier_names or {}
     present = set(data["tier"].fillna(""))
@@ -728,7 +750,7 @@ def score_intervals(data: pd.DataFrame, language: str = "zh", tier_names: dict |
                                   ls="--", zorder=1, label=tier_rule(named, language)))
     if handles:
         # under the axes, where it hides no unit
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=1, fontsize=LEGEND_SIZE,
+        ax.legend(handles=handles, **_below(ax, LEGEND_GAP), ncol=1, fontsize=LEGEND_SIZE,
                   frameon=False)
     what = say("score_title", language, scale=scale) if scale else say("score_title_plain", language)
     if span is None:
@@ -835,7 +857,7 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20, *, 
     height = max(3.0, 0.34 * len(units) + 2.0)
     fig, ax = plt.subplots(figsize=(FIG_WIDTH, height), dpi=100)
     left = np.zeros(len(units))
-    names = [str(u) for u in units]
+    names = distinct(units)
     for severity in [s for s in SEVERITY_COLOURS if s in counts.columns] + \
             [s for s in counts.columns if s not in SEVERITY_COLOURS]:
         width = counts[severity].to_numpy(float)
@@ -853,6 +875,6 @@ def review_chart(found: pd.DataFrame, language: str = "zh", limit: int = 20, *, 
     ax.margins(x=0.1)
     top = say("review_top", language, n=len(units)) if len(ranked) > len(units) else ""
     ax.set_title(chart_title(say("review_title", language) + top, level, span, language))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.0 / height), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
+    ax.legend(**_below(ax, LEGEND_GAP), ncol=3, fontsize=LEGEND_SIZE, frameon=False)
     _tight(fig)
     return fig

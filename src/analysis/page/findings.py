@@ -9,6 +9,7 @@ output shows as a bullet list.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from ..tables.themes import SEX_RATIO_DECIMALS, SMALL_BIRTHS
+from ..tables.names import PROSE_WIDTH, name_html, shorten
 from .texts import t
 
 FINDINGS_MIME = "application/vnd.workbench.findings+json"
@@ -37,6 +39,9 @@ class Finding:
     # which of the page's headings of that text, counting from 0 (a page may repeat one,
     # as the trends page does for each outcome)
     occurrence: int = 0
+    # the unit names the sentence quotes: the page shows a long one shortened, whole on
+    # hover (analysis.page.layout), instead of a paragraph of one name
+    names: tuple[str, ...] = ()
 
 
 class KeyFindings:
@@ -53,9 +58,25 @@ class KeyFindings:
         return {"language": self.language, "findings": [asdict(f) for f in self.findings]}
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        lines = "\n".join(f"- {f.text}" for f in self.findings)
+        lines = "\n".join(f"- {_bounded(f.text, f.names)}" for f in self.findings)
         return {FINDINGS_MIME: self.data(), "text/markdown": f"**{t('key_findings', self.language)}**\n\n{lines}",
                 "text/plain": lines}
+
+
+def _bounded(text: str, names) -> str:
+    """``text`` with each of ``names`` in it shortened (:func:`analysis.tables.names.shorten`)."""
+    for name in sorted(set(map(str, names)), key=len, reverse=True):
+        text = text.replace(name, shorten(name, PROSE_WIDTH))
+    return text
+
+
+def finding_html(finding: dict) -> str:
+    """A finding's text as HTML, escaped once, each unit name it quotes bounded with the
+    whole name on hover (:func:`analysis.tables.names.name_html`)."""
+    text = html.escape(finding["text"])
+    for name in sorted(set(map(str, finding.get("names") or ())), key=len, reverse=True):
+        text = text.replace(html.escape(name), name_html(name, PROSE_WIDTH))
+    return text
 
 
 def collected(nb) -> list[dict]:
@@ -95,14 +116,14 @@ def indicator_findings(table: pd.DataFrame, found: pd.DataFrame, language: str,
         out.append(Finding(t("kf_srb_extreme", language, reference=reference, unit=far["unit"], small=SMALL_BIRTHS,
                              period=_year(far["period"], language),
                              value=far["value"], births=far["numerator"] + far["denominator"]),
-                           "indicators"))
+                           "indicators", names=(str(far["unit"]),)))
     pcb = rows[(rows["indicator"] == "policy_compliant_birth_rate") & rows["value"].notna()]
     if not pcb.empty:
         low, high = pcb.loc[pcb["value"].idxmin()], pcb.loc[pcb["value"].idxmax()]
         out.append(Finding(t("kf_compliance_low", language, unit=low["unit"], period=_year(low["period"], language),
                              value=low["value"], high_unit=high["unit"], high_period=_year(high["period"], language),
                              high=high["value"]),
-                           "indicators"))
+                           "indicators", names=(str(low["unit"]), str(high["unit"]))))
     out.append(_checks_count(found, language, "checks", totals))
     return KeyFindings(out, language)
 
@@ -158,7 +179,7 @@ def srb_findings(table: pd.DataFrame | None, language: str, reference: float = S
         top = flagged.loc[flagged["p_band"].fillna(1.0).idxmin()]
         out.append(Finding(t("kf_srb_strongest", language, unit=top["unit"], period=_year(top["period"], language),
                              value=top["srb"],
-                             boys=top["boys"], girls=top["girls"]), section))
+                             boys=top["boys"], girls=top["girls"]), section, names=(str(top["unit"]),)))
     return KeyFindings(out, language)
 
 
@@ -185,7 +206,8 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
     top, low = now.loc[now["total"].idxmax()], now.loc[now["total"].idxmin()]
     section = "scores"
     out = [Finding(t("kf_score_top", language, period=_year(latest, language), unit=top["unit"], score=top["total"],
-                     low_unit=low["unit"], low=low["total"]), section),
+                     low_unit=low["unit"], low=low["total"]), section,
+                   names=(str(top["unit"]), str(low["unit"]))),
            Finding(t("kf_vetoed", language, period=_year(latest, language), n=(vetoed := int(now["vetoed"].sum())),
                      n_words=f"{vetoed:,} unit is" if vetoed == 1 else f"{vetoed:,} units are"), section)]
     if boot is not None and {"unit", "period", "rank_low", "rank_high"} <= set(boot.columns):
@@ -194,7 +216,7 @@ def score_findings(totals: pd.DataFrame, language: str, boot: pd.DataFrame | Non
             out.append(Finding(t("kf_rank_interval", language, period=_year(latest, language), unit=top["unit"],
                                  rank=int(top["rank"]),
                                  replicates=boot.attrs.get("replicates", "?"), low=mine["rank_low"].item(),
-                                 high=mine["rank_high"].item()), section))
+                                 high=mine["rank_high"].item()), section, names=(str(top["unit"]),)))
     return KeyFindings(out, language)
 
 
@@ -216,7 +238,7 @@ def check_findings(found: pd.DataFrame, language: str, totals=()) -> KeyFindings
         first = t("kf_total_row", language, unit=first)
     out = [Finding(t("kf_units_flagged", language, first=first,
                      **_counted(len(found), int((found["severity"] == "error").sum()), units)),
-                   "review")]
+                   "review", names=(first,))]
     adding = int(found["check"].isin(ADDING_UP).sum())
     out.append(Finding(t("kf_do_not_add_up", language, n=adding) if adding else t("kf_all_add_up", language),
                        "by_check"))

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from .findings import finding_html
 from .texts import t
 
 # nbconvert's headings (with their hidden ¶ links) and images, in page order
@@ -75,9 +76,9 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
     ``occurrence`` which of several headings of that text, 0 by default) and a table of
     contents at the top, ``appendix`` at the end and a :data:`NAV_PLACEHOLDER` first.
 
-    Returns the page and the findings as placed: ``[{"text", "href"}]``, ``href`` the
-    anchor of the finding's section (``"#s3"``) or None where the page has no such
-    section. A figure's caption is its section's heading and the titles drawn on it
+    Returns the page and the findings as placed: ``[{"text", "href"}]``, with ``"names"``
+    where a finding quotes units, ``href`` the anchor of the finding's section (``"#s3"``)
+    or None where the page has no such section. A figure's caption is its section's heading and the titles drawn on it
     (``figure_titles``, one list per image in page order; ignored when they do not
     match the page's images), numbered when several figures would share a caption."""
     numbers = [0, 0]
@@ -133,14 +134,16 @@ def arrange(body: str, title: str, language: str, *, data_text: str = "", findin
             return None
         return "#" + anchors[min(max(int(finding.get("occurrence") or 0), 0), len(anchors) - 1)]
 
-    placed = [{"text": f["text"], "href": href(f)} for f in (findings or [])]
+    # "names" (the unit names the finding quotes) only where there are any: the index bounds them too
+    placed = [{"text": f["text"], "href": href(f), **({"names": list(f["names"])} if f.get("names") else {})}
+              for f in (findings or [])]
     number_of = {anchor: number for _, anchor, number, _ in toc}
     intro = ""
     if data_text:
         intro += f'<p class="workbench-data">{html.escape(data_text)}</p>'
     if placed:
         items = "".join(
-            f"<li>{html.escape(f['text'])}"
+            f"<li>{finding_html(f)}"
             + (f' <a href="{f["href"]}">{html.escape(t("see_section", language, number=number_of[f["href"][1:]]))}</a>'
                if f["href"] else "") + "</li>" for f in placed)
         intro += (f'<section class="workbench-findings" aria-labelledby="key-findings">'
@@ -286,7 +289,7 @@ def index_html(title: str, data_text: str, pages: list[dict], language: str, fon
     blocks = []
     for p in pages:
         items = "".join(
-            f"<li>{html.escape(f['text'])}"
+            f"<li>{finding_html(f)}"
             + (f' <a href="{html.escape(p["file"] + f["href"], quote=True)}">'
                f'{html.escape(t("see_section", language, number=f["href"][2:].replace("-", ".")))}</a>'
                if f.get("href") else "")

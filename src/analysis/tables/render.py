@@ -3,7 +3,8 @@ in brackets, header and first column kept in view while it scrolls, rows after a
 screenful folded, sortable by its headers (``tables.js``), with its CSV and XLSX.
 
 The page's script finds tables by the class ``wb-sortable``; the data stay in the
-table's cells, never in script code.
+table's cells, never in script code. A name too long for its cell is shortened there,
+whole in the cell's ``title`` and in the downloads (:mod:`analysis.tables.names`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import t
+from .names import CELL_WIDTH, TEXT_WIDTH, shorten
 
 # Rows shown before the rest is folded: about a screenful at the pages' font size.
 FOLD_AFTER = 25
@@ -44,6 +46,15 @@ class Column:
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
+
+
+def _cell_text(shown: str, width: int) -> tuple[str, str]:
+    """The cell's escaped text and attributes: a text wider than ``width`` shortened,
+    its whole in ``title`` (hover), which ``tables.js`` sorts and filters by."""
+    short = shorten(shown, width)
+    if short == shown:
+        return _esc(shown), ""
+    return _esc(short), f' title="{html.escape(shown, quote=True)}"'
 
 
 def _missing(v) -> bool:
@@ -164,9 +175,11 @@ class ReaderTable:
                 else:
                     shown = "—" if _missing(v) else str(v)
                 small = c in marks and bool(marks[c][i])
-                cell = f"({_esc(shown)})" if small and shown != "—" else _esc(shown)
+                # a name that names the row is cut sooner than other text: its column stays in view
+                text, full = _cell_text(shown, CELL_WIDTH if j < keys else TEXT_WIDTH)
+                cell = f"({text})" if small and shown != "—" else text
                 cls = ' class="wb-small"' if small else ""
-                cells.append(f'<th scope="row"{cls}>{cell}</th>' if j < keys else f"<td{cls}>{cell}</td>")
+                cells.append(f'<th scope="row"{cls}{full}>{cell}</th>' if j < keys else f"<td{cls}{full}>{cell}</td>")
             later = ' class="wb-later"' if fold_after and i >= fold_after else ""
             rows.append(f"<tr{later}>{''.join(cells)}</tr>")
         classes = f"{SORTABLE} numbers" if self.numbers else SORTABLE

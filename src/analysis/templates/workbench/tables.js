@@ -7,8 +7,11 @@
 (function () {
   "use strict";
   var MINUS = "\u2212", DASH = "\u2014", INF = "\u221E";
+  // A name too long for its cell is shown shortened with the whole in its title
+  // (analysis.tables.names): sorting and filtering go by the whole name.
+  function full(cell) { return cell.getAttribute("title") || cell.textContent; }
   function value(cell) {
-    var s = cell.textContent.trim();
+    var s = full(cell).trim();
     if (s === DASH || s === "") { return null; }
     var n = s.replace(/^\((.*)\)$/, "$1").replace(/,/g, "").replace(/[%\u2030]$/, "").replace(MINUS, "-");
     if (n === INF) { return Infinity; }
@@ -51,7 +54,8 @@
   function filter(table, words) {
     var w = words.trim().toLowerCase();
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-      row.hidden = w !== "" && row.textContent.toLowerCase().indexOf(w) < 0;
+      var text = Array.prototype.map.call(row.cells, full).join(" ");
+      row.hidden = w !== "" && text.toLowerCase().indexOf(w) < 0;
     });
     refold(table);
   }
