@@ -193,7 +193,10 @@ def _long_name(path: Path, folder: Path, written: Path) -> None:
     # the downloads keep the full name; the pages keep it where a reader can reach it
     assert name in set(pd.read_csv(written, dtype=str)["unit"])
     assert any(name in pd.read_csv(d, dtype=str).to_numpy().ravel() for d in (folder / "tables").glob("*.csv"))
-    assert name in (folder / "01-indicators.html").read_text("utf-8")
+    page = (folder / "01-indicators.html").read_text("utf-8")
+    # shown shortened, whole on hover: the cell's text ends in an ellipsis, its title holds it all
+    cells = re.findall(rf'<t[dh][^>]*title="{name}"[^>]*>(长+…)</t[dh]>', page)
+    assert cells and all(len(c) < 100 for c in cells), "no shortened cell with the whole name on hover"
 
 
 def _sheet_name(path: Path, folder: Path, written: Path) -> None:
