@@ -529,3 +529,16 @@ def test_the_sex_ratio_download_holds_numbers_and_the_page_its_marks(tmp_path):
         assert by_county.loc["西县", span].startswith("−1.5–")
         texts = [v for c in back.columns if back[c].dtype == object for v in back[c].dropna()]
         assert not any(str(v).startswith(("'", "-")) for v in texts)
+
+
+def test_a_left_out_unit_with_a_very_long_name_is_quoted_shortened():
+    from analysis import sections
+    from analysis.tables.names import PROSE_WIDTH, display_width
+
+    table = srb_table(_parents_frame())
+    long = "长" * 5000
+    table["unit"] = table["unit"].where(~(table["boys"].isna() | table["girls"].isna()), long)
+    note = sections._srb_left_out(table, "zh")[0].data
+    assert long not in note and "长…" in note
+    quoted = note[note.index("长"):note.index("…") + 1]
+    assert display_width(quoted) <= PROSE_WIDTH

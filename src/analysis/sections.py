@@ -387,7 +387,10 @@ def _srb_left_out(table: pd.DataFrame, language: str) -> list:
         return []
     # a name repeated under other parents (중앙동 in many cities) is named with its parents
     parents = _srb_parents(table)
-    names = list(dict.fromkeys(_with_parents(gone, parents, language)))
+    # a sentence quotes a name of a line at most; the table beside it holds the whole name
+    from .tables.names import PROSE_WIDTH, shorten
+
+    names = [shorten(n, PROSE_WIDTH) for n in dict.fromkeys(_with_parents(gone, parents, language))]
     shown = "、".join(names[:10]) if language == "zh" else ", ".join(names[:10])
     more = len(names) - 10
     return [text("srb_left_out", language, n=len(gone), units=shown + (f" …（另 {more} 个）" if language == "zh" and more > 0
