@@ -33,10 +33,13 @@ SHEET_MERGES = 100_000
 UNPACKED_BYTES = 1 << 30
 RATIO = 100
 RATIO_FROM = 64 << 20
-# Memory the reader needs per byte of a CSV file, and per byte of a Parquet file's
-# uncompressed column data (measured: benchmarks/bench_limits.py).
-CSV_FACTOR = 4.0
-PARQUET_FACTOR = 3.0
+# Memory `analysis.load` needs per byte of a CSV file (peak RSS 2.10 GB for a 256 MB long table
+# of 6 million rows × 9 columns: 8.2), and per byte of a Parquet file's values counted as
+# below (2.74 GB for the same table as Parquet, counted 1.97 GB: 1.4). benchmarks/RESULTS.md, "Limits".
+CSV_FACTOR = 8.0
+PARQUET_FACTOR = 1.5
+# A text value as pandas holds it: a Python str of a short name (~60 bytes) and its pointer.
+_TEXT_BYTES = 72
 # Memory that must stay free beside the table (interpreter, libraries, the report).
 HEADROOM = 1 << 30
 
@@ -101,8 +104,14 @@ def _meminfo_available() -> tuple[int | None, str]:
 
 
 def fits_in_memory(need: float) -> bool:
-    have, _ = available_memory()
-    return need + HEADROOM <= have
+    return need <= memory_for_tables()
+
+
+def memory_for_tables() -> int:
+    """What a table may take: the memory left, less what the rest of a run needs; all of
+    ``WORKBENCH_MEMORY_LIMIT`` when it is set."""
+    have, source = available_memory()
+    return have if source == "WORKBENCH_MEMORY_LIMIT" else max(0, have - HEADROOM)
 
 
 def csv_need(path: Path) -> int:
@@ -110,12 +119,32 @@ def csv_need(path: Path) -> int:
 
 
 def parquet_need(path: Path) -> tuple[int, int]:
-    """Memory a Parquet file needs when read whole, and its rows, from its footer alone."""
+    """Memory a Parquet file needs when read whole, and its rows, from its footer alone.
+
+    The footer's byte sizes are of encoded pages (a column of village names is a small
+    dictionary), not of the frame they become: the need is counted per value instead,
+    8 bytes for a number and a Python string's size for text.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta = pq.ParquetFile(path).metadata
-    raw = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    return int(raw * PARQUET_FACTOR), meta.num_rows
+    f = pq.ParquetFile(path)
+    widths = [_TEXT_BYTES if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) else 8
+              for t in f.schema_arrow.types]
+    return int(f.metadata.num_rows * sum(widths) * PARQUET_FACTOR), f.metadata.num_rows
+
+
+def too_large_to_load(path: Path) -> bool:
+    """A CSV or Parquet file that loading would refuse for memory (False for anything else)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return not fits_in_memory(parquet_need(path)[0])
+        if suffix in (".csv", ".txt", ".tsv"):
+            return not fits_in_memory(csv_need(path))
+    except Exception:
+        pass  # unreadable: loading says why
+    return False
 
 
 def check_memory(path: Path, need: int, kind: str) -> None:
@@ -123,14 +152,16 @@ def check_memory(path: Path, need: int, kind: str) -> None:
     if fits_in_memory(need):
         return
     have, source = available_memory()
+    left = memory_for_tables()
+    kept = "" if left == have else f", less {_gb(HEADROOM)} kept free"
     size = path.stat().st_size
     raise DataError(
         path.name,
         f"this {kind} file ({_gb(size)}) needs about {_gb(need)} of memory to load, more than the "
-        f"{_gb(max(0, have - HEADROOM))} left ({source} {_gb(have)}, less {_gb(HEADROOM)} kept free)",
+        f"{_gb(left)} it may use ({source} {_gb(have)}{kept})",
         "`workbench table indicators` reads a long CSV or Parquet table of any size without loading it; "
         "for anything else split the file (by year or region) or run on a machine with more memory",
-        zh=(f"此 {kind} 文件（{_gb(size)}）载入约需 {_gb(need)} 内存，超过剩余的 {_gb(max(0, have - HEADROOM))}",
+        zh=(f"此 {kind} 文件（{_gb(size)}）载入约需 {_gb(need)} 内存，超过可用的 {_gb(left)}",
             "`workbench table indicators` 可不整表载入地读取任意大小的长表 CSV 或 Parquet；其他用途请按年份或地区拆分文件，"
             "或换内存更大的机器"))
 
@@ -183,10 +214,10 @@ class Extent:
 
     @property
     def area(self) -> int:
-        # a writer may leave out r= (it is optional): count rows and cells as well
-        height = max(self.bottom - self.top + 1, self.rows) if self.bottom else self.rows
-        width = self.right - self.left + 1 if self.right else 1
-        return max(height * width, self.cells)
+        # a writer may leave out r= (it is optional): the cells themselves count as well;
+        # rows without cells cost a reader nothing
+        located = (self.bottom - self.top + 1) * (self.right - self.left + 1) if self.right else 0
+        return max(located, self.cells)
 
 
 def check_workbook(path: Path) -> None:
@@ -234,7 +265,7 @@ def _scan_xlsx(z: zipfile.ZipFile, member: str, limit: int) -> Extent:
     ext = Extent()
     for data, tags in _chunks(z, member):
         tags.count(data, ext)
-        if ext.cells > limit or ext.rows > limit or ext.merges > SHEET_MERGES:
+        if ext.cells > limit or ext.merges > SHEET_MERGES:
             return ext
     for data, tags in _chunks(z, member):
         tags.locate(data, ext)

@@ -126,6 +126,7 @@ def _delimiter(sample: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- text files
 
 def read_text(path: Path) -> list[Sheet]:
+    limits.check_memory(path, limits.csv_need(path), "CSV")
     size = path.stat().st_size
     if size > _LARGE:
         # A large file: the encoding, the delimiter and the header come from its first
@@ -246,7 +247,7 @@ def _workbook_grid(rows: list[list], merged, start) -> pd.DataFrame:
     r0, c0 = start
     grid = grid.replace({None: ""})
     if merged:
-        grid = pd.DataFrame(_fill_merged(grid.to_numpy(dtype=object), merged, r0, c0), dtype=object)
+        grid = pd.DataFrame(_fill_merged(grid.to_numpy(dtype=object, copy=True), merged, r0, c0), dtype=object)
     grid.index = range(r0 + 1, r0 + 1 + len(grid))
     grid.columns = range(c0, c0 + width)
     if c0:
@@ -270,8 +271,10 @@ def _fill_merged(values: np.ndarray, merged, r0: int, c0: int) -> np.ndarray:
             continue  # its top-left cell, which holds the value, is not in the grid
         owner[t:bottom - r0 + 1, lft:right - c0 + 1] = len(corners)
         corners.append(values[t, lft])
+    taken = np.empty(len(corners), dtype=object)
+    taken[:] = corners
     fill = (owner >= 0) & (values == "")
-    values[fill] = np.array(corners + [""], dtype=object)[owner[fill]]
+    values[fill] = taken[owner[fill]]
     return values
 
 
@@ -279,6 +282,13 @@ def read_parquet(path: Path) -> list[Sheet]:
     """A Parquet file: its column names are the header row. The grid that decides the
     layout holds the header and the first rows as cells; the body keeps Parquet's own
     column types, so a million rows are never turned into Python objects one by one."""
+    try:
+        # the footer says how large the columns are: a file larger than memory is refused unread
+        need, _ = limits.parquet_need(path)
+    except Exception:
+        need = None  # not a Parquet file: pandas says so below
+    if need is not None:
+        limits.check_memory(path, need, "Parquet")
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
