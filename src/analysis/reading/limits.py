@@ -245,6 +245,9 @@ def _xlsx_sheets(z: zipfile.ZipFile) -> dict[str, str]:
     members = {n: n.rsplit("/", 1)[-1] for n in z.namelist()
                if n.startswith("xl/worksheets/") and n.endswith(".xml") and n.count("/") == 2}
     try:
+        # names only: a directory of sheets larger than a few megabytes is not worth parsing
+        if max(z.getinfo(n).file_size for n in ("xl/_rels/workbook.xml.rels", "xl/workbook.xml")) > 8 << 20:
+            return members
         rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
         book = ET.fromstring(z.read("xl/workbook.xml"))
     except (KeyError, ET.ParseError):
