@@ -108,10 +108,11 @@ def fits_in_memory(need: float) -> bool:
 
 
 def memory_for_tables() -> int:
-    """What a table may take: the memory left, less what the rest of a run needs; all of
-    ``WORKBENCH_MEMORY_LIMIT`` when it is set."""
+    """What loading a table may take: half the memory left less what the rest of a run needs,
+    since a command copies its table at least once after loading it (the checks, the sums);
+    all of ``WORKBENCH_MEMORY_LIMIT`` when it is set."""
     have, source = available_memory()
-    return have if source == "WORKBENCH_MEMORY_LIMIT" else max(0, have - HEADROOM)
+    return have if source == "WORKBENCH_MEMORY_LIMIT" else max(0, have - HEADROOM) // 2
 
 
 def csv_need(path: Path) -> int:
@@ -153,7 +154,7 @@ def check_memory(path: Path, need: int, kind: str) -> None:
         return
     have, source = available_memory()
     left = memory_for_tables()
-    kept = "" if left == have else f", less {_gb(HEADROOM)} kept free"
+    kept = "" if left == have else f", less {_gb(HEADROOM)}, halved for the copies a command makes"
     size = path.stat().st_size
     raise DataError(
         path.name,
