@@ -256,8 +256,9 @@ def _table_frame(args):
     engine = getattr(args, "engine", "auto")
     if args.what == "indicators" and engine in ("auto", "duckdb") and not (args.sheet or args.layout):
         from .engines.duck import STREAM_ROWS, estimated_rows, scan
+        from .reading.limits import too_large_to_load
 
-        if estimated_rows(Path(args.data)) >= STREAM_ROWS:
+        if estimated_rows(Path(args.data)) >= STREAM_ROWS or too_large_to_load(Path(args.data)):
             print(f"workbench: {args.data} is large: read by DuckDB without loading it (see README, Large tables) / "
                   "表很大：由 DuckDB 直接读取，不整表载入", file=sys.stderr)
             return scan(args.data, columns=_columns(args.columns), period=args.period, unit_name=args.unit_name,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from . import limits
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ""}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -125,6 +126,7 @@ def _delimiter(sample: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- text files
 
 def read_text(path: Path) -> list[Sheet]:
+    limits.check_memory(path, limits.csv_need(path), "CSV")
     size = path.stat().st_size
     if size > _LARGE:
         # A large file: the encoding, the delimiter and the header come from its first
@@ -210,49 +212,12 @@ def _read_text_body(src: dict, start: int) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- workbooks
 
-def _refuse_sparse_xlsx(path: Path) -> None:
-    """Refuse a workbook whose cells lie far apart before a reader allocates the span.
-
-    A spreadsheet reader builds one grid from the first to the last used cell; one
-    stray cell at XFD1048576 makes that grid 17 billion cells, and the process
-    dies. The cell references are read from the sheet XML, which is quick.
-    """
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            members = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            for member in members:
-                with z.open(member) as f:
-                    data = f.read(64 << 20)
-                refs = re.findall(rb'<c r="([A-Z]{1,3})(\d+)"', data)
-                if not refs:
-                    continue
-                rows = max(int(r) for _, r in refs)
-                cols = max(_column_number(c.decode()) for c, _ in refs)
-                if rows * cols > 20_000_000 and len(refs) * 1000 < rows * cols:
-                    far = max(refs, key=lambda rc: int(rc[1]) * 20000 + _column_number(rc[0].decode()))
-                    raise DataError(path.name, f"a cell at {far[0].decode()}{int(far[1])} lies far outside the table "
-                                    f"({len(refs)} cells spread over {rows:,} rows × {cols:,} columns)",
-                                    "delete the stray cells (Ctrl+End shows the last one) and save the workbook again",
-                                    zh=(f'有一个单元格 {far[0].decode()}{int(far[1])} 远在表格之外', '删除这些零散单元格（Ctrl+End 可找到最后一个）后重新保存工作簿'))
-    except zipfile.BadZipFile:
-        return
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def read_workbook(path: Path) -> list[Sheet]:
     """Every sheet of an XLSX, XLS, XLSB or ODS workbook, by python-calamine."""
     from python_calamine import CalamineWorkbook
 
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        _refuse_sparse_xlsx(path)
+    # calamine allocates a sheet's whole used area at once: bound it before it opens the file
+    limits.check_workbook(path)
 
     try:
         book = CalamineWorkbook.from_path(str(path))
@@ -281,14 +246,8 @@ def _workbook_grid(rows: list[list], merged, start) -> pd.DataFrame:
     grid = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
     r0, c0 = start
     grid = grid.replace({None: ""})
-    # Merged cells: every cell of the range shows the top-left value.
-    for (top, left), (bottom, right) in merged:
-        t, b, lft, rgt = top - r0, bottom - r0, left - c0, right - c0
-        if t < 0 or lft < 0 or t >= len(grid) or lft >= width:
-            continue
-        value = grid.iat[t, lft]
-        block = grid.iloc[t:b + 1, lft:rgt + 1]
-        grid.iloc[t:b + 1, lft:rgt + 1] = block.where(block.astype(str) != "", value)
+    if merged:
+        grid = pd.DataFrame(_fill_merged(grid.to_numpy(dtype=object, copy=True), merged, r0, c0), dtype=object)
     grid.index = range(r0 + 1, r0 + 1 + len(grid))
     grid.columns = range(c0, c0 + width)
     if c0:
@@ -296,10 +255,40 @@ def _workbook_grid(rows: list[list], merged, start) -> pd.DataFrame:
     return grid
 
 
+def _fill_merged(values: np.ndarray, merged, r0: int, c0: int) -> np.ndarray:
+    """Every blank cell of a merged range shows the range's top-left value.
+
+    A range is clipped to the cells read: a merge over the whole sheet (A1:XFD1048576)
+    costs what the table costs. Each range only marks which cells it owns; the
+    values are then taken in one step for the whole sheet.
+    """
+    height, width = values.shape
+    owner = np.full((height, width), -1, dtype=np.int32)
+    corners = []
+    for (top, left), (bottom, right) in merged:
+        t, lft = top - r0, left - c0
+        if t < 0 or lft < 0 or t >= height or lft >= width:
+            continue  # its top-left cell, which holds the value, is not in the grid
+        owner[t:bottom - r0 + 1, lft:right - c0 + 1] = len(corners)
+        corners.append(values[t, lft])
+    taken = np.empty(len(corners), dtype=object)
+    taken[:] = corners
+    fill = (owner >= 0) & (values == "")
+    values[fill] = taken[owner[fill]]
+    return values
+
+
 def read_parquet(path: Path) -> list[Sheet]:
     """A Parquet file: its column names are the header row. The grid that decides the
     layout holds the header and the first rows as cells; the body keeps Parquet's own
     column types, so a million rows are never turned into Python objects one by one."""
+    try:
+        # the footer says how large the columns are: a file larger than memory is refused unread
+        need, _ = limits.parquet_need(path)
+    except Exception:
+        need = None  # not a Parquet file: pandas says so below
+    if need is not None:
+        limits.check_memory(path, need, "Parquet")
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
