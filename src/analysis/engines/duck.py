@@ -37,6 +37,13 @@ def connect():
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    # What does not fit spills to disk. DuckDB's own default is ".tmp" in the working
+    # directory, which is the user's data folder or the checkout: the system's temporary
+    # folder (TMPDIR) is where a user looks for, and has room for, such files.
+    import tempfile
+
+    spill = os.environ.get("WORKBENCH_DUCKDB_TEMP") or os.path.join(tempfile.gettempdir(), f"workbench-duckdb-{os.getpid()}")
+    con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
     try:
         con.execute("SET enable_progress_bar = false")  # it would write into the output of a command
     except duckdb.Error:
