@@ -42,6 +42,12 @@ PARQUET_FACTOR = 1.5
 _TEXT_BYTES = 72
 # Memory that must stay free beside the table (interpreter, libraries, the report).
 HEADROOM = 1 << 30
+# A command needs more than the load: it copies the table at least once (the checks, the
+# sums), and the checks take about 1.9 KB a row whatever the width (`validate` of a CSV of
+# 6 million rows × 9 columns peaked at 11.6 GB, 45× the file: RESULTS, "Limits"), so a
+# narrow table of many rows is judged by its rows, a wide one by its bytes.
+COPIES = 2
+ROW_BYTES = 2000
 
 _CHUNK = 4 << 20
 # Sheet XML names its elements with a prefix or none (<c …> or <x:c …>); every writer seen puts
@@ -108,15 +114,28 @@ def fits_in_memory(need: float) -> bool:
 
 
 def memory_for_tables() -> int:
-    """What loading a table may take: half the memory left less what the rest of a run needs,
-    since a command copies its table at least once after loading it (the checks, the sums);
+    """What a command's table may take: the memory left less what the rest of a run needs;
     all of ``WORKBENCH_MEMORY_LIMIT`` when it is set."""
     have, source = available_memory()
-    return have if source == "WORKBENCH_MEMORY_LIMIT" else max(0, have - HEADROOM) // 2
+    return have if source == "WORKBENCH_MEMORY_LIMIT" else max(0, have - HEADROOM)
+
+
+def command_need(load: float, rows: int) -> int:
+    """Memory a command needs for a table whose load takes ``load`` bytes and has ``rows`` rows."""
+    return int(max(load * COPIES, rows * ROW_BYTES))
+
+
+def csv_rows(path: Path) -> int:
+    """Rows of a text table estimated from its size and its first megabyte's lines."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if not head:
+        return 0
+    return int(path.stat().st_size * max(1, head.count(b"\n")) / len(head))
 
 
 def csv_need(path: Path) -> int:
-    return int(path.stat().st_size * CSV_FACTOR)
+    return command_need(path.stat().st_size * CSV_FACTOR, csv_rows(path))
 
 
 def parquet_need(path: Path) -> tuple[int, int]:
@@ -132,7 +151,8 @@ def parquet_need(path: Path) -> tuple[int, int]:
     f = pq.ParquetFile(path)
     widths = [_TEXT_BYTES if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) else 8
               for t in f.schema_arrow.types]
-    return int(f.metadata.num_rows * sum(widths) * PARQUET_FACTOR), f.metadata.num_rows
+    rows = f.metadata.num_rows
+    return command_need(rows * sum(widths) * PARQUET_FACTOR, rows), rows
 
 
 def too_large_to_load(path: Path) -> bool:
@@ -154,15 +174,15 @@ def check_memory(path: Path, need: int, kind: str) -> None:
         return
     have, source = available_memory()
     left = memory_for_tables()
-    kept = "" if left == have else f", less {_gb(HEADROOM)}, halved for the copies a command makes"
+    kept = "" if left == have else f", less {_gb(HEADROOM)} for the rest of the run"
     size = path.stat().st_size
     raise DataError(
         path.name,
-        f"this {kind} file ({_gb(size)}) needs about {_gb(need)} of memory to load, more than the "
+        f"this {kind} file ({_gb(size)}) needs about {_gb(need)} of memory to load and check, more than the "
         f"{_gb(left)} it may use ({source} {_gb(have)}{kept})",
         "`workbench table indicators` reads a long CSV or Parquet table of any size without loading it; "
         "for anything else split the file (by year or region) or run on a machine with more memory",
-        zh=(f"此 {kind} 文件（{_gb(size)}）载入约需 {_gb(need)} 内存，超过可用的 {_gb(left)}",
+        zh=(f"此 {kind} 文件（{_gb(size)}）载入并检查约需 {_gb(need)} 内存，超过可用的 {_gb(left)}",
             "`workbench table indicators` 可不整表载入地读取任意大小的长表 CSV 或 Parquet；其他用途请按年份或地区拆分文件，"
             "或换内存更大的机器"))
 
