@@ -335,6 +335,12 @@ def is_figure(v: object) -> bool:
     return n is not None and n == n
 
 
+# marks of a figure not given that no header cell is made of alone (unlike 无, x or /)
+_DASHES = frozenset({"-", "--", "—", "——", "–", "－", "…", "...", ".."})
+
+# a figure with a slip of the keyboard (7.8S, 4.9T): read as missing, but a figure's cell, not a header's
+_TYPO = re.compile(r"\d+(\.\d+)?[A-Za-z]")
+
 _YEARISH = re.compile(r"^(19|20)\d{2}\s*(年|年度)?(末)?$")
 
 
@@ -374,7 +380,10 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
         # township, village, month and two counts, one of them blank, is still a data row
         periodish = sum(1 for i in filled[r] if i not in figure_cols[r]
                         and parse_period(cells[r][i])[1] in ("month", "quarter"))
-        return len(figure_cols[r]) + min(periodish, 1) >= max(1, len(filled[r]) / 2)
+        # a dash is a figure not given: a unit's row of 0, —, 0, — is data, not a header row
+        # (else the unit's name is taken into the header and the unit is lost)
+        dashes = sum(1 for i in filled[r] if texts[r][i] in _DASHES or _TYPO.fullmatch(texts[r][i]))
+        return len(figure_cols[r]) + dashes + min(periodish, 1) >= max(1, len(filled[r]) / 2)
 
     def same_shape(i) -> bool:
         """A row with figures whose next two rows have figures in the same columns:
