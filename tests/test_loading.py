@@ -81,6 +81,22 @@ def test_utf8_bom_and_gb18030(tmp_path):
         assert list(f["unit"]) == ["上浦村"] and f["births_male"].item() == 22
 
 
+@pytest.mark.parametrize("text, encoding", [
+    # short GB18030 tables that a detector alone took for Korean (2010쾨) or Cyrillic
+    ("各村死亡人数（人）\narea,2010年,2011年\nD330,1,1\nC195,9,7\n", "gb18030"),
+    ("人口与计划生育统计表\n单位：人\nvillage;统计期;出生人数\n甲村;2019-01;3\n", "gb18030"),
+    ("鄉鎮,年份,出生數,男嬰\n大溪鎮,2019,3,2\n", "big5"),
+    # tables in languages the reader has few words of keep the detector's choice
+    ("시군구,출생아수,남아\n종로구,120,60\n", "euc_kr"),
+    ("Gemeinde,Geburten,Männlich\nMünchen,120,60\n", "cp1252"),
+    ("市区町村,出生数,男\n千代田区,120,60\n", "shift_jis"),
+])
+def test_short_tables_are_decoded_in_their_own_encoding(text, encoding):
+    from analysis.reading.sources import decode
+
+    assert decode(text.encode(encoding), "t.csv")[0] == text
+
+
 def test_fullwidth_digits_separators_and_dashes():
     f = analysis.load(need(BAD / "fullwidth_digits_units_and_dashes.csv"))
     row = f.set_index("unit")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,7 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
     tried: list[str] = []
     best = from_bytes(cleaned[:65536]).best()
     candidates = ([best.encoding] if best is not None else []) + [e for e in _LIKELY if e != "utf_8"]
+    readable: list[tuple[str, str]] = []
     for enc in dict.fromkeys(candidates):
         tried.append(enc)
         try:
@@ -96,10 +98,47 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             continue
         if _plausible(text):
-            return text, enc
+            readable.append((text, enc))
+    if readable:
+        # A short table gives a detector little to go on: GB18030 bytes of 各村死亡人数 and
+        # 2010年 also decode as Korean (2010쾨) or Cyrillic. An encoding under which the
+        # file's words are plainly the reader's own words (a quarter of its characters at
+        # least, and a fifth more than under the detector's choice) overrules the detector;
+        # a table in a language the reader has few words of (Korean, German) keeps the
+        # detector's choice, which random characters of a wrong decoding rarely beat by much.
+        scores = [_known_share(text) for text, _ in readable]
+        best_i = scores.index(max(scores))
+        if scores[best_i] >= 0.25 and scores[best_i] >= scores[0] + 0.2:
+            return readable[best_i]
+        return readable[0]
     raise DataError(name, f"this is not a text table (not readable as {', '.join(tried)})",
                     "save the sheet as CSV (UTF-8) or XLSX and load that file",
                     zh=(f"这不是文本表格（用 {', '.join(tried)} 都读不出）", '把工作表另存为 CSV（UTF-8）或 XLSX 再读入'))
+
+
+@lru_cache(maxsize=1)
+def _known_characters() -> frozenset[str]:
+    """Every character beyond ASCII of the headers, labels and markers the reader knows
+    (fields.yaml, the row markers): the words a table of counts is written in."""
+    from ..columns import _fields_spec
+    from .roles import _LEVEL, _TOTAL_EN
+
+    # the fields' headers and labels, the level and total words of row names, and the
+    # words of periods and of the rows a table prints around its units
+    words = [str(_fields_spec()), _LEVEL, *_TOTAL_EN, "年月日季度合计总计小计其中单位名称说明注资料来源"]
+    return frozenset(ch for w in words for ch in w if ord(ch) > 127)
+
+
+def _known_share(text: str) -> float:
+    """Share of the characters beyond ASCII in ``text``'s start that the reader knows."""
+    from .headers import simplified
+
+    # Traditional characters are judged as their Simplified forms, which the reader knows
+    sample = [ch for ch in simplified(text[:16384]) if ord(ch) > 127 and not ch.isspace()]
+    if not sample:
+        return 0.0
+    known = _known_characters()
+    return sum(ch in known for ch in sample) / len(sample)
 
 
 def _plausible(text: str) -> bool:
