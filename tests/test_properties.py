@@ -11,6 +11,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 from hypothesis import HealthCheck, Phase, event, given, settings
 
 from plausible_tables import examine, tables
@@ -66,3 +67,18 @@ def test_a_first_row_with_a_mistyped_figure_is_data(tmp_path):
     total = frame[frame["unit"] == "总计"].set_index("period")
     assert list(total["role"]) == ["total", "total"]
     assert total.at["2017", "births"] == 10 and total["births"].isna().sum() == 1
+
+
+def test_a_first_row_of_a_unit_its_year_and_one_figure_is_data(tmp_path):
+    # found by the recorded run: 2014年 is no figure, so the row had figures in a third of
+    # its cells and became a second header row; the total and the next unit were lost
+    path = tmp_path / "year_cells.csv"
+    path.write_text("单位,时间,出生男\n全乡,2014年,35\n林湾杨社区,2014年,不详\n上村,2014年,12\n下村,2014年,23\n",
+                    encoding="utf-8")
+    import analysis
+
+    frame = analysis.load(path)
+    assert frame.attrs["mapping"] == {"出生男": "births_male"}
+    assert list(frame["unit"]) == ["全乡", "林湾杨社区", "上村", "下村"]
+    assert list(frame["role"]) == ["total", "unit", "unit", "unit"]
+    assert frame["births_male"].tolist()[2:] == [12, 23] and pd.isna(frame["births_male"].iloc[1])

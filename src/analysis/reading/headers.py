@@ -378,8 +378,10 @@ def find_header(grid) -> tuple[list[int], list[int], int] | None:
             return False
         # a period cell (2019-01) beside the figures is data too: a register row of
         # township, village, month and two counts, one of them blank, is still a data row
+        # (2014年 too: a row of a unit, its year and one figure is data; a header of years
+        # has no figure beside them and is not data_like at all)
         periodish = sum(1 for i in filled[r] if i not in figure_cols[r]
-                        and parse_period(cells[r][i])[1] in ("month", "quarter"))
+                        and parse_period(cells[r][i])[1] in ("month", "quarter", "year"))
         # a dash is a figure not given: a unit's row of 0, —, 0, — is data, not a header row
         # (else the unit's name is taken into the header and the unit is lost)
         dashes = sum(1 for i in filled[r] if texts[r][i] in _DASHES or _TYPO.fullmatch(texts[r][i]))
