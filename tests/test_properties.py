@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 
 from plausible_tables import examine, tables
@@ -82,3 +83,25 @@ def test_a_first_row_of_a_unit_its_year_and_one_figure_is_data(tmp_path):
     assert list(frame["unit"]) == ["全乡", "林湾杨社区", "上村", "下村"]
     assert list(frame["role"]) == ["total", "unit", "unit", "unit"]
     assert frame["births_male"].tolist()[2:] == [12, 23] and pd.isna(frame["births_male"].iloc[1])
+
+
+@pytest.mark.parametrize("second_unit", [False, True])
+def test_a_word_under_a_year_of_a_table_by_year_is_that_year_not_given(tmp_path, second_unit):
+    # found by the recorded run: with one unit, 2022年 over 待查 was taken for a column of
+    # names (the year lost, 待查 the unit's township); with two, the finding named the
+    # first year's column and period
+    from analysis.checks import run_checks
+
+    rows = "青南沙村委会,2,9,待查\n" + ("北村,3,4,5\n" if second_unit else "")
+    path = tmp_path / "by_year.csv"
+    path.write_text("各村死亡人数（人）\n单位名称,2020年,2021年,2022年\n" + rows, encoding="utf-8")
+    import analysis
+
+    frame = analysis.load(path)
+    assert "township" not in frame.columns
+    mine = frame[frame["unit"] == "青南沙村委会"].set_index("period")["deaths"]
+    assert mine.index.astype(str).tolist() == ["2020", "2021", "2022"]
+    assert mine.iloc[:2].tolist() == [2, 9] and pd.isna(mine.iloc[2])
+    found = run_checks(frame)
+    cell = found[found["check"] == "cell_not_number"]
+    assert len(cell) == 1 and str(cell["period"].item()) == "2022" and "'2022年' holds '待查'" in cell["message_en"].item()

@@ -34,6 +34,8 @@ def unreadable_cells(frame: pd.DataFrame) -> list[dict]:
         rows = by_row.get(p["row"], [])
         if "sheet" in p and "sheet" in frame:
             rows = [r for r in rows if r["sheet"] == p["sheet"]]
+        if "period" in p:  # a table by year: the year of the cell's own column
+            rows = [r for r in rows if str(r["period"]) == p["period"]] or rows
         if not rows:
             continue
         row = rows[0]

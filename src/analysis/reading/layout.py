@@ -52,6 +52,9 @@ class Shaped:
     decisions: list[Decision] = field(default_factory=list)
     unit_header: str = ""
     period_header: str = ""
+    # a table by period: the printed header of each (canonical, period), so that a bad cell
+    # is named by its own column, not by the first year's
+    printed_by_period: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def header_parts(grid: pd.DataFrame, header_rows: list[int], spread: bool) -> list[list[object]]:
@@ -327,12 +330,17 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
     if layout == "wide":
         title_meaning = interpret([title_text]) if title_text else Meaning("unknown", None)
         for c in range(ncol):
-            if roles.get(c) in ("unit", "geography", "name", "code", "category") or profiles[c].figures == 0:
+            if roles.get(c) in ("unit", "geography", "code", "category"):
                 continue
             years = [y for x in parts[c] for y in year_in(cell_text(x))]
             if len(years) != 1:
                 continue
             rest = [re.sub(r"(19|20)\d{2}\s*(年度|年末|年)?", "", cell_text(x)) for x in parts[c]]
+            # A column of words is names, unless its header is a year and nothing else: in a
+            # table by year, 2022年 over 待查 is that year's figures, not yet given (taken for
+            # names, the year was lost and 待查 became the units' township).
+            if (roles.get(c) == "name" or profiles[c].figures == 0) and any(r.strip() for r in rest):
+                continue
             m = interpret([r for r in rest if r.strip()]) if any(r.strip() for r in rest) else Meaning("unknown", None)
             if c in given and given[c] not in ("ignore", "unit", "period", "code", *GEOGRAPHY):
                 m = Meaning("measure", given[c], meanings[c].unit, "given")
@@ -404,9 +412,11 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
     if wide:
         frames = []
         by_year: dict[str, dict[str, int]] = {}
+        by_period: dict[tuple[str, str], str] = {}
         for c, (name, year) in wide.items():
             by_year.setdefault(year, {})[name] = c
             measures_printed.setdefault(name, names[c])
+            by_period[(name, year)] = names[c]
             scales[name] = unit_scale(meanings[c].unit)
         for year, cols in by_year.items():
             part = out.copy()
@@ -429,7 +439,8 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
     result = Shaped(shaped, measures_printed, scales, layout if layout != "long" or unit_col is not None else "series",
                     [lvl for _, lvl in hierarchy], period_from, decisions,
                     unit_header=(names[unit_col] or f"#{unit_col + 1}") if unit_col is not None else "",
-                    period_header=names[period_cols[0]] if period_cols else "")
+                    period_header=names[period_cols[0]] if period_cols else "",
+                    printed_by_period=by_period if wide else {})
     return result
 
 

@@ -222,9 +222,12 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
         values, bad = numbers(frame[name])
         if bad.any():
             for i in frame.index[bad][:200]:
-                problems.append({"row": int(frame.at[i, "source_row"]), "column": printed, "canonical": name,
+                own = shaped.printed_by_period.get((name, frame.at[i, "_period"])) if "_period" in frame else None
+                problems.append({"row": int(frame.at[i, "source_row"]), "column": own or printed, "canonical": name,
                                  "unit": unit_label(frame.at[i, "_name"]) if "_name" in frame else None,
-                                 "value": cell_text(frame.at[i, name])[:40]})
+                                 "value": cell_text(frame.at[i, name])[:40],
+                                 # a row of a table by year is one row per year once read
+                                 **({"period": str(frame.at[i, "_period"])} if own else {})})
         factor = shaped.scales.get(name, 1.0)
         if factor == 1.0 and title_scale != 1.0 and name in fields:
             factor = title_scale
