@@ -354,3 +354,31 @@ def test_table_indicators_streams_a_csv_larger_than_memory(tmp_path):
     table = pd.read_csv(__import__("io").StringIO(streamed.stdout))
     births = table.loc[table["indicator"] == "crude_birth_rate"]
     assert len(births) == 10  # one per year 2010–2019, every row summed
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_cell_longer_than_a_spreadsheet_cell_is_named_by_row_and_column(tmp_path, monkeypatch, suffix):
+    # a workbook writer caps cells at 32,767 characters, so the limit is lowered to try it
+    import openpyxl
+
+    from analysis.reading import sources
+
+    monkeypatch.setattr(sources, "CELL_CHARS", 30)
+    rows = [["单位", "年份", "出生人数"], ["甲村", 2019, 3], ["乙村" + "长" * 40, 2019, 4]]
+    path = tmp_path / f"long.{suffix}"
+    if suffix == "csv":
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        book.active.title = "表1"
+        for r in rows:
+            book.active.append(r)
+        book.save(path)
+    from analysis.errors import DataError
+
+    with pytest.raises(DataError) as refused:
+        _load(path)
+    message = str(refused.value)
+    assert "row 3" in message and "column '单位'" in message and "42 characters" in message, message
+    assert ("sheet '表1'" in message) == (suffix == "xlsx")
+    assert "长长长" not in message  # the cell itself is not echoed

@@ -208,16 +208,33 @@ def _grid(text: str, delimiter: str, name: str) -> pd.DataFrame:
         raise DataError(name, "the file is empty", "export the table again; it has no content",
                         zh=('文件是空的', '重新导出表格；此文件没有内容'))
     width = max(len(r) for r in rows)
-    for r_i, r in enumerate(rows):
-        for c_i, v in enumerate(r):
-            if len(v) > 32767:  # what a spreadsheet cell can hold
-                raise DataError(name, f"a cell holds {len(v):,} characters, more than a table cell can",
-                                "check that this is the table you mean; re-export it from the spreadsheet",
-                                row=r_i + 1, column=f"#{c_i + 1}",
-                                zh=(f'有一个单元格有 {len(v):,} 个字符，超出表格单元格的容量', '确认这是要分析的表；从电子表格重新导出'))
     frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     frame.index = range(1, len(frame) + 1)
+    _refuse_long_cells(frame, name)
     return frame
+
+
+# What a spreadsheet cell can hold: a longer cell is no figure or name of a table.
+CELL_CHARS = 32767
+
+
+def _refuse_long_cells(grid: pd.DataFrame, name: str, sheet: str | None = None) -> None:
+    """Refuse a grid with a text cell longer than a spreadsheet cell, naming its row and column."""
+    values = grid.to_numpy(dtype=object)
+    lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values.ravel()), dtype=np.int64,
+                          count=values.size).reshape(values.shape)
+    over = np.argwhere(lengths > CELL_CHARS)
+    if not len(over):
+        return
+    r, c = over[0]
+    top = values[0, c] if r > 0 and isinstance(values[0, c], str) and 0 < len(values[0, c]) <= 100 else ""
+    place = f"{name}, sheet {sheet!r}" if sheet else name
+    n = int(lengths[r, c])
+    raise DataError(place, f"a cell holds {n:,} characters, more than a spreadsheet cell can ({CELL_CHARS:,})",
+                    "check that this is the table you mean; re-export it from the spreadsheet",
+                    row=int(grid.index[r]), column=top or f"#{c + 1}",
+                    zh=(f'有一个单元格有 {n:,} 个字符，超出电子表格单元格的容量（{CELL_CHARS:,}）',
+                        '确认这是要分析的表；从电子表格重新导出'))
 
 
 def _read_text_body(src: dict, start: int) -> pd.DataFrame:
@@ -274,7 +291,10 @@ def read_workbook(path: Path) -> list[Sheet]:
         except Exception as exc:
             sheets.append(Sheet(name, pd.DataFrame(dtype=object), [f"unreadable ({type(exc).__name__})"]))
             continue
-        sheets.append(Sheet(name, _workbook_grid(rows, merged, start), merged=bool(merged)))
+        grid = _workbook_grid(rows, merged, start)
+        if not grid.empty:
+            _refuse_long_cells(grid, path.name, name)
+        sheets.append(Sheet(name, grid, merged=bool(merged)))
     return sheets
 
 
