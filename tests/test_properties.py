@@ -105,3 +105,16 @@ def test_a_word_under_a_year_of_a_table_by_year_is_that_year_not_given(tmp_path,
     found = run_checks(frame)
     cell = found[found["check"] == "cell_not_number"]
     assert len(cell) == 1 and str(cell["period"].item()) == "2022" and "'2022年' holds '待查'" in cell["message_en"].item()
+
+
+def test_a_name_between_the_header_and_the_figures_is_skipped_with_a_note(tmp_path):
+    # found by the second recorded run: a first unit whose one figure is blank reads as a
+    # section label (行政区划) under the header; it was dropped without a word
+    import analysis
+
+    path = tmp_path / "label.csv"
+    path.write_text("区域,出 生 女\n杨社区,\n杨街道,１３\n", encoding="utf-8")
+    frame = analysis.load(path)
+    assert list(frame["unit"]) == ["杨街道"] and frame["births_female"].tolist() == [13]
+    notes = [d["en"] for d in frame.attrs["decisions"] if d["topic"] == "note"]
+    assert notes == ["skipped 1 row(s) with words but no figures (section labels): rows 2"]

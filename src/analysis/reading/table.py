@@ -210,6 +210,13 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
     if header_rows:
         decisions.append(Decision("header", f"表头在第 {_span(header_rows)} 行，数据从第 {first} 行起",
                                   f"header in row(s) {_span(header_rows)}, data from row {first}"))
+        # a row of one name between the header and the figures is read as a section label
+        # (行政区划); it may be a unit whose figures are all blank, so the reader is told
+        labels = [r for r in grid.index if header_rows[-1] < r < first and any(cell_text(v) for v in grid.loc[r])]
+        if labels:
+            rows = ", ".join(map(str, labels))
+            decisions.append(Decision("note", f"跳过 {len(labels)} 行无数字的分组标题（第 {rows} 行）",
+                                      f"skipped {len(labels)} row(s) with words but no figures (section labels): rows {rows}"))
     frame = shaped.frame
     title_text = " ".join(cell_text(v) for r in titles for v in grid.loc[r])
     title_scale = _title_scale(title_text)
