@@ -118,3 +118,17 @@ def test_a_name_between_the_header_and_the_figures_is_skipped_with_a_note(tmp_pa
     assert list(frame["unit"]) == ["杨街道"] and frame["births_female"].tolist() == [13]
     notes = [d["en"] for d in frame.attrs["decisions"] if d["topic"] == "note"]
     assert notes == ["skipped 1 row(s) with words but no figures (section labels): rows 2"]
+
+
+def test_a_measure_left_blank_is_read_as_missing_not_left_out(tmp_path):
+    # found by the property run: a one-unit table whose 出生人数/合计 cell is blank lost the
+    # births column, so no report could say that births were missing
+    import analysis
+
+    path = tmp_path / "blank_births.csv"
+    path.write_text("Population statistics\n地区名称;出生人数;出生人数;出生人数;总人口\n;合计;男;女;\n"
+                    "West Village 1;;293;360;50279\n", encoding="utf-8")
+    frame = analysis.load(path)
+    assert frame.attrs["mapping"]["出生人数 / 合计"] == "births"
+    row = frame.iloc[0]
+    assert pd.isna(row["births"]) and (row["births_male"], row["births_female"], row["population"]) == (293, 360, 50279)

@@ -316,7 +316,9 @@ def _long(parts, names, meanings, profiles, body, title_text, file, layout, unit
             continue
         if m.kind in ("unit", "geography", "category", "period", "code"):
             roles[c] = m.kind
-        elif m.kind == "measure" and p.figures >= 0.5 * max(p.filled, 1):
+        elif m.kind == "measure" and (p.filled == 0 or p.figures >= 0.5 * p.filled):
+            # a measure's column left blank is read, all missing: the report then says the
+            # figures are missing rather than leave the measure out without a word
             roles[c] = "measure"
         elif m.kind == "measure" and p.texts and c not in given:
             roles[c] = "name"
