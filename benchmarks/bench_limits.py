@@ -1,6 +1,6 @@
 """Size limits (#15): how fast huge and hostile files are refused, or read.
 
-    python benchmarks/bench_limits.py [--dir /tmp/limits] [--csv-gb 2.5] [--skip-csv] [--timeout 120]
+    python benchmarks/bench_limits.py [--dir DIR] [--csv-gb 2.5] [--skip-csv] [--timeout 120]
 
 Writes the files of the reported faults into --dir (outside the repository; deleted at the
 end, the 2.5 GB CSV as soon as it is measured) and runs `workbench validate` on each in a
@@ -21,6 +21,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def row(name: str, size: int, r: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", default="/tmp/limits")
+    ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "workbench-limits"),
+                    help="where the made files go (default: workbench-limits in the temporary folder)")
     ap.add_argument("--csv-gb", type=float, default=2.5)
     ap.add_argument("--skip-csv", action="store_true")
     ap.add_argument("--csv", type=Path, help="measure this CSV instead of writing one (it is not deleted)")
