@@ -196,12 +196,9 @@ def estimated_rows(path: Path) -> int:
     p = Path(path)
     if p.suffix.lower() not in (".csv", ".txt", ".tsv"):
         return 0
-    with open(p, "rb") as f:
-        head = f.read(1 << 20)
-    if not head:
-        return 0  # an empty file: the loader says so
-    lines = max(1, head.count(b"\n"))
-    return int(p.stat().st_size / (len(head) / lines))
+    from ..reading.limits import csv_rows
+
+    return csv_rows(p)
 
 
 def scan(path: str | Path, *, head_rows: int = 20_000, **reading) -> FileScan:

@@ -212,7 +212,8 @@ def _read_sheet(sh: Sheet, path: Path, mapping, period, unit_name, layout, scale
                                   f"header in row(s) {_span(header_rows)}, data from row {first}"))
         # a row of one name between the header and the figures is read as a section label
         # (行政区划); it may be a unit whose figures are all blank, so the reader is told
-        labels = [r for r in grid.index if header_rows[-1] < r < first and any(cell_text(v) for v in grid.loc[r])]
+        between = grid.loc[(grid.index > header_rows[-1]) & (grid.index < first)]
+        labels = [r for r, cells in zip(between.index, between.to_numpy(dtype=object)) if any(map(cell_text, cells))]
         if labels:
             rows = ", ".join(map(str, labels))
             decisions.append(Decision("note", f"跳过 {len(labels)} 行无数字的分组标题（第 {rows} 行）",
